@@ -1,0 +1,1 @@
+"""Blog API application package."""

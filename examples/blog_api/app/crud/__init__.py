@@ -1,0 +1,1 @@
+from app.crud import item, post, user  # noqa: F401

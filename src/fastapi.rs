@@ -1,0 +1,566 @@
+//! What a file says about FastAPI, computed once and shared by every
+//! transform: which local names mean FastAPI's parameter functions, which
+//! names are apps and routers, which functions are routes and which are
+//! dependencies.
+//!
+//! Name resolution follows imports rather than spelling: `from fastapi import
+//! Depends as D`, `import fastapi as f` then `f.Depends`, and
+//! `from fastapi.params import Depends` all resolve to the same function,
+//! while a `Depends` defined by another library does not.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ModModule, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+/// FastAPI's functions that declare where a parameter's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamFunction {
+    Depends,
+    Security,
+    Query,
+    Path,
+    Body,
+    Header,
+    Cookie,
+    Form,
+    File,
+}
+
+impl ParamFunction {
+    const ALL: [ParamFunction; 9] = [
+        ParamFunction::Depends,
+        ParamFunction::Security,
+        ParamFunction::Query,
+        ParamFunction::Path,
+        ParamFunction::Body,
+        ParamFunction::Header,
+        ParamFunction::Cookie,
+        ParamFunction::Form,
+        ParamFunction::File,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamFunction::Depends => "Depends",
+            ParamFunction::Security => "Security",
+            ParamFunction::Query => "Query",
+            ParamFunction::Path => "Path",
+            ParamFunction::Body => "Body",
+            ParamFunction::Header => "Header",
+            ParamFunction::Cookie => "Cookie",
+            ParamFunction::Form => "Form",
+            ParamFunction::File => "File",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|function| function.name() == name)
+    }
+
+    /// Whether the function injects a dependency (its first argument is the
+    /// dependency) rather than reading a request value (its first argument
+    /// is the default).
+    pub fn is_dependency(self) -> bool {
+        matches!(self, ParamFunction::Depends | ParamFunction::Security)
+    }
+}
+
+/// The modules FastAPI exports its parameter functions from.
+const PARAM_FUNCTION_MODULES: [&str; 3] = ["fastapi", "fastapi.param_functions", "fastapi.params"];
+
+/// Qualified names of the classes whose instances carry routes.
+const ROUTER_CLASSES: [&str; 5] = [
+    "fastapi.FastAPI",
+    "fastapi.applications.FastAPI",
+    "fastapi.APIRouter",
+    "fastapi.routing.APIRouter",
+    "starlette.routing.Router",
+];
+
+/// Decorator methods of apps and routers that register a route.
+const ROUTE_METHODS: [&str; 10] =
+    ["get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"];
+
+/// Local names bound by imports, mapped to what they import.
+#[derive(Debug, Default, Clone)]
+pub struct ImportBindings {
+    names: HashMap<String, String>,
+}
+
+impl ImportBindings {
+    /// The dotted name an expression refers to through imports, e.g.
+    /// `f.Depends` → `fastapi.Depends` after `import fastapi as f`.
+    pub fn qualified_name(&self, expr: &Expr) -> Option<String> {
+        match expr {
+            Expr::Name(name) => self.names.get(name.id.as_str()).cloned(),
+            Expr::Attribute(attribute) => {
+                let base = self.qualified_name(&attribute.value)?;
+                Some(format!("{base}.{}", attribute.attr.id))
+            }
+            _ => None,
+        }
+    }
+
+    /// The local name bound to a qualified name, if any (`Annotated` for
+    /// `typing.Annotated` after `from typing import Annotated`).
+    pub fn local_name_of(&self, qualified: &str) -> Option<&str> {
+        let mut found: Vec<&str> = self
+            .names
+            .iter()
+            .filter(|(_, target)| target.as_str() == qualified)
+            .map(|(local, _)| local.as_str())
+            .collect();
+        found.sort_unstable();
+        found.first().copied()
+    }
+
+    /// Whether a local name is bound by an import.
+    pub fn is_bound(&self, local: &str) -> bool {
+        self.names.contains_key(local)
+    }
+
+    fn bind(&mut self, local: &str, target: String) {
+        self.names.insert(local.to_string(), target);
+    }
+}
+
+/// A route handler: a function decorated with a route method of an app or
+/// router.
+#[derive(Debug, Clone)]
+pub struct Route<'a> {
+    pub function: &'a StmtFunctionDef,
+    /// The app or router expression the route is registered on, as written.
+    pub router: String,
+    /// `get`, `post`, … `api_route`, `websocket`.
+    pub method: String,
+    /// The decorator call that registers the route.
+    pub decorator: &'a ast::ExprCall,
+}
+
+/// Everything transforms need to know about FastAPI in one file.
+#[derive(Debug)]
+pub struct FastApiFacts<'a> {
+    pub imports: ImportBindings,
+    /// Names bound (anywhere in the file) to an app or router.
+    pub routers: HashSet<String>,
+    pub routes: Vec<Route<'a>>,
+    /// Every function definition in the file, in source order.
+    pub functions: Vec<&'a StmtFunctionDef>,
+    /// Functions and classes defined at module level, by name.
+    pub module_functions: HashMap<String, &'a StmtFunctionDef>,
+    pub module_classes: HashMap<String, &'a ast::StmtClassDef>,
+    /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
+    /// `Depends`/`Security` anywhere in the file.
+    pub dependency_names: HashSet<String>,
+}
+
+impl<'a> FastApiFacts<'a> {
+    pub fn new(module: &'a ModModule) -> Self {
+        let mut collector = Collector::default();
+        collector.visit_body(&module.body);
+
+        let mut imports = ImportBindings::default();
+        for import in &collector.imports {
+            bind_import(&mut imports, import);
+        }
+
+        let mut module_functions = HashMap::new();
+        let mut module_classes = HashMap::new();
+        for stmt in &module.body {
+            match stmt {
+                Stmt::FunctionDef(function) => {
+                    imports.names.remove(function.name.id.as_str());
+                    module_functions.insert(function.name.id.to_string(), function);
+                }
+                Stmt::ClassDef(class) => {
+                    imports.names.remove(class.name.id.as_str());
+                    module_classes.insert(class.name.id.to_string(), class);
+                }
+                _ => {}
+            }
+        }
+
+        let mut facts = FastApiFacts {
+            imports,
+            routers: HashSet::new(),
+            routes: Vec::new(),
+            functions: collector.functions,
+            module_functions,
+            module_classes,
+            dependency_names: HashSet::new(),
+        };
+
+        let router_classes = facts.router_classes(&collector.classes);
+        for (target, value) in &collector.assignments {
+            if facts.is_router_constructor(value, &router_classes) {
+                facts.routers.insert(target.to_string());
+            }
+        }
+        for (target, annotation) in &collector.annotated_names {
+            if facts.is_router_class_expr(annotation, &router_classes) {
+                facts.routers.insert(target.to_string());
+            }
+        }
+        // An imported name decorated like a router (`@router.get("/path")`) is
+        // one: routers are commonly created in one module and used in another.
+        for function in &facts.functions {
+            for decorator in &function.decorator_list {
+                if let Some((Expr::Name(base), _)) = route_decorator_parts(&decorator.expression)
+                    && facts.imports.is_bound(base.id.as_str())
+                    && decorator_has_path(&decorator.expression)
+                {
+                    facts.routers.insert(base.id.to_string());
+                }
+            }
+        }
+
+        let mut routes = Vec::new();
+        for &function in &facts.functions {
+            for decorator in &function.decorator_list {
+                let Some((base, method)) = route_decorator_parts(&decorator.expression) else {
+                    continue;
+                };
+                let router_text = dotted_text(base);
+                let is_router = match base {
+                    Expr::Name(name) => facts.routers.contains(name.id.as_str()),
+                    _ => router_text.as_deref().is_some_and(|text| facts.routers.contains(text)),
+                };
+                if is_router && let Expr::Call(call) = &decorator.expression {
+                    routes.push(Route {
+                        function,
+                        router: router_text.unwrap_or_default(),
+                        method: method.to_string(),
+                        decorator: call,
+                    });
+                }
+            }
+        }
+        facts.routes = routes;
+
+        for call in &collector.calls {
+            if facts.param_function(&call.func).is_some_and(ParamFunction::is_dependency)
+                && let Some(dependency) = call.arguments.find_argument_value("dependency", 0)
+                && let Some(text) = dotted_text(dependency)
+            {
+                facts.dependency_names.insert(text);
+            }
+        }
+        facts
+    }
+
+    /// Which FastAPI parameter function `func` (the callee of a call) is.
+    pub fn param_function(&self, func: &Expr) -> Option<ParamFunction> {
+        let qualified = self.imports.qualified_name(func)?;
+        let (module, name) = qualified.rsplit_once('.')?;
+        if !PARAM_FUNCTION_MODULES.contains(&module) {
+            return None;
+        }
+        ParamFunction::from_name(name)
+    }
+
+    /// The FastAPI parameter function called by `expr`, with the call.
+    pub fn param_call<'e>(&self, expr: &'e Expr) -> Option<(ParamFunction, &'e ast::ExprCall)> {
+        let Expr::Call(call) = expr else { return None };
+        Some((self.param_function(&call.func)?, call))
+    }
+
+    /// Whether an expression resolves to the qualified name given.
+    pub fn resolves_to(&self, expr: &Expr, qualified: &str) -> bool {
+        self.imports.qualified_name(expr).is_some_and(|name| name == qualified)
+    }
+
+    /// Whether an annotation is `Annotated[...]` from `typing` or `typing_extensions`.
+    pub fn is_annotated(&self, expr: &Expr) -> bool {
+        let Expr::Subscript(subscript) = expr else { return false };
+        self.resolves_to(&subscript.value, "typing.Annotated")
+            || self.resolves_to(&subscript.value, "typing_extensions.Annotated")
+    }
+
+    /// The route registered by a function, if it is a route handler.
+    pub fn route_of(&self, function: &StmtFunctionDef) -> Option<&Route<'a>> {
+        self.routes.iter().find(|route| std::ptr::eq(route.function, function))
+    }
+
+    /// Whether a module-level function is used as a dependency in this file.
+    pub fn is_dependency(&self, function: &StmtFunctionDef) -> bool {
+        self.dependency_names.contains(function.name.id.as_str())
+    }
+
+    /// Local classes that derive, directly or through other local classes,
+    /// from FastAPI's app or router classes.
+    fn router_classes(&self, classes: &[&ast::StmtClassDef]) -> HashSet<String> {
+        let mut found: HashSet<String> = HashSet::new();
+        loop {
+            let before = found.len();
+            for class in classes {
+                let derives = class.bases().iter().any(|base| {
+                    self.is_known_router_class(base)
+                        || matches!(base, Expr::Name(name) if found.contains(name.id.as_str()))
+                });
+                if derives {
+                    found.insert(class.name.id.to_string());
+                }
+            }
+            if found.len() == before {
+                return found;
+            }
+        }
+    }
+
+    fn is_known_router_class(&self, expr: &Expr) -> bool {
+        self.imports
+            .qualified_name(expr)
+            .is_some_and(|name| ROUTER_CLASSES.contains(&name.as_str()))
+    }
+
+    fn is_router_class_expr(&self, expr: &Expr, local_classes: &HashSet<String>) -> bool {
+        self.is_known_router_class(expr)
+            || matches!(expr, Expr::Name(name) if local_classes.contains(name.id.as_str()))
+    }
+
+    fn is_router_constructor(&self, expr: &Expr, local_classes: &HashSet<String>) -> bool {
+        matches!(expr, Expr::Call(call) if self.is_router_class_expr(&call.func, local_classes))
+    }
+}
+
+/// `(router expression, method)` for a decorator shaped like `@x.get(...)`.
+fn route_decorator_parts(decorator: &Expr) -> Option<(&Expr, &str)> {
+    let Expr::Call(call) = decorator else { return None };
+    let Expr::Attribute(attribute) = call.func.as_ref() else { return None };
+    let method = attribute.attr.id.as_str();
+    ROUTE_METHODS.contains(&method).then_some((attribute.value.as_ref(), method))
+}
+
+/// Whether a route decorator call passes a path: a string first argument or `path=`.
+fn decorator_has_path(decorator: &Expr) -> bool {
+    let Expr::Call(call) = decorator else { return false };
+    matches!(call.arguments.find_argument_value("path", 0), Some(Expr::StringLiteral(_)))
+}
+
+/// `a.b.c` for a name or an attribute chain of names.
+pub fn dotted_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Name(name) => Some(name.id.to_string()),
+        Expr::Attribute(attribute) => {
+            Some(format!("{}.{}", dotted_text(&attribute.value)?, attribute.attr.id))
+        }
+        _ => None,
+    }
+}
+
+fn bind_import(bindings: &mut ImportBindings, stmt: &Stmt) {
+    match stmt {
+        Stmt::Import(import) => {
+            for alias in &import.names {
+                let module = alias.name.id.as_str();
+                match &alias.asname {
+                    Some(asname) => bindings.bind(asname.id.as_str(), module.to_string()),
+                    None => {
+                        let top = module.split('.').next().unwrap_or(module);
+                        bindings.bind(top, top.to_string());
+                    }
+                }
+            }
+        }
+        Stmt::ImportFrom(import) => {
+            let dots = ".".repeat(import.level as usize);
+            let module = import.module.as_ref().map(|module| module.id.as_str()).unwrap_or("");
+            let prefix = format!("{dots}{module}");
+            for alias in &import.names {
+                let name = alias.name.id.as_str();
+                if name == "*" {
+                    continue;
+                }
+                let local = alias.asname.as_ref().map_or(name, |asname| asname.id.as_str());
+                let target =
+                    if prefix.ends_with('.') { format!("{prefix}{name}") } else { format!("{prefix}.{name}") };
+                bindings.bind(local, target);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One walk over the file that gathers what the facts are computed from.
+#[derive(Default)]
+struct Collector<'a> {
+    imports: Vec<&'a Stmt>,
+    functions: Vec<&'a StmtFunctionDef>,
+    classes: Vec<&'a ast::StmtClassDef>,
+    /// `name = <call>` assignments, anywhere.
+    assignments: Vec<(&'a str, &'a Expr)>,
+    /// `name: <annotation> = …` declarations, anywhere.
+    annotated_names: Vec<(&'a str, &'a Expr)>,
+    /// Calls that may be `Depends`/`Security` (filtered by spelling; resolved later).
+    calls: Vec<&'a ast::ExprCall>,
+}
+
+impl<'a> Visitor<'a> for Collector<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(_) | Stmt::ImportFrom(_) => self.imports.push(stmt),
+            Stmt::FunctionDef(function) => self.functions.push(function),
+            Stmt::ClassDef(class) => self.classes.push(class),
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    if let Expr::Name(name) = target {
+                        self.assignments.push((name.id.as_str(), &assign.value));
+                    }
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Expr::Name(name) = assign.target.as_ref() {
+                    self.annotated_names.push((name.id.as_str(), &assign.annotation));
+                    if let Some(value) = &assign.value {
+                        self.assignments.push((name.id.as_str(), value));
+                    }
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr {
+            let last_segment = match call.func.as_ref() {
+                Expr::Name(name) => Some(name.id.as_str()),
+                Expr::Attribute(attribute) => Some(attribute.attr.id.as_str()),
+                _ => None,
+            };
+            if matches!(last_segment, Some("Depends" | "Security")) {
+                self.calls.push(call);
+            }
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// The range of a function's header, from `def`/`async def` to the colon
+/// (decorators excluded), for reporting.
+pub fn function_header_range(function: &StmtFunctionDef) -> TextRange {
+    let end = function.returns.as_ref().map_or(function.parameters.end(), |returns| returns.end());
+    TextRange::new(function.name.start(), end)
+}
+
+#[cfg(test)]
+mod tests {
+    use ruff_python_parser::parse_module;
+
+    use super::*;
+
+    fn with_facts(source: &str, check: impl FnOnce(&FastApiFacts)) {
+        let parsed = parse_module(source).expect("test source parses");
+        let facts = FastApiFacts::new(parsed.syntax());
+        check(&facts);
+    }
+
+    fn default_of<'a>(function: &'a StmtFunctionDef, index: usize) -> &'a Expr {
+        function.parameters.args[index].default.as_deref().expect("parameter has a default")
+    }
+
+    #[test]
+    fn resolves_param_functions_through_any_import_style() {
+        let source = "\
+from fastapi import Depends as D, Query
+import fastapi as f
+import fastapi.params
+from fastapi.params import Header
+
+def endpoint(a=D(x), b=Query(None), c=f.Security(y), d=fastapi.params.Body(), e=Header(None)): ...
+";
+        with_facts(source, |facts| {
+            let function = facts.functions[0];
+            let found: Vec<_> = (0..5)
+                .map(|index| facts.param_call(default_of(function, index)).map(|(kind, _)| kind))
+                .collect();
+            assert_eq!(
+                found,
+                [
+                    Some(ParamFunction::Depends),
+                    Some(ParamFunction::Query),
+                    Some(ParamFunction::Security),
+                    Some(ParamFunction::Body),
+                    Some(ParamFunction::Header),
+                ]
+            );
+        });
+    }
+
+    #[test]
+    fn a_depends_from_another_library_is_not_fastapis() {
+        let source = "\
+from injector import Depends
+from graphene import Query
+
+def endpoint(a=Depends(x), b=Query(None)): ...
+";
+        with_facts(source, |facts| {
+            let function = facts.functions[0];
+            assert!(facts.param_call(default_of(function, 0)).is_none());
+            assert!(facts.param_call(default_of(function, 1)).is_none());
+        });
+    }
+
+    #[test]
+    fn finds_routes_on_apps_routers_custom_routers_and_imported_routers() {
+        let source = "\
+from fastapi import APIRouter, FastAPI
+from app.routers import router
+import fastapi
+
+app = FastAPI()
+api: APIRouter = make_router()
+v1 = fastapi.APIRouter(prefix='/v1')
+
+class VersionedRouter(APIRouter): ...
+
+custom = VersionedRouter()
+
+@app.get('/a')
+def a(): ...
+
+@api.post('/b')
+async def b(): ...
+
+@v1.api_route('/c', methods=['GET'])
+def c(): ...
+
+@custom.websocket('/d')
+async def d(): ...
+
+@router.delete('/e')
+def e(): ...
+
+@cache.get('key')
+def not_a_route(): ...
+";
+        with_facts(source, |facts| {
+            let names: Vec<_> = facts
+                .routes
+                .iter()
+                .map(|route| format!("{}:{}.{}", route.function.name.id, route.router, route.method))
+                .collect();
+            assert_eq!(names, ["a:app.get", "b:api.post", "c:v1.api_route", "d:custom.websocket", "e:router.delete"]);
+        });
+    }
+
+    #[test]
+    fn records_dependencies() {
+        let source = "\
+from fastapi import Depends, Security
+from app import deps
+
+def get_db(): ...
+
+def route(db=Depends(get_db), user=Security(deps.get_user, scopes=['me'])): ...
+";
+        with_facts(source, |facts| {
+            assert!(facts.is_dependency(facts.module_functions["get_db"]));
+            assert!(facts.dependency_names.contains("deps.get_user"));
+            assert!(!facts.is_dependency(facts.module_functions["route"]));
+        });
+    }
+}

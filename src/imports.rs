@@ -1,0 +1,405 @@
+//! Making a symbol available in a file: reuse an existing import of it,
+//! extend an existing `from module import …`, refer through an existing
+//! `import module`, or add a new import line where isort would put it.
+
+use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+
+use crate::edit::Edit;
+use crate::fastapi::ImportBindings;
+use crate::source::SourceFile;
+
+/// A name some module exports, e.g. `typing.Annotated`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Symbol {
+    pub module: &'static str,
+    pub name: &'static str,
+}
+
+impl Symbol {
+    pub const fn new(module: &'static str, name: &'static str) -> Self {
+        Symbol { module, name }
+    }
+
+    /// Qualified names that mean the same object: `typing` and
+    /// `typing_extensions` re-export each other's names.
+    fn equivalents(self) -> Vec<String> {
+        let mut names = vec![format!("{}.{}", self.module, self.name)];
+        match self.module {
+            "typing" => names.push(format!("typing_extensions.{}", self.name)),
+            "typing_extensions" => names.push(format!("typing.{}", self.name)),
+            _ => {}
+        }
+        names
+    }
+}
+
+/// Symbols made available: how to refer to each, and the edits that import
+/// them. The edits belong in the same fix as the code that uses them.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub references: Vec<String>,
+    pub edits: Vec<Edit>,
+}
+
+/// Decides how a file imports symbols; read-only over the file.
+pub struct Importer<'a> {
+    module: &'a ModModule,
+    bindings: &'a ImportBindings,
+    source: &'a SourceFile,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(module: &'a ModModule, bindings: &'a ImportBindings, source: &'a SourceFile) -> Self {
+        Importer { module, bindings, source }
+    }
+
+    /// Makes every symbol available; `references[i]` is the text to use for `symbols[i]`.
+    pub fn import(&self, symbols: &[Symbol]) -> Imported {
+        let mut imported = Imported::default();
+        let mut missing: Vec<Symbol> = Vec::new();
+        for &symbol in symbols {
+            let existing = symbol
+                .equivalents()
+                .iter()
+                .find_map(|qualified| self.bindings.local_name_of(qualified).map(str::to_string));
+            match existing {
+                Some(local) => imported.references.push(local),
+                None => {
+                    imported.references.push(symbol.name.to_string());
+                    if !missing.contains(&symbol) {
+                        missing.push(symbol);
+                    }
+                }
+            }
+        }
+
+        let mut modules: Vec<&'static str> = missing.iter().map(|symbol| symbol.module).collect();
+        modules.sort_unstable();
+        modules.dedup();
+        let mut new_lines: Vec<String> = Vec::new();
+        for module in modules {
+            let mut names: Vec<&'static str> =
+                missing.iter().filter(|symbol| symbol.module == module).map(|symbol| symbol.name).collect();
+            names.sort_by_key(|name| isort_key(name));
+            if let Some(statement) = self.from_import_of(module) {
+                imported.edits.extend(self.extend_from_import(statement, &names));
+            } else if let Some(alias) = self.module_import_of(module) {
+                for (symbol, reference) in symbols.iter().zip(imported.references.iter_mut()) {
+                    if symbol.module == module && names.contains(&symbol.name) {
+                        *reference = format!("{alias}.{}", symbol.name);
+                    }
+                }
+            } else {
+                new_lines.push(format!("from {module} import {}", names.join(", ")));
+            }
+        }
+        if !new_lines.is_empty() {
+            imported.edits.push(self.new_import_lines(&new_lines));
+        }
+        imported
+    }
+
+    /// The first module-level `from module import …` (not a star import).
+    fn from_import_of(&self, module: &str) -> Option<&'a ast::StmtImportFrom> {
+        self.module.body.iter().find_map(|stmt| match stmt {
+            Stmt::ImportFrom(import)
+                if import.level == 0
+                    && import.module.as_ref().is_some_and(|name| name.id.as_str() == module)
+                    && import.names.iter().all(|alias| alias.name.id.as_str() != "*") =>
+            {
+                Some(import)
+            }
+            _ => None,
+        })
+    }
+
+    /// The local name of a module-level `import module` / `import module as m`.
+    fn module_import_of(&self, module: &str) -> Option<String> {
+        self.module.body.iter().find_map(|stmt| match stmt {
+            Stmt::Import(import) => import.names.iter().find_map(|alias| {
+                (alias.name.id.as_str() == module)
+                    .then(|| alias.asname.as_ref().map_or(module, |asname| asname.id.as_str()).to_string())
+            }),
+            _ => None,
+        })
+    }
+
+    /// Edits adding `names` to an existing `from m import …`, in sorted
+    /// position when the existing names are sorted, else at the end, in the
+    /// statement's own layout (one line, or one name per line).
+    fn extend_from_import(&self, statement: &ast::StmtImportFrom, names: &[&str]) -> Vec<Edit> {
+        let aliases = &statement.names;
+        let existing_sorted = aliases.windows(2).all(|pair| {
+            isort_key(pair[0].name.id.as_str()) <= isort_key(pair[1].name.id.as_str())
+        });
+        let one_per_line = aliases.first().is_some_and(|alias| self.source.starts_line(alias.start()));
+        let ending = self.source.line_ending().as_str();
+
+        // Group the new names by the existing alias they go before (None = at the end).
+        let mut groups: Vec<(Option<usize>, Vec<&str>)> = Vec::new();
+        for &name in names {
+            let before = if existing_sorted {
+                aliases.iter().position(|alias| isort_key(name) < isort_key(alias.name.id.as_str()))
+            } else {
+                None
+            };
+            match groups.iter_mut().find(|(position, _)| *position == before) {
+                Some((_, group)) => group.push(name),
+                None => groups.push((before, vec![name])),
+            }
+        }
+
+        groups
+            .into_iter()
+            .map(|(before, group)| match before {
+                Some(index) => {
+                    let alias = &aliases[index];
+                    let separator = if one_per_line {
+                        format!(",{ending}{}", self.source.indentation_at(alias.start()))
+                    } else {
+                        ", ".to_string()
+                    };
+                    let mut text = group.join(&separator);
+                    text.push_str(&separator);
+                    Edit::insertion(text, alias.start())
+                }
+                None => {
+                    let last = aliases.last().expect("an import names something");
+                    let separator = if one_per_line {
+                        format!(",{ending}{}", self.source.indentation_at(last.start()))
+                    } else {
+                        ", ".to_string()
+                    };
+                    let text: String = group.iter().map(|name| format!("{separator}{name}")).collect();
+                    Edit::insertion(text, last.end())
+                }
+            })
+            .collect()
+    }
+
+    /// An edit adding import lines where isort would: after the last
+    /// standard-library import of the leading import block, else as a
+    /// section of its own before the first import, else after the module
+    /// docstring, `from __future__` imports and leading comments.
+    fn new_import_lines(&self, lines: &[String]) -> Edit {
+        let ending = self.source.line_ending().as_str();
+        let block: String = lines.iter().map(|line| format!("{line}{ending}")).collect();
+
+        let mut body = self.module.body.iter().peekable();
+        let mut after: Option<&Stmt> = None;
+        if let Some(first) = body.peek()
+            && is_docstring(first)
+        {
+            after = body.next();
+        }
+        let mut last_stdlib: Option<&Stmt> = None;
+        let mut first_other: Option<&Stmt> = None;
+        for stmt in body {
+            match import_category(stmt) {
+                Some(ImportCategory::Future) => after = Some(stmt),
+                Some(ImportCategory::Stdlib) if first_other.is_none() => last_stdlib = Some(stmt),
+                Some(ImportCategory::Stdlib) => {}
+                Some(ImportCategory::Other) => {
+                    first_other.get_or_insert(stmt);
+                }
+                None => break,
+            }
+        }
+
+        if let Some(stmt) = last_stdlib {
+            return self.insert_after(stmt, block);
+        }
+        if let Some(stmt) = first_other {
+            let at = self.source.line_start(stmt.start());
+            return Edit::insertion(format!("{block}{ending}"), at);
+        }
+        match after {
+            Some(stmt) => self.insert_after(stmt, block),
+            None => Edit::insertion(block, self.after_leading_comments()),
+        }
+    }
+
+    fn insert_after(&self, stmt: &Stmt, block: String) -> Edit {
+        let at = self.source.full_line_end(stmt.end());
+        let text = self.source.text();
+        if usize::from(at) == text.len() && !text.ends_with(['\n', '\r']) {
+            let ending = self.source.line_ending().as_str();
+            return Edit::insertion(format!("{ending}{}", block.trim_end_matches(['\r', '\n'])), at);
+        }
+        Edit::insertion(block, at)
+    }
+
+    /// Just past a shebang, encoding line or license header at the top.
+    fn after_leading_comments(&self) -> TextSize {
+        let text = self.source.text();
+        let mut offset = 0usize;
+        for line in text.split_inclusive('\n') {
+            if line.trim_start().starts_with('#') {
+                offset += line.len();
+            } else {
+                break;
+            }
+        }
+        TextSize::try_from(offset).unwrap_or_default()
+    }
+}
+
+enum ImportCategory {
+    Future,
+    Stdlib,
+    Other,
+}
+
+fn import_category(stmt: &Stmt) -> Option<ImportCategory> {
+    let module = match stmt {
+        Stmt::Import(import) => import.names.first()?.name.id.as_str(),
+        Stmt::ImportFrom(import) if import.level > 0 => return Some(ImportCategory::Other),
+        Stmt::ImportFrom(import) => import.module.as_ref()?.id.as_str(),
+        _ => return None,
+    };
+    let top = module.split('.').next().unwrap_or(module);
+    Some(if top == "__future__" {
+        ImportCategory::Future
+    } else if STDLIB_MODULES.binary_search(&top).is_ok() {
+        ImportCategory::Stdlib
+    } else {
+        ImportCategory::Other
+    })
+}
+
+fn is_docstring(stmt: &Stmt) -> bool {
+    matches!(stmt, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::StringLiteral(_)))
+}
+
+/// isort's default order within one import: CONSTANTS, then Classes, then
+/// functions, each alphabetically ignoring case.
+fn isort_key(name: &str) -> (u8, String) {
+    let kind = if name.len() > 1 && name.chars().all(|c| !c.is_lowercase()) {
+        0
+    } else if name.starts_with(char::is_uppercase) {
+        1
+    } else {
+        2
+    };
+    (kind, name.to_lowercase())
+}
+
+/// Top-level standard-library modules (Python 3.8–3.14), sorted.
+const STDLIB_MODULES: &[&str] = &[
+    "__future__", "_thread", "abc", "aifc", "argparse", "array", "ast", "asynchat", "asyncio", "asyncore",
+    "atexit", "audioop", "base64", "bdb", "binascii", "bisect", "builtins", "bz2", "cProfile", "calendar",
+    "cgi", "cgitb", "chunk", "cmath", "cmd", "code", "codecs", "codeop", "collections", "colorsys",
+    "compileall", "compression", "concurrent", "configparser", "contextlib", "contextvars", "copy",
+    "copyreg", "crypt", "csv", "ctypes", "curses", "dataclasses", "datetime", "dbm", "decimal", "difflib",
+    "dis", "doctest", "email", "encodings", "ensurepip", "enum", "errno", "faulthandler", "fcntl",
+    "filecmp", "fileinput", "fnmatch", "fractions", "ftplib", "functools", "gc", "getopt", "getpass",
+    "gettext", "glob", "graphlib", "grp", "gzip", "hashlib", "heapq", "hmac", "html", "http", "imaplib",
+    "imghdr", "importlib", "inspect", "io", "ipaddress", "itertools", "json", "keyword", "linecache",
+    "locale", "logging", "lzma", "mailbox", "marshal", "math", "mimetypes", "mmap", "modulefinder",
+    "msvcrt", "multiprocessing", "netrc", "numbers", "operator", "optparse", "os", "pathlib", "pdb",
+    "pickle", "pickletools", "pipes", "pkgutil", "platform", "plistlib", "poplib", "posix", "pprint",
+    "profile", "pstats", "pty", "pwd", "py_compile", "pyclbr", "pydoc", "queue", "quopri", "random", "re",
+    "readline", "reprlib", "resource", "rlcompleter", "runpy", "sched", "secrets", "select", "selectors",
+    "shelve", "shlex", "shutil", "signal", "site", "smtplib", "socket", "socketserver", "sqlite3", "ssl",
+    "stat", "statistics", "string", "stringprep", "struct", "subprocess", "symtable", "sys", "sysconfig",
+    "syslog", "tabnanny", "tarfile", "tempfile", "termios", "textwrap", "threading", "time", "timeit",
+    "tkinter", "token", "tokenize", "tomllib", "trace", "traceback", "tracemalloc", "tty", "turtle",
+    "types", "typing", "unicodedata", "unittest", "urllib", "uuid", "venv", "warnings", "wave",
+    "weakref", "webbrowser", "winreg", "wsgiref", "xml", "xmlrpc", "zipapp", "zipfile", "zipimport",
+    "zlib", "zoneinfo",
+];
+
+#[cfg(test)]
+mod tests {
+    use ruff_python_parser::parse_module;
+
+    use super::*;
+    use crate::fastapi::FastApiFacts;
+    use crate::fix_loop::apply_fixes;
+    use crate::edit::{Fix, Safety};
+
+    const ANNOTATED: Symbol = Symbol::new("typing", "Annotated");
+    const ANY: Symbol = Symbol::new("typing", "Any");
+
+    fn import(source: &str, symbols: &[Symbol]) -> (String, Vec<String>) {
+        let file = SourceFile::new(source);
+        let parsed = parse_module(file.text()).unwrap();
+        let facts = FastApiFacts::new(parsed.syntax());
+        let importer = Importer::new(parsed.syntax(), &facts.imports, &file);
+        let imported = importer.import(symbols);
+        let fix = Fix::new(imported.edits, Safety::Safe);
+        (apply_fixes(file.text(), &[&fix]).0, imported.references)
+    }
+
+    #[test]
+    fn reuses_an_existing_import() {
+        let source = "from typing_extensions import Annotated as A\n";
+        assert_eq!(import(source, &[ANNOTATED]), (source.to_string(), vec!["A".to_string()]));
+    }
+
+    #[test]
+    fn extends_a_from_import_in_sorted_position() {
+        let (text, _) = import("from typing import Any, Optional\n", &[ANNOTATED]);
+        assert_eq!(text, "from typing import Annotated, Any, Optional\n");
+        let (text, _) = import("from typing import TYPE_CHECKING, Optional\n", &[ANNOTATED]);
+        assert_eq!(text, "from typing import TYPE_CHECKING, Annotated, Optional\n");
+        let (text, _) = import("from typing import Optional, Dict\n", &[ANNOTATED]);
+        assert_eq!(text, "from typing import Optional, Dict, Annotated\n");
+    }
+
+    #[test]
+    fn extends_a_parenthesized_import_one_name_per_line() {
+        let source = "from typing import (\n    List,\n    Optional,\n)\n";
+        let (text, _) = import(source, &[ANNOTATED, ANY]);
+        assert_eq!(text, "from typing import (\n    Annotated,\n    Any,\n    List,\n    Optional,\n)\n");
+        let source = "from typing import (\n    Any,\n    List\n)\n";
+        let (text, _) = import(source, &[Symbol::new("typing", "Optional")]);
+        assert_eq!(text, "from typing import (\n    Any,\n    List,\n    Optional\n)\n");
+    }
+
+    #[test]
+    fn refers_through_a_module_import() {
+        let (text, references) = import("import typing as t\n", &[ANNOTATED]);
+        assert_eq!(text, "import typing as t\n");
+        assert_eq!(references, ["t.Annotated"]);
+    }
+
+    #[test]
+    fn adds_a_line_after_the_standard_library_block() {
+        let source = "\"\"\"Doc.\"\"\"\nimport os\nfrom datetime import date\n\nfrom fastapi import Depends\n";
+        let (text, _) = import(source, &[ANNOTATED]);
+        assert_eq!(
+            text,
+            "\"\"\"Doc.\"\"\"\nimport os\nfrom datetime import date\nfrom typing import Annotated\n\nfrom fastapi import Depends\n"
+        );
+    }
+
+    #[test]
+    fn adds_a_section_before_third_party_imports() {
+        let source = "from __future__ import annotations\n\nfrom fastapi import Depends\r\n";
+        let (text, _) = import(source, &[ANNOTATED, ANY]);
+        assert_eq!(
+            text,
+            "from __future__ import annotations\n\nfrom typing import Annotated, Any\n\nfrom fastapi import Depends\r\n"
+        );
+    }
+
+    #[test]
+    fn new_lines_use_the_file_line_ending() {
+        let source = "import fastapi\r\nx = 1\r\n";
+        let (text, _) = import(source, &[Symbol::new("typing_extensions", "Annotated")]);
+        assert_eq!(text, "from typing_extensions import Annotated\r\n\r\nimport fastapi\r\nx = 1\r\n");
+    }
+
+    #[test]
+    fn a_file_without_trailing_newline() {
+        let (text, _) = import("import os", &[ANNOTATED]);
+        assert_eq!(text, "import os\nfrom typing import Annotated");
+    }
+
+    #[test]
+    fn stdlib_list_is_sorted() {
+        assert!(STDLIB_MODULES.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}

@@ -1,0 +1,19 @@
+//! fastapi-codemod: rewrites FastAPI codebases toward current best practices.
+//!
+//! The engine (everything but [`cli`]) is pure: it takes file contents and
+//! returns findings and fixed text. Only the command line reads and writes
+//! files. See `ARCHITECTURE.md` for the map.
+
+pub mod cli;
+pub mod edit;
+pub mod fastapi;
+pub mod fix_loop;
+pub mod imports;
+pub mod pipeline;
+pub mod source;
+pub mod suppression;
+pub mod syntax;
+pub mod transform;
+
+#[path = "../transforms/mod.rs"]
+pub mod transforms;

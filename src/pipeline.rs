@@ -1,0 +1,278 @@
+//! One file through the transforms: parse, run, apply fixes, re-parse, and
+//! repeat until nothing changes. Pure: text in, outcome out.
+//!
+//! A result is only returned if it parses. A file whose fixes break it, that
+//! does not settle within [`MAX_PASSES`], or on which a transform panics is
+//! left exactly as it was, and the outcome says why.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ruff_python_ast::ModModule;
+use ruff_python_ast::token::{TokenKind, Tokens};
+use ruff_python_parser::{Parsed, parse_module};
+use ruff_text_size::TextRange;
+
+use crate::edit::{Finding, Fix, Safety};
+use crate::fastapi::FastApiFacts;
+use crate::fix_loop::apply_fixes;
+use crate::source::SourceFile;
+use crate::suppression::Suppressions;
+use crate::transform::{FileContext, Findings, Transform, TransformOptions};
+
+/// How many rounds of fixing a file may take before it is declared not to converge.
+pub const MAX_PASSES: usize = 10;
+
+/// Nesting deeper than this is refused before any transform walks it; the
+/// CPython compiler gives up on such code too.
+pub const MAX_NESTING: usize = 500;
+
+/// Which transforms run on a file and which of their fixes apply.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub transforms: Vec<&'static Transform>,
+    /// Apply fixes marked unsafe as well.
+    pub unsafe_fixes: bool,
+    pub options: TransformOptions,
+}
+
+/// What to do with a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Report findings only.
+    Check,
+    /// Report findings and compute the fixed text.
+    Fix,
+}
+
+/// A finding located for people: one-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedFinding {
+    pub line: usize,
+    pub column: usize,
+    pub transform: &'static str,
+    pub message: String,
+    /// Whether a fix would be applied with the current options.
+    pub fixable: bool,
+}
+
+/// Why a file could not be processed. The file is then left as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileError {
+    Syntax { line: usize, column: usize, message: String },
+    TooDeeplyNested { line: usize },
+    /// Fixes from these transforms produced text that does not parse.
+    BrokenOutput { transforms: Vec<&'static str>, message: String },
+    NotConverged { transforms: Vec<&'static str> },
+    Panic { message: String },
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileError::Syntax { line, column, message } => {
+                write!(f, "syntax error at {line}:{column}: {message}")
+            }
+            FileError::TooDeeplyNested { line } => {
+                write!(f, "expression nested more than {MAX_NESTING} levels deep at line {line}")
+            }
+            FileError::BrokenOutput { transforms, message } => write!(
+                f,
+                "internal error: fixes from {} produced invalid Python ({message}); file left unchanged",
+                transforms.join(", ")
+            ),
+            FileError::NotConverged { transforms } => write!(
+                f,
+                "internal error: fixes did not converge after {MAX_PASSES} passes ({}); file left unchanged",
+                transforms.join(", ")
+            ),
+            FileError::Panic { message } => {
+                write!(f, "internal error: a transform panicked ({message}); file left unchanged")
+            }
+        }
+    }
+}
+
+/// The result of processing one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileOutcome {
+    /// Findings on the original text, in order.
+    pub findings: Vec<LocatedFinding>,
+    /// The new file contents (BOM included), when fixing changed anything.
+    pub fixed: Option<String>,
+    /// How many fixes each transform applied.
+    pub applied: BTreeMap<&'static str, usize>,
+    pub error: Option<FileError>,
+}
+
+/// Runs the selected transforms over a file's decoded contents.
+pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
+    match catch_unwind(AssertUnwindSafe(|| process_unguarded(contents, selection, mode))) {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            FileOutcome { error: Some(FileError::Panic { message }), ..FileOutcome::default() }
+        }
+    }
+}
+
+fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
+    let original = SourceFile::new(contents);
+    let parsed = match parse_checked(&original) {
+        Ok(parsed) => parsed,
+        Err(error) => return FileOutcome { error: Some(error), ..FileOutcome::default() },
+    };
+
+    let first_findings = run_transforms(&original, &parsed, selection);
+    let mut outcome = FileOutcome {
+        findings: first_findings
+            .iter()
+            .map(|finding| {
+                let (line, column) = original.line_column(finding.range.start());
+                LocatedFinding {
+                    line,
+                    column,
+                    transform: finding.transform,
+                    message: finding.message.clone(),
+                    fixable: finding.fix.as_ref().is_some_and(|fix| is_applicable(fix, selection)),
+                }
+            })
+            .collect(),
+        ..FileOutcome::default()
+    };
+    if mode == Mode::Check {
+        return outcome;
+    }
+
+    let mut current = original.clone();
+    let mut findings = first_findings;
+    drop(parsed);
+    for _ in 0..MAX_PASSES {
+        let fixes: Vec<(&'static str, &Fix)> = findings
+            .iter()
+            .filter_map(|finding| Some((finding.transform, finding.fix.as_ref()?)))
+            .filter(|(_, fix)| is_applicable(fix, selection))
+            .collect();
+        if fixes.is_empty() {
+            if current.text() != original.text() {
+                outcome.fixed = Some(current.to_contents());
+            }
+            return outcome;
+        }
+        let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
+        let (text, applied) = apply_fixes(current.text(), &only_fixes);
+        let mut involved: Vec<&'static str> = applied.iter().map(|&index| fixes[index].0).collect();
+        for name in &involved {
+            *outcome.applied.entry(name).or_default() += 1;
+        }
+        involved.sort_unstable();
+        involved.dedup();
+
+        let next = current.with_text(text);
+        let reparsed = match parse_module(next.text()) {
+            Ok(reparsed) => reparsed,
+            Err(error) => {
+                outcome.applied.clear();
+                outcome.error = Some(FileError::BrokenOutput { transforms: involved, message: error.error.to_string() });
+                return outcome;
+            }
+        };
+        findings = run_transforms(&next, &reparsed, selection);
+        current = next;
+    }
+    let mut transforms: Vec<&'static str> =
+        findings.iter().filter(|finding| finding.fix.is_some()).map(|finding| finding.transform).collect();
+    transforms.sort_unstable();
+    transforms.dedup();
+    outcome.applied.clear();
+    outcome.error = Some(FileError::NotConverged { transforms });
+    outcome
+}
+
+fn is_applicable(fix: &Fix, selection: &Selection) -> bool {
+    fix.safety() != Safety::Unsafe || selection.unsafe_fixes
+}
+
+/// Parses a file, refusing syntax errors and nesting too deep to walk safely.
+fn parse_checked(source: &SourceFile) -> Result<Parsed<ModModule>, FileError> {
+    let parsed = match parse_module(source.text()) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let (line, column) = source.line_column(error.location.start());
+            return Err(FileError::Syntax { line, column, message: error.error.to_string() });
+        }
+    };
+    if let Some(offset) = excessive_nesting(parsed.tokens()) {
+        let line = source.line_number(offset.start());
+        // Dropping a tree this deep recurses as deep as it is; leak it instead.
+        std::mem::forget(parsed);
+        return Err(FileError::TooDeeplyNested { line });
+    }
+    Ok(parsed)
+}
+
+/// The first token past which code may nest more than [`MAX_NESTING`]
+/// levels, judged from tokens alone: every indentation level, every open
+/// bracket, and every operator since the last comma at each bracket level
+/// may add a level to the syntax tree.
+fn excessive_nesting(tokens: &Tokens) -> Option<TextRange> {
+    use ruff_text_size::Ranged;
+    // Operators seen in the current element at each open bracket level.
+    let mut operators: Vec<usize> = vec![0];
+    let mut operator_total = 0usize;
+    let mut indent = 0usize;
+    for token in tokens.iter() {
+        let kind = token.kind();
+        match kind {
+            TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace => operators.push(0),
+            TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace if operators.len() > 1 => {
+                operator_total -= operators.pop().unwrap_or(0);
+            }
+            TokenKind::Comma | TokenKind::Newline | TokenKind::Colon | TokenKind::Semi => {
+                let current = operators.last_mut().expect("the outermost level stays");
+                operator_total -= *current;
+                *current = 0;
+            }
+            TokenKind::Indent => indent += 1,
+            TokenKind::Dedent => indent = indent.saturating_sub(1),
+            _ if kind.is_operator()
+                || matches!(
+                    kind,
+                    TokenKind::Not | TokenKind::And | TokenKind::Or | TokenKind::Await | TokenKind::Lambda | TokenKind::If
+                ) =>
+            {
+                *operators.last_mut().expect("the outermost level stays") += 1;
+                operator_total += 1;
+            }
+            _ => {}
+        }
+        if indent + operators.len() - 1 + operator_total > MAX_NESTING {
+            return Some(token.range());
+        }
+    }
+    None
+}
+
+fn run_transforms(source: &SourceFile, parsed: &Parsed<ModModule>, selection: &Selection) -> Vec<Finding> {
+    let facts = FastApiFacts::new(parsed.syntax());
+    let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
+    let context = FileContext {
+        source,
+        module: parsed.syntax(),
+        tokens: parsed.tokens(),
+        facts: &facts,
+        suppressions: &suppressions,
+        options: &selection.options,
+    };
+    let mut findings = Findings::default();
+    for transform in &selection.transforms {
+        (transform.run)(&context, &mut findings);
+    }
+    let mut findings = findings.into_vec();
+    findings.sort_by_key(|finding| (finding.range.start(), finding.transform));
+    findings
+}

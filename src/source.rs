@@ -1,0 +1,240 @@
+//! The text of one Python file and the style new code must follow in it.
+
+use ruff_source_file::{LineIndex, OneIndexed};
+use ruff_text_size::{TextRange, TextSize};
+
+/// A UTF-8 byte order mark, kept aside so transforms never see it.
+const BOM: &str = "\u{feff}";
+
+/// How lines end in a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineEnding {
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnding::Lf => "\n",
+            LineEnding::CrLf => "\r\n",
+            LineEnding::Cr => "\r",
+        }
+    }
+
+    /// The first line ending in `text`, or `\n` for a file with one line.
+    pub fn detect(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        match memchr_newline(bytes) {
+            Some(i) if bytes[i] == b'\n' => LineEnding::Lf,
+            Some(i) if bytes.get(i + 1) == Some(&b'\n') => LineEnding::CrLf,
+            Some(_) => LineEnding::Cr,
+            None => LineEnding::Lf,
+        }
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+}
+
+/// The quote character a file prefers for new string literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quote {
+    Double,
+    Single,
+}
+
+impl Quote {
+    pub fn as_char(self) -> char {
+        match self {
+            Quote::Double => '"',
+            Quote::Single => '\'',
+        }
+    }
+}
+
+/// One Python file as transforms see it: the text without its byte order mark,
+/// plus the file's own conventions for line endings, indentation and quotes.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    text: String,
+    has_bom: bool,
+    line_ending: LineEnding,
+    indent_unit: String,
+    quote: Quote,
+    line_index: LineIndex,
+}
+
+impl SourceFile {
+    /// Takes the decoded contents of a file (a leading BOM is set aside).
+    pub fn new(contents: &str) -> Self {
+        let (has_bom, text) = match contents.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, contents),
+        };
+        Self::from_parts(text.to_string(), has_bom)
+    }
+
+    fn from_parts(text: String, has_bom: bool) -> Self {
+        let line_ending = LineEnding::detect(&text);
+        let indent_unit = detect_indent_unit(&text);
+        let quote = detect_quote(&text);
+        let line_index = LineIndex::from_source_text(&text);
+        SourceFile { text, has_bom, line_ending, indent_unit, quote, line_index }
+    }
+
+    /// The same file with new text; the BOM and the detected style carry over.
+    pub fn with_text(&self, text: String) -> Self {
+        let line_index = LineIndex::from_source_text(&text);
+        SourceFile {
+            text,
+            has_bom: self.has_bom,
+            line_ending: self.line_ending,
+            indent_unit: self.indent_unit.clone(),
+            quote: self.quote,
+            line_index,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The full file contents to write back, BOM included.
+    pub fn to_contents(&self) -> String {
+        if self.has_bom { format!("{BOM}{}", self.text) } else { self.text.clone() }
+    }
+
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+
+    /// One level of indentation as the file writes it (four spaces when unknown).
+    pub fn indent_unit(&self) -> &str {
+        &self.indent_unit
+    }
+
+    pub fn quote(&self) -> Quote {
+        self.quote
+    }
+
+    pub fn slice(&self, range: TextRange) -> &str {
+        &self.text[range]
+    }
+
+    /// One-based line and column (in characters) of an offset.
+    pub fn line_column(&self, offset: TextSize) -> (usize, usize) {
+        let location = self.line_index.line_column(offset, &self.text);
+        (location.line.get(), location.column.get())
+    }
+
+    /// One-based line number of an offset.
+    pub fn line_number(&self, offset: TextSize) -> usize {
+        self.line_index.line_index(offset).get()
+    }
+
+    /// The offset where the line holding `offset` starts.
+    pub fn line_start(&self, offset: TextSize) -> TextSize {
+        let line = self.line_index.line_index(offset);
+        self.line_index.line_start(line, &self.text)
+    }
+
+    /// The offset just past the line ending of the line holding `offset`.
+    pub fn full_line_end(&self, offset: TextSize) -> TextSize {
+        let line = self.line_index.line_index(offset);
+        let next = line.saturating_add(1);
+        if next.get() > self.line_index.line_count() {
+            self.text_len()
+        } else {
+            self.line_index.line_start(next, &self.text)
+        }
+    }
+
+    /// The offset where a one-based line starts.
+    pub fn start_of_line_number(&self, line: usize) -> TextSize {
+        self.line_index.line_start(OneIndexed::new(line).unwrap_or(OneIndexed::MIN), &self.text)
+    }
+
+    /// The whitespace that opens the line holding `offset`.
+    pub fn indentation_at(&self, offset: TextSize) -> &str {
+        let start = self.line_start(offset);
+        let line = &self.text[usize::from(start)..];
+        let width = line.len() - line.trim_start_matches([' ', '\t']).len();
+        &line[..width]
+    }
+
+    /// Whether only whitespace stands between the start of its line and `offset`.
+    pub fn starts_line(&self, offset: TextSize) -> bool {
+        let start = self.line_start(offset);
+        self.text[TextRange::new(start, offset)].trim().is_empty()
+    }
+
+    pub fn text_len(&self) -> TextSize {
+        TextSize::of(self.text.as_str())
+    }
+}
+
+/// The indentation of the first indented line, which is what the file uses
+/// for one level.
+fn detect_indent_unit(text: &str) -> String {
+    for line in text.lines() {
+        let trimmed = line.trim_start_matches([' ', '\t']);
+        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.len() == line.len() {
+            continue;
+        }
+        let indent = &line[..line.len() - trimmed.len()];
+        if indent.starts_with('\t') {
+            return "\t".to_string();
+        }
+        return indent.to_string();
+    }
+    "    ".to_string()
+}
+
+/// The quote used by most single-line string literals that could have used
+/// either, judged roughly on the raw text; double quotes win a tie.
+fn detect_quote(text: &str) -> Quote {
+    let mut double = 0usize;
+    let mut single = 0usize;
+    for line in text.lines() {
+        let code = line.trim_start();
+        if code.starts_with('#') {
+            continue;
+        }
+        double += code.matches('"').count();
+        single += code.matches('\'').count();
+    }
+    if single > double { Quote::Single } else { Quote::Double }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_is_set_aside_and_restored() {
+        let file = SourceFile::new("\u{feff}x = 1\n");
+        assert_eq!(file.text(), "x = 1\n");
+        assert_eq!(file.to_contents(), "\u{feff}x = 1\n");
+    }
+
+    #[test]
+    fn detects_line_endings() {
+        assert_eq!(LineEnding::detect("a\r\nb\r\n"), LineEnding::CrLf);
+        assert_eq!(LineEnding::detect("a\nb"), LineEnding::Lf);
+        assert_eq!(LineEnding::detect("a\rb"), LineEnding::Cr);
+        assert_eq!(LineEnding::detect("a"), LineEnding::Lf);
+    }
+
+    #[test]
+    fn detects_indentation_and_quotes() {
+        let file = SourceFile::new("def f():\n\tx = 'a'\n\treturn x\n");
+        assert_eq!(file.indent_unit(), "\t");
+        assert_eq!(file.quote(), Quote::Single);
+        let file = SourceFile::new("# comment\ndef f():\n  return \"a\"\n");
+        assert_eq!(file.indent_unit(), "  ");
+        assert_eq!(file.quote(), Quote::Double);
+    }
+}

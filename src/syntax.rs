@@ -1,0 +1,150 @@
+//! Edits on Python syntax that several transforms need, built from tokens so
+//! that comments and the user's layout survive.
+
+use ruff_python_ast::token::{Token, TokenKind, Tokens, parenthesized_range};
+use ruff_python_ast::{AnyNodeRef, ArgOrKeyword, Arguments};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::source::SourceFile;
+
+/// The tokens that lie entirely within `range`.
+pub fn tokens_within(tokens: &Tokens, range: TextRange) -> &[Token] {
+    let all: &[Token] = tokens;
+    let first = all.partition_point(|token| token.start() < range.start());
+    let last = all.partition_point(|token| token.end() <= range.end());
+    &all[first..last.max(first)]
+}
+
+/// The range of an argument including any parentheses around its value.
+fn argument_range(argument: ArgOrKeyword, arguments: &Arguments, tokens: &Tokens) -> TextRange {
+    match argument {
+        ArgOrKeyword::Arg(expr) => {
+            parenthesized_range(expr.into(), AnyNodeRef::from(arguments), tokens).unwrap_or(expr.range())
+        }
+        ArgOrKeyword::Keyword(keyword) => keyword.range(),
+    }
+}
+
+/// The range to delete to remove the argument at `index` (in source order)
+/// from a call, with its comma. Comments are kept; a line left empty is
+/// removed whole.
+pub fn argument_deletion(source: &SourceFile, tokens: &Tokens, arguments: &Arguments, index: usize) -> TextRange {
+    let ranges: Vec<TextRange> =
+        arguments.iter_source_order().map(|argument| argument_range(argument, arguments, tokens)).collect();
+    let item = ranges[index];
+    let inner = arguments.inner_range();
+    let inner_tokens = tokens_within(tokens, inner);
+    let has_comments = inner_tokens.iter().any(|token| token.kind() == TokenKind::Comment);
+
+    if ranges.len() == 1 && !has_comments {
+        return inner;
+    }
+
+    if let Some(next) = ranges.get(index + 1) {
+        let between = tokens_within(tokens, TextRange::new(item.end(), next.start()));
+        let only_comma = between.iter().all(|token| token.kind() == TokenKind::Comma);
+        if only_comma {
+            return TextRange::new(item.start(), next.start());
+        }
+        let comma_end = between
+            .iter()
+            .find(|token| token.kind() == TokenKind::Comma)
+            .map_or(item.end(), Ranged::end);
+        let end = skip_spaces(source, comma_end);
+        return widen_to_empty_line(source, TextRange::new(item.start(), end));
+    }
+
+    // The last argument: take the comma before it when it shares that line,
+    // else its own trailing comma.
+    if index > 0 {
+        let previous = ranges[index - 1];
+        let between = tokens_within(tokens, TextRange::new(previous.end(), item.start()));
+        if between.iter().all(|token| token.kind() == TokenKind::Comma) {
+            return TextRange::new(previous.end(), item.end());
+        }
+    }
+    let after = tokens_within(tokens, TextRange::new(item.end(), inner.end()));
+    let end = match after.first() {
+        Some(token) if token.kind() == TokenKind::Comma => skip_spaces(source, token.end()),
+        _ => item.end(),
+    };
+    widen_to_empty_line(source, TextRange::new(item.start(), end))
+}
+
+fn skip_spaces(source: &SourceFile, offset: TextSize) -> TextSize {
+    let rest = &source.text()[usize::from(offset)..];
+    let spaces = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    offset + TextSize::try_from(spaces).unwrap_or_default()
+}
+
+/// Widens a deletion to its whole line when nothing but whitespace would be
+/// left on that line.
+fn widen_to_empty_line(source: &SourceFile, range: TextRange) -> TextRange {
+    let line_start = source.line_start(range.start());
+    let line_end = source.full_line_end(range.end());
+    let before = &source.text()[TextRange::new(line_start, range.start())];
+    let after = &source.text()[TextRange::new(range.end(), line_end)];
+    if before.trim().is_empty() && after.trim().is_empty() && after.ends_with(['\n', '\r']) {
+        TextRange::new(line_start, line_end)
+    } else {
+        range
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ruff_python_ast::{Expr, Stmt};
+    use ruff_python_parser::parse_module;
+
+    use super::*;
+
+    fn remove(source: &str, index: usize) -> String {
+        let file = SourceFile::new(source);
+        let parsed = parse_module(source).unwrap();
+        let Stmt::Expr(statement) = &parsed.syntax().body[0] else { panic!("expected a call statement") };
+        let Expr::Call(call) = statement.value.as_ref() else { panic!("expected a call") };
+        let range = argument_deletion(&file, parsed.tokens(), &call.arguments, index);
+        format!("{}{}", &source[..usize::from(range.start())], &source[usize::from(range.end())..])
+    }
+
+    #[test]
+    fn removes_arguments_on_one_line() {
+        assert_eq!(remove("Query(None)\n", 0), "Query()\n");
+        assert_eq!(remove("Query(None, max_length=5)\n", 0), "Query(max_length=5)\n");
+        assert_eq!(remove("Query(max_length=5, default=None)\n", 1), "Query(max_length=5)\n");
+        assert_eq!(remove("Query((None), alias='q')\n", 0), "Query(alias='q')\n");
+        assert_eq!(remove("Query(\n    None,\n)\n", 0), "Query()\n");
+    }
+
+    #[test]
+    fn removes_arguments_on_their_own_lines() {
+        assert_eq!(
+            remove("Query(\n    None,\n    max_length=5,\n)\n", 0),
+            "Query(\n    max_length=5,\n)\n"
+        );
+        assert_eq!(
+            remove("Query(\n    max_length=5,\n    default=None,\n)\n", 1),
+            "Query(\n    max_length=5,\n)\n"
+        );
+        assert_eq!(
+            remove("Query(\n    max_length=5,\n    default=None\n)\n", 1),
+            "Query(\n    max_length=5,\n)\n"
+        );
+    }
+
+    #[test]
+    fn keeps_comments() {
+        assert_eq!(
+            remove("Query(\n    None,  # nothing by default\n    max_length=5,\n)\n", 0),
+            "Query(\n    # nothing by default\n    max_length=5,\n)\n"
+        );
+        assert_eq!(
+            remove("Query(None,  # search\n      max_length=5)\n", 0),
+            "Query(# search\n      max_length=5)\n"
+        );
+        assert_eq!(
+            remove("Query(\n    # the default\n    None,\n)\n", 0),
+            "Query(\n    # the default\n)\n"
+        );
+    }
+}

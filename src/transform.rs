@@ -1,0 +1,109 @@
+//! The shape every transform has, and what it is given to work on.
+
+use ruff_python_ast::ModModule;
+use ruff_python_ast::PythonVersion;
+use ruff_python_ast::token::Tokens;
+use ruff_text_size::TextRange;
+
+use crate::edit::{Finding, Fix, Safety};
+use crate::fastapi::FastApiFacts;
+use crate::imports::Importer;
+use crate::source::SourceFile;
+use crate::suppression::Suppressions;
+
+/// One rewrite in the catalogue. Each lives in its own file under
+/// `transforms/`, whose leading `//!` comment is its documentation.
+pub struct Transform {
+    /// Kebab-case name after the practice it enforces.
+    pub name: &'static str,
+    pub safety: Safety,
+    /// One line for `list`.
+    pub summary: &'static str,
+    /// The ruff rule this transform mirrors, whose `# noqa` it honours.
+    pub ruff_code: Option<&'static str>,
+    /// The transform's own source file, from which `explain` takes the
+    /// documentation (its leading `//!` lines).
+    pub source: &'static str,
+    /// Looks at one parsed file and reports findings, with fixes where it can.
+    pub run: fn(&FileContext, &mut Findings),
+}
+
+impl Transform {
+    /// The documentation: the transform file's leading `//!` comment, as Markdown.
+    pub fn documentation(&self) -> String {
+        let mut lines = Vec::new();
+        for line in self.source.lines() {
+            let Some(doc) = line.strip_prefix("//!") else { break };
+            lines.push(doc.strip_prefix(' ').unwrap_or(doc));
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+impl std::fmt::Debug for Transform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transform").field("name", &self.name).field("safety", &self.safety).finish()
+    }
+}
+
+/// Options that change what transforms write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransformOptions {
+    /// The oldest Python the code must run on.
+    pub target_version: PythonVersion,
+}
+
+impl Default for TransformOptions {
+    fn default() -> Self {
+        TransformOptions { target_version: PythonVersion::PY39 }
+    }
+}
+
+/// Everything a transform may read about one file.
+pub struct FileContext<'a> {
+    pub source: &'a SourceFile,
+    pub module: &'a ModModule,
+    pub tokens: &'a Tokens,
+    pub facts: &'a FastApiFacts<'a>,
+    pub suppressions: &'a Suppressions,
+    pub options: &'a TransformOptions,
+}
+
+impl<'a> FileContext<'a> {
+    pub fn importer(&self) -> Importer<'a> {
+        Importer::new(self.module, &self.facts.imports, self.source)
+    }
+
+    /// The module `typing`-only names like `Annotated` come from for the target version.
+    pub fn typing_module(&self) -> &'static str {
+        if self.options.target_version >= PythonVersion::PY39 { "typing" } else { "typing_extensions" }
+    }
+
+    /// Whether `transform` is suppressed by a comment on any line from
+    /// `range`'s first line to its last, or on one of `extra_lines`.
+    pub fn is_suppressed(&self, transform: &Transform, range: TextRange, extra_lines: &[usize]) -> bool {
+        let first = self.source.line_number(range.start());
+        let last = self.source.line_number(range.end());
+        (first..=last)
+            .chain(extra_lines.iter().copied())
+            .any(|line| self.suppressions.is_suppressed(line, transform.name, transform.ruff_code))
+    }
+}
+
+/// Where a transform puts what it finds.
+#[derive(Debug, Default)]
+pub struct Findings {
+    findings: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn push(&mut self, transform: &Transform, range: TextRange, message: impl Into<String>, fix: Option<Fix>) {
+        self.findings.push(Finding { transform: transform.name, range, message: message.into(), fix });
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.findings
+    }
+}

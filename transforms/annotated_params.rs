@@ -1,0 +1,414 @@
+//! # annotated-params (safe)
+//!
+//! ## What it does
+//! Rewrites parameters whose default value is a call to one of FastAPI's
+//! parameter functions — `Depends`, `Security`, `Query`, `Path`, `Body`,
+//! `Header`, `Cookie`, `Form`, `File` — into the `Annotated` form, in route
+//! handlers, dependencies and every other function (class dependencies'
+//! `__init__` included). A request value's default moves out of the call and
+//! becomes the parameter's default; `...` or no default means required.
+//!
+//! ## Why is this bad?
+//! FastAPI recommends `Annotated` since 0.95. In the default-value form the
+//! function cannot be called directly with its real defaults (calling it
+//! outside FastAPI passes a `Depends` object), type checkers see the wrong
+//! type, and the metadata cannot be shared as a type alias. The `Annotated`
+//! form keeps the type, the FastAPI metadata and the default each in its
+//! place.
+//!
+//! Unannotated parameters get the dependency's return annotation when the
+//! dependency is defined in the same file (the yielded type for a generator
+//! dependency; the class itself for a class dependency), else `Any`.
+//! Moving defaults out can leave a required parameter after an optional
+//! one; the transform then inserts a `*` so that the parameters from there
+//! on are keyword-only, which FastAPI does not mind (it passes every
+//! parameter by keyword). `Annotated` comes from `typing`, or from
+//! `typing_extensions` when the target version is below Python 3.9.
+//!
+//! `# noqa: FAST002` (ruff's rule for the same practice) and
+//! `# fastapi-codemod: ignore[annotated-params]` on the parameter's line or
+//! the `def` line leave that parameter alone.
+//!
+//! ## Example
+//! ```python
+//! from fastapi import APIRouter, Depends, Query
+//! from sqlalchemy.orm import Session
+//!
+//! from app.deps import get_db
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/items/")
+//! def read_items(
+//!     q: str | None = Query(None, max_length=50),
+//!     db: Session = Depends(get_db),
+//! ):
+//!     return db.query(Item).filter(Item.name == q).all()
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! from typing import Annotated
+//!
+//! from fastapi import APIRouter, Depends, Query
+//! from sqlalchemy.orm import Session
+//!
+//! from app.deps import get_db
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/items/")
+//! def read_items(
+//!     q: Annotated[str | None, Query(max_length=50)] = None,
+//!     *,
+//!     db: Annotated[Session, Depends(get_db)],
+//! ):
+//!     return db.query(Item).filter(Item.name == q).all()
+//! ```
+//!
+//! ## Fix safety
+//! Safe: FastAPI reads both forms the same way for every request. The fix
+//! is marked unsafe when it has to make parameters keyword-only and the
+//! function is also called positionally in the same file, since such a call
+//! would then fail.
+
+use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::edit::{Edit, Fix, Safety};
+use crate::fastapi::ParamFunction;
+use crate::imports::Symbol;
+use crate::syntax::argument_deletion;
+use crate::transform::{FileContext, Findings, Transform};
+
+pub static TRANSFORM: Transform = Transform {
+    name: "annotated-params",
+    safety: Safety::Safe,
+    summary: "`x: T = Depends(f)` / `Query(None, …)` → `x: Annotated[T, Depends(f)]` / `Annotated[T, Query(…)] = None`",
+    ruff_code: Some("FAST002"),
+    source: include_str!("annotated_params.rs"),
+    run,
+};
+
+/// Where a parameter sits in its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    PositionalOnly,
+    PositionalOrKeyword,
+    KeywordOnly,
+}
+
+/// A parameter to rewrite, and what it becomes.
+struct Rewrite<'a> {
+    parameter: &'a ParameterWithDefault,
+    function: ParamFunction,
+    /// The new default, if the call carried one.
+    default: Option<String>,
+    /// Text of the type: the annotation, or the inferred type.
+    annotation: AnnotationText,
+    /// The call with its default removed.
+    call: String,
+}
+
+enum AnnotationText {
+    /// The existing annotation, verbatim.
+    Written(String),
+    /// An existing `Annotated[...]` without FastAPI metadata: the call is appended.
+    AlreadyAnnotated { before_close: String, close: String },
+    /// Inferred from the dependency.
+    Inferred(String),
+    /// Nothing known: `Any`.
+    Any,
+}
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    for &function in &context.facts.functions {
+        check_function(context, function, findings);
+    }
+}
+
+fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &mut Findings) {
+    let parameters = &function.parameters;
+    let def_line = context.source.line_number(function.name.start());
+    let all: Vec<(Kind, &ParameterWithDefault)> = parameters
+        .posonlyargs
+        .iter()
+        .map(|parameter| (Kind::PositionalOnly, parameter))
+        .chain(parameters.args.iter().map(|parameter| (Kind::PositionalOrKeyword, parameter)))
+        .chain(parameters.kwonlyargs.iter().map(|parameter| (Kind::KeywordOnly, parameter)))
+        .collect();
+
+    let rewrites: Vec<Rewrite> = all
+        .iter()
+        .filter(|(_, parameter)| !context.is_suppressed(&TRANSFORM, parameter.range(), &[def_line]))
+        .filter_map(|(_, parameter)| rewrite_of(context, parameter))
+        .collect();
+    if rewrites.is_empty() {
+        return;
+    }
+
+    // After the rewrite, does a required parameter follow an optional one?
+    let keeps_default = |parameter: &ParameterWithDefault| match rewrites
+        .iter()
+        .find(|rewrite| std::ptr::eq(rewrite.parameter, parameter))
+    {
+        Some(rewrite) => rewrite.default.is_some(),
+        None => parameter.default.is_some(),
+    };
+    let positional: Vec<&(Kind, &ParameterWithDefault)> =
+        all.iter().filter(|(kind, _)| *kind != Kind::KeywordOnly).collect();
+    let mut seen_default = false;
+    let mut first_misordered: Option<(usize, Kind, &ParameterWithDefault)> = None;
+    for (index, (kind, parameter)) in positional.iter().enumerate() {
+        if keeps_default(parameter) {
+            seen_default = true;
+        } else if seen_default {
+            first_misordered = Some((index, *kind, parameter));
+            break;
+        }
+    }
+
+    let mut unfixable: Option<String> = None;
+    let mut star_edits: Vec<Edit> = Vec::new();
+    let mut safety = Safety::Safe;
+    if let Some((index, kind, parameter)) = first_misordered {
+        if kind == Kind::PositionalOnly {
+            unfixable = Some(format!(
+                "moving defaults out would leave positional-only `{}` required after an optional parameter",
+                parameter.parameter.name.id
+            ));
+        } else if parameters.vararg.is_some() {
+            unfixable = Some(format!(
+                "moving defaults out would leave `{}` required after an optional parameter, and `*{}` prevents making it keyword-only",
+                parameter.parameter.name.id,
+                parameters.vararg.as_ref().map(|vararg| vararg.name.id.as_str()).unwrap_or_default()
+            ));
+        } else {
+            star_edits = keyword_only_edits(context, parameters, parameter);
+            if is_called_positionally(context, function, index) {
+                safety = Safety::Unsafe;
+            }
+        }
+    }
+
+    let fix = match unfixable {
+        Some(_) => None,
+        None => Some(build_fix(context, &rewrites, star_edits, safety)),
+    };
+    for rewrite in &rewrites {
+        let name = &rewrite.parameter.parameter.name.id;
+        let message = match &unfixable {
+            Some(reason) => format!("use `Annotated` for `{name}`; not rewritten: {reason}"),
+            None => format!("use `Annotated[…, {}(…)]` for `{name}`", rewrite.function.name()),
+        };
+        findings.push(&TRANSFORM, rewrite.parameter.range(), message, fix.clone());
+    }
+}
+
+/// What a parameter becomes, if it has a FastAPI parameter function as default.
+fn rewrite_of<'a>(context: &FileContext, parameter: &'a ParameterWithDefault) -> Option<Rewrite<'a>> {
+    let default = parameter.default.as_deref()?;
+    let (function, call) = context.facts.param_call(default)?;
+    let source = context.source;
+
+    let annotation = match parameter.parameter.annotation.as_deref() {
+        Some(annotation) if context.facts.is_annotated(annotation) => already_annotated(context, annotation)?,
+        Some(annotation) => AnnotationText::Written(source.slice(annotation.range()).to_string()),
+        None => match inferred_type(context, function, call) {
+            Some(text) => AnnotationText::Inferred(text),
+            None => AnnotationText::Any,
+        },
+    };
+
+    let (call_text, default_text) = if function.is_dependency() {
+        (source.slice(call.range()).to_string(), None)
+    } else {
+        split_default(context, call)?
+    };
+
+    Some(Rewrite { parameter, function, default: default_text, annotation, call: call_text })
+}
+
+/// For `Annotated[T, meta]` with no FastAPI metadata yet: the text up to the
+/// closing bracket, so the call can be appended. `None` (leave it alone) when
+/// the metadata already holds a FastAPI parameter function.
+fn already_annotated(context: &FileContext, annotation: &Expr) -> Option<AnnotationText> {
+    let Expr::Subscript(subscript) = annotation else { return None };
+    let elements: &[Expr] = match subscript.slice.as_ref() {
+        Expr::Tuple(tuple) => &tuple.elts,
+        single => std::slice::from_ref(single),
+    };
+    if elements.iter().skip(1).any(|element| context.facts.param_call(element).is_some()) {
+        return None;
+    }
+    let last = elements.last()?;
+    let before = TextRange::new(annotation.start(), last.end());
+    let close = TextRange::new(last.end(), annotation.end());
+    Some(AnnotationText::AlreadyAnnotated {
+        before_close: context.source.slice(before).to_string(),
+        close: context.source.slice(close).to_string(),
+    })
+}
+
+/// The call without its default, and the default (`None` when required).
+/// `None` overall when the call's arguments cannot be taken apart safely.
+fn split_default(context: &FileContext, call: &ast::ExprCall) -> Option<(String, Option<String>)> {
+    let arguments = &call.arguments;
+    if arguments.args.iter().any(Expr::is_starred_expr) || arguments.keywords.iter().any(|keyword| keyword.arg.is_none()) {
+        return None;
+    }
+    let position = arguments.iter_source_order().position(|argument| match argument {
+        ast::ArgOrKeyword::Arg(expr) => arguments.args.first().is_some_and(|first| std::ptr::eq(first, expr)),
+        ast::ArgOrKeyword::Keyword(keyword) => keyword.arg.as_ref().is_some_and(|arg| arg.as_str() == "default"),
+    });
+    let source = context.source;
+    let Some(position) = position else {
+        return Some((source.slice(call.range()).to_string(), None));
+    };
+    let value = arguments.iter_source_order().nth(position)?.value();
+    let default = if value.is_ellipsis_literal_expr() || context.facts.resolves_to(value, "builtins.Ellipsis") || matches!(value, Expr::Name(name) if name.id.as_str() == "Ellipsis") {
+        None
+    } else {
+        Some(source.slice(value.range()).to_string())
+    };
+    let deletion = argument_deletion(source, context.tokens, arguments, position);
+    let call_text = format!(
+        "{}{}",
+        source.slice(TextRange::new(call.start(), deletion.start())),
+        source.slice(TextRange::new(deletion.end(), call.end()))
+    );
+    Some((call_text, default))
+}
+
+/// The type a dependency provides when it is defined in this file: its
+/// return annotation (the yielded type for a generator), or the class itself.
+fn inferred_type(context: &FileContext, function: ParamFunction, call: &ast::ExprCall) -> Option<String> {
+    if !function.is_dependency() {
+        return None;
+    }
+    let Expr::Name(name) = call.arguments.find_argument_value("dependency", 0)? else { return None };
+    let facts = context.facts;
+    if let Some(dependency) = facts.module_functions.get(name.id.as_str()) {
+        let returns = dependency.returns.as_deref()?;
+        return Some(context.source.slice(yielded_type(context, returns).range()).to_string());
+    }
+    facts.module_classes.get(name.id.as_str()).map(|class| class.name.id.to_string())
+}
+
+/// `T` for `Generator[T, …]`, `Iterator[T]`, `AsyncGenerator[T, …]`,
+/// `AsyncIterator[T]` (from `typing` or `collections.abc`); else the annotation.
+fn yielded_type<'e>(context: &FileContext, returns: &'e Expr) -> &'e Expr {
+    let Expr::Subscript(subscript) = returns else { return returns };
+    let Some(qualified) = context.facts.imports.qualified_name(&subscript.value) else { return returns };
+    let Some((module, name)) = qualified.rsplit_once('.') else { return returns };
+    let generator = matches!(name, "Generator" | "Iterator" | "AsyncGenerator" | "AsyncIterator" | "Iterable" | "AsyncIterable");
+    if !generator || !matches!(module, "typing" | "typing_extensions" | "collections.abc") {
+        return returns;
+    }
+    match subscript.slice.as_ref() {
+        Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(returns),
+        single => single,
+    }
+}
+
+/// Edits that make `parameter` and every later positional parameter
+/// keyword-only: a `*` before it, and an existing bare `*` removed.
+fn keyword_only_edits(
+    context: &FileContext,
+    parameters: &ast::Parameters,
+    parameter: &ParameterWithDefault,
+) -> Vec<Edit> {
+    let source = context.source;
+    let start = parameter.start();
+    let star = if source.starts_line(start) {
+        format!("*,{}{}", source.line_ending().as_str(), source.indentation_at(start))
+    } else {
+        "*, ".to_string()
+    };
+    let mut edits = vec![Edit::insertion(star, start)];
+    // A bare `*` already stands between the last positional and the first
+    // keyword-only parameter: remove it (with the comma before it).
+    if let (Some(last), Some(_)) = (parameters.args.last(), parameters.kwonlyargs.first()) {
+        let after_last = crate::syntax::tokens_within(context.tokens, TextRange::new(last.end(), parameters.end()));
+        if let Some(star_token) =
+            after_last.iter().find(|token| token.kind() == ruff_python_ast::token::TokenKind::Star)
+        {
+            edits.push(Edit::deletion(TextRange::new(last.end(), star_token.end())));
+        }
+    }
+    edits
+}
+
+/// Whether the file calls `function` with a positional argument at or past
+/// positional parameter `index`. A method called through an attribute gets
+/// `self` for free, so its first positional argument fills parameter 1.
+fn is_called_positionally(context: &FileContext, function: &StmtFunctionDef, index: usize) -> bool {
+    use ruff_python_ast::visitor::{self, Visitor};
+    struct Calls<'n> {
+        name: &'n str,
+        index: usize,
+        is_method: bool,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Calls<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                let (matches, implicit) = match call.func.as_ref() {
+                    Expr::Name(name) => (name.id.as_str() == self.name, 0),
+                    Expr::Attribute(attribute) => {
+                        (attribute.attr.id.as_str() == self.name, usize::from(self.is_method))
+                    }
+                    _ => (false, 0),
+                };
+                let arguments = &call.arguments.args;
+                let starred = arguments.iter().any(Expr::is_starred_expr);
+                if matches && (starred || arguments.len() + implicit > self.index) {
+                    self.found = true;
+                }
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let is_method = function
+        .parameters
+        .args
+        .first()
+        .is_some_and(|first| matches!(first.parameter.name.id.as_str(), "self" | "cls"));
+    let mut calls = Calls { name: function.name.id.as_str(), index, is_method, found: false };
+    calls.visit_body(&context.module.body);
+    calls.found
+}
+
+fn build_fix(context: &FileContext, rewrites: &[Rewrite], mut edits: Vec<Edit>, safety: Safety) -> Fix {
+    let mut symbols = vec![Symbol::new(context.typing_module(), "Annotated")];
+    if rewrites.iter().any(|rewrite| matches!(rewrite.annotation, AnnotationText::Any)) {
+        symbols.push(Symbol::new("typing", "Any"));
+    }
+    let imported = context.importer().import(&symbols);
+    let annotated = &imported.references[0];
+    let any = imported.references.get(1);
+
+    for rewrite in rewrites {
+        let name = context.source.slice(rewrite.parameter.parameter.name.range());
+        let annotation = match &rewrite.annotation {
+            AnnotationText::AlreadyAnnotated { before_close, close } => {
+                format!("{before_close}, {}{close}", rewrite.call)
+            }
+            AnnotationText::Written(text) | AnnotationText::Inferred(text) => {
+                format!("{annotated}[{text}, {}]", rewrite.call)
+            }
+            AnnotationText::Any => {
+                format!("{annotated}[{}, {}]", any.map_or("Any", String::as_str), rewrite.call)
+            }
+        };
+        let text = match &rewrite.default {
+            Some(default) => format!("{name}: {annotation} = {default}"),
+            None => format!("{name}: {annotation}"),
+        };
+        edits.push(Edit::replacement(text, rewrite.parameter.range()));
+    }
+    edits.extend(imported.edits);
+    Fix::new(edits, safety)
+}

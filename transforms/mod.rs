@@ -1,0 +1,17 @@
+//! The catalogue: every transform, registered in one place.
+//!
+//! Each transform lives in its own file, whose leading `//!` comment is the
+//! documentation `fastapi-codemod explain NAME` prints. Shared FastAPI
+//! knowledge lives in the engine (`src/fastapi.rs`), not here.
+
+use crate::transform::Transform;
+
+mod annotated_params;
+
+/// Every transform, in the order they run and are listed.
+pub static ALL: &[&Transform] = &[&annotated_params::TRANSFORM];
+
+/// The transform with the given name.
+pub fn by_name(name: &str) -> Option<&'static Transform> {
+    ALL.iter().copied().find(|transform| transform.name == name)
+}
