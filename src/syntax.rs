@@ -50,7 +50,9 @@ pub fn argument_deletion(source: &SourceFile, tokens: &Tokens, arguments: &Argum
             .iter()
             .find(|token| token.kind() == TokenKind::Comma)
             .map_or(item.end(), Ranged::end);
-        let end = skip_spaces(source, comma_end);
+        // On its own line the argument goes with the spaces after its comma;
+        // after an opening bracket those spaces stay before the comment.
+        let end = if source.starts_line(item.start()) { skip_spaces(source, comma_end) } else { comma_end };
         return widen_to_empty_line(source, TextRange::new(item.start(), end));
     }
 
@@ -140,7 +142,7 @@ mod tests {
         );
         assert_eq!(
             remove("Query(None,  # search\n      max_length=5)\n", 0),
-            "Query(# search\n      max_length=5)\n"
+            "Query(  # search\n      max_length=5)\n"
         );
         assert_eq!(
             remove("Query(\n    # the default\n    None,\n)\n", 0),

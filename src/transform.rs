@@ -53,11 +53,14 @@ impl std::fmt::Debug for Transform {
 pub struct TransformOptions {
     /// The oldest Python the code must run on.
     pub target_version: PythonVersion,
+    /// The longest line new code may write before it is wrapped the way
+    /// black and ruff's formatter would wrap it.
+    pub line_length: usize,
 }
 
 impl Default for TransformOptions {
     fn default() -> Self {
-        TransformOptions { target_version: PythonVersion::PY39 }
+        TransformOptions { target_version: PythonVersion::PY39, line_length: 88 }
     }
 }
 

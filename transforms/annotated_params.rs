@@ -171,7 +171,7 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
     }
 
     let mut unfixable: Option<String> = None;
-    let mut star_edits: Vec<Edit> = Vec::new();
+    let mut keyword_only_from: Option<&ParameterWithDefault> = None;
     let mut safety = Safety::Safe;
     if let Some((index, kind, parameter)) = first_misordered {
         if kind == Kind::PositionalOnly {
@@ -186,7 +186,7 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
                 parameters.vararg.as_ref().map(|vararg| vararg.name.id.as_str()).unwrap_or_default()
             ));
         } else {
-            star_edits = keyword_only_edits(context, parameters, parameter);
+            keyword_only_from = Some(parameter);
             if is_called_positionally(context, function, index) {
                 safety = Safety::Unsafe;
             }
@@ -195,7 +195,7 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
 
     let fix = match unfixable {
         Some(_) => None,
-        None => Some(build_fix(context, &rewrites, star_edits, safety)),
+        None => Some(build_fix(context, function, &rewrites, keyword_only_from, safety)),
     };
     for rewrite in &rewrites {
         let name = &rewrite.parameter.parameter.name.id;
@@ -381,34 +381,125 @@ fn is_called_positionally(context: &FileContext, function: &StmtFunctionDef, ind
     calls.found
 }
 
-fn build_fix(context: &FileContext, rewrites: &[Rewrite], mut edits: Vec<Edit>, safety: Safety) -> Fix {
+fn build_fix(
+    context: &FileContext,
+    function: &StmtFunctionDef,
+    rewrites: &[Rewrite],
+    keyword_only_from: Option<&ParameterWithDefault>,
+    safety: Safety,
+) -> Fix {
     let mut symbols = vec![Symbol::new(context.typing_module(), "Annotated")];
     if rewrites.iter().any(|rewrite| matches!(rewrite.annotation, AnnotationText::Any)) {
         symbols.push(Symbol::new("typing", "Any"));
     }
     let imported = context.importer().import(&symbols);
     let annotated = &imported.references[0];
-    let any = imported.references.get(1);
+    let any = imported.references.get(1).map_or("Any", String::as_str);
+    let texts: Vec<(&ParameterWithDefault, String)> = rewrites
+        .iter()
+        .map(|rewrite| (rewrite.parameter, rewritten_text(context, rewrite, annotated, any)))
+        .collect();
 
-    for rewrite in rewrites {
-        let name = context.source.slice(rewrite.parameter.parameter.name.range());
-        let annotation = match &rewrite.annotation {
-            AnnotationText::AlreadyAnnotated { before_close, close } => {
-                format!("{before_close}, {}{close}", rewrite.call)
-            }
-            AnnotationText::Written(text) | AnnotationText::Inferred(text) => {
-                format!("{annotated}[{text}, {}]", rewrite.call)
-            }
-            AnnotationText::Any => {
-                format!("{annotated}[{}, {}]", any.map_or("Any", String::as_str), rewrite.call)
-            }
-        };
-        let text = match &rewrite.default {
-            Some(default) => format!("{name}: {annotation} = {default}"),
-            None => format!("{name}: {annotation}"),
-        };
-        edits.push(Edit::replacement(text, rewrite.parameter.range()));
+    let mut edits: Vec<Edit> = texts
+        .iter()
+        .map(|(parameter, text)| Edit::replacement(text.clone(), parameter.range()))
+        .collect();
+    if let Some(parameter) = keyword_only_from {
+        edits.extend(keyword_only_edits(context, &function.parameters, parameter));
+    }
+    if let Some(exploded) = explode_if_too_long(context, function, &texts, keyword_only_from, &edits) {
+        edits = vec![exploded];
     }
     edits.extend(imported.edits);
     Fix::new(edits, safety)
+}
+
+/// `name: Annotated[T, Call(…)] = default`.
+fn rewritten_text(context: &FileContext, rewrite: &Rewrite, annotated: &str, any: &str) -> String {
+    let name = context.source.slice(rewrite.parameter.parameter.name.range());
+    let annotation = match &rewrite.annotation {
+        AnnotationText::AlreadyAnnotated { before_close, close } => {
+            format!("{before_close}, {}{close}", rewrite.call)
+        }
+        AnnotationText::Written(text) | AnnotationText::Inferred(text) => {
+            format!("{annotated}[{text}, {}]", rewrite.call)
+        }
+        AnnotationText::Any => format!("{annotated}[{any}, {}]", rewrite.call),
+    };
+    match &rewrite.default {
+        Some(default) => format!("{name}: {annotation} = {default}"),
+        None => format!("{name}: {annotation}"),
+    }
+}
+
+/// A signature written on one line that the rewrite makes longer than the
+/// line length is laid out one parameter per line with a trailing comma, as
+/// black and ruff's formatter would. Returns the edit replacing the whole
+/// parameter list, or `None` when the signature still fits or spans lines.
+fn explode_if_too_long(
+    context: &FileContext,
+    function: &StmtFunctionDef,
+    texts: &[(&ParameterWithDefault, String)],
+    keyword_only_from: Option<&ParameterWithDefault>,
+    edits: &[Edit],
+) -> Option<Edit> {
+    let source = context.source;
+    let parameters = &function.parameters;
+    if source.line_number(parameters.start()) != source.line_number(parameters.end()) {
+        return None;
+    }
+    let line_start = source.line_start(parameters.start());
+    let line_end = source.full_line_end(parameters.end());
+    let line = source.slice(TextRange::new(line_start, line_end)).trim_end_matches(['\n', '\r']);
+    let added: isize = edits
+        .iter()
+        .map(|edit| {
+            edit.content().chars().count() as isize - source.slice(edit.range()).chars().count() as isize
+        })
+        .sum();
+    let width = line.chars().count() as isize + added;
+    if width <= context.options.line_length as isize {
+        return None;
+    }
+
+    let text_of = |parameter: &ParameterWithDefault| -> String {
+        texts
+            .iter()
+            .find(|(rewritten, _)| std::ptr::eq(*rewritten, parameter))
+            .map_or_else(|| source.slice(parameter.range()).to_string(), |(_, text)| text.clone())
+    };
+    let mut items: Vec<String> = Vec::new();
+    for parameter in &parameters.posonlyargs {
+        items.push(text_of(parameter));
+    }
+    if !parameters.posonlyargs.is_empty() {
+        items.push("/".to_string());
+    }
+    for parameter in &parameters.args {
+        if keyword_only_from.is_some_and(|from| std::ptr::eq(from, parameter)) {
+            items.push("*".to_string());
+        }
+        items.push(text_of(parameter));
+    }
+    match &parameters.vararg {
+        Some(vararg) => items.push(format!("*{}", source.slice(vararg.range()))),
+        None if !parameters.kwonlyargs.is_empty() && keyword_only_from.is_none() => items.push("*".to_string()),
+        None => {}
+    }
+    for parameter in &parameters.kwonlyargs {
+        items.push(text_of(parameter));
+    }
+    if let Some(kwarg) = &parameters.kwarg {
+        items.push(format!("**{}", source.slice(kwarg.range())));
+    }
+
+    let ending = source.line_ending().as_str();
+    let indent = source.indentation_at(function.name.start());
+    let inner = format!("{indent}{}", source.indent_unit());
+    let mut text = format!("({ending}");
+    for item in items {
+        text.push_str(&format!("{inner}{item},{ending}"));
+    }
+    text.push_str(&format!("{indent})"));
+    Some(Edit::replacement(text, parameters.range()))
 }

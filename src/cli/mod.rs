@@ -1,1 +1,265 @@
-//! The command line.
+//! The command line: walks paths, reads files, runs the engine on each in
+//! parallel, prints diffs, findings and a summary in a deterministic order,
+//! and writes changes back. The only part of the crate that does I/O.
+
+mod args;
+mod config;
+mod diff;
+mod report;
+mod walk;
+mod write;
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use rayon::prelude::*;
+
+pub use args::{Cli, Command, OutputFormat, RunArgs};
+use config::{ConfigResolver, ProjectConfig};
+use report::{FileReport, Report};
+use walk::{WalkItem, collect_files};
+
+use crate::edit::Safety;
+use crate::pipeline::{self, FileOutcome, Mode, Selection};
+use crate::transform::{Transform, TransformOptions};
+use crate::transforms;
+
+/// Files larger than this are refused rather than parsed.
+const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Stack size for worker threads: deep but legal code must not overflow.
+const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a run does with the results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Diff { exit_code: bool },
+    Apply { allow_dirty: bool },
+    Check,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Diff { run, exit_code } => execute(&run, Action::Diff { exit_code }),
+        Command::Apply { run, allow_dirty } => execute(&run, Action::Apply { allow_dirty }),
+        Command::Check { run } => execute(&run, Action::Check),
+        Command::List { format } => {
+            print!("{}", report::list(transforms::ALL, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { name } => match transforms::by_name(&name) {
+            Some(transform) => {
+                print!("{}", transform.documentation());
+                Ok(ExitCode::SUCCESS)
+            }
+            None => bail!("unknown transform `{name}`; `fastapi-codemod list` shows them all"),
+        },
+    }
+}
+
+fn execute(run: &RunArgs, action: Action) -> Result<ExitCode> {
+    // Validate names once, up front: a typo is a usage error, not a silent no-op.
+    for name in run.select.iter().flatten().chain(&run.ignore) {
+        check_transform_name(name)?;
+    }
+    let jobs = run.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .stack_size(WORKER_STACK_BYTES)
+        .build()
+        .context("cannot start worker threads")?;
+    match &run.stdin_filename {
+        Some(name) => pool.install(|| execute_stdin(run, action, name)),
+        None => pool.install(|| execute_paths(run, action)),
+    }
+}
+
+fn check_transform_name(name: &str) -> Result<()> {
+    if name == "ALL" || transforms::by_name(name).is_some() {
+        Ok(())
+    } else {
+        bail!("unknown transform `{name}`; `fastapi-codemod list` shows them all")
+    }
+}
+
+/// The transforms and options for a file, from its configuration and the
+/// command line (which wins).
+fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Selection> {
+    let (select, mut ignore): (Option<&Vec<String>>, Vec<String>) = match &run.select {
+        Some(select) => (Some(select), Vec::new()),
+        None => (config.and_then(|config| config.select.as_ref()), config.map(|config| config.ignore.clone()).unwrap_or_default()),
+    };
+    ignore.extend(run.ignore.iter().cloned());
+    for name in select.into_iter().flatten().chain(&ignore) {
+        check_transform_name(name)?;
+    }
+    let chosen: Vec<&'static Transform> = transforms::ALL
+        .iter()
+        .copied()
+        .filter(|transform| match select {
+            Some(names) => names.iter().any(|name| name == transform.name || (name == "ALL")),
+            None => transform.safety != Safety::OptIn,
+        })
+        .filter(|transform| !ignore.iter().any(|name| name == transform.name))
+        .collect();
+    let target_version = run
+        .target_version
+        .map(|version| version.0)
+        .or_else(|| config.and_then(|config| config.target_version))
+        .unwrap_or(TransformOptions::default().target_version);
+    let line_length = config
+        .and_then(|config| config.line_length)
+        .unwrap_or(TransformOptions::default().line_length);
+    Ok(Selection {
+        transforms: chosen,
+        unsafe_fixes: run.unsafe_fixes,
+        options: TransformOptions { target_version, line_length },
+    })
+}
+
+/// One file read and processed.
+struct Processed {
+    path: PathBuf,
+    /// The bytes as read, to detect a change on disk before writing.
+    original: Vec<u8>,
+    result: Result<FileOutcome, String>,
+}
+
+fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
+    let paths = if run.paths.is_empty() { vec![PathBuf::from(".")] } else { run.paths.clone() };
+    let items = collect_files(&paths);
+
+    // Configuration is resolved up front, in order, so workers share nothing mutable.
+    let mut resolver = ConfigResolver::new(run.config.as_deref());
+    let mut work: Vec<(PathBuf, Result<Selection, String>)> = Vec::new();
+    let mut report = Report::new(action, run.format);
+    for item in items {
+        match item {
+            WalkItem::Error { path, message } => report.add(FileReport::error(display(&path), message)),
+            WalkItem::File { path, explicit } => {
+                let config = match resolver.for_file(&path) {
+                    Some(Ok(config)) => Some(config),
+                    Some(Err(message)) => {
+                        work.push((path, Err(format!("configuration error: {message}"))));
+                        continue;
+                    }
+                    None => None,
+                };
+                if !explicit && config.as_ref().is_some_and(|config| config.is_excluded(&path)) {
+                    continue;
+                }
+                let selection = selection_for(run, config.as_ref()).map_err(|error| format!("{error:#}"));
+                work.push((path, selection));
+            }
+        }
+    }
+
+    let mode = if action == Action::Check { Mode::Check } else { Mode::Fix };
+    let processed: Vec<Processed> = work
+        .into_par_iter()
+        .map(|(path, selection)| {
+            let (original, result) = match selection {
+                Ok(selection) => process_path(&path, &selection, mode),
+                Err(message) => (Vec::new(), Err(message)),
+            };
+            Processed { path, original, result }
+        })
+        .collect();
+
+    let mut git = write::GitGuard::default();
+    for file in processed {
+        let display_path = display(&file.path);
+        let outcome = match file.result {
+            Ok(outcome) => outcome,
+            Err(message) => {
+                report.add(FileReport::error(display_path, message));
+                continue;
+            }
+        };
+        let mut file_report = FileReport::from_outcome(display_path, &file.original, outcome);
+        if let (Action::Apply { allow_dirty }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
+            let refusal = if allow_dirty { None } else { git.refusal(&file.path) };
+            let written = match refusal {
+                Some(reason) => Err(reason),
+                None => write::write_atomically(&file.path, &file.original, fixed).map_err(|error| format!("{error:#}")),
+            };
+            if let Err(message) = written {
+                file_report.refuse(message);
+            }
+        }
+        report.add(file_report);
+    }
+    report.finish()
+}
+
+/// Reads one file and runs the engine on it.
+fn process_path(path: &Path, selection: &Selection, mode: Mode) -> (Vec<u8>, Result<FileOutcome, String>) {
+    let bytes = match read_limited(path) {
+        Ok(bytes) => bytes,
+        Err(message) => return (Vec::new(), Err(message)),
+    };
+    let result = decode(&bytes).map(|text| pipeline::process(text, selection, mode));
+    (bytes, result)
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    let metadata = std::fs::metadata(path).map_err(|error| walk::io_message(&error))?;
+    if metadata.is_dir() {
+        return Err("is a directory".into());
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES / 1024 / 1024));
+    }
+    std::fs::read(path).map_err(|error| walk::io_message(&error))
+}
+
+/// The file's text, or why it is not a Python source file we can edit.
+fn decode(bytes: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        format!("not valid UTF-8 (invalid byte at offset {}); only UTF-8 files are processed", error.valid_up_to())
+    })?;
+    if let Some(offset) = text.find('\0') {
+        return Err(format!("contains a NUL byte at offset {offset}; not a Python source file"));
+    }
+    Ok(text)
+}
+
+fn execute_stdin(run: &RunArgs, action: Action, name: &Path) -> Result<ExitCode> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
+    let mut resolver = ConfigResolver::new(run.config.as_deref());
+    let config = match resolver.for_file(name) {
+        Some(Ok(config)) => Some(config),
+        Some(Err(message)) => bail!("configuration error: {message}"),
+        None => None,
+    };
+    let selection = selection_for(run, config.as_ref())?;
+    let mode = if action == Action::Check { Mode::Check } else { Mode::Fix };
+    let result = decode(&bytes).map(|text| pipeline::process(text, &selection, mode));
+    let mut report = Report::new(action, run.format).for_stdin(&bytes);
+    match result {
+        Ok(outcome) => report.add(FileReport::from_outcome(display(name), &bytes, outcome)),
+        Err(message) => report.add(FileReport::error(display(name), message)),
+    }
+    report.finish()
+}
+
+/// A path as users wrote it, with `/` separators and no leading `./`.
+fn display(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+}
+
+/// Whether coloured output is wanted on standard output.
+fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Totals over a run, by transform name.
+type Counts = BTreeMap<&'static str, usize>;

@@ -1,0 +1,293 @@
+//! Everything a run prints: diffs or findings on standard output in path
+//! order, one `PATH: error: …` line per failed file and a summary on
+//! standard error, or one JSON document. Also decides the exit status.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::args::OutputFormat;
+use super::diff::{colorize, unified_diff};
+use super::{Action, Counts, use_colour};
+use crate::pipeline::{FileOutcome, LocatedFinding};
+use crate::transform::Transform;
+
+/// What happened to one file.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    /// The new contents, when the file changes.
+    #[serde(skip)]
+    pub fixed: Option<String>,
+    pub diff: Option<String>,
+    /// Fixes applied, by transform.
+    pub fixes: BTreeMap<&'static str, usize>,
+    pub findings: Vec<FindingReport>,
+    pub error: Option<String>,
+    /// For `apply`: whether the new contents were written.
+    pub written: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingReport {
+    pub line: usize,
+    pub column: usize,
+    pub transform: &'static str,
+    pub message: String,
+    pub fixable: bool,
+}
+
+impl From<LocatedFinding> for FindingReport {
+    fn from(finding: LocatedFinding) -> Self {
+        FindingReport {
+            line: finding.line,
+            column: finding.column,
+            transform: finding.transform,
+            message: finding.message,
+            fixable: finding.fixable,
+        }
+    }
+}
+
+impl FileReport {
+    pub fn error(path: String, message: String) -> Self {
+        FileReport {
+            path,
+            fixed: None,
+            diff: None,
+            fixes: BTreeMap::new(),
+            findings: Vec::new(),
+            error: Some(message),
+            written: false,
+        }
+    }
+
+    pub fn from_outcome(path: String, original: &[u8], outcome: FileOutcome) -> Self {
+        let original = String::from_utf8_lossy(original);
+        let diff = outcome.fixed.as_ref().map(|fixed| unified_diff(&path, &original, fixed));
+        FileReport {
+            written: false,
+            diff,
+            fixed: outcome.fixed,
+            fixes: outcome.applied,
+            findings: outcome.findings.into_iter().map(FindingReport::from).collect(),
+            error: outcome.error.map(|error| error.to_string()),
+            path,
+        }
+    }
+
+    /// The change could not be written.
+    pub fn refuse(&mut self, message: String) {
+        self.error = Some(message);
+    }
+}
+
+/// Collects file reports, prints as they come (they come in path order) and
+/// prints totals at the end.
+pub struct Report {
+    action: Action,
+    format: OutputFormat,
+    colour: bool,
+    /// Set for `--stdin-filename`: the input, echoed by `apply` when nothing changes.
+    stdin: Option<Vec<u8>>,
+    files: Vec<FileReport>,
+    files_scanned: usize,
+    files_changed: usize,
+    errors: usize,
+    findings: usize,
+    fixes: Counts,
+}
+
+impl Report {
+    pub fn new(action: Action, format: OutputFormat) -> Self {
+        Report {
+            action,
+            format,
+            colour: format == OutputFormat::Text && use_colour(),
+            stdin: None,
+            files: Vec::new(),
+            files_scanned: 0,
+            files_changed: 0,
+            errors: 0,
+            findings: 0,
+            fixes: Counts::new(),
+        }
+    }
+
+    pub fn for_stdin(mut self, input: &[u8]) -> Self {
+        self.stdin = Some(input.to_vec());
+        self
+    }
+
+    pub fn add(&mut self, mut file: FileReport) {
+        self.files_scanned += 1;
+        let applies = matches!(self.action, Action::Apply { .. });
+        if applies && self.stdin.is_none() {
+            file.written = file.fixed.is_some() && file.error.is_none();
+        }
+        if file.error.is_some() {
+            self.errors += 1;
+            if applies {
+                // Nothing was written: what the file would have had is not a change made.
+                file.fixes.clear();
+            }
+        }
+        let changed = file.fixed.is_some() && (!applies || file.written || self.stdin.is_some());
+        if changed {
+            self.files_changed += 1;
+            for (name, count) in &file.fixes {
+                *self.fixes.entry(name).or_default() += count;
+            }
+        }
+        self.findings += file.findings.len();
+
+        if self.format == OutputFormat::Json {
+            if changed || !file.findings.is_empty() || file.error.is_some() {
+                self.files.push(file);
+            }
+            return;
+        }
+        self.print_file(&file);
+    }
+
+    fn print_file(&self, file: &FileReport) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        match self.action {
+            Action::Check => {
+                for finding in &file.findings {
+                    let _ = match self.format {
+                        OutputFormat::Github => writeln!(
+                            out,
+                            "::warning file={},line={},col={},title=fastapi-codemod ({})::{}",
+                            file.path, finding.line, finding.column, finding.transform, finding.message
+                        ),
+                        _ => writeln!(
+                            out,
+                            "{}:{}:{} {} {}",
+                            file.path, finding.line, finding.column, finding.transform, finding.message
+                        ),
+                    };
+                }
+            }
+            Action::Diff { .. } => {
+                if let Some(diff) = &file.diff {
+                    let _ = out.write_all(if self.colour { colorize(diff) } else { diff.clone() }.as_bytes());
+                }
+            }
+            Action::Apply { .. } => {
+                if let Some(input) = &self.stdin {
+                    let contents = file.fixed.as_deref().map_or(input.as_slice(), str::as_bytes);
+                    let _ = out.write_all(contents);
+                }
+            }
+        }
+        if let Some(error) = &file.error {
+            let _ = out.flush();
+            if self.format == OutputFormat::Github {
+                let _ = writeln!(out, "::error file={}::{}", file.path, error);
+            }
+            eprintln!("{}: error: {}", file.path, error);
+        }
+    }
+
+    /// Prints the summary (or the JSON document) and returns the exit status.
+    pub fn finish(self) -> Result<ExitCode> {
+        let status = if self.errors > 0 {
+            2
+        } else {
+            match self.action {
+                Action::Check if self.findings > 0 => 1,
+                Action::Diff { exit_code: true } if self.files_changed > 0 => 1,
+                _ => 0,
+            }
+        };
+        if self.format == OutputFormat::Json {
+            let document = JsonDocument {
+                version: 1,
+                command: match self.action {
+                    Action::Diff { .. } => "diff",
+                    Action::Apply { .. } => "apply",
+                    Action::Check => "check",
+                },
+                files: &self.files,
+                totals: Totals {
+                    files_scanned: self.files_scanned,
+                    files_changed: self.files_changed,
+                    fixes: &self.fixes,
+                    findings: self.findings,
+                    errors: self.errors,
+                },
+            };
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        } else if self.stdin.is_none() {
+            eprintln!("{}", self.summary());
+        }
+        Ok(ExitCode::from(status))
+    }
+
+    fn summary(&self) -> String {
+        let files = plural(self.files_scanned, "file");
+        let mut parts = vec![format!("{files} scanned")];
+        match self.action {
+            Action::Check => parts.push(plural(self.findings, "finding")),
+            Action::Diff { .. } => parts.push(format!("{} would change", self.files_changed)),
+            Action::Apply { .. } => parts.push(format!("{} changed", self.files_changed)),
+        }
+        if self.action != Action::Check {
+            let fixes: Vec<String> =
+                self.fixes.iter().map(|(name, count)| format!("{name} {count}")).collect();
+            if !fixes.is_empty() {
+                parts.push(format!("fixes: {}", fixes.join(", ")));
+            }
+        }
+        parts.push(plural(self.errors, "error"));
+        format!("fastapi-codemod: {}", parts.join("; "))
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+}
+
+#[derive(Serialize)]
+struct JsonDocument<'a> {
+    version: u32,
+    command: &'static str,
+    files: &'a [FileReport],
+    totals: Totals<'a>,
+}
+
+#[derive(Serialize)]
+struct Totals<'a> {
+    files_scanned: usize,
+    files_changed: usize,
+    fixes: &'a Counts,
+    findings: usize,
+    errors: usize,
+}
+
+/// `list`: every transform with its safety and summary.
+pub fn list(transforms: &[&Transform], format: OutputFormat) -> String {
+    if format == OutputFormat::Json {
+        #[derive(Serialize)]
+        struct Entry {
+            name: &'static str,
+            safety: &'static str,
+            summary: &'static str,
+        }
+        let entries: Vec<Entry> = transforms
+            .iter()
+            .map(|transform| Entry { name: transform.name, safety: transform.safety.as_str(), summary: transform.summary })
+            .collect();
+        return serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n";
+    }
+    let width = transforms.iter().map(|transform| transform.name.len()).max().unwrap_or(0);
+    transforms
+        .iter()
+        .map(|transform| format!("{:width$}  {:7}  {}\n", transform.name, transform.safety.as_str(), transform.summary))
+        .collect()
+}

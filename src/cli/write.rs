@@ -1,0 +1,116 @@
+//! Writing results back safely: only files git can restore, atomically, with
+//! permissions kept, and never over a file that changed since it was read.
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use super::config::absolute;
+
+/// Answers "could the user get this file back from git?", asking git once per repository.
+#[derive(Debug, Default)]
+pub struct GitGuard {
+    /// Repository root for each directory asked about (None: not in a repository).
+    roots: HashMap<PathBuf, Option<PathBuf>>,
+    /// Per repository root: tracked files, and files with uncommitted changes.
+    states: HashMap<PathBuf, RepositoryState>,
+}
+
+#[derive(Debug, Default)]
+struct RepositoryState {
+    tracked: HashSet<PathBuf>,
+    dirty: HashSet<PathBuf>,
+}
+
+impl GitGuard {
+    /// Why `path` may not be written without `--allow-dirty`, if it may not.
+    pub fn refusal(&mut self, path: &Path) -> Option<String> {
+        let file = std::fs::canonicalize(path).unwrap_or_else(|_| absolute(path));
+        let directory = file.parent()?.to_path_buf();
+        let root = match self.roots.get(&directory) {
+            Some(root) => root.clone(),
+            None => {
+                let root = repository_root(&directory);
+                self.roots.insert(directory, root.clone());
+                root
+            }
+        };
+        let Some(root) = root else {
+            return Some("not inside a git repository, so the change could not be undone; pass --allow-dirty to write it anyway".into());
+        };
+        let state = self.states.entry(root.clone()).or_insert_with(|| repository_state(&root));
+        if !state.tracked.contains(&file) {
+            return Some("not tracked by git, so the change could not be undone; commit it or pass --allow-dirty".into());
+        }
+        if state.dirty.contains(&file) {
+            return Some("has uncommitted changes; commit or stash them, or pass --allow-dirty".into());
+        }
+        None
+    }
+}
+
+fn repository_root(directory: &Path) -> Option<PathBuf> {
+    let output = Command::new("git").arg("-C").arg(directory).args(["rev-parse", "--show-toplevel"]).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(output.stdout).ok()?;
+    std::fs::canonicalize(text.trim_end_matches(['\n', '\r'])).ok()
+}
+
+fn repository_state(root: &Path) -> RepositoryState {
+    let list = |args: &[&str]| -> Vec<PathBuf> {
+        let Ok(output) = Command::new("git").arg("-C").arg(root).args(args).output() else { return Vec::new() };
+        output
+            .stdout
+            .split(|&byte| byte == 0)
+            .filter(|entry| !entry.is_empty())
+            .filter_map(|entry| std::str::from_utf8(entry).ok())
+            .map(|entry| root.join(entry))
+            .collect()
+    };
+    let tracked = list(&["ls-files", "-z"]).into_iter().collect();
+    // `git diff HEAD` covers staged and unstaged changes; a repository
+    // without commits has everything uncommitted.
+    let has_head = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--verify", "-q", "HEAD"])
+        .output()
+        .is_ok_and(|output| output.status.success());
+    let dirty = if has_head {
+        list(&["diff", "HEAD", "--name-only", "-z", "--no-renames"]).into_iter().collect()
+    } else {
+        list(&["ls-files", "-z"]).into_iter().collect()
+    };
+    RepositoryState { tracked, dirty }
+}
+
+/// Replaces a file's contents atomically: a temporary file in the same
+/// directory, the original's permissions, then a rename. Refuses if the
+/// file no longer holds `expected` (it changed since it was read).
+pub fn write_atomically(path: &Path, expected: &[u8], contents: &str) -> Result<()> {
+    // Write through symbolic links to the file they point at.
+    let target = std::fs::canonicalize(path).context("cannot resolve the path")?;
+    let directory = target.parent().context("the file has no directory")?;
+    let permissions = std::fs::metadata(&target).context("cannot read the file's metadata")?.permissions();
+
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".fastapi-codemod-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .context("cannot create a temporary file next to it")?;
+    temporary.write_all(contents.as_bytes()).context("cannot write the temporary file")?;
+    temporary.as_file().sync_all().context("cannot flush the temporary file")?;
+    std::fs::set_permissions(temporary.path(), permissions).context("cannot copy the file's permissions")?;
+
+    let current = std::fs::read(&target).context("cannot read the file again")?;
+    if current != expected {
+        bail!("changed on disk since it was read; skipped");
+    }
+    temporary.persist(&target).map_err(|error| error.error).context("cannot replace the file")?;
+    Ok(())
+}
