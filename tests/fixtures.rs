@@ -1,0 +1,107 @@
+//! Data-driven tests: every `.py` file (or directory of them) under
+//! `tests/fixtures/<transform>/` is run through that transform alone, and the
+//! resulting unified diff plus findings is compared with a snapshot in
+//! `snapshots/`. Refresh with `cargo insta review`.
+//!
+//! A fixture may say `# fixture: target-version=py38` or `# fixture: unsafe`
+//! in a comment to run with those options.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use fastapi_codemod::transforms;
+use ruff_python_ast::PythonVersion;
+
+#[test]
+fn fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut ran = 0;
+    for transform in transforms::ALL {
+        let directory = root.join(transform.name);
+        let Ok(entries) = std::fs::read_dir(&directory) else { continue };
+        let mut cases: Vec<PathBuf> = entries.map(|entry| entry.expect("readable fixture entry").path()).collect();
+        cases.sort();
+        for case in cases {
+            let files = python_files(&case);
+            if files.is_empty() {
+                continue;
+            }
+            let mut report = String::new();
+            for file in &files {
+                report.push_str(&run_file(transform, &case, file));
+            }
+            let name = case.file_stem().unwrap().to_string_lossy().to_string();
+            insta::with_settings!({
+                snapshot_path => "../snapshots",
+                prepend_module_to_snapshot => false,
+                omit_expression => true,
+                description => format!("tests/fixtures/{}/{}", transform.name, case.file_name().unwrap().to_string_lossy()),
+            }, {
+                insta::assert_snapshot!(format!("{}__{}", transform.name, name), report);
+            });
+            ran += 1;
+        }
+    }
+    assert!(ran > 0, "no fixtures found under {}", root.display());
+}
+
+fn python_files(case: &Path) -> Vec<PathBuf> {
+    if case.is_file() {
+        return if case.extension().is_some_and(|extension| extension == "py") { vec![case.to_path_buf()] } else { vec![] };
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![case.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).expect("readable fixture directory") {
+            let path = entry.expect("readable entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "py") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn run_file(transform: &'static fastapi_codemod::transform::Transform, case: &Path, file: &Path) -> String {
+    let contents = std::fs::read_to_string(file).expect("fixtures are UTF-8");
+    let target_version = if contents.contains("# fixture: target-version=py38") {
+        PythonVersion::PY38
+    } else {
+        PythonVersion::PY39
+    };
+    let unsafe_fixes = contents.contains("# fixture: unsafe");
+    let selection = common::selection(&[transform], unsafe_fixes, target_version);
+    let outcome = common::fix_checked(&contents, &selection);
+
+    let label = if case.is_dir() {
+        file.strip_prefix(case).unwrap().to_string_lossy().replace('\\', "/")
+    } else {
+        file.file_name().unwrap().to_string_lossy().to_string()
+    };
+    let mut report = String::new();
+    match &outcome.fixed {
+        Some(fixed) => {
+            let diff = similar::TextDiff::from_lines(contents.as_str(), fixed.as_str());
+            let text = diff.unified_diff().context_radius(3).header(&format!("a/{label}"), &format!("b/{label}")).to_string();
+            // Show carriage returns, so a snapshot proves CRLF survived.
+            report.push_str(&text.replace('\r', "␍"));
+        }
+        None if case.is_dir() => return String::new(),
+        None => report.push_str(&format!("{label}: no changes\n")),
+    }
+    if let Some(error) = &outcome.error {
+        report.push_str(&format!("{label}: error: {error}\n"));
+    }
+    for finding in &outcome.findings {
+        let status = if finding.fixable { "fix" } else { "no fix" };
+        report.push_str(&format!(
+            "{label}:{}:{} {} ({status}) {}\n",
+            finding.line, finding.column, finding.transform, finding.message
+        ));
+    }
+    report
+}
