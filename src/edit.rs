@@ -35,15 +35,24 @@ pub struct Edit {
 
 impl Edit {
     pub fn replacement(content: impl Into<String>, range: TextRange) -> Self {
-        Edit { range, content: content.into() }
+        Edit {
+            range,
+            content: content.into(),
+        }
     }
 
     pub fn insertion(content: impl Into<String>, at: TextSize) -> Self {
-        Edit { range: TextRange::empty(at), content: content.into() }
+        Edit {
+            range: TextRange::empty(at),
+            content: content.into(),
+        }
     }
 
     pub fn deletion(range: TextRange) -> Self {
-        Edit { range, content: String::new() }
+        Edit {
+            range,
+            content: String::new(),
+        }
     }
 
     pub fn content(&self) -> &str {
@@ -96,7 +105,10 @@ impl Fix {
 
     /// The position of the first edit, used to order fixes.
     pub fn start(&self) -> TextSize {
-        self.edits.first().map(|edit| edit.range.start()).unwrap_or_default()
+        self.edits
+            .first()
+            .map(|edit| edit.range.start())
+            .unwrap_or_default()
     }
 }
 

@@ -56,7 +56,9 @@ impl ParamFunction {
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|function| function.name() == name)
+        Self::ALL
+            .into_iter()
+            .find(|function| function.name() == name)
     }
 
     /// Whether the function injects a dependency (its first argument is the
@@ -80,8 +82,18 @@ const ROUTER_CLASSES: [&str; 5] = [
 ];
 
 /// Decorator methods of apps and routers that register a route.
-const ROUTE_METHODS: [&str; 10] =
-    ["get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"];
+const ROUTE_METHODS: [&str; 10] = [
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "options",
+    "head",
+    "trace",
+    "api_route",
+    "websocket",
+];
 
 /// Local names bound by imports, mapped to what they import.
 #[derive(Debug, Default, Clone)]
@@ -225,7 +237,9 @@ impl<'a> FastApiFacts<'a> {
                 let router_text = dotted_text(base);
                 let is_router = match base {
                     Expr::Name(name) => facts.routers.contains(name.id.as_str()),
-                    _ => router_text.as_deref().is_some_and(|text| facts.routers.contains(text)),
+                    _ => router_text
+                        .as_deref()
+                        .is_some_and(|text| facts.routers.contains(text)),
                 };
                 if is_router && let Expr::Call(call) = &decorator.expression {
                     routes.push(Route {
@@ -240,7 +254,9 @@ impl<'a> FastApiFacts<'a> {
         facts.routes = routes;
 
         for call in &collector.calls {
-            if facts.param_function(&call.func).is_some_and(ParamFunction::is_dependency)
+            if facts
+                .param_function(&call.func)
+                .is_some_and(ParamFunction::is_dependency)
                 && let Some(dependency) = call.arguments.find_argument_value("dependency", 0)
                 && let Some(text) = dotted_text(dependency)
             {
@@ -268,19 +284,25 @@ impl<'a> FastApiFacts<'a> {
 
     /// Whether an expression resolves to the qualified name given.
     pub fn resolves_to(&self, expr: &Expr, qualified: &str) -> bool {
-        self.imports.qualified_name(expr).is_some_and(|name| name == qualified)
+        self.imports
+            .qualified_name(expr)
+            .is_some_and(|name| name == qualified)
     }
 
     /// Whether an annotation is `Annotated[...]` from `typing` or `typing_extensions`.
     pub fn is_annotated(&self, expr: &Expr) -> bool {
-        let Expr::Subscript(subscript) = expr else { return false };
+        let Expr::Subscript(subscript) = expr else {
+            return false;
+        };
         self.resolves_to(&subscript.value, "typing.Annotated")
             || self.resolves_to(&subscript.value, "typing_extensions.Annotated")
     }
 
     /// The route registered by a function, if it is a route handler.
     pub fn route_of(&self, function: &StmtFunctionDef) -> Option<&Route<'a>> {
-        self.routes.iter().find(|route| std::ptr::eq(route.function, function))
+        self.routes
+            .iter()
+            .find(|route| std::ptr::eq(route.function, function))
     }
 
     /// Whether a module-level function is used as a dependency in this file.
@@ -327,25 +349,38 @@ impl<'a> FastApiFacts<'a> {
 
 /// `(router expression, method)` for a decorator shaped like `@x.get(...)`.
 fn route_decorator_parts(decorator: &Expr) -> Option<(&Expr, &str)> {
-    let Expr::Call(call) = decorator else { return None };
-    let Expr::Attribute(attribute) = call.func.as_ref() else { return None };
+    let Expr::Call(call) = decorator else {
+        return None;
+    };
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return None;
+    };
     let method = attribute.attr.id.as_str();
-    ROUTE_METHODS.contains(&method).then_some((attribute.value.as_ref(), method))
+    ROUTE_METHODS
+        .contains(&method)
+        .then_some((attribute.value.as_ref(), method))
 }
 
 /// Whether a route decorator call passes a path: a string first argument or `path=`.
 fn decorator_has_path(decorator: &Expr) -> bool {
-    let Expr::Call(call) = decorator else { return false };
-    matches!(call.arguments.find_argument_value("path", 0), Some(Expr::StringLiteral(_)))
+    let Expr::Call(call) = decorator else {
+        return false;
+    };
+    matches!(
+        call.arguments.find_argument_value("path", 0),
+        Some(Expr::StringLiteral(_))
+    )
 }
 
 /// `a.b.c` for a name or an attribute chain of names.
 pub fn dotted_text(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Name(name) => Some(name.id.to_string()),
-        Expr::Attribute(attribute) => {
-            Some(format!("{}.{}", dotted_text(&attribute.value)?, attribute.attr.id))
-        }
+        Expr::Attribute(attribute) => Some(format!(
+            "{}.{}",
+            dotted_text(&attribute.value)?,
+            attribute.attr.id
+        )),
         _ => None,
     }
 }
@@ -366,16 +401,26 @@ fn bind_import(bindings: &mut ImportBindings, stmt: &Stmt) {
         }
         Stmt::ImportFrom(import) => {
             let dots = ".".repeat(import.level as usize);
-            let module = import.module.as_ref().map(|module| module.id.as_str()).unwrap_or("");
+            let module = import
+                .module
+                .as_ref()
+                .map(|module| module.id.as_str())
+                .unwrap_or("");
             let prefix = format!("{dots}{module}");
             for alias in &import.names {
                 let name = alias.name.id.as_str();
                 if name == "*" {
                     continue;
                 }
-                let local = alias.asname.as_ref().map_or(name, |asname| asname.id.as_str());
-                let target =
-                    if prefix.ends_with('.') { format!("{prefix}{name}") } else { format!("{prefix}.{name}") };
+                let local = alias
+                    .asname
+                    .as_ref()
+                    .map_or(name, |asname| asname.id.as_str());
+                let target = if prefix.ends_with('.') {
+                    format!("{prefix}{name}")
+                } else {
+                    format!("{prefix}.{name}")
+                };
                 bindings.bind(local, target);
             }
         }
@@ -412,7 +457,8 @@ impl<'a> Visitor<'a> for Collector<'a> {
             }
             Stmt::AnnAssign(assign) => {
                 if let Expr::Name(name) = assign.target.as_ref() {
-                    self.annotated_names.push((name.id.as_str(), &assign.annotation));
+                    self.annotated_names
+                        .push((name.id.as_str(), &assign.annotation));
                     if let Some(value) = &assign.value {
                         self.assignments.push((name.id.as_str(), value));
                     }
@@ -441,7 +487,10 @@ impl<'a> Visitor<'a> for Collector<'a> {
 /// The range of a function's header, from `def`/`async def` to the colon
 /// (decorators excluded), for reporting.
 pub fn function_header_range(function: &StmtFunctionDef) -> TextRange {
-    let end = function.returns.as_ref().map_or(function.parameters.end(), |returns| returns.end());
+    let end = function
+        .returns
+        .as_ref()
+        .map_or(function.parameters.end(), |returns| returns.end());
     TextRange::new(function.name.start(), end)
 }
 
@@ -458,7 +507,10 @@ mod tests {
     }
 
     fn default_of<'a>(function: &'a StmtFunctionDef, index: usize) -> &'a Expr {
-        function.parameters.args[index].default.as_deref().expect("parameter has a default")
+        function.parameters.args[index]
+            .default
+            .as_deref()
+            .expect("parameter has a default")
     }
 
     #[test]
@@ -474,7 +526,11 @@ def endpoint(a=D(x), b=Query(None), c=f.Security(y), d=fastapi.params.Body(), e=
         with_facts(source, |facts| {
             let function = facts.functions[0];
             let found: Vec<_> = (0..5)
-                .map(|index| facts.param_call(default_of(function, index)).map(|(kind, _)| kind))
+                .map(|index| {
+                    facts
+                        .param_call(default_of(function, index))
+                        .map(|(kind, _)| kind)
+                })
                 .collect();
             assert_eq!(
                 found,
@@ -541,9 +597,23 @@ def not_a_route(): ...
             let names: Vec<_> = facts
                 .routes
                 .iter()
-                .map(|route| format!("{}:{}.{}", route.function.name.id, route.router, route.method))
+                .map(|route| {
+                    format!(
+                        "{}:{}.{}",
+                        route.function.name.id, route.router, route.method
+                    )
+                })
                 .collect();
-            assert_eq!(names, ["a:app.get", "b:api.post", "c:v1.api_route", "d:custom.websocket", "e:router.delete"]);
+            assert_eq!(
+                names,
+                [
+                    "a:app.get",
+                    "b:api.post",
+                    "c:v1.api_route",
+                    "d:custom.websocket",
+                    "e:router.delete"
+                ]
+            );
         });
     }
 

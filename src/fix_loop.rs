@@ -19,8 +19,11 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
     let mut applied = Vec::new();
     for index in order {
         let fix = fixes[index];
-        let new_edits: Vec<&Edit> =
-            fix.edits().iter().filter(|edit| !taken.contains(edit)).collect();
+        let new_edits: Vec<&Edit> = fix
+            .edits()
+            .iter()
+            .filter(|edit| !taken.contains(edit))
+            .collect();
         let conflicts = new_edits
             .iter()
             .any(|edit| taken.iter().any(|earlier| earlier.conflicts_with(edit)));
@@ -58,7 +61,10 @@ mod tests {
         let edits = edits
             .iter()
             .map(|&(start, end, content)| {
-                Edit::replacement(content, TextRange::new(TextSize::new(start), TextSize::new(end)))
+                Edit::replacement(
+                    content,
+                    TextRange::new(TextSize::new(start), TextSize::new(end)),
+                )
             })
             .collect();
         Fix::new(edits, Safety::Safe)

@@ -3,7 +3,7 @@
 //! `import module`, or add a new import line where isort would put it.
 
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::Edit;
 use crate::fastapi::ImportBindings;
@@ -50,8 +50,16 @@ pub struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
-    pub fn new(module: &'a ModModule, bindings: &'a ImportBindings, source: &'a SourceFile) -> Self {
-        Importer { module, bindings, source }
+    pub fn new(
+        module: &'a ModModule,
+        bindings: &'a ImportBindings,
+        source: &'a SourceFile,
+    ) -> Self {
+        Importer {
+            module,
+            bindings,
+            source,
+        }
     }
 
     /// Makes every symbol available; `references[i]` is the text to use for `symbols[i]`.
@@ -77,13 +85,18 @@ impl<'a> Importer<'a> {
         let mut modules: Vec<&'static str> = missing.iter().map(|symbol| symbol.module).collect();
         modules.sort_unstable();
         modules.dedup();
-        let mut new_lines: Vec<String> = Vec::new();
+        let mut new_lines: Vec<Edit> = Vec::new();
         for module in modules {
-            let mut names: Vec<&'static str> =
-                missing.iter().filter(|symbol| symbol.module == module).map(|symbol| symbol.name).collect();
+            let mut names: Vec<&'static str> = missing
+                .iter()
+                .filter(|symbol| symbol.module == module)
+                .map(|symbol| symbol.name)
+                .collect();
             names.sort_by_key(|name| isort_key(name));
             if let Some(statement) = self.from_import_of(module) {
-                imported.edits.extend(self.extend_from_import(statement, &names));
+                imported
+                    .edits
+                    .extend(self.extend_from_import(statement, &names));
             } else if let Some(alias) = self.module_import_of(module) {
                 for (symbol, reference) in symbols.iter().zip(imported.references.iter_mut()) {
                     if symbol.module == module && names.contains(&symbol.name) {
@@ -91,11 +104,27 @@ impl<'a> Importer<'a> {
                     }
                 }
             } else {
-                new_lines.push(format!("from {module} import {}", names.join(", ")));
+                new_lines.push(self.new_import_line(
+                    module,
+                    &format!("from {module} import {}", names.join(", ")),
+                ));
             }
         }
-        if !new_lines.is_empty() {
-            imported.edits.push(self.new_import_lines(&new_lines));
+        // Lines for several modules at one place become one insertion.
+        for edit in new_lines {
+            match imported
+                .edits
+                .iter_mut()
+                .find(|other| other.is_insertion() && other.start() == edit.start())
+            {
+                Some(other) => {
+                    *other = Edit::insertion(
+                        format!("{}{}", other.content(), edit.content()),
+                        other.start(),
+                    )
+                }
+                None => imported.edits.push(edit),
+            }
         }
         imported
     }
@@ -105,8 +134,14 @@ impl<'a> Importer<'a> {
         self.module.body.iter().find_map(|stmt| match stmt {
             Stmt::ImportFrom(import)
                 if import.level == 0
-                    && import.module.as_ref().is_some_and(|name| name.id.as_str() == module)
-                    && import.names.iter().all(|alias| alias.name.id.as_str() != "*") =>
+                    && import
+                        .module
+                        .as_ref()
+                        .is_some_and(|name| name.id.as_str() == module)
+                    && import
+                        .names
+                        .iter()
+                        .all(|alias| alias.name.id.as_str() != "*") =>
             {
                 Some(import)
             }
@@ -118,8 +153,13 @@ impl<'a> Importer<'a> {
     fn module_import_of(&self, module: &str) -> Option<String> {
         self.module.body.iter().find_map(|stmt| match stmt {
             Stmt::Import(import) => import.names.iter().find_map(|alias| {
-                (alias.name.id.as_str() == module)
-                    .then(|| alias.asname.as_ref().map_or(module, |asname| asname.id.as_str()).to_string())
+                (alias.name.id.as_str() == module).then(|| {
+                    alias
+                        .asname
+                        .as_ref()
+                        .map_or(module, |asname| asname.id.as_str())
+                        .to_string()
+                })
             }),
             _ => None,
         })
@@ -130,17 +170,21 @@ impl<'a> Importer<'a> {
     /// statement's own layout (one line, or one name per line).
     fn extend_from_import(&self, statement: &ast::StmtImportFrom, names: &[&str]) -> Vec<Edit> {
         let aliases = &statement.names;
-        let existing_sorted = aliases.windows(2).all(|pair| {
-            isort_key(pair[0].name.id.as_str()) <= isort_key(pair[1].name.id.as_str())
-        });
-        let one_per_line = aliases.first().is_some_and(|alias| self.source.starts_line(alias.start()));
+        let existing_sorted = aliases
+            .windows(2)
+            .all(|pair| isort_key(pair[0].name.id.as_str()) <= isort_key(pair[1].name.id.as_str()));
+        let one_per_line = aliases
+            .first()
+            .is_some_and(|alias| self.source.starts_line(alias.start()));
         let ending = self.source.line_ending().as_str();
 
         // Group the new names by the existing alias they go before (None = at the end).
         let mut groups: Vec<(Option<usize>, Vec<&str>)> = Vec::new();
         for &name in names {
             let before = if existing_sorted {
-                aliases.iter().position(|alias| isort_key(name) < isort_key(alias.name.id.as_str()))
+                aliases
+                    .iter()
+                    .position(|alias| isort_key(name) < isort_key(alias.name.id.as_str()))
             } else {
                 None
             };
@@ -171,20 +215,25 @@ impl<'a> Importer<'a> {
                     } else {
                         ", ".to_string()
                     };
-                    let text: String = group.iter().map(|name| format!("{separator}{name}")).collect();
+                    let text: String = group
+                        .iter()
+                        .map(|name| format!("{separator}{name}"))
+                        .collect();
                     Edit::insertion(text, last.end())
                 }
             })
             .collect()
     }
 
-    /// An edit adding import lines where isort would: after the last
-    /// standard-library import of the leading import block, else as a
-    /// section of its own before the first import, else after the module
+    /// An edit adding `from module import …` where isort would put it: a
+    /// standard-library module after the last standard-library import of the
+    /// leading import block, else as a section of its own before the first
+    /// import; any other module in alphabetical place within the first block
+    /// of third-party imports. With no imports at all, after the module
     /// docstring, `from __future__` imports and leading comments.
-    fn new_import_lines(&self, lines: &[String]) -> Edit {
+    fn new_import_line(&self, module: &str, line: &str) -> Edit {
         let ending = self.source.line_ending().as_str();
-        let block: String = lines.iter().map(|line| format!("{line}{ending}")).collect();
+        let block = format!("{line}{ending}");
 
         let mut body = self.module.body.iter().peekable();
         let mut after: Option<&Stmt> = None;
@@ -194,29 +243,60 @@ impl<'a> Importer<'a> {
             after = body.next();
         }
         let mut last_stdlib: Option<&Stmt> = None;
-        let mut first_other: Option<&Stmt> = None;
+        let mut first_others: Vec<&Stmt> = Vec::new();
+        let mut others_block_closed = false;
         for stmt in body {
             match import_category(stmt) {
                 Some(ImportCategory::Future) => after = Some(stmt),
-                Some(ImportCategory::Stdlib) if first_other.is_none() => last_stdlib = Some(stmt),
-                Some(ImportCategory::Stdlib) => {}
+                Some(ImportCategory::Stdlib) if first_others.is_empty() => last_stdlib = Some(stmt),
+                Some(ImportCategory::Stdlib) => others_block_closed = true,
                 Some(ImportCategory::Other) => {
-                    first_other.get_or_insert(stmt);
+                    let follows_blank_line = first_others.last().is_some_and(|previous| {
+                        let gap = &self.source.text()[TextRange::new(previous.end(), stmt.start())];
+                        gap.matches('\n').count() > 1 || gap.matches('\r').count() > 1
+                    });
+                    others_block_closed |= follows_blank_line;
+                    if !others_block_closed {
+                        first_others.push(stmt);
+                    }
                 }
                 None => break,
             }
         }
 
-        if let Some(stmt) = last_stdlib {
-            return self.insert_after(stmt, block);
+        let top = module.split('.').next().unwrap_or(module);
+        if STDLIB_MODULES.binary_search(&top).is_ok() {
+            if let Some(stmt) = last_stdlib {
+                return self.insert_after(stmt, block);
+            }
+            if let Some(stmt) = first_others.first() {
+                let at = self.source.line_start(stmt.start());
+                return Edit::insertion(format!("{block}{ending}"), at);
+            }
+        } else if let Some(last) = first_others.last() {
+            let key = module.to_lowercase();
+            let later = first_others
+                .iter()
+                .find(|stmt| imported_module(stmt).is_some_and(|other| other.to_lowercase() > key));
+            return match later {
+                Some(stmt) => Edit::insertion(block, self.source.line_start(stmt.start())),
+                None => self.insert_after(last, block),
+            };
+        } else if let Some(stmt) = last_stdlib {
+            return self.insert_after(stmt, format!("{ending}{block}"));
         }
-        if let Some(stmt) = first_other {
-            let at = self.source.line_start(stmt.start());
-            return Edit::insertion(format!("{block}{ending}"), at);
-        }
-        match after {
+
+        let edit = match after {
             Some(stmt) => self.insert_after(stmt, block),
             None => Edit::insertion(block, self.after_leading_comments()),
+        };
+        // Code right below the new import gets a blank line between them.
+        let rest = &self.source.text()[usize::from(edit.start())..];
+        let next_line = rest.split(['\n', '\r']).next().unwrap_or("");
+        if next_line.trim().is_empty() {
+            edit
+        } else {
+            Edit::insertion(format!("{}{ending}", edit.content()), edit.start())
         }
     }
 
@@ -225,7 +305,10 @@ impl<'a> Importer<'a> {
         let text = self.source.text();
         if usize::from(at) == text.len() && !text.ends_with(['\n', '\r']) {
             let ending = self.source.line_ending().as_str();
-            return Edit::insertion(format!("{ending}{}", block.trim_end_matches(['\r', '\n'])), at);
+            return Edit::insertion(
+                format!("{ending}{}", block.trim_end_matches(['\r', '\n'])),
+                at,
+            );
         }
         Edit::insertion(block, at)
     }
@@ -268,6 +351,17 @@ fn import_category(stmt: &Stmt) -> Option<ImportCategory> {
     })
 }
 
+/// The module an absolute import statement names first.
+fn imported_module(stmt: &Stmt) -> Option<&str> {
+    match stmt {
+        Stmt::Import(import) => import.names.first().map(|alias| alias.name.id.as_str()),
+        Stmt::ImportFrom(import) if import.level == 0 => {
+            import.module.as_ref().map(|module| module.id.as_str())
+        }
+        _ => None,
+    }
+}
+
 fn is_docstring(stmt: &Stmt) -> bool {
     matches!(stmt, Stmt::Expr(expr) if matches!(expr.value.as_ref(), Expr::StringLiteral(_)))
 }
@@ -287,27 +381,195 @@ fn isort_key(name: &str) -> (u8, String) {
 
 /// Top-level standard-library modules (Python 3.8–3.14), sorted.
 const STDLIB_MODULES: &[&str] = &[
-    "__future__", "_thread", "abc", "aifc", "argparse", "array", "ast", "asynchat", "asyncio", "asyncore",
-    "atexit", "audioop", "base64", "bdb", "binascii", "bisect", "builtins", "bz2", "cProfile", "calendar",
-    "cgi", "cgitb", "chunk", "cmath", "cmd", "code", "codecs", "codeop", "collections", "colorsys",
-    "compileall", "compression", "concurrent", "configparser", "contextlib", "contextvars", "copy",
-    "copyreg", "crypt", "csv", "ctypes", "curses", "dataclasses", "datetime", "dbm", "decimal", "difflib",
-    "dis", "doctest", "email", "encodings", "ensurepip", "enum", "errno", "faulthandler", "fcntl",
-    "filecmp", "fileinput", "fnmatch", "fractions", "ftplib", "functools", "gc", "getopt", "getpass",
-    "gettext", "glob", "graphlib", "grp", "gzip", "hashlib", "heapq", "hmac", "html", "http", "imaplib",
-    "imghdr", "importlib", "inspect", "io", "ipaddress", "itertools", "json", "keyword", "linecache",
-    "locale", "logging", "lzma", "mailbox", "marshal", "math", "mimetypes", "mmap", "modulefinder",
-    "msvcrt", "multiprocessing", "netrc", "numbers", "operator", "optparse", "os", "pathlib", "pdb",
-    "pickle", "pickletools", "pipes", "pkgutil", "platform", "plistlib", "poplib", "posix", "pprint",
-    "profile", "pstats", "pty", "pwd", "py_compile", "pyclbr", "pydoc", "queue", "quopri", "random", "re",
-    "readline", "reprlib", "resource", "rlcompleter", "runpy", "sched", "secrets", "select", "selectors",
-    "shelve", "shlex", "shutil", "signal", "site", "smtplib", "socket", "socketserver", "sqlite3", "ssl",
-    "stat", "statistics", "string", "stringprep", "struct", "subprocess", "symtable", "sys", "sysconfig",
-    "syslog", "tabnanny", "tarfile", "tempfile", "termios", "textwrap", "threading", "time", "timeit",
-    "tkinter", "token", "tokenize", "tomllib", "trace", "traceback", "tracemalloc", "tty", "turtle",
-    "types", "typing", "unicodedata", "unittest", "urllib", "uuid", "venv", "warnings", "wave",
-    "weakref", "webbrowser", "winreg", "wsgiref", "xml", "xmlrpc", "zipapp", "zipfile", "zipimport",
-    "zlib", "zoneinfo",
+    "__future__",
+    "_thread",
+    "abc",
+    "aifc",
+    "argparse",
+    "array",
+    "ast",
+    "asynchat",
+    "asyncio",
+    "asyncore",
+    "atexit",
+    "audioop",
+    "base64",
+    "bdb",
+    "binascii",
+    "bisect",
+    "builtins",
+    "bz2",
+    "cProfile",
+    "calendar",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "cmath",
+    "cmd",
+    "code",
+    "codecs",
+    "codeop",
+    "collections",
+    "colorsys",
+    "compileall",
+    "compression",
+    "concurrent",
+    "configparser",
+    "contextlib",
+    "contextvars",
+    "copy",
+    "copyreg",
+    "crypt",
+    "csv",
+    "ctypes",
+    "curses",
+    "dataclasses",
+    "datetime",
+    "dbm",
+    "decimal",
+    "difflib",
+    "dis",
+    "doctest",
+    "email",
+    "encodings",
+    "ensurepip",
+    "enum",
+    "errno",
+    "faulthandler",
+    "fcntl",
+    "filecmp",
+    "fileinput",
+    "fnmatch",
+    "fractions",
+    "ftplib",
+    "functools",
+    "gc",
+    "getopt",
+    "getpass",
+    "gettext",
+    "glob",
+    "graphlib",
+    "grp",
+    "gzip",
+    "hashlib",
+    "heapq",
+    "hmac",
+    "html",
+    "http",
+    "imaplib",
+    "imghdr",
+    "importlib",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "keyword",
+    "linecache",
+    "locale",
+    "logging",
+    "lzma",
+    "mailbox",
+    "marshal",
+    "math",
+    "mimetypes",
+    "mmap",
+    "modulefinder",
+    "msvcrt",
+    "multiprocessing",
+    "netrc",
+    "numbers",
+    "operator",
+    "optparse",
+    "os",
+    "pathlib",
+    "pdb",
+    "pickle",
+    "pickletools",
+    "pipes",
+    "pkgutil",
+    "platform",
+    "plistlib",
+    "poplib",
+    "posix",
+    "pprint",
+    "profile",
+    "pstats",
+    "pty",
+    "pwd",
+    "py_compile",
+    "pyclbr",
+    "pydoc",
+    "queue",
+    "quopri",
+    "random",
+    "re",
+    "readline",
+    "reprlib",
+    "resource",
+    "rlcompleter",
+    "runpy",
+    "sched",
+    "secrets",
+    "select",
+    "selectors",
+    "shelve",
+    "shlex",
+    "shutil",
+    "signal",
+    "site",
+    "smtplib",
+    "socket",
+    "socketserver",
+    "sqlite3",
+    "ssl",
+    "stat",
+    "statistics",
+    "string",
+    "stringprep",
+    "struct",
+    "subprocess",
+    "symtable",
+    "sys",
+    "sysconfig",
+    "syslog",
+    "tabnanny",
+    "tarfile",
+    "tempfile",
+    "termios",
+    "textwrap",
+    "threading",
+    "time",
+    "timeit",
+    "tkinter",
+    "token",
+    "tokenize",
+    "tomllib",
+    "trace",
+    "traceback",
+    "tracemalloc",
+    "tty",
+    "turtle",
+    "types",
+    "typing",
+    "unicodedata",
+    "unittest",
+    "urllib",
+    "uuid",
+    "venv",
+    "warnings",
+    "wave",
+    "weakref",
+    "webbrowser",
+    "winreg",
+    "wsgiref",
+    "xml",
+    "xmlrpc",
+    "zipapp",
+    "zipfile",
+    "zipimport",
+    "zlib",
+    "zoneinfo",
 ];
 
 #[cfg(test)]
@@ -315,9 +577,9 @@ mod tests {
     use ruff_python_parser::parse_module;
 
     use super::*;
+    use crate::edit::{Fix, Safety};
     use crate::fastapi::FastApiFacts;
     use crate::fix_loop::apply_fixes;
-    use crate::edit::{Fix, Safety};
 
     const ANNOTATED: Symbol = Symbol::new("typing", "Annotated");
     const ANY: Symbol = Symbol::new("typing", "Any");
@@ -335,7 +597,10 @@ mod tests {
     #[test]
     fn reuses_an_existing_import() {
         let source = "from typing_extensions import Annotated as A\n";
-        assert_eq!(import(source, &[ANNOTATED]), (source.to_string(), vec!["A".to_string()]));
+        assert_eq!(
+            import(source, &[ANNOTATED]),
+            (source.to_string(), vec!["A".to_string()])
+        );
     }
 
     #[test]
@@ -343,7 +608,10 @@ mod tests {
         let (text, _) = import("from typing import Any, Optional\n", &[ANNOTATED]);
         assert_eq!(text, "from typing import Annotated, Any, Optional\n");
         let (text, _) = import("from typing import TYPE_CHECKING, Optional\n", &[ANNOTATED]);
-        assert_eq!(text, "from typing import TYPE_CHECKING, Annotated, Optional\n");
+        assert_eq!(
+            text,
+            "from typing import TYPE_CHECKING, Annotated, Optional\n"
+        );
         let (text, _) = import("from typing import Optional, Dict\n", &[ANNOTATED]);
         assert_eq!(text, "from typing import Optional, Dict, Annotated\n");
     }
@@ -352,10 +620,16 @@ mod tests {
     fn extends_a_parenthesized_import_one_name_per_line() {
         let source = "from typing import (\n    List,\n    Optional,\n)\n";
         let (text, _) = import(source, &[ANNOTATED, ANY]);
-        assert_eq!(text, "from typing import (\n    Annotated,\n    Any,\n    List,\n    Optional,\n)\n");
+        assert_eq!(
+            text,
+            "from typing import (\n    Annotated,\n    Any,\n    List,\n    Optional,\n)\n"
+        );
         let source = "from typing import (\n    Any,\n    List\n)\n";
         let (text, _) = import(source, &[Symbol::new("typing", "Optional")]);
-        assert_eq!(text, "from typing import (\n    Any,\n    List,\n    Optional\n)\n");
+        assert_eq!(
+            text,
+            "from typing import (\n    Any,\n    List,\n    Optional\n)\n"
+        );
     }
 
     #[test]
@@ -388,8 +662,42 @@ mod tests {
     #[test]
     fn new_lines_use_the_file_line_ending() {
         let source = "import fastapi\r\nx = 1\r\n";
-        let (text, _) = import(source, &[Symbol::new("typing_extensions", "Annotated")]);
-        assert_eq!(text, "from typing_extensions import Annotated\r\n\r\nimport fastapi\r\nx = 1\r\n");
+        let (text, _) = import(source, &[ANNOTATED]);
+        assert_eq!(
+            text,
+            "from typing import Annotated\r\n\r\nimport fastapi\r\nx = 1\r\n"
+        );
+    }
+
+    #[test]
+    fn code_below_a_new_import_gets_a_blank_line() {
+        let (text, _) = import(
+            "# header\ntry:\n    import fastapi\nexcept ImportError:\n    pass\n",
+            &[ANNOTATED],
+        );
+        assert_eq!(
+            text,
+            "# header\nfrom typing import Annotated\n\ntry:\n    import fastapi\nexcept ImportError:\n    pass\n"
+        );
+    }
+
+    #[test]
+    fn third_party_modules_go_among_third_party_imports() {
+        let source = "from typing import List\n\nfrom fastapi import Depends\nfrom sqlalchemy import select\n\nfrom app import deps\n";
+        let (text, _) = import(
+            source,
+            &[Symbol::new("typing_extensions", "Annotated"), ANY],
+        );
+        assert_eq!(
+            text,
+            "from typing import Any, List\n\nfrom fastapi import Depends\nfrom sqlalchemy import select\nfrom typing_extensions import Annotated\n\nfrom app import deps\n"
+        );
+        let source = "import os\n\nfrom sqlalchemy import select\n";
+        let (text, _) = import(source, &[Symbol::new("pydantic", "BaseModel")]);
+        assert_eq!(
+            text,
+            "import os\n\nfrom pydantic import BaseModel\nfrom sqlalchemy import select\n"
+        );
     }
 
     #[test]

@@ -59,24 +59,47 @@ pub struct LocatedFinding {
 /// Why a file could not be processed. The file is then left as it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
-    Syntax { line: usize, column: usize, message: String },
-    TooDeeplyNested { line: usize },
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    TooDeeplyNested {
+        line: usize,
+    },
     /// Fixes from these transforms produced text that does not parse.
-    BrokenOutput { transforms: Vec<&'static str>, message: String },
-    NotConverged { transforms: Vec<&'static str> },
-    Panic { message: String },
+    BrokenOutput {
+        transforms: Vec<&'static str>,
+        message: String,
+    },
+    NotConverged {
+        transforms: Vec<&'static str>,
+    },
+    Panic {
+        message: String,
+    },
 }
 
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FileError::Syntax { line, column, message } => {
+            FileError::Syntax {
+                line,
+                column,
+                message,
+            } => {
                 write!(f, "syntax error at {line}:{column}: {message}")
             }
             FileError::TooDeeplyNested { line } => {
-                write!(f, "expression nested more than {MAX_NESTING} levels deep at line {line}")
+                write!(
+                    f,
+                    "expression nested more than {MAX_NESTING} levels deep at line {line}"
+                )
             }
-            FileError::BrokenOutput { transforms, message } => write!(
+            FileError::BrokenOutput {
+                transforms,
+                message,
+            } => write!(
                 f,
                 "internal error: fixes from {} produced invalid Python ({message}); file left unchanged",
                 transforms.join(", ")
@@ -87,7 +110,10 @@ impl std::fmt::Display for FileError {
                 transforms.join(", ")
             ),
             FileError::Panic { message } => {
-                write!(f, "internal error: a transform panicked ({message}); file left unchanged")
+                write!(
+                    f,
+                    "internal error: a transform panicked ({message}); file left unchanged"
+                )
             }
         }
     }
@@ -107,7 +133,9 @@ pub struct FileOutcome {
 
 /// Runs the selected transforms over a file's decoded contents.
 pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
-    match catch_unwind(AssertUnwindSafe(|| process_unguarded(contents, selection, mode))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        process_unguarded(contents, selection, mode)
+    })) {
         Ok(outcome) => outcome,
         Err(payload) => {
             let message = payload
@@ -115,7 +143,10 @@ pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome
                 .map(|text| text.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            FileOutcome { error: Some(FileError::Panic { message }), ..FileOutcome::default() }
+            FileOutcome {
+                error: Some(FileError::Panic { message }),
+                ..FileOutcome::default()
+            }
         }
     }
 }
@@ -124,7 +155,12 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
     let original = SourceFile::new(contents);
     let parsed = match parse_checked(&original) {
         Ok(parsed) => parsed,
-        Err(error) => return FileOutcome { error: Some(error), ..FileOutcome::default() },
+        Err(error) => {
+            return FileOutcome {
+                error: Some(error),
+                ..FileOutcome::default()
+            };
+        }
     };
 
     let first_findings = run_transforms(&original, &parsed, selection);
@@ -138,7 +174,10 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
                     column,
                     transform: finding.transform,
                     message: finding.message.clone(),
-                    fixable: finding.fix.as_ref().is_some_and(|fix| is_applicable(fix, selection)),
+                    fixable: finding
+                        .fix
+                        .as_ref()
+                        .is_some_and(|fix| is_applicable(fix, selection)),
                 }
             })
             .collect(),
@@ -177,15 +216,21 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
             Ok(reparsed) => reparsed,
             Err(error) => {
                 outcome.applied.clear();
-                outcome.error = Some(FileError::BrokenOutput { transforms: involved, message: error.error.to_string() });
+                outcome.error = Some(FileError::BrokenOutput {
+                    transforms: involved,
+                    message: error.error.to_string(),
+                });
                 return outcome;
             }
         };
         findings = run_transforms(&next, &reparsed, selection);
         current = next;
     }
-    let mut transforms: Vec<&'static str> =
-        findings.iter().filter(|finding| finding.fix.is_some()).map(|finding| finding.transform).collect();
+    let mut transforms: Vec<&'static str> = findings
+        .iter()
+        .filter(|finding| finding.fix.is_some())
+        .map(|finding| finding.transform)
+        .collect();
     transforms.sort_unstable();
     transforms.dedup();
     outcome.applied.clear();
@@ -203,7 +248,11 @@ fn parse_checked(source: &SourceFile) -> Result<Parsed<ModModule>, FileError> {
         Ok(parsed) => parsed,
         Err(error) => {
             let (line, column) = source.line_column(error.location.start());
-            return Err(FileError::Syntax { line, column, message: error.error.to_string() });
+            return Err(FileError::Syntax {
+                line,
+                column,
+                message: error.error.to_string(),
+            });
         }
     };
     if let Some(offset) = excessive_nesting(parsed.tokens()) {
@@ -242,7 +291,12 @@ fn excessive_nesting(tokens: &Tokens) -> Option<TextRange> {
             _ if kind.is_operator()
                 || matches!(
                     kind,
-                    TokenKind::Not | TokenKind::And | TokenKind::Or | TokenKind::Await | TokenKind::Lambda | TokenKind::If
+                    TokenKind::Not
+                        | TokenKind::And
+                        | TokenKind::Or
+                        | TokenKind::Await
+                        | TokenKind::Lambda
+                        | TokenKind::If
                 ) =>
             {
                 *operators.last_mut().expect("the outermost level stays") += 1;
@@ -257,7 +311,11 @@ fn excessive_nesting(tokens: &Tokens) -> Option<TextRange> {
     None
 }
 
-fn run_transforms(source: &SourceFile, parsed: &Parsed<ModModule>, selection: &Selection) -> Vec<Finding> {
+fn run_transforms(
+    source: &SourceFile,
+    parsed: &Parsed<ModModule>,
+    selection: &Selection,
+) -> Vec<Finding> {
     let facts = FastApiFacts::new(parsed.syntax());
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
     let context = FileContext {

@@ -82,7 +82,14 @@ impl SourceFile {
         let indent_unit = detect_indent_unit(&text);
         let quote = detect_quote(&text);
         let line_index = LineIndex::from_source_text(&text);
-        SourceFile { text, has_bom, line_ending, indent_unit, quote, line_index }
+        SourceFile {
+            text,
+            has_bom,
+            line_ending,
+            indent_unit,
+            quote,
+            line_index,
+        }
     }
 
     /// The same file with new text; the BOM and the detected style carry over.
@@ -104,7 +111,11 @@ impl SourceFile {
 
     /// The full file contents to write back, BOM included.
     pub fn to_contents(&self) -> String {
-        if self.has_bom { format!("{BOM}{}", self.text) } else { self.text.clone() }
+        if self.has_bom {
+            format!("{BOM}{}", self.text)
+        } else {
+            self.text.clone()
+        }
     }
 
     pub fn line_ending(&self) -> LineEnding {
@@ -154,7 +165,8 @@ impl SourceFile {
 
     /// The offset where a one-based line starts.
     pub fn start_of_line_number(&self, line: usize) -> TextSize {
-        self.line_index.line_start(OneIndexed::new(line).unwrap_or(OneIndexed::MIN), &self.text)
+        self.line_index
+            .line_start(OneIndexed::new(line).unwrap_or(OneIndexed::MIN), &self.text)
     }
 
     /// The whitespace that opens the line holding `offset`.
@@ -206,7 +218,11 @@ fn detect_quote(text: &str) -> Quote {
         double += code.matches('"').count();
         single += code.matches('\'').count();
     }
-    if single > double { Quote::Single } else { Quote::Double }
+    if single > double {
+        Quote::Single
+    } else {
+        Quote::Double
+    }
 }
 
 #[cfg(test)]

@@ -27,9 +27,14 @@ pub struct Suppressions {
 impl Suppressions {
     pub fn from_tokens(tokens: &Tokens, source: &SourceFile) -> Self {
         let mut lines: HashMap<usize, LineSuppression> = HashMap::new();
-        for token in tokens.iter().filter(|token| token.kind() == TokenKind::Comment) {
+        for token in tokens
+            .iter()
+            .filter(|token| token.kind() == TokenKind::Comment)
+        {
             let comment = source.slice(token.range());
-            let Some(parsed) = parse_comment(comment) else { continue };
+            let Some(parsed) = parse_comment(comment) else {
+                continue;
+            };
             let entry = lines.entry(source.line_number(token.start())).or_default();
             entry.everything |= parsed.everything;
             entry.transforms.extend(parsed.transforms);
@@ -41,7 +46,9 @@ impl Suppressions {
     /// Whether `transform` (mirroring ruff's `ruff_code`, if any) is
     /// suppressed on a one-based line.
     pub fn is_suppressed(&self, line: usize, transform: &str, ruff_code: Option<&str>) -> bool {
-        let Some(entry) = self.lines.get(&line) else { return false };
+        let Some(entry) = self.lines.get(&line) else {
+            return false;
+        };
         entry.everything
             || entry.transforms.iter().any(|name| name == transform)
             || ruff_code.is_some_and(|code| entry.ruff_codes.iter().any(|listed| listed == code))
@@ -52,15 +59,26 @@ fn parse_comment(comment: &str) -> Option<LineSuppression> {
     let mut result = LineSuppression::default();
     let mut found = false;
     // A comment may hold several directives: `# noqa: E501  # fastapi-codemod: ignore`.
-    for part in comment.split('#').map(str::trim).filter(|part| !part.is_empty()) {
+    for part in comment
+        .split('#')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
         if let Some(rest) = part.strip_prefix("fastapi-codemod:") {
             let rest = rest.trim_start();
-            let Some(after) = rest.strip_prefix("ignore") else { continue };
+            let Some(after) = rest.strip_prefix("ignore") else {
+                continue;
+            };
             let after = after.trim_start();
             if let Some(list) = after.strip_prefix('[') {
-                let Some(list) = list.split(']').next() else { continue };
+                let Some(list) = list.split(']').next() else {
+                    continue;
+                };
                 result.transforms.extend(
-                    list.split(',').map(str::trim).filter(|name| !name.is_empty()).map(String::from),
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|name| !name.is_empty())
+                        .map(String::from),
                 );
             } else {
                 result.everything = true;
@@ -87,7 +105,8 @@ fn parse_comment(comment: &str) -> Option<LineSuppression> {
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 fn is_rule_code(code: &str) -> bool {
@@ -108,16 +127,52 @@ mod tests {
 
     #[test]
     fn directives() {
-        assert!(suppressed("# fastapi-codemod: ignore", "annotated-params", None));
-        assert!(suppressed("# fastapi-codemod: ignore[annotated-params]", "annotated-params", None));
-        assert!(suppressed("# fastapi-codemod: ignore[a, annotated-params]", "annotated-params", None));
-        assert!(!suppressed("# fastapi-codemod: ignore[response-model]", "annotated-params", None));
-        assert!(suppressed("# noqa: FAST002", "annotated-params", Some("FAST002")));
-        assert!(suppressed("# noqa:E501,FAST002", "annotated-params", Some("FAST002")));
+        assert!(suppressed(
+            "# fastapi-codemod: ignore",
+            "annotated-params",
+            None
+        ));
+        assert!(suppressed(
+            "# fastapi-codemod: ignore[annotated-params]",
+            "annotated-params",
+            None
+        ));
+        assert!(suppressed(
+            "# fastapi-codemod: ignore[a, annotated-params]",
+            "annotated-params",
+            None
+        ));
+        assert!(!suppressed(
+            "# fastapi-codemod: ignore[response-model]",
+            "annotated-params",
+            None
+        ));
+        assert!(suppressed(
+            "# noqa: FAST002",
+            "annotated-params",
+            Some("FAST002")
+        ));
+        assert!(suppressed(
+            "# noqa:E501,FAST002",
+            "annotated-params",
+            Some("FAST002")
+        ));
         assert!(suppressed("# noqa", "annotated-params", Some("FAST002")));
-        assert!(!suppressed("# noqa: E501", "annotated-params", Some("FAST002")));
+        assert!(!suppressed(
+            "# noqa: E501",
+            "annotated-params",
+            Some("FAST002")
+        ));
         assert!(!suppressed("# noqa: FAST002", "response-model", None));
-        assert!(suppressed("# type: ignore  # noqa: FAST002", "annotated-params", Some("FAST002")));
-        assert!(!suppressed("# just a comment", "annotated-params", Some("FAST002")));
+        assert!(suppressed(
+            "# type: ignore  # noqa: FAST002",
+            "annotated-params",
+            Some("FAST002")
+        ));
+        assert!(!suppressed(
+            "# just a comment",
+            "annotated-params",
+            Some("FAST002")
+        ));
     }
 }

@@ -19,7 +19,8 @@ pub fn tokens_within(tokens: &Tokens, range: TextRange) -> &[Token] {
 fn argument_range(argument: ArgOrKeyword, arguments: &Arguments, tokens: &Tokens) -> TextRange {
     match argument {
         ArgOrKeyword::Arg(expr) => {
-            parenthesized_range(expr.into(), AnyNodeRef::from(arguments), tokens).unwrap_or(expr.range())
+            parenthesized_range(expr.into(), AnyNodeRef::from(arguments), tokens)
+                .unwrap_or(expr.range())
         }
         ArgOrKeyword::Keyword(keyword) => keyword.range(),
     }
@@ -28,13 +29,22 @@ fn argument_range(argument: ArgOrKeyword, arguments: &Arguments, tokens: &Tokens
 /// The range to delete to remove the argument at `index` (in source order)
 /// from a call, with its comma. Comments are kept; a line left empty is
 /// removed whole.
-pub fn argument_deletion(source: &SourceFile, tokens: &Tokens, arguments: &Arguments, index: usize) -> TextRange {
-    let ranges: Vec<TextRange> =
-        arguments.iter_source_order().map(|argument| argument_range(argument, arguments, tokens)).collect();
+pub fn argument_deletion(
+    source: &SourceFile,
+    tokens: &Tokens,
+    arguments: &Arguments,
+    index: usize,
+) -> TextRange {
+    let ranges: Vec<TextRange> = arguments
+        .iter_source_order()
+        .map(|argument| argument_range(argument, arguments, tokens))
+        .collect();
     let item = ranges[index];
     let inner = arguments.inner_range();
     let inner_tokens = tokens_within(tokens, inner);
-    let has_comments = inner_tokens.iter().any(|token| token.kind() == TokenKind::Comment);
+    let has_comments = inner_tokens
+        .iter()
+        .any(|token| token.kind() == TokenKind::Comment);
 
     if ranges.len() == 1 && !has_comments {
         return inner;
@@ -52,7 +62,11 @@ pub fn argument_deletion(source: &SourceFile, tokens: &Tokens, arguments: &Argum
             .map_or(item.end(), Ranged::end);
         // On its own line the argument goes with the spaces after its comma;
         // after an opening bracket those spaces stay before the comment.
-        let end = if source.starts_line(item.start()) { skip_spaces(source, comma_end) } else { comma_end };
+        let end = if source.starts_line(item.start()) {
+            skip_spaces(source, comma_end)
+        } else {
+            comma_end
+        };
         return widen_to_empty_line(source, TextRange::new(item.start(), end));
     }
 
@@ -103,18 +117,35 @@ mod tests {
     fn remove(source: &str, index: usize) -> String {
         let file = SourceFile::new(source);
         let parsed = parse_module(source).unwrap();
-        let Stmt::Expr(statement) = &parsed.syntax().body[0] else { panic!("expected a call statement") };
-        let Expr::Call(call) = statement.value.as_ref() else { panic!("expected a call") };
+        let Stmt::Expr(statement) = &parsed.syntax().body[0] else {
+            panic!("expected a call statement")
+        };
+        let Expr::Call(call) = statement.value.as_ref() else {
+            panic!("expected a call")
+        };
         let range = argument_deletion(&file, parsed.tokens(), &call.arguments, index);
-        format!("{}{}", &source[..usize::from(range.start())], &source[usize::from(range.end())..])
+        format!(
+            "{}{}",
+            &source[..usize::from(range.start())],
+            &source[usize::from(range.end())..]
+        )
     }
 
     #[test]
     fn removes_arguments_on_one_line() {
         assert_eq!(remove("Query(None)\n", 0), "Query()\n");
-        assert_eq!(remove("Query(None, max_length=5)\n", 0), "Query(max_length=5)\n");
-        assert_eq!(remove("Query(max_length=5, default=None)\n", 1), "Query(max_length=5)\n");
-        assert_eq!(remove("Query((None), alias='q')\n", 0), "Query(alias='q')\n");
+        assert_eq!(
+            remove("Query(None, max_length=5)\n", 0),
+            "Query(max_length=5)\n"
+        );
+        assert_eq!(
+            remove("Query(max_length=5, default=None)\n", 1),
+            "Query(max_length=5)\n"
+        );
+        assert_eq!(
+            remove("Query((None), alias='q')\n", 0),
+            "Query(alias='q')\n"
+        );
         assert_eq!(remove("Query(\n    None,\n)\n", 0), "Query()\n");
     }
 
@@ -137,7 +168,10 @@ mod tests {
     #[test]
     fn keeps_comments() {
         assert_eq!(
-            remove("Query(\n    None,  # nothing by default\n    max_length=5,\n)\n", 0),
+            remove(
+                "Query(\n    None,  # nothing by default\n    max_length=5,\n)\n",
+                0
+            ),
             "Query(\n    # nothing by default\n    max_length=5,\n)\n"
         );
         assert_eq!(

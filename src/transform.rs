@@ -33,7 +33,9 @@ impl Transform {
     pub fn documentation(&self) -> String {
         let mut lines = Vec::new();
         for line in self.source.lines() {
-            let Some(doc) = line.strip_prefix("//!") else { break };
+            let Some(doc) = line.strip_prefix("//!") else {
+                break;
+            };
             lines.push(doc.strip_prefix(' ').unwrap_or(doc));
         }
         let mut text = lines.join("\n");
@@ -44,7 +46,10 @@ impl Transform {
 
 impl std::fmt::Debug for Transform {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transform").field("name", &self.name).field("safety", &self.safety).finish()
+        f.debug_struct("Transform")
+            .field("name", &self.name)
+            .field("safety", &self.safety)
+            .finish()
     }
 }
 
@@ -60,7 +65,10 @@ pub struct TransformOptions {
 
 impl Default for TransformOptions {
     fn default() -> Self {
-        TransformOptions { target_version: PythonVersion::PY39, line_length: 88 }
+        TransformOptions {
+            target_version: PythonVersion::PY39,
+            line_length: 88,
+        }
     }
 }
 
@@ -81,17 +89,29 @@ impl<'a> FileContext<'a> {
 
     /// The module `typing`-only names like `Annotated` come from for the target version.
     pub fn typing_module(&self) -> &'static str {
-        if self.options.target_version >= PythonVersion::PY39 { "typing" } else { "typing_extensions" }
+        if self.options.target_version >= PythonVersion::PY39 {
+            "typing"
+        } else {
+            "typing_extensions"
+        }
     }
 
     /// Whether `transform` is suppressed by a comment on any line from
     /// `range`'s first line to its last, or on one of `extra_lines`.
-    pub fn is_suppressed(&self, transform: &Transform, range: TextRange, extra_lines: &[usize]) -> bool {
+    pub fn is_suppressed(
+        &self,
+        transform: &Transform,
+        range: TextRange,
+        extra_lines: &[usize],
+    ) -> bool {
         let first = self.source.line_number(range.start());
         let last = self.source.line_number(range.end());
         (first..=last)
             .chain(extra_lines.iter().copied())
-            .any(|line| self.suppressions.is_suppressed(line, transform.name, transform.ruff_code))
+            .any(|line| {
+                self.suppressions
+                    .is_suppressed(line, transform.name, transform.ruff_code)
+            })
     }
 }
 
@@ -102,8 +122,19 @@ pub struct Findings {
 }
 
 impl Findings {
-    pub fn push(&mut self, transform: &Transform, range: TextRange, message: impl Into<String>, fix: Option<Fix>) {
-        self.findings.push(Finding { transform: transform.name, range, message: message.into(), fix });
+    pub fn push(
+        &mut self,
+        transform: &Transform,
+        range: TextRange,
+        message: impl Into<String>,
+        fix: Option<Fix>,
+    ) {
+        self.findings.push(Finding {
+            transform: transform.name,
+            range,
+            message: message.into(),
+            fix,
+        });
     }
 
     pub fn into_vec(self) -> Vec<Finding> {

@@ -32,10 +32,24 @@ fn python_blocks(markdown: &str) -> Vec<String> {
 fn every_transform_documents_itself() {
     for transform in transforms::ALL {
         let documentation = transform.documentation();
-        for section in ["## What it does", "## Why is this bad?", "## Example", "Use instead:", "## Fix safety"] {
-            assert!(documentation.contains(section), "{} lacks `{section}`", transform.name);
+        for section in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "Use instead:",
+            "## Fix safety",
+        ] {
+            assert!(
+                documentation.contains(section),
+                "{} lacks `{section}`",
+                transform.name
+            );
         }
-        assert!(documentation.starts_with(&format!("# {}", transform.name)), "{} doc title", transform.name);
+        assert!(
+            documentation.starts_with(&format!("# {}", transform.name)),
+            "{} doc title",
+            transform.name
+        );
     }
 }
 
@@ -43,12 +57,22 @@ fn every_transform_documents_itself() {
 fn examples_turn_into_their_use_instead_blocks() {
     for transform in transforms::ALL {
         let documentation = transform.documentation();
-        let (example_part, use_instead_part) = documentation.split_once("Use instead:").expect("has Use instead:");
+        let (example_part, use_instead_part) = documentation
+            .split_once("Use instead:")
+            .expect("has Use instead:");
         let before = python_blocks(example_part).pop().expect("an example block");
-        let after = python_blocks(use_instead_part).into_iter().next().expect("a use-instead block");
+        let after = python_blocks(use_instead_part)
+            .into_iter()
+            .next()
+            .expect("a use-instead block");
         let selection = common::selection(&[transform], true, PythonVersion::PY310);
         let outcome = common::fix_checked(&before, &selection);
         assert_eq!(outcome.error, None, "{}", transform.name);
-        assert_eq!(outcome.fixed.as_deref(), Some(after.as_str()), "{}: the example does not become its `Use instead:` block", transform.name);
+        assert_eq!(
+            outcome.fixed.as_deref(),
+            Some(after.as_str()),
+            "{}: the example does not become its `Use instead:` block",
+            transform.name
+        );
     }
 }

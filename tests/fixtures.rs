@@ -19,8 +19,12 @@ fn fixtures() {
     let mut ran = 0;
     for transform in transforms::ALL {
         let directory = root.join(transform.name);
-        let Ok(entries) = std::fs::read_dir(&directory) else { continue };
-        let mut cases: Vec<PathBuf> = entries.map(|entry| entry.expect("readable fixture entry").path()).collect();
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        let mut cases: Vec<PathBuf> = entries
+            .map(|entry| entry.expect("readable fixture entry").path())
+            .collect();
         cases.sort();
         for case in cases {
             let files = python_files(&case);
@@ -48,7 +52,11 @@ fn fixtures() {
 
 fn python_files(case: &Path) -> Vec<PathBuf> {
     if case.is_file() {
-        return if case.extension().is_some_and(|extension| extension == "py") { vec![case.to_path_buf()] } else { vec![] };
+        return if case.extension().is_some_and(|extension| extension == "py") {
+            vec![case.to_path_buf()]
+        } else {
+            vec![]
+        };
     }
     let mut files = Vec::new();
     let mut stack = vec![case.to_path_buf()];
@@ -66,7 +74,11 @@ fn python_files(case: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn run_file(transform: &'static fastapi_codemod::transform::Transform, case: &Path, file: &Path) -> String {
+fn run_file(
+    transform: &'static fastapi_codemod::transform::Transform,
+    case: &Path,
+    file: &Path,
+) -> String {
     let contents = std::fs::read_to_string(file).expect("fixtures are UTF-8");
     let target_version = if contents.contains("# fixture: target-version=py38") {
         PythonVersion::PY38
@@ -78,7 +90,10 @@ fn run_file(transform: &'static fastapi_codemod::transform::Transform, case: &Pa
     let outcome = common::fix_checked(&contents, &selection);
 
     let label = if case.is_dir() {
-        file.strip_prefix(case).unwrap().to_string_lossy().replace('\\', "/")
+        file.strip_prefix(case)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/")
     } else {
         file.file_name().unwrap().to_string_lossy().to_string()
     };
@@ -86,7 +101,11 @@ fn run_file(transform: &'static fastapi_codemod::transform::Transform, case: &Pa
     match &outcome.fixed {
         Some(fixed) => {
             let diff = similar::TextDiff::from_lines(contents.as_str(), fixed.as_str());
-            let text = diff.unified_diff().context_radius(3).header(&format!("a/{label}"), &format!("b/{label}")).to_string();
+            let text = diff
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{label}"), &format!("b/{label}"))
+                .to_string();
             // Show carriage returns, so a snapshot proves CRLF survived.
             report.push_str(&text.replace('\r', "␍"));
         }

@@ -26,8 +26,9 @@
 //! `typing_extensions` when the target version is below Python 3.9.
 //!
 //! `# noqa: FAST002` (ruff's rule for the same practice) and
-//! `# fastapi-codemod: ignore[annotated-params]` on the parameter's line or
-//! the `def` line leave that parameter alone.
+//! `# fastapi-codemod: ignore[annotated-params]` on the parameter's line
+//! leave that parameter alone; on the `def` line or a decorator's line they
+//! leave the whole signature alone.
 //!
 //! ## Example
 //! ```python
@@ -131,18 +132,37 @@ fn run(context: &FileContext, findings: &mut Findings) {
 
 fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &mut Findings) {
     let parameters = &function.parameters;
-    let def_line = context.source.line_number(function.name.start());
+    // A comment on the `def` line, or on any line of its decorators, covers every parameter.
+    let header_start = function
+        .decorator_list
+        .first()
+        .map_or(function.start(), Ranged::start);
+    let header_lines: Vec<usize> = (context.source.line_number(header_start)
+        ..=context.source.line_number(function.name.start()))
+        .collect();
     let all: Vec<(Kind, &ParameterWithDefault)> = parameters
         .posonlyargs
         .iter()
         .map(|parameter| (Kind::PositionalOnly, parameter))
-        .chain(parameters.args.iter().map(|parameter| (Kind::PositionalOrKeyword, parameter)))
-        .chain(parameters.kwonlyargs.iter().map(|parameter| (Kind::KeywordOnly, parameter)))
+        .chain(
+            parameters
+                .args
+                .iter()
+                .map(|parameter| (Kind::PositionalOrKeyword, parameter)),
+        )
+        .chain(
+            parameters
+                .kwonlyargs
+                .iter()
+                .map(|parameter| (Kind::KeywordOnly, parameter)),
+        )
         .collect();
 
     let rewrites: Vec<Rewrite> = all
         .iter()
-        .filter(|(_, parameter)| !context.is_suppressed(&TRANSFORM, parameter.range(), &[def_line]))
+        .filter(|(_, parameter)| {
+            !context.is_suppressed(&TRANSFORM, parameter.range(), &header_lines)
+        })
         .filter_map(|(_, parameter)| rewrite_of(context, parameter))
         .collect();
     if rewrites.is_empty() {
@@ -157,8 +177,10 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
         Some(rewrite) => rewrite.default.is_some(),
         None => parameter.default.is_some(),
     };
-    let positional: Vec<&(Kind, &ParameterWithDefault)> =
-        all.iter().filter(|(kind, _)| *kind != Kind::KeywordOnly).collect();
+    let positional: Vec<&(Kind, &ParameterWithDefault)> = all
+        .iter()
+        .filter(|(kind, _)| *kind != Kind::KeywordOnly)
+        .collect();
     let mut seen_default = false;
     let mut first_misordered: Option<(usize, Kind, &ParameterWithDefault)> = None;
     for (index, (kind, parameter)) in positional.iter().enumerate() {
@@ -183,7 +205,11 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
             unfixable = Some(format!(
                 "moving defaults out would leave `{}` required after an optional parameter, and `*{}` prevents making it keyword-only",
                 parameter.parameter.name.id,
-                parameters.vararg.as_ref().map(|vararg| vararg.name.id.as_str()).unwrap_or_default()
+                parameters
+                    .vararg
+                    .as_ref()
+                    .map(|vararg| vararg.name.id.as_str())
+                    .unwrap_or_default()
             ));
         } else {
             keyword_only_from = Some(parameter);
@@ -195,26 +221,45 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
 
     let fix = match unfixable {
         Some(_) => None,
-        None => Some(build_fix(context, function, &rewrites, keyword_only_from, safety)),
+        None => Some(build_fix(
+            context,
+            function,
+            &rewrites,
+            keyword_only_from,
+            safety,
+        )),
     };
     for rewrite in &rewrites {
         let name = &rewrite.parameter.parameter.name.id;
         let message = match &unfixable {
             Some(reason) => format!("use `Annotated` for `{name}`; not rewritten: {reason}"),
-            None => format!("use `Annotated[…, {}(…)]` for `{name}`", rewrite.function.name()),
+            None if safety == Safety::Unsafe => format!(
+                "use `Annotated[…, {}(…)]` for `{name}`; unsafe fix: it makes parameters keyword-only and `{}` is called positionally in this file",
+                rewrite.function.name(),
+                function.name.id
+            ),
+            None => format!(
+                "use `Annotated[…, {}(…)]` for `{name}`",
+                rewrite.function.name()
+            ),
         };
         findings.push(&TRANSFORM, rewrite.parameter.range(), message, fix.clone());
     }
 }
 
 /// What a parameter becomes, if it has a FastAPI parameter function as default.
-fn rewrite_of<'a>(context: &FileContext, parameter: &'a ParameterWithDefault) -> Option<Rewrite<'a>> {
+fn rewrite_of<'a>(
+    context: &FileContext,
+    parameter: &'a ParameterWithDefault,
+) -> Option<Rewrite<'a>> {
     let default = parameter.default.as_deref()?;
     let (function, call) = context.facts.param_call(default)?;
     let source = context.source;
 
     let annotation = match parameter.parameter.annotation.as_deref() {
-        Some(annotation) if context.facts.is_annotated(annotation) => already_annotated(context, annotation)?,
+        Some(annotation) if context.facts.is_annotated(annotation) => {
+            already_annotated(context, annotation)?
+        }
         Some(annotation) => AnnotationText::Written(source.slice(annotation.range()).to_string()),
         None => match inferred_type(context, function, call) {
             Some(text) => AnnotationText::Inferred(text),
@@ -228,19 +273,31 @@ fn rewrite_of<'a>(context: &FileContext, parameter: &'a ParameterWithDefault) ->
         split_default(context, call)?
     };
 
-    Some(Rewrite { parameter, function, default: default_text, annotation, call: call_text })
+    Some(Rewrite {
+        parameter,
+        function,
+        default: default_text,
+        annotation,
+        call: call_text,
+    })
 }
 
 /// For `Annotated[T, meta]` with no FastAPI metadata yet: the text up to the
 /// closing bracket, so the call can be appended. `None` (leave it alone) when
 /// the metadata already holds a FastAPI parameter function.
 fn already_annotated(context: &FileContext, annotation: &Expr) -> Option<AnnotationText> {
-    let Expr::Subscript(subscript) = annotation else { return None };
+    let Expr::Subscript(subscript) = annotation else {
+        return None;
+    };
     let elements: &[Expr] = match subscript.slice.as_ref() {
         Expr::Tuple(tuple) => &tuple.elts,
         single => std::slice::from_ref(single),
     };
-    if elements.iter().skip(1).any(|element| context.facts.param_call(element).is_some()) {
+    if elements
+        .iter()
+        .skip(1)
+        .any(|element| context.facts.param_call(element).is_some())
+    {
         return None;
     }
     let last = elements.last()?;
@@ -256,19 +313,35 @@ fn already_annotated(context: &FileContext, annotation: &Expr) -> Option<Annotat
 /// `None` overall when the call's arguments cannot be taken apart safely.
 fn split_default(context: &FileContext, call: &ast::ExprCall) -> Option<(String, Option<String>)> {
     let arguments = &call.arguments;
-    if arguments.args.iter().any(Expr::is_starred_expr) || arguments.keywords.iter().any(|keyword| keyword.arg.is_none()) {
+    if arguments.args.iter().any(Expr::is_starred_expr)
+        || arguments
+            .keywords
+            .iter()
+            .any(|keyword| keyword.arg.is_none())
+    {
         return None;
     }
-    let position = arguments.iter_source_order().position(|argument| match argument {
-        ast::ArgOrKeyword::Arg(expr) => arguments.args.first().is_some_and(|first| std::ptr::eq(first, expr)),
-        ast::ArgOrKeyword::Keyword(keyword) => keyword.arg.as_ref().is_some_and(|arg| arg.as_str() == "default"),
-    });
+    let position = arguments
+        .iter_source_order()
+        .position(|argument| match argument {
+            ast::ArgOrKeyword::Arg(expr) => arguments
+                .args
+                .first()
+                .is_some_and(|first| std::ptr::eq(first, expr)),
+            ast::ArgOrKeyword::Keyword(keyword) => keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| arg.as_str() == "default"),
+        });
     let source = context.source;
     let Some(position) = position else {
         return Some((source.slice(call.range()).to_string(), None));
     };
     let value = arguments.iter_source_order().nth(position)?.value();
-    let default = if value.is_ellipsis_literal_expr() || context.facts.resolves_to(value, "builtins.Ellipsis") || matches!(value, Expr::Name(name) if name.id.as_str() == "Ellipsis") {
+    let default = if value.is_ellipsis_literal_expr()
+        || context.facts.resolves_to(value, "builtins.Ellipsis")
+        || matches!(value, Expr::Name(name) if name.id.as_str() == "Ellipsis")
+    {
         None
     } else {
         Some(source.slice(value.range()).to_string())
@@ -284,26 +357,54 @@ fn split_default(context: &FileContext, call: &ast::ExprCall) -> Option<(String,
 
 /// The type a dependency provides when it is defined in this file: its
 /// return annotation (the yielded type for a generator), or the class itself.
-fn inferred_type(context: &FileContext, function: ParamFunction, call: &ast::ExprCall) -> Option<String> {
+fn inferred_type(
+    context: &FileContext,
+    function: ParamFunction,
+    call: &ast::ExprCall,
+) -> Option<String> {
     if !function.is_dependency() {
         return None;
     }
-    let Expr::Name(name) = call.arguments.find_argument_value("dependency", 0)? else { return None };
+    let Expr::Name(name) = call.arguments.find_argument_value("dependency", 0)? else {
+        return None;
+    };
     let facts = context.facts;
     if let Some(dependency) = facts.module_functions.get(name.id.as_str()) {
         let returns = dependency.returns.as_deref()?;
-        return Some(context.source.slice(yielded_type(context, returns).range()).to_string());
+        return Some(
+            context
+                .source
+                .slice(yielded_type(context, returns).range())
+                .to_string(),
+        );
     }
-    facts.module_classes.get(name.id.as_str()).map(|class| class.name.id.to_string())
+    facts
+        .module_classes
+        .get(name.id.as_str())
+        .map(|class| class.name.id.to_string())
 }
 
 /// `T` for `Generator[T, …]`, `Iterator[T]`, `AsyncGenerator[T, …]`,
 /// `AsyncIterator[T]` (from `typing` or `collections.abc`); else the annotation.
 fn yielded_type<'e>(context: &FileContext, returns: &'e Expr) -> &'e Expr {
-    let Expr::Subscript(subscript) = returns else { return returns };
-    let Some(qualified) = context.facts.imports.qualified_name(&subscript.value) else { return returns };
-    let Some((module, name)) = qualified.rsplit_once('.') else { return returns };
-    let generator = matches!(name, "Generator" | "Iterator" | "AsyncGenerator" | "AsyncIterator" | "Iterable" | "AsyncIterable");
+    let Expr::Subscript(subscript) = returns else {
+        return returns;
+    };
+    let Some(qualified) = context.facts.imports.qualified_name(&subscript.value) else {
+        return returns;
+    };
+    let Some((module, name)) = qualified.rsplit_once('.') else {
+        return returns;
+    };
+    let generator = matches!(
+        name,
+        "Generator"
+            | "Iterator"
+            | "AsyncGenerator"
+            | "AsyncIterator"
+            | "Iterable"
+            | "AsyncIterable"
+    );
     if !generator || !matches!(module, "typing" | "typing_extensions" | "collections.abc") {
         return returns;
     }
@@ -323,7 +424,11 @@ fn keyword_only_edits(
     let source = context.source;
     let start = parameter.start();
     let star = if source.starts_line(start) {
-        format!("*,{}{}", source.line_ending().as_str(), source.indentation_at(start))
+        format!(
+            "*,{}{}",
+            source.line_ending().as_str(),
+            source.indentation_at(start)
+        )
     } else {
         "*, ".to_string()
     };
@@ -331,9 +436,13 @@ fn keyword_only_edits(
     // A bare `*` already stands between the last positional and the first
     // keyword-only parameter: remove it (with the comma before it).
     if let (Some(last), Some(_)) = (parameters.args.last(), parameters.kwonlyargs.first()) {
-        let after_last = crate::syntax::tokens_within(context.tokens, TextRange::new(last.end(), parameters.end()));
-        if let Some(star_token) =
-            after_last.iter().find(|token| token.kind() == ruff_python_ast::token::TokenKind::Star)
+        let after_last = crate::syntax::tokens_within(
+            context.tokens,
+            TextRange::new(last.end(), parameters.end()),
+        );
+        if let Some(star_token) = after_last
+            .iter()
+            .find(|token| token.kind() == ruff_python_ast::token::TokenKind::Star)
         {
             edits.push(Edit::deletion(TextRange::new(last.end(), star_token.end())));
         }
@@ -357,9 +466,10 @@ fn is_called_positionally(context: &FileContext, function: &StmtFunctionDef, ind
             if let Expr::Call(call) = expr {
                 let (matches, implicit) = match call.func.as_ref() {
                     Expr::Name(name) => (name.id.as_str() == self.name, 0),
-                    Expr::Attribute(attribute) => {
-                        (attribute.attr.id.as_str() == self.name, usize::from(self.is_method))
-                    }
+                    Expr::Attribute(attribute) => (
+                        attribute.attr.id.as_str() == self.name,
+                        usize::from(self.is_method),
+                    ),
                     _ => (false, 0),
                 };
                 let arguments = &call.arguments.args;
@@ -376,7 +486,12 @@ fn is_called_positionally(context: &FileContext, function: &StmtFunctionDef, ind
         .args
         .first()
         .is_some_and(|first| matches!(first.parameter.name.id.as_str(), "self" | "cls"));
-    let mut calls = Calls { name: function.name.id.as_str(), index, is_method, found: false };
+    let mut calls = Calls {
+        name: function.name.id.as_str(),
+        index,
+        is_method,
+        found: false,
+    };
     calls.visit_body(&context.module.body);
     calls.found
 }
@@ -389,7 +504,10 @@ fn build_fix(
     safety: Safety,
 ) -> Fix {
     let mut symbols = vec![Symbol::new(context.typing_module(), "Annotated")];
-    if rewrites.iter().any(|rewrite| matches!(rewrite.annotation, AnnotationText::Any)) {
+    if rewrites
+        .iter()
+        .any(|rewrite| matches!(rewrite.annotation, AnnotationText::Any))
+    {
         symbols.push(Symbol::new("typing", "Any"));
     }
     let imported = context.importer().import(&symbols);
@@ -397,7 +515,12 @@ fn build_fix(
     let any = imported.references.get(1).map_or("Any", String::as_str);
     let texts: Vec<(&ParameterWithDefault, String)> = rewrites
         .iter()
-        .map(|rewrite| (rewrite.parameter, rewritten_text(context, rewrite, annotated, any)))
+        .map(|rewrite| {
+            (
+                rewrite.parameter,
+                rewritten_text(context, rewrite, annotated, any),
+            )
+        })
         .collect();
 
     let mut edits: Vec<Edit> = texts
@@ -407,18 +530,35 @@ fn build_fix(
     if let Some(parameter) = keyword_only_from {
         edits.extend(keyword_only_edits(context, &function.parameters, parameter));
     }
-    if let Some(exploded) = explode_if_too_long(context, function, &texts, keyword_only_from, &edits) {
+    if let Some(exploded) =
+        explode_if_too_long(context, function, &texts, keyword_only_from, &edits)
+    {
         edits = vec![exploded];
     }
     edits.extend(imported.edits);
     Fix::new(edits, safety)
 }
 
+/// A variadic parameter's text with its stars, whether or not the parser's
+/// range for it includes them.
+fn starred(text: &str, stars: &str) -> String {
+    if text.starts_with('*') {
+        text.to_string()
+    } else {
+        format!("{stars}{text}")
+    }
+}
+
 /// `name: Annotated[T, Call(…)] = default`.
 fn rewritten_text(context: &FileContext, rewrite: &Rewrite, annotated: &str, any: &str) -> String {
-    let name = context.source.slice(rewrite.parameter.parameter.name.range());
+    let name = context
+        .source
+        .slice(rewrite.parameter.parameter.name.range());
     let annotation = match &rewrite.annotation {
-        AnnotationText::AlreadyAnnotated { before_close, close } => {
+        AnnotationText::AlreadyAnnotated {
+            before_close,
+            close,
+        } => {
             format!("{before_close}, {}{close}", rewrite.call)
         }
         AnnotationText::Written(text) | AnnotationText::Inferred(text) => {
@@ -450,11 +590,14 @@ fn explode_if_too_long(
     }
     let line_start = source.line_start(parameters.start());
     let line_end = source.full_line_end(parameters.end());
-    let line = source.slice(TextRange::new(line_start, line_end)).trim_end_matches(['\n', '\r']);
+    let line = source
+        .slice(TextRange::new(line_start, line_end))
+        .trim_end_matches(['\n', '\r']);
     let added: isize = edits
         .iter()
         .map(|edit| {
-            edit.content().chars().count() as isize - source.slice(edit.range()).chars().count() as isize
+            edit.content().chars().count() as isize
+                - source.slice(edit.range()).chars().count() as isize
         })
         .sum();
     let width = line.chars().count() as isize + added;
@@ -466,7 +609,10 @@ fn explode_if_too_long(
         texts
             .iter()
             .find(|(rewritten, _)| std::ptr::eq(*rewritten, parameter))
-            .map_or_else(|| source.slice(parameter.range()).to_string(), |(_, text)| text.clone())
+            .map_or_else(
+                || source.slice(parameter.range()).to_string(),
+                |(_, text)| text.clone(),
+            )
     };
     let mut items: Vec<String> = Vec::new();
     for parameter in &parameters.posonlyargs {
@@ -482,15 +628,17 @@ fn explode_if_too_long(
         items.push(text_of(parameter));
     }
     match &parameters.vararg {
-        Some(vararg) => items.push(format!("*{}", source.slice(vararg.range()))),
-        None if !parameters.kwonlyargs.is_empty() && keyword_only_from.is_none() => items.push("*".to_string()),
+        Some(vararg) => items.push(starred(source.slice(vararg.range()), "*")),
+        None if !parameters.kwonlyargs.is_empty() && keyword_only_from.is_none() => {
+            items.push("*".to_string())
+        }
         None => {}
     }
     for parameter in &parameters.kwonlyargs {
         items.push(text_of(parameter));
     }
     if let Some(kwarg) = &parameters.kwarg {
-        items.push(format!("**{}", source.slice(kwarg.range())));
+        items.push(starred(source.slice(kwarg.range()), "**"));
     }
 
     let ending = source.line_ending().as_str();

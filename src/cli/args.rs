@@ -99,5 +99,8 @@ pub fn parse_target_version(text: &str) -> Result<TargetVersion, String> {
         .and_then(|minor| minor.parse::<u8>().ok())
         .filter(|minor| (7..=15).contains(minor))
         .ok_or_else(|| format!("unknown Python version `{text}`; expected one of py38 … py314"))?;
-    Ok(TargetVersion(ruff_python_ast::PythonVersion { major: 3, minor }))
+    Ok(TargetVersion(ruff_python_ast::PythonVersion {
+        major: 3,
+        minor,
+    }))
 }

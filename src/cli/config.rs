@@ -27,10 +27,16 @@ pub struct ProjectConfig {
 impl ProjectConfig {
     /// Whether a path under this project matches an `exclude` pattern.
     pub fn is_excluded(&self, path: &Path) -> bool {
-        let Some(exclude) = &self.exclude else { return false };
+        let Some(exclude) = &self.exclude else {
+            return false;
+        };
         let absolute = absolute(path);
-        let Ok(relative) = absolute.strip_prefix(&self.root) else { return false };
-        relative.ancestors().any(|part| !part.as_os_str().is_empty() && exclude.is_match(part))
+        let Ok(relative) = absolute.strip_prefix(&self.root) else {
+            return false;
+        };
+        relative
+            .ancestors()
+            .any(|part| !part.as_os_str().is_empty() && exclude.is_match(part))
     }
 }
 
@@ -44,8 +50,15 @@ pub struct ConfigResolver {
 
 impl ConfigResolver {
     pub fn new(config_file: Option<&Path>) -> Self {
-        let fixed = config_file.map(|file| load(file).map(|loaded| loaded.config).map_err(|error| format!("{error:#}")));
-        ConfigResolver { fixed, by_directory: HashMap::new() }
+        let fixed = config_file.map(|file| {
+            load(file)
+                .map(|loaded| loaded.config)
+                .map_err(|error| format!("{error:#}"))
+        });
+        ConfigResolver {
+            fixed,
+            by_directory: HashMap::new(),
+        }
     }
 
     /// The configuration for a file: `--config`, else the nearest
@@ -55,7 +68,10 @@ impl ConfigResolver {
         if let Some(fixed) = &self.fixed {
             return Some(fixed.clone());
         }
-        let directory = absolute(file).parent().map(Path::to_path_buf).unwrap_or_default();
+        let directory = absolute(file)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         self.for_directory(&directory)
     }
 
@@ -69,7 +85,9 @@ impl ConfigResolver {
                 Ok(config) if config.has_tool_table => Some(Ok(config.config)),
                 Ok(config) => {
                     // No table of ours: keep looking up, but remember requires-python.
-                    let above = directory.parent().and_then(|parent| self.for_directory(parent));
+                    let above = directory
+                        .parent()
+                        .and_then(|parent| self.for_directory(parent));
                     match above {
                         Some(found) => Some(found),
                         None if config.config.target_version.is_some() => Some(Ok(config.config)),
@@ -79,9 +97,12 @@ impl ConfigResolver {
                 Err(error) => Some(Err(format!("{error:#}"))),
             }
         } else {
-            directory.parent().and_then(|parent| self.for_directory(parent))
+            directory
+                .parent()
+                .and_then(|parent| self.for_directory(parent))
         };
-        self.by_directory.insert(directory.to_path_buf(), here.clone());
+        self.by_directory
+            .insert(directory.to_path_buf(), here.clone());
         here
     }
 }
@@ -92,11 +113,18 @@ struct Loaded {
 }
 
 fn load(file: &Path) -> Result<Loaded> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read", file.display()))?;
     let document: toml::Table =
         toml::from_str(&text).with_context(|| format!("{}: invalid TOML", file.display()))?;
-    let root = absolute(file).parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut config = ProjectConfig { root, ..ProjectConfig::default() };
+    let root = absolute(file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut config = ProjectConfig {
+        root,
+        ..ProjectConfig::default()
+    };
 
     let requires_python = document
         .get("project")
@@ -104,15 +132,25 @@ fn load(file: &Path) -> Result<Loaded> {
         .and_then(toml::Value::as_str);
     config.target_version = requires_python.and_then(lower_bound);
     let tool_line_length = |tool: &str| {
-        document.get("tool").and_then(|tools| tools.get(tool)).and_then(|table| table.get("line-length"))
+        document
+            .get("tool")
+            .and_then(|tools| tools.get(tool))
+            .and_then(|table| table.get("line-length"))
     };
     config.line_length = tool_line_length("ruff")
         .or_else(|| tool_line_length("black"))
         .and_then(toml::Value::as_integer)
         .and_then(|length| usize::try_from(length).ok());
 
-    let table = document.get("tool").and_then(|tool| tool.get("fastapi-codemod"));
-    let Some(table) = table else { return Ok(Loaded { config, has_tool_table: false }) };
+    let table = document
+        .get("tool")
+        .and_then(|tool| tool.get("fastapi-codemod"));
+    let Some(table) = table else {
+        return Ok(Loaded {
+            config,
+            has_tool_table: false,
+        });
+    };
     let table = table
         .as_table()
         .with_context(|| format!("{}: [tool.fastapi-codemod] is not a table", file.display()))?;
@@ -130,27 +168,44 @@ fn load(file: &Path) -> Result<Loaded> {
             }
             "line-length" => {
                 let length = value.as_integer().filter(|length| *length > 0);
-                let length = length.context("expected a positive whole number").with_context(context)?;
+                let length = length
+                    .context("expected a positive whole number")
+                    .with_context(context)?;
                 config.line_length = usize::try_from(length).ok();
             }
             "target-version" => {
-                let text = value.as_str().context("expected a string such as \"py310\"").with_context(context)?;
-                let version = parse_target_version(text).map_err(anyhow::Error::msg).with_context(context)?;
+                let text = value
+                    .as_str()
+                    .context("expected a string such as \"py310\"")
+                    .with_context(context)?;
+                let version = parse_target_version(text)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(context)?;
                 config.target_version = Some(version.0);
             }
             // Per-transform option tables, e.g. [tool.fastapi-codemod.blocking-in-async].
             name if value.is_table() && crate::transforms::by_name(name).is_some() => {}
-            other => bail!("{}: unknown key `{other}` in [tool.fastapi-codemod]", file.display()),
+            other => bail!(
+                "{}: unknown key `{other}` in [tool.fastapi-codemod]",
+                file.display()
+            ),
         }
     }
-    Ok(Loaded { config, has_tool_table: true })
+    Ok(Loaded {
+        config,
+        has_tool_table: true,
+    })
 }
 
 fn string_list(value: &toml::Value) -> Result<Vec<String>> {
     let array = value.as_array().context("expected a list of strings")?;
     array
         .iter()
-        .map(|item| item.as_str().map(String::from).context("expected a list of strings"))
+        .map(|item| {
+            item.as_str()
+                .map(String::from)
+                .context("expected a list of strings")
+        })
         .collect()
 }
 
@@ -160,11 +215,18 @@ fn lower_bound(specifier: &str) -> Option<PythonVersion> {
     specifier
         .split(',')
         .map(str::trim)
-        .filter_map(|part| part.strip_prefix(">=").or_else(|| part.strip_prefix("~=")).or_else(|| part.strip_prefix("==")))
+        .filter_map(|part| {
+            part.strip_prefix(">=")
+                .or_else(|| part.strip_prefix("~="))
+                .or_else(|| part.strip_prefix("=="))
+        })
         .filter_map(|version| {
             let mut numbers = version.trim().split('.');
             let major: u8 = numbers.next()?.parse().ok()?;
-            let minor: u8 = numbers.next().and_then(|minor| minor.trim_end_matches('*').parse().ok()).unwrap_or(0);
+            let minor: u8 = numbers
+                .next()
+                .and_then(|minor| minor.trim_end_matches('*').parse().ok())
+                .unwrap_or(0);
             (major == 3).then_some(PythonVersion { major, minor })
         })
         .min()

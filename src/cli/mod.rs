@@ -68,7 +68,10 @@ fn execute(run: &RunArgs, action: Action) -> Result<ExitCode> {
     for name in run.select.iter().flatten().chain(&run.ignore) {
         check_transform_name(name)?;
     }
-    let jobs = run.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let jobs = run
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .stack_size(WORKER_STACK_BYTES)
@@ -93,7 +96,12 @@ fn check_transform_name(name: &str) -> Result<()> {
 fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Selection> {
     let (select, mut ignore): (Option<&Vec<String>>, Vec<String>) = match &run.select {
         Some(select) => (Some(select), Vec::new()),
-        None => (config.and_then(|config| config.select.as_ref()), config.map(|config| config.ignore.clone()).unwrap_or_default()),
+        None => (
+            config.and_then(|config| config.select.as_ref()),
+            config
+                .map(|config| config.ignore.clone())
+                .unwrap_or_default(),
+        ),
     };
     ignore.extend(run.ignore.iter().cloned());
     for name in select.into_iter().flatten().chain(&ignore) {
@@ -103,7 +111,9 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
         .iter()
         .copied()
         .filter(|transform| match select {
-            Some(names) => names.iter().any(|name| name == transform.name || (name == "ALL")),
+            Some(names) => names
+                .iter()
+                .any(|name| name == transform.name || (name == "ALL")),
             None => transform.safety != Safety::OptIn,
         })
         .filter(|transform| !ignore.iter().any(|name| name == transform.name))
@@ -119,7 +129,10 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
     Ok(Selection {
         transforms: chosen,
         unsafe_fixes: run.unsafe_fixes,
-        options: TransformOptions { target_version, line_length },
+        options: TransformOptions {
+            target_version,
+            line_length,
+        },
     })
 }
 
@@ -132,7 +145,11 @@ struct Processed {
 }
 
 fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
-    let paths = if run.paths.is_empty() { vec![PathBuf::from(".")] } else { run.paths.clone() };
+    let paths = if run.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        run.paths.clone()
+    };
     let items = collect_files(&paths);
 
     // Configuration is resolved up front, in order, so workers share nothing mutable.
@@ -141,7 +158,9 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     let mut report = Report::new(action, run.format);
     for item in items {
         match item {
-            WalkItem::Error { path, message } => report.add(FileReport::error(display(&path), message)),
+            WalkItem::Error { path, message } => {
+                report.add(FileReport::error(display(&path), message))
+            }
             WalkItem::File { path, explicit } => {
                 let config = match resolver.for_file(&path) {
                     Some(Ok(config)) => Some(config),
@@ -151,16 +170,25 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
                     }
                     None => None,
                 };
-                if !explicit && config.as_ref().is_some_and(|config| config.is_excluded(&path)) {
+                if !explicit
+                    && config
+                        .as_ref()
+                        .is_some_and(|config| config.is_excluded(&path))
+                {
                     continue;
                 }
-                let selection = selection_for(run, config.as_ref()).map_err(|error| format!("{error:#}"));
+                let selection =
+                    selection_for(run, config.as_ref()).map_err(|error| format!("{error:#}"));
                 work.push((path, selection));
             }
         }
     }
 
-    let mode = if action == Action::Check { Mode::Check } else { Mode::Fix };
+    let mode = if action == Action::Check {
+        Mode::Check
+    } else {
+        Mode::Fix
+    };
     let processed: Vec<Processed> = work
         .into_par_iter()
         .map(|(path, selection)| {
@@ -168,7 +196,11 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
                 Ok(selection) => process_path(&path, &selection, mode),
                 Err(message) => (Vec::new(), Err(message)),
             };
-            Processed { path, original, result }
+            Processed {
+                path,
+                original,
+                result,
+            }
         })
         .collect();
 
@@ -184,10 +216,15 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
         };
         let mut file_report = FileReport::from_outcome(display_path, &file.original, outcome);
         if let (Action::Apply { allow_dirty }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
-            let refusal = if allow_dirty { None } else { git.refusal(&file.path) };
+            let refusal = if allow_dirty {
+                None
+            } else {
+                git.refusal(&file.path)
+            };
             let written = match refusal {
                 Some(reason) => Err(reason),
-                None => write::write_atomically(&file.path, &file.original, fixed).map_err(|error| format!("{error:#}")),
+                None => write::write_atomically(&file.path, &file.original, fixed)
+                    .map_err(|error| format!("{error:#}")),
             };
             if let Err(message) = written {
                 file_report.refuse(message);
@@ -199,7 +236,11 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
 }
 
 /// Reads one file and runs the engine on it.
-fn process_path(path: &Path, selection: &Selection, mode: Mode) -> (Vec<u8>, Result<FileOutcome, String>) {
+fn process_path(
+    path: &Path,
+    selection: &Selection,
+    mode: Mode,
+) -> (Vec<u8>, Result<FileOutcome, String>) {
     let bytes = match read_limited(path) {
         Ok(bytes) => bytes,
         Err(message) => return (Vec::new(), Err(message)),
@@ -214,7 +255,10 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         return Err("is a directory".into());
     }
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!("file is larger than {} MiB; skipped", MAX_FILE_BYTES / 1024 / 1024));
+        return Err(format!(
+            "file is larger than {} MiB; skipped",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
     }
     std::fs::read(path).map_err(|error| walk::io_message(&error))
 }
@@ -222,17 +266,24 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
 /// The file's text, or why it is not a Python source file we can edit.
 fn decode(bytes: &[u8]) -> Result<&str, String> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
-        format!("not valid UTF-8 (invalid byte at offset {}); only UTF-8 files are processed", error.valid_up_to())
+        format!(
+            "not valid UTF-8 (invalid byte at offset {}); only UTF-8 files are processed",
+            error.valid_up_to()
+        )
     })?;
     if let Some(offset) = text.find('\0') {
-        return Err(format!("contains a NUL byte at offset {offset}; not a Python source file"));
+        return Err(format!(
+            "contains a NUL byte at offset {offset}; not a Python source file"
+        ));
     }
     Ok(text)
 }
 
 fn execute_stdin(run: &RunArgs, action: Action, name: &Path) -> Result<ExitCode> {
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes).context("cannot read standard input")?;
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .context("cannot read standard input")?;
     let mut resolver = ConfigResolver::new(run.config.as_deref());
     let config = match resolver.for_file(name) {
         Some(Ok(config)) => Some(config),
@@ -240,7 +291,11 @@ fn execute_stdin(run: &RunArgs, action: Action, name: &Path) -> Result<ExitCode>
         None => None,
     };
     let selection = selection_for(run, config.as_ref())?;
-    let mode = if action == Action::Check { Mode::Check } else { Mode::Fix };
+    let mode = if action == Action::Check {
+        Mode::Check
+    } else {
+        Mode::Fix
+    };
     let result = decode(&bytes).map(|text| pipeline::process(text, &selection, mode));
     let mut report = Report::new(action, run.format).for_stdin(&bytes);
     match result {

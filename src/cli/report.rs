@@ -67,13 +67,20 @@ impl FileReport {
 
     pub fn from_outcome(path: String, original: &[u8], outcome: FileOutcome) -> Self {
         let original = String::from_utf8_lossy(original);
-        let diff = outcome.fixed.as_ref().map(|fixed| unified_diff(&path, &original, fixed));
+        let diff = outcome
+            .fixed
+            .as_ref()
+            .map(|fixed| unified_diff(&path, &original, fixed));
         FileReport {
             written: false,
             diff,
             fixed: outcome.fixed,
             fixes: outcome.applied,
-            findings: outcome.findings.into_iter().map(FindingReport::from).collect(),
+            findings: outcome
+                .findings
+                .into_iter()
+                .map(FindingReport::from)
+                .collect(),
             error: outcome.error.map(|error| error.to_string()),
             path,
         }
@@ -163,24 +170,42 @@ impl Report {
                         OutputFormat::Github => writeln!(
                             out,
                             "::warning file={},line={},col={},title=fastapi-codemod ({})::{}",
-                            file.path, finding.line, finding.column, finding.transform, finding.message
+                            file.path,
+                            finding.line,
+                            finding.column,
+                            finding.transform,
+                            finding.message
                         ),
                         _ => writeln!(
                             out,
                             "{}:{}:{} {} {}",
-                            file.path, finding.line, finding.column, finding.transform, finding.message
+                            file.path,
+                            finding.line,
+                            finding.column,
+                            finding.transform,
+                            finding.message
                         ),
                     };
                 }
             }
             Action::Diff { .. } => {
                 if let Some(diff) = &file.diff {
-                    let _ = out.write_all(if self.colour { colorize(diff) } else { diff.clone() }.as_bytes());
+                    let _ = out.write_all(
+                        if self.colour {
+                            colorize(diff)
+                        } else {
+                            diff.clone()
+                        }
+                        .as_bytes(),
+                    );
                 }
             }
             Action::Apply { .. } => {
                 if let Some(input) = &self.stdin {
-                    let contents = file.fixed.as_deref().map_or(input.as_slice(), str::as_bytes);
+                    let contents = file
+                        .fixed
+                        .as_deref()
+                        .map_or(input.as_slice(), str::as_bytes);
                     let _ = out.write_all(contents);
                 }
             }
@@ -238,8 +263,11 @@ impl Report {
             Action::Apply { .. } => parts.push(format!("{} changed", self.files_changed)),
         }
         if self.action != Action::Check {
-            let fixes: Vec<String> =
-                self.fixes.iter().map(|(name, count)| format!("{name} {count}")).collect();
+            let fixes: Vec<String> = self
+                .fixes
+                .iter()
+                .map(|(name, count)| format!("{name} {count}"))
+                .collect();
             if !fixes.is_empty() {
                 parts.push(format!("fixes: {}", fixes.join(", ")));
             }
@@ -250,7 +278,11 @@ impl Report {
 }
 
 fn plural(count: usize, noun: &str) -> String {
-    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 #[derive(Serialize)]
@@ -281,13 +313,28 @@ pub fn list(transforms: &[&Transform], format: OutputFormat) -> String {
         }
         let entries: Vec<Entry> = transforms
             .iter()
-            .map(|transform| Entry { name: transform.name, safety: transform.safety.as_str(), summary: transform.summary })
+            .map(|transform| Entry {
+                name: transform.name,
+                safety: transform.safety.as_str(),
+                summary: transform.summary,
+            })
             .collect();
         return serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n";
     }
-    let width = transforms.iter().map(|transform| transform.name.len()).max().unwrap_or(0);
+    let width = transforms
+        .iter()
+        .map(|transform| transform.name.len())
+        .max()
+        .unwrap_or(0);
     transforms
         .iter()
-        .map(|transform| format!("{:width$}  {:7}  {}\n", transform.name, transform.safety.as_str(), transform.summary))
+        .map(|transform| {
+            format!(
+                "{:width$}  {:7}  {}\n",
+                transform.name,
+                transform.safety.as_str(),
+                transform.summary
+            )
+        })
         .collect()
 }

@@ -7,8 +7,16 @@ use std::path::{Path, PathBuf};
 use ignore::WalkBuilder;
 
 /// Directories never descended into.
-const SKIPPED_DIRECTORIES: [&str; 8] =
-    [".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", "site-packages"];
+const SKIPPED_DIRECTORIES: [&str; 8] = [
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    "site-packages",
+];
 
 /// A file to process, or a path that could not be walked.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,14 +39,23 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<WalkItem> {
     for root in paths {
         let metadata = std::fs::symlink_metadata(root);
         match metadata {
-            Err(error) => items.push(WalkItem::Error { path: root.clone(), message: io_message(&error) }),
+            Err(error) => items.push(WalkItem::Error {
+                path: root.clone(),
+                message: io_message(&error),
+            }),
             Ok(metadata) if !metadata.is_dir() => {
                 if metadata.file_type().is_symlink() && std::fs::metadata(root).is_err() {
-                    items.push(WalkItem::Error { path: root.clone(), message: "broken symbolic link".into() });
+                    items.push(WalkItem::Error {
+                        path: root.clone(),
+                        message: "broken symbolic link".into(),
+                    });
                 } else if std::fs::metadata(root).is_ok_and(|target| target.is_dir()) {
                     walk_directory(root, &mut items);
                 } else {
-                    items.push(WalkItem::File { path: root.clone(), explicit: true });
+                    items.push(WalkItem::File {
+                        path: root.clone(),
+                        explicit: true,
+                    });
                 }
             }
             Ok(_) => walk_directory(root, &mut items),
@@ -59,27 +76,41 @@ fn walk_directory(root: &Path, items: &mut Vec<WalkItem>) {
         .follow_links(false)
         .filter_entry(|entry| {
             let is_dir = entry.file_type().is_some_and(|kind| kind.is_dir());
-            !(is_dir && SKIPPED_DIRECTORIES.iter().any(|name| entry.file_name() == *name))
+            !(is_dir
+                && SKIPPED_DIRECTORIES
+                    .iter()
+                    .any(|name| entry.file_name() == *name))
         })
         .build();
     for entry in walker {
         match entry {
             Err(error) => {
                 let path = error_path(&error).unwrap_or_else(|| root.to_path_buf());
-                items.push(WalkItem::Error { path, message: error.to_string() });
+                items.push(WalkItem::Error {
+                    path,
+                    message: error.to_string(),
+                });
             }
             Ok(entry) => {
                 let path = entry.path();
                 if path.extension().is_none_or(|extension| extension != "py") {
                     continue;
                 }
-                let Some(kind) = entry.file_type() else { continue };
+                let Some(kind) = entry.file_type() else {
+                    continue;
+                };
                 if kind.is_file() {
-                    items.push(WalkItem::File { path: path.to_path_buf(), explicit: false });
+                    items.push(WalkItem::File {
+                        path: path.to_path_buf(),
+                        explicit: false,
+                    });
                 } else if kind.is_symlink() {
                     match std::fs::metadata(path) {
                         Ok(target) if target.is_file() => {
-                            items.push(WalkItem::File { path: path.to_path_buf(), explicit: false });
+                            items.push(WalkItem::File {
+                                path: path.to_path_buf(),
+                                explicit: false,
+                            });
                         }
                         Ok(_) => {}
                         Err(_) => items.push(WalkItem::Error {
@@ -96,7 +127,9 @@ fn walk_directory(root: &Path, items: &mut Vec<WalkItem>) {
 fn error_path(error: &ignore::Error) -> Option<PathBuf> {
     match error {
         ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => error_path(err),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            error_path(err)
+        }
         _ => None,
     }
 }

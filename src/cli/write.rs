@@ -41,19 +41,29 @@ impl GitGuard {
         let Some(root) = root else {
             return Some("not inside a git repository, so the change could not be undone; pass --allow-dirty to write it anyway".into());
         };
-        let state = self.states.entry(root.clone()).or_insert_with(|| repository_state(&root));
+        let state = self
+            .states
+            .entry(root.clone())
+            .or_insert_with(|| repository_state(&root));
         if !state.tracked.contains(&file) {
             return Some("not tracked by git, so the change could not be undone; commit it or pass --allow-dirty".into());
         }
         if state.dirty.contains(&file) {
-            return Some("has uncommitted changes; commit or stash them, or pass --allow-dirty".into());
+            return Some(
+                "has uncommitted changes; commit or stash them, or pass --allow-dirty".into(),
+            );
         }
         None
     }
 }
 
 fn repository_root(directory: &Path) -> Option<PathBuf> {
-    let output = Command::new("git").arg("-C").arg(directory).args(["rev-parse", "--show-toplevel"]).output().ok()?;
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(directory)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
     if !output.status.success() {
         return None;
     }
@@ -63,7 +73,9 @@ fn repository_root(directory: &Path) -> Option<PathBuf> {
 
 fn repository_state(root: &Path) -> RepositoryState {
     let list = |args: &[&str]| -> Vec<PathBuf> {
-        let Ok(output) = Command::new("git").arg("-C").arg(root).args(args).output() else { return Vec::new() };
+        let Ok(output) = Command::new("git").arg("-C").arg(root).args(args).output() else {
+            return Vec::new();
+        };
         output
             .stdout
             .split(|&byte| byte == 0)
@@ -82,7 +94,9 @@ fn repository_state(root: &Path) -> RepositoryState {
         .output()
         .is_ok_and(|output| output.status.success());
     let dirty = if has_head {
-        list(&["diff", "HEAD", "--name-only", "-z", "--no-renames"]).into_iter().collect()
+        list(&["diff", "HEAD", "--name-only", "-z", "--no-renames"])
+            .into_iter()
+            .collect()
     } else {
         list(&["ls-files", "-z"]).into_iter().collect()
     };
@@ -96,21 +110,32 @@ pub fn write_atomically(path: &Path, expected: &[u8], contents: &str) -> Result<
     // Write through symbolic links to the file they point at.
     let target = std::fs::canonicalize(path).context("cannot resolve the path")?;
     let directory = target.parent().context("the file has no directory")?;
-    let permissions = std::fs::metadata(&target).context("cannot read the file's metadata")?.permissions();
+    let permissions = std::fs::metadata(&target)
+        .context("cannot read the file's metadata")?
+        .permissions();
 
     let mut temporary = tempfile::Builder::new()
         .prefix(".fastapi-codemod-")
         .suffix(".tmp")
         .tempfile_in(directory)
         .context("cannot create a temporary file next to it")?;
-    temporary.write_all(contents.as_bytes()).context("cannot write the temporary file")?;
-    temporary.as_file().sync_all().context("cannot flush the temporary file")?;
-    std::fs::set_permissions(temporary.path(), permissions).context("cannot copy the file's permissions")?;
+    temporary
+        .write_all(contents.as_bytes())
+        .context("cannot write the temporary file")?;
+    temporary
+        .as_file()
+        .sync_all()
+        .context("cannot flush the temporary file")?;
+    std::fs::set_permissions(temporary.path(), permissions)
+        .context("cannot copy the file's permissions")?;
 
     let current = std::fs::read(&target).context("cannot read the file again")?;
     if current != expected {
         bail!("changed on disk since it was read; skipped");
     }
-    temporary.persist(&target).map_err(|error| error.error).context("cannot replace the file")?;
+    temporary
+        .persist(&target)
+        .map_err(|error| error.error)
+        .context("cannot replace the file")?;
     Ok(())
 }

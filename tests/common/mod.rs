@@ -7,11 +7,18 @@ use fastapi_codemod::transform::{Transform, TransformOptions};
 use ruff_python_ast::PythonVersion;
 
 /// A selection of exactly these transforms.
-pub fn selection(transforms: &[&'static Transform], unsafe_fixes: bool, target_version: PythonVersion) -> Selection {
+pub fn selection(
+    transforms: &[&'static Transform],
+    unsafe_fixes: bool,
+    target_version: PythonVersion,
+) -> Selection {
     Selection {
         transforms: transforms.to_vec(),
         unsafe_fixes,
-        options: TransformOptions { target_version, ..TransformOptions::default() },
+        options: TransformOptions {
+            target_version,
+            ..TransformOptions::default()
+        },
     }
 }
 
@@ -26,7 +33,10 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
             "the output does not parse:\n{fixed}"
         );
         let again = pipeline::process(fixed, selection, Mode::Fix);
-        assert_eq!(again.fixed, None, "a second run changed the output again:\n{fixed}");
+        assert_eq!(
+            again.fixed, None,
+            "a second run changed the output again:\n{fixed}"
+        );
         assert_eq!(again.error, None);
     }
     outcome
