@@ -39,8 +39,21 @@ pub fn argument_deletion(
         .iter_source_order()
         .map(|argument| argument_range(argument, arguments, tokens))
         .collect();
+    list_item_deletion(source, tokens, &ranges, index, arguments.inner_range())
+}
+
+/// The range to delete to remove item `index` of a comma-separated list
+/// (call arguments, parameters) whose items span `ranges` within the
+/// brackets' `inner` range, with its comma. Comments are kept; a line left
+/// empty is removed whole.
+pub fn list_item_deletion(
+    source: &SourceFile,
+    tokens: &Tokens,
+    ranges: &[TextRange],
+    index: usize,
+    inner: TextRange,
+) -> TextRange {
     let item = ranges[index];
-    let inner = arguments.inner_range();
     let inner_tokens = tokens_within(tokens, inner);
     let has_comments = inner_tokens
         .iter()

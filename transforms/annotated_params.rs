@@ -75,13 +75,14 @@
 //! function is also called positionally in the same file, since such a call
 //! would then fail.
 
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, StmtFunctionDef};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::ParamFunction;
 use crate::imports::Symbol;
-use crate::syntax::argument_deletion;
+use crate::syntax::{argument_deletion, list_item_deletion, tokens_within};
 use crate::transform::{FileContext, Findings, Transform};
 
 pub static TRANSFORM: Transform = Transform {
@@ -434,17 +435,27 @@ fn keyword_only_edits(
     };
     let mut edits = vec![Edit::insertion(star, start)];
     // A bare `*` already stands between the last positional and the first
-    // keyword-only parameter: remove it (with the comma before it).
-    if let (Some(last), Some(_)) = (parameters.args.last(), parameters.kwonlyargs.first()) {
-        let after_last = crate::syntax::tokens_within(
+    // keyword-only parameter: remove it, keeping any comment beside it.
+    if let (Some(last), Some(first_keyword_only)) =
+        (parameters.args.last(), parameters.kwonlyargs.first())
+    {
+        let between = tokens_within(
             context.tokens,
-            TextRange::new(last.end(), parameters.end()),
+            TextRange::new(last.end(), first_keyword_only.start()),
         );
-        if let Some(star_token) = after_last
-            .iter()
-            .find(|token| token.kind() == ruff_python_ast::token::TokenKind::Star)
-        {
-            edits.push(Edit::deletion(TextRange::new(last.end(), star_token.end())));
+        if let Some(star_token) = between.iter().find(|token| token.kind() == TokenKind::Star) {
+            let items = [last.range(), star_token.range(), first_keyword_only.range()];
+            let inner = TextRange::new(
+                parameters.start() + TextSize::new(1),
+                parameters.end() - TextSize::new(1),
+            );
+            edits.push(Edit::deletion(list_item_deletion(
+                source,
+                context.tokens,
+                &items,
+                1,
+                inner,
+            )));
         }
     }
     edits

@@ -1,0 +1,574 @@
+//! End-to-end runs of the binary in temporary directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+const ROUTER: &str = "\
+from fastapi import APIRouter, Depends, Query
+
+from .deps import get_db
+
+router = APIRouter()
+
+
+@router.get(\"/items\")
+def list_items(q: str | None = Query(None, max_length=50), db=Depends(get_db)):
+    return db.items(q)
+";
+
+const GOOD: &str = "\
+from typing import Annotated
+
+from fastapi import Depends
+
+from .deps import get_db
+
+
+def read(db: Annotated[object, Depends(get_db)]):
+    return db
+";
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"));
+    command.env("NO_COLOR", "1");
+    command
+}
+
+fn run(directory: &Path, args: &[&str]) -> Output {
+    binary()
+        .current_dir(directory)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 output")
+}
+
+/// A project directory with the given files.
+fn project(files: &[(&str, &[u8])]) -> TempDir {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    for (name, contents) in files {
+        let path = directory.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    directory
+}
+
+fn git(directory: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .current_dir(directory)
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+/// A project committed to a fresh git repository.
+fn committed_project(files: &[(&str, &[u8])]) -> TempDir {
+    let directory = project(files);
+    git(directory.path(), &["init", "-q"]);
+    git(directory.path(), &["add", "-A"]);
+    git(directory.path(), &["commit", "-q", "-m", "initial"]);
+    directory
+}
+
+fn read(directory: &TempDir, name: &str) -> Vec<u8> {
+    std::fs::read(directory.path().join(name)).unwrap()
+}
+
+#[test]
+fn diff_prints_a_unified_diff_and_changes_nothing() {
+    let directory = project(&[
+        ("app/items.py", ROUTER.as_bytes()),
+        ("app/good.py", GOOD.as_bytes()),
+    ]);
+    let output = run(directory.path(), &["diff"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let diff = stdout(&output);
+    assert!(
+        diff.starts_with("--- a/app/items.py\n+++ b/app/items.py\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+    q: Annotated[str | None, Query(max_length=50)] = None,"),
+        "{diff}"
+    );
+    assert!(
+        !diff.contains("good.py"),
+        "already-good code is left alone: {diff}"
+    );
+    assert_eq!(read(&directory, "app/items.py"), ROUTER.as_bytes());
+    assert!(
+        stderr(&output)
+            .contains("2 files scanned; 1 would change; fixes: annotated-params 2; 0 errors"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(directory.path(), &["diff", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn diff_exit_code_is_zero_when_nothing_would_change() {
+    let directory = project(&[("good.py", GOOD.as_bytes())]);
+    let output = run(directory.path(), &["diff", "--exit-code"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn apply_writes_in_a_clean_repository_and_a_second_run_changes_nothing() {
+    let directory = committed_project(&[("app/items.py", ROUTER.as_bytes())]);
+    let expected = stdout(&run(directory.path(), &["diff"]));
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("1 changed"), "{}", stderr(&output));
+    let written = String::from_utf8(read(&directory, "app/items.py")).unwrap();
+    assert!(
+        written.contains("db: Annotated[Any, Depends(get_db)]"),
+        "{written}"
+    );
+    // What apply wrote is exactly what diff showed.
+    let shown = similar::TextDiff::from_lines(ROUTER, &written)
+        .unified_diff()
+        .context_radius(3)
+        .header("a/app/items.py", "b/app/items.py")
+        .to_string();
+    assert_eq!(shown, expected);
+
+    git(directory.path(), &["commit", "-q", "-am", "apply"]);
+    let again = run(directory.path(), &["apply"]);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stderr(&again).contains("0 changed"), "{}", stderr(&again));
+    assert_eq!(read(&directory, "app/items.py"), written.as_bytes());
+}
+
+#[test]
+fn apply_refuses_uncommitted_and_untracked_files_without_allow_dirty() {
+    let directory = committed_project(&[("a.py", ROUTER.as_bytes()), ("b.py", ROUTER.as_bytes())]);
+    let dirty = format!("{ROUTER}\n# local edit\n");
+    std::fs::write(directory.path().join("a.py"), &dirty).unwrap();
+    std::fs::write(directory.path().join("c.py"), ROUTER).unwrap();
+
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    assert!(
+        errors.contains(
+            "a.py: error: has uncommitted changes; commit or stash them, or pass --allow-dirty"
+        ),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("c.py: error: not tracked by git"),
+        "{errors}"
+    );
+    assert_eq!(read(&directory, "a.py"), dirty.as_bytes());
+    assert_eq!(read(&directory, "c.py"), ROUTER.as_bytes());
+    // The clean file is still written.
+    assert_ne!(read(&directory, "b.py"), ROUTER.as_bytes());
+
+    let output = run(directory.path(), &["apply", "--allow-dirty"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_ne!(read(&directory, "a.py"), dirty.as_bytes());
+}
+
+#[test]
+fn apply_refuses_files_outside_a_repository() {
+    let directory = project(&[("a.py", ROUTER.as_bytes())]);
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("a.py: error: not inside a git repository"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(read(&directory, "a.py"), ROUTER.as_bytes());
+}
+
+#[test]
+fn crlf_and_bom_survive_byte_for_byte() {
+    let crlf = ROUTER.replace('\n', "\r\n");
+    let bom = format!("\u{feff}{ROUTER}");
+    let directory = committed_project(&[("crlf.py", crlf.as_bytes()), ("bom.py", bom.as_bytes())]);
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let written = String::from_utf8(read(&directory, "crlf.py")).unwrap();
+    assert!(
+        !written.replace("\r\n", "").contains('\n'),
+        "every line still ends in CRLF: {written:?}"
+    );
+    assert!(
+        written.starts_with("from typing import Annotated, Any\r\n\r\nfrom fastapi"),
+        "{written:?}"
+    );
+
+    let written = String::from_utf8(read(&directory, "bom.py")).unwrap();
+    assert!(
+        written.starts_with("\u{feff}from typing import Annotated, Any\n"),
+        "{written:?}"
+    );
+    assert_eq!(written.matches('\u{feff}').count(), 1);
+}
+
+#[test]
+fn apply_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let directory = committed_project(&[("script.py", ROUTER.as_bytes())]);
+    let path = directory.path().join("script.py");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o750)).unwrap();
+    git(directory.path(), &["commit", "-q", "-am", "mode"]);
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_ne!(read(&directory, "script.py"), ROUTER.as_bytes());
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o750
+    );
+}
+
+#[test]
+fn bad_files_get_one_error_line_each_and_the_rest_is_processed() {
+    let nested = format!("x = {}1{}\n", "(".repeat(2000), ")".repeat(2000));
+    let chain = format!("x = {}1\n", "-".repeat(5000));
+    let directory = project(&[
+        ("a_good.py", ROUTER.as_bytes()),
+        ("broken.py", b"def f(:\n    pass\n"),
+        ("latin1.py", b"name = '\xe9t\xe9'\n"),
+        ("nul.py", b"x = 1\0\n"),
+        ("nested.py", nested.as_bytes()),
+        ("chain.py", chain.as_bytes()),
+        (
+            "template.py",
+            b"{% for x in items %}\n{{ x }}\n{% endfor %}\n",
+        ),
+        ("z_good.py", ROUTER.as_bytes()),
+    ]);
+    std::os::unix::fs::symlink("missing.py", directory.path().join("dangling.py")).unwrap();
+
+    let output = run(directory.path(), &["diff"]);
+    assert_eq!(output.status.code(), Some(2));
+    let errors = stderr(&output);
+    for (file, message) in [
+        ("broken.py", "error: syntax error at 1:7"),
+        ("latin1.py", "error: not valid UTF-8"),
+        ("nul.py", "error: contains a NUL byte"),
+        (
+            "nested.py",
+            "error: expression nested more than 500 levels deep",
+        ),
+        (
+            "chain.py",
+            "error: expression nested more than 500 levels deep",
+        ),
+        ("template.py", "error: syntax error"),
+        ("dangling.py", "error: broken symbolic link"),
+    ] {
+        assert_eq!(
+            errors
+                .lines()
+                .filter(|line| line.starts_with(&format!("{file}: ")))
+                .count(),
+            1,
+            "{file}: one line in {errors}"
+        );
+        assert!(
+            errors.contains(&format!("{file}: {message}")),
+            "{file}: {message} in {errors}"
+        );
+    }
+    let diff = stdout(&output);
+    assert!(
+        diff.contains("+++ b/a_good.py") && diff.contains("+++ b/z_good.py"),
+        "{diff}"
+    );
+    assert!(errors.contains("7 errors"), "{errors}");
+}
+
+#[test]
+fn output_is_identical_for_any_number_of_jobs() {
+    let files: Vec<(String, String)> = (0..40)
+        .map(|index| {
+            (
+                format!("pkg{}/mod{index}.py", index % 7),
+                ROUTER.replace("items", &format!("items{index}")),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_bytes()))
+        .collect();
+    let directory = project(&borrowed);
+    let one = run(directory.path(), &["diff", "--jobs", "1"]);
+    let four = run(directory.path(), &["diff", "--jobs", "4"]);
+    assert_eq!(stdout(&one), stdout(&four));
+    assert_eq!(stderr(&one), stderr(&four));
+    let json_one = run(
+        directory.path(),
+        &["diff", "--jobs", "1", "--format", "json"],
+    );
+    let json_four = run(
+        directory.path(),
+        &["diff", "--jobs", "4", "--format", "json"],
+    );
+    assert_eq!(stdout(&json_one), stdout(&json_four));
+}
+
+#[test]
+fn check_prints_one_line_per_finding() {
+    let directory = project(&[
+        ("app/items.py", ROUTER.as_bytes()),
+        ("app/good.py", GOOD.as_bytes()),
+    ]);
+    let output = run(directory.path(), &["check"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "app/items.py:9:16 annotated-params use `Annotated[…, Query(…)]` for `q`\n\
+         app/items.py:9:60 annotated-params use `Annotated[…, Depends(…)]` for `db`\n"
+    );
+    let clean = run(directory.path(), &["check", "app/good.py"]);
+    assert_eq!(clean.status.code(), Some(0));
+
+    let github = run(
+        directory.path(),
+        &["check", "--format", "github", "app/items.py"],
+    );
+    assert!(stdout(&github).starts_with(
+        "::warning file=app/items.py,line=9,col=16,title=fastapi-codemod (annotated-params)::"
+    ));
+}
+
+#[test]
+fn json_output_is_one_document_with_totals() {
+    let directory = project(&[("items.py", ROUTER.as_bytes()), ("broken.py", b"def (:\n")]);
+    let output = run(directory.path(), &["diff", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let document: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON document");
+    assert_eq!(document["version"], 1);
+    assert_eq!(document["command"], "diff");
+    assert_eq!(document["totals"]["files_scanned"], 2);
+    assert_eq!(document["totals"]["files_changed"], 1);
+    assert_eq!(document["totals"]["errors"], 1);
+    assert_eq!(document["totals"]["fixes"]["annotated-params"], 2);
+    let files = document["files"].as_array().unwrap();
+    assert_eq!(files[0]["path"], "broken.py");
+    assert!(
+        files[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("syntax error")
+    );
+    assert_eq!(files[1]["path"], "items.py");
+    assert!(
+        files[1]["diff"]
+            .as_str()
+            .unwrap()
+            .starts_with("--- a/items.py")
+    );
+    assert_eq!(files[1]["fixes"]["annotated-params"], 2);
+}
+
+#[test]
+fn select_ignore_and_unknown_names() {
+    let directory = project(&[("items.py", ROUTER.as_bytes())]);
+    let ignored = run(directory.path(), &["diff", "--ignore", "annotated-params"]);
+    assert_eq!(stdout(&ignored), "");
+    let selected = run(directory.path(), &["diff", "--select", "annotated-params"]);
+    assert!(!stdout(&selected).is_empty());
+    let unknown = run(directory.path(), &["diff", "--select", "annotated-param"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("unknown transform `annotated-param`"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn pyproject_configuration_is_found_per_package_and_flags_win() {
+    let directory = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.fastapi-codemod]\nexclude = [\"legacy\"]\n",
+        ),
+        ("svc/items.py", ROUTER.as_bytes()),
+        ("legacy/items.py", ROUTER.as_bytes()),
+        (
+            "old/pyproject.toml",
+            b"[project]\nrequires-python = \">=3.8\"\n\n[tool.fastapi-codemod]\nignore = []\n",
+        ),
+        ("old/items.py", ROUTER.as_bytes()),
+        (
+            "off/pyproject.toml",
+            b"[tool.fastapi-codemod]\nignore = [\"annotated-params\"]\n",
+        ),
+        ("off/items.py", ROUTER.as_bytes()),
+    ]);
+    let output = run(directory.path(), &["diff"]);
+    let diff = stdout(&output);
+    assert!(diff.contains("+++ b/svc/items.py"), "{diff}");
+    assert!(!diff.contains("legacy/items.py"), "excluded: {diff}");
+    assert!(
+        !diff.contains("off/items.py"),
+        "ignored by its own config: {diff}"
+    );
+    assert!(
+        diff.contains("+from typing_extensions import Annotated"),
+        "py38 from requires-python: {diff}"
+    );
+
+    // A file named on the command line is processed even when excluded.
+    let named = run(directory.path(), &["diff", "legacy/items.py"]);
+    assert!(stdout(&named).contains("+++ b/legacy/items.py"));
+    // Flags win over the configuration.
+    let flagged = run(
+        directory.path(),
+        &[
+            "diff",
+            "--select",
+            "annotated-params",
+            "--target-version",
+            "py310",
+            "off",
+            "old",
+        ],
+    );
+    let diff = stdout(&flagged);
+    assert!(diff.contains("+++ b/off/items.py"), "{diff}");
+    assert!(!diff.contains("typing_extensions"), "{diff}");
+}
+
+#[test]
+fn a_broken_configuration_is_reported_and_its_files_are_left_alone() {
+    let directory = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.fastapi-codemod]\nselekt = [\"annotated-params\"]\n",
+        ),
+        ("items.py", ROUTER.as_bytes()),
+    ]);
+    let output = run(directory.path(), &["diff"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown key `selekt` in [tool.fastapi-codemod]"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn gitignored_and_virtualenv_files_are_skipped() {
+    let directory = project(&[
+        (".gitignore", b"generated/\n"),
+        ("generated/items.py", ROUTER.as_bytes()),
+        (".venv/lib/items.py", ROUTER.as_bytes()),
+        ("venv/lib/items.py", ROUTER.as_bytes()),
+        ("node_modules/x/items.py", ROUTER.as_bytes()),
+        ("app/items.py", ROUTER.as_bytes()),
+    ]);
+    git(directory.path(), &["init", "-q"]);
+    let output = run(directory.path(), &["diff"]);
+    let diff = stdout(&output);
+    assert!(diff.contains("+++ b/app/items.py"));
+    assert_eq!(diff.matches("+++ ").count(), 1, "{diff}");
+}
+
+#[test]
+fn stdin_filename_reads_standard_input_and_writes_the_result() {
+    let directory = project(&[]);
+    let mut child = binary()
+        .current_dir(directory.path())
+        .args(["apply", "--stdin-filename", "app/items.py"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(ROUTER.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("from typing import Annotated, Any\n"),
+        "{text}"
+    );
+    assert!(text.contains("db: Annotated[Any, Depends(get_db)]"));
+}
+
+#[test]
+fn list_and_explain() {
+    let directory = project(&[]);
+    let list = stdout(&run(directory.path(), &["list"]));
+    assert!(list.starts_with("annotated-params  safe"), "{list}");
+    let explain = run(directory.path(), &["explain", "annotated-params"]);
+    assert!(stdout(&explain).starts_with("# annotated-params (safe)\n"));
+    assert!(stdout(&explain).contains("Use instead:"));
+    let unknown = run(directory.path(), &["explain", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn the_bundled_example_parses_after_apply_and_settles() {
+    let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api");
+    let directory = tempfile::tempdir().unwrap();
+    copy_tree(&example, directory.path());
+    let output = run(directory.path(), &["apply", "--allow-dirty"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stderr(&output).contains(" 0 changed"),
+        "{}",
+        stderr(&output)
+    );
+    let again = run(directory.path(), &["diff", "--exit-code"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "a second run would change: {}",
+        stdout(&again)
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
