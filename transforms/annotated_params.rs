@@ -372,12 +372,8 @@ fn inferred_type(
     let facts = context.facts;
     if let Some(dependency) = facts.module_functions.get(name.id.as_str()) {
         let returns = dependency.returns.as_deref()?;
-        return Some(
-            context
-                .source
-                .slice(yielded_type(context, returns).range())
-                .to_string(),
-        );
+        let yielded = yielded_type(context, returns)?;
+        return Some(context.source.slice(yielded.range()).to_string());
     }
     facts
         .module_classes
@@ -386,32 +382,39 @@ fn inferred_type(
 }
 
 /// `T` for `Generator[T, …]`, `Iterator[T]`, `AsyncGenerator[T, …]`,
-/// `AsyncIterator[T]` (from `typing` or `collections.abc`); else the annotation.
-fn yielded_type<'e>(context: &FileContext, returns: &'e Expr) -> &'e Expr {
-    let Expr::Subscript(subscript) = returns else {
-        return returns;
+/// `AsyncIterator[T]` (from `typing` or `collections.abc`); `None` for those
+/// without a subscript, which say nothing of `T`; else the annotation.
+fn yielded_type<'e>(context: &FileContext, returns: &'e Expr) -> Option<&'e Expr> {
+    let (base, slice) = match returns {
+        Expr::Subscript(subscript) => (subscript.value.as_ref(), Some(subscript.slice.as_ref())),
+        other => (other, None),
     };
-    let Some(qualified) = context.facts.imports.qualified_name(&subscript.value) else {
-        return returns;
-    };
-    let Some((module, name)) = qualified.rsplit_once('.') else {
-        return returns;
-    };
-    let generator = matches!(
-        name,
-        "Generator"
-            | "Iterator"
-            | "AsyncGenerator"
-            | "AsyncIterator"
-            | "Iterable"
-            | "AsyncIterable"
-    );
-    if !generator || !matches!(module, "typing" | "typing_extensions" | "collections.abc") {
-        return returns;
+    let is_generator = context
+        .facts
+        .imports
+        .qualified_name(base)
+        .and_then(|qualified| {
+            let (module, name) = qualified.rsplit_once('.')?;
+            Some(
+                matches!(module, "typing" | "typing_extensions" | "collections.abc")
+                    && matches!(
+                        name,
+                        "Generator"
+                            | "Iterator"
+                            | "AsyncGenerator"
+                            | "AsyncIterator"
+                            | "Iterable"
+                            | "AsyncIterable"
+                    ),
+            )
+        })
+        .unwrap_or(false);
+    if !is_generator {
+        return Some(returns);
     }
-    match subscript.slice.as_ref() {
-        Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(returns),
-        single => single,
+    match slice? {
+        Expr::Tuple(tuple) => tuple.elts.first(),
+        single => Some(single),
     }
 }
 
@@ -596,11 +599,27 @@ fn explode_if_too_long(
 ) -> Option<Edit> {
     let source = context.source;
     let parameters = &function.parameters;
-    if source.line_number(parameters.start()) != source.line_number(parameters.end()) {
+    // The parameters must all sit on one line: the `def` line, or one line
+    // of their own between the brackets (black's layout when they fit).
+    let inner = TextRange::new(
+        parameters.start() + TextSize::new(1),
+        parameters.end() - TextSize::new(1),
+    );
+    let inner_text = source.slice(inner);
+    let leading = inner_text.len() - inner_text.trim_start().len();
+    let trailing = inner_text.len() - inner_text.trim_end().len();
+    let content_start = inner.start() + TextSize::try_from(leading).ok()?;
+    let content_end = inner.end() - TextSize::try_from(trailing).ok()?;
+    if content_start >= content_end
+        || source.line_number(content_start) != source.line_number(content_end)
+        || tokens_within(context.tokens, inner)
+            .iter()
+            .any(|token| token.kind() == TokenKind::Comment)
+    {
         return None;
     }
-    let line_start = source.line_start(parameters.start());
-    let line_end = source.full_line_end(parameters.end());
+    let line_start = source.line_start(content_start);
+    let line_end = source.full_line_end(content_end);
     let line = source
         .slice(TextRange::new(line_start, line_end))
         .trim_end_matches(['\n', '\r']);

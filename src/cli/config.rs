@@ -130,7 +130,14 @@ fn load(file: &Path) -> Result<Loaded> {
         .get("project")
         .and_then(|project| project.get("requires-python"))
         .and_then(toml::Value::as_str);
-    config.target_version = requires_python.and_then(lower_bound);
+    // Poetry projects say it as a dependency on `python`.
+    let poetry_python = document
+        .get("tool")
+        .and_then(|tool| tool.get("poetry"))
+        .and_then(|poetry| poetry.get("dependencies"))
+        .and_then(|dependencies| dependencies.get("python"))
+        .and_then(toml::Value::as_str);
+    config.target_version = requires_python.or(poetry_python).and_then(lower_bound);
     let tool_line_length = |tool: &str| {
         document
             .get("tool")
@@ -216,9 +223,9 @@ fn lower_bound(specifier: &str) -> Option<PythonVersion> {
         .split(',')
         .map(str::trim)
         .filter_map(|part| {
-            part.strip_prefix(">=")
-                .or_else(|| part.strip_prefix("~="))
-                .or_else(|| part.strip_prefix("=="))
+            [">=", "~=", "==", "^", "~"]
+                .iter()
+                .find_map(|operator| part.strip_prefix(operator))
         })
         .filter_map(|version| {
             let mut numbers = version.trim().split('.');
@@ -246,5 +253,7 @@ mod tests {
         assert_eq!(lower_bound(">= 3.10"), Some(PythonVersion::PY310));
         assert_eq!(lower_bound("~=3.11.2"), Some(PythonVersion::PY311));
         assert_eq!(lower_bound("<4"), None);
+        assert_eq!(lower_bound("^3.8"), Some(PythonVersion::PY38));
+        assert_eq!(lower_bound("~3.10"), Some(PythonVersion::PY310));
     }
 }
