@@ -6,7 +6,7 @@ mod args;
 mod config;
 mod diff;
 mod report;
-mod walk;
+pub mod walk;
 mod write;
 
 use std::collections::BTreeMap;
