@@ -9,7 +9,11 @@ use fastapi_codemod::cli::walk::{WalkItem, collect_files};
 use rayon::prelude::*;
 
 fn main() {
-    let paths: Vec<PathBuf> = std::env::args().skip(1).filter(|arg| !arg.starts_with("--")).map(PathBuf::from).collect();
+    let paths: Vec<PathBuf> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with("--"))
+        .map(PathBuf::from)
+        .collect();
     if paths.is_empty() {
         eprintln!("usage: parse_baseline DIR...");
         std::process::exit(2);
@@ -24,7 +28,9 @@ fn main() {
     let parsed: usize = files
         .par_iter()
         .map(|path| {
-            let Ok(text) = std::fs::read_to_string(path) else { return 0 };
+            let Ok(text) = std::fs::read_to_string(path) else {
+                return 0;
+            };
             usize::from(ruff_python_parser::parse_module(&text).is_ok())
         })
         .sum();

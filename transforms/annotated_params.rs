@@ -123,6 +123,10 @@ enum AnnotationText {
     Inferred(String),
     /// Nothing known: `Any`.
     Any,
+    /// A string annotation: the whole `Annotated[…]` goes inside the quotes.
+    Quoted { quote: char, content: String },
+    /// The parameter cannot be rewritten safely, for this reason.
+    Blocked(String),
 }
 
 fn run(context: &FileContext, findings: &mut Findings) {
@@ -159,13 +163,20 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
         )
         .collect();
 
-    let rewrites: Vec<Rewrite> = all
+    let (blocked, rewrites): (Vec<Rewrite>, Vec<Rewrite>) = all
         .iter()
         .filter(|(_, parameter)| {
             !context.is_suppressed(&TRANSFORM, parameter.range(), &header_lines)
         })
         .filter_map(|(_, parameter)| rewrite_of(context, parameter))
-        .collect();
+        .partition(|rewrite| matches!(rewrite.annotation, AnnotationText::Blocked(_)));
+    for rewrite in &blocked {
+        if let AnnotationText::Blocked(reason) = &rewrite.annotation {
+            let name = &rewrite.parameter.parameter.name.id;
+            let message = format!("use `Annotated` for `{name}`; not rewritten: {reason}");
+            findings.push(&TRANSFORM, rewrite.parameter.range(), message, None);
+        }
+    }
     if rewrites.is_empty() {
         return;
     }
@@ -257,9 +268,29 @@ fn rewrite_of<'a>(
     let (function, call) = context.facts.param_call(default)?;
     let source = context.source;
 
+    let (call_text, default_text) = if function.is_dependency() {
+        (source.slice(call.range()).to_string(), None)
+    } else {
+        split_default(context, call)?
+    };
+
     let annotation = match parameter.parameter.annotation.as_deref() {
         Some(annotation) if context.facts.is_annotated(annotation) => {
             already_annotated(context, annotation)?
+        }
+        Some(Expr::StringLiteral(string)) => {
+            match quoted_annotation(source.slice(string.range()), &call_text) {
+                Some(quoted) => quoted,
+                // `Annotated["T", Depends(f)]` is fine: FastAPI does not look at
+                // `T` when the dependency is explicit.
+                None if function.is_dependency() && has_explicit_dependency(call) => {
+                    AnnotationText::Written(source.slice(string.range()).to_string())
+                }
+                None => AnnotationText::Blocked(
+                    "the string annotation cannot take the call inside it; rewrite it by hand"
+                        .into(),
+                ),
+            }
         }
         Some(annotation) => AnnotationText::Written(source.slice(annotation.range()).to_string()),
         None => match inferred_type(context, function, call) {
@@ -268,18 +299,47 @@ fn rewrite_of<'a>(
         },
     };
 
-    let (call_text, default_text) = if function.is_dependency() {
-        (source.slice(call.range()).to_string(), None)
-    } else {
-        split_default(context, call)?
-    };
-
     Some(Rewrite {
         parameter,
         function,
         default: default_text,
         annotation,
         call: call_text,
+    })
+}
+
+fn has_explicit_dependency(call: &ast::ExprCall) -> bool {
+    call.arguments
+        .find_argument_value("dependency", 0)
+        .is_some()
+}
+
+/// A string annotation stays a string, with the whole `Annotated[…]` inside
+/// it: FastAPI evaluates a string annotation but not strings nested in
+/// `Annotated`, so `Annotated["T", Query()]` would leave `T` unresolved and
+/// `Annotated["T", Depends()]` would depend on the string. `None` when the
+/// literal or the call cannot be put in one simple string.
+fn quoted_annotation(literal: &str, call: &str) -> Option<AnnotationText> {
+    let quote = literal
+        .chars()
+        .next()
+        .filter(|quote| matches!(quote, '"' | '\''))?;
+    let content = literal.strip_prefix(quote)?.strip_suffix(quote)?;
+    let simple = |text: &str| !text.contains(['\\', '\n', '\r', '#']);
+    if literal.starts_with("\"\"\"")
+        || literal.starts_with("'''")
+        || !simple(content)
+        || !simple(call)
+    {
+        return None;
+    }
+    let other = if quote == '"' { '\'' } else { '"' };
+    let quote = [quote, other]
+        .into_iter()
+        .find(|candidate| !content.contains(*candidate) && !call.contains(*candidate))?;
+    Some(AnnotationText::Quoted {
+        quote,
+        content: content.to_string(),
     })
 }
 
@@ -579,6 +639,10 @@ fn rewritten_text(context: &FileContext, rewrite: &Rewrite, annotated: &str, any
             format!("{annotated}[{text}, {}]", rewrite.call)
         }
         AnnotationText::Any => format!("{annotated}[{any}, {}]", rewrite.call),
+        AnnotationText::Quoted { quote, content } => {
+            format!("{quote}{annotated}[{content}, {}]{quote}", rewrite.call)
+        }
+        AnnotationText::Blocked(_) => unreachable!("blocked parameters are not rewritten"),
     };
     match &rewrite.default {
         Some(default) => format!("{name}: {annotation} = {default}"),
