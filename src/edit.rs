@@ -83,16 +83,26 @@ impl Ranged for Edit {
 /// Edits that must land together or not at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fix {
+    /// What the fix does, in a few words, for reports.
+    title: String,
     edits: Vec<Edit>,
     safety: Safety,
 }
 
 impl Fix {
     /// A fix from its edits; they are kept sorted by position.
-    pub fn new(mut edits: Vec<Edit>, safety: Safety) -> Self {
+    pub fn new(title: impl Into<String>, mut edits: Vec<Edit>, safety: Safety) -> Self {
         edits.sort_by_key(|edit| (edit.range.start(), edit.range.end()));
         edits.dedup();
-        Fix { edits, safety }
+        Fix {
+            title: title.into(),
+            edits,
+            safety,
+        }
+    }
+
+    pub fn title(&self) -> &str {
+        &self.title
     }
 
     pub fn edits(&self) -> &[Edit] {

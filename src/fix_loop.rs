@@ -67,7 +67,7 @@ mod tests {
                 )
             })
             .collect();
-        Fix::new(edits, Safety::Safe)
+        Fix::new("test", edits, Safety::Safe)
     }
 
     #[test]

@@ -590,7 +590,7 @@ mod tests {
         let facts = FastApiFacts::new(parsed.syntax());
         let importer = Importer::new(parsed.syntax(), &facts.imports, &file);
         let imported = importer.import(symbols);
-        let fix = Fix::new(imported.edits, Safety::Safe);
+        let fix = Fix::new("import", imported.edits, Safety::Safe);
         (apply_fixes(file.text(), &[&fix]).0, imported.references)
     }
 

@@ -128,6 +128,8 @@ pub struct FileOutcome {
     pub fixed: Option<String>,
     /// How many fixes each transform applied.
     pub applied: BTreeMap<&'static str, usize>,
+    /// The titles of the fixes applied, in the order they landed, each once.
+    pub applied_titles: Vec<String>,
     pub error: Option<FileError>,
 }
 
@@ -208,6 +210,12 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
         for name in &involved {
             *outcome.applied.entry(name).or_default() += 1;
         }
+        for &index in &applied {
+            let title = fixes[index].1.title();
+            if !outcome.applied_titles.iter().any(|seen| seen == title) {
+                outcome.applied_titles.push(title.to_string());
+            }
+        }
         involved.sort_unstable();
         involved.dedup();
 
@@ -216,6 +224,7 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
             Ok(reparsed) => reparsed,
             Err(error) => {
                 outcome.applied.clear();
+                outcome.applied_titles.clear();
                 outcome.error = Some(FileError::BrokenOutput {
                     transforms: involved,
                     message: error.error.to_string(),
@@ -234,6 +243,7 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
     transforms.sort_unstable();
     transforms.dedup();
     outcome.applied.clear();
+    outcome.applied_titles.clear();
     outcome.error = Some(FileError::NotConverged { transforms });
     outcome
 }

@@ -392,6 +392,10 @@ fn json_output_is_one_document_with_totals() {
             .starts_with("--- a/items.py")
     );
     assert_eq!(files[1]["fixes"]["annotated-params"], 2);
+    assert_eq!(
+        files[1]["applied"],
+        serde_json::json!(["use `Annotated` in the signature of `list_items`"])
+    );
 }
 
 #[test]

@@ -31,7 +31,7 @@ fn fix_strategy(len: usize) -> impl Strategy<Value = Fix> {
             ));
             cursor = end + 1;
         }
-        Fix::new(edits, Safety::Safe)
+        Fix::new("generated", edits, Safety::Safe)
     })
 }
 

@@ -610,7 +610,8 @@ fn build_fix(
         edits = vec![exploded];
     }
     edits.extend(imported.edits);
-    Fix::new(edits, safety)
+    let title = format!("use `Annotated` in the signature of `{}`", function.name.id);
+    Fix::new(title, edits, safety)
 }
 
 /// A variadic parameter's text with its stars, whether or not the parser's

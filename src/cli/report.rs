@@ -25,6 +25,8 @@ pub struct FileReport {
     pub diff: Option<String>,
     /// Fixes applied, by transform.
     pub fixes: BTreeMap<&'static str, usize>,
+    /// What each applied fix did, in order.
+    pub applied: Vec<String>,
     pub findings: Vec<FindingReport>,
     pub error: Option<String>,
     /// For `apply`: whether the new contents were written.
@@ -59,6 +61,7 @@ impl FileReport {
             fixed: None,
             diff: None,
             fixes: BTreeMap::new(),
+            applied: Vec::new(),
             findings: Vec::new(),
             error: Some(message),
             written: false,
@@ -76,6 +79,7 @@ impl FileReport {
             diff,
             fixed: outcome.fixed,
             fixes: outcome.applied,
+            applied: outcome.applied_titles,
             findings: outcome
                 .findings
                 .into_iter()
@@ -140,6 +144,7 @@ impl Report {
             if applies {
                 // Nothing was written: what the file would have had is not a change made.
                 file.fixes.clear();
+                file.applied.clear();
             }
         }
         let changed = file.fixed.is_some() && (!applies || file.written || self.stdin.is_some());
