@@ -399,7 +399,10 @@ fn split_default(context: &FileContext, call: &ast::ExprCall) -> Option<(String,
         return Some((source.slice(call.range()).to_string(), None));
     };
     let value = arguments.iter_source_order().nth(position)?.value();
+    // `...`, `Ellipsis` and pydantic v1's `Required` all mean "required".
     let default = if value.is_ellipsis_literal_expr()
+        || context.facts.resolves_to(value, "pydantic.Required")
+        || context.facts.resolves_to(value, "pydantic.fields.Required")
         || context.facts.resolves_to(value, "builtins.Ellipsis")
         || matches!(value, Expr::Name(name) if name.id.as_str() == "Ellipsis")
     {
@@ -430,7 +433,22 @@ fn inferred_type(
         return None;
     };
     let facts = context.facts;
-    if let Some(dependency) = facts.module_functions.get(name.id.as_str()) {
+    // A module-level function, else the one function of that name anywhere
+    // in the file (dependencies defined inside a factory or a fixture).
+    let mut nested = facts
+        .functions
+        .iter()
+        .filter(|function| function.name.id == name.id);
+    let unique_nested = match (nested.next(), nested.next()) {
+        (Some(only), None) => Some(*only),
+        _ => None,
+    };
+    if let Some(dependency) = facts
+        .module_functions
+        .get(name.id.as_str())
+        .copied()
+        .or(unique_nested)
+    {
         let returns = dependency.returns.as_deref()?;
         let yielded = yielded_type(context, returns)?;
         return Some(context.source.slice(yielded.range()).to_string());
@@ -587,12 +605,17 @@ fn build_fix(
     let imported = context.importer().import(&symbols);
     let annotated = &imported.references[0];
     let any = imported.references.get(1).map_or("Any", String::as_str);
+    let source = context.source;
     let texts: Vec<(&ParameterWithDefault, String)> = rewrites
         .iter()
         .map(|rewrite| {
+            let start = rewrite.parameter.start();
+            let own_line = source
+                .starts_line(start)
+                .then(|| source.indentation_at(start));
             (
                 rewrite.parameter,
-                rewritten_text(context, rewrite, annotated, any),
+                rewritten_text(context, rewrite, annotated, any, own_line),
             )
         })
         .collect();
@@ -604,9 +627,17 @@ fn build_fix(
     if let Some(parameter) = keyword_only_from {
         edits.extend(keyword_only_edits(context, &function.parameters, parameter));
     }
-    if let Some(exploded) =
-        explode_if_too_long(context, function, &texts, keyword_only_from, &edits)
-    {
+    let laid_out = |rewrite: &Rewrite, indent: &str| {
+        rewritten_text(context, rewrite, annotated, any, Some(indent))
+    };
+    if let Some(exploded) = explode_if_too_long(
+        context,
+        function,
+        rewrites,
+        &laid_out,
+        keyword_only_from,
+        &edits,
+    ) {
         edits = vec![exploded];
     }
     edits.extend(imported.edits);
@@ -625,30 +656,109 @@ fn starred(text: &str, stars: &str) -> String {
 }
 
 /// `name: Annotated[T, Call(…)] = default`.
-fn rewritten_text(context: &FileContext, rewrite: &Rewrite, annotated: &str, any: &str) -> String {
+fn rewritten_text(
+    context: &FileContext,
+    rewrite: &Rewrite,
+    annotated: &str,
+    any: &str,
+    own_line_indent: Option<&str>,
+) -> String {
     let name = context
         .source
         .slice(rewrite.parameter.parameter.name.range());
-    let annotation = match &rewrite.annotation {
+    let call = &rewrite.call;
+    let type_text = match &rewrite.annotation {
         AnnotationText::AlreadyAnnotated {
             before_close,
             close,
-        } => {
-            format!("{before_close}, {}{close}", rewrite.call)
-        }
-        AnnotationText::Written(text) | AnnotationText::Inferred(text) => {
-            format!("{annotated}[{text}, {}]", rewrite.call)
-        }
-        AnnotationText::Any => format!("{annotated}[{any}, {}]", rewrite.call),
+        } => return with_default(name, &format!("{before_close}, {call}{close}"), rewrite),
         AnnotationText::Quoted { quote, content } => {
-            format!("{quote}{annotated}[{content}, {}]{quote}", rewrite.call)
+            return with_default(
+                name,
+                &format!("{quote}{annotated}[{content}, {call}]{quote}"),
+                rewrite,
+            );
         }
         AnnotationText::Blocked(_) => unreachable!("blocked parameters are not rewritten"),
+        AnnotationText::Written(text) | AnnotationText::Inferred(text) => one_line(text),
+        AnnotationText::Any => any.to_string(),
     };
+    let flat = with_default(name, &format!("{annotated}[{type_text}, {call}]"), rewrite);
+    let Some(indent) = own_line_indent else {
+        return flat;
+    };
+    // On a line of its own, a parameter too long for the line, or holding a
+    // call that spans lines, is laid out as black lays out a subscript.
+    let limit = context.options.line_length;
+    let fits = |line: &str| indent.chars().count() + line.chars().count() < limit;
+    if !flat.contains(['\n', '\r']) && fits(&flat) {
+        return flat;
+    }
+    let source = context.source;
+    let ending = source.line_ending().as_str();
+    let inner = format!("{indent}{}", source.indent_unit());
+    let default = rewrite
+        .default
+        .as_ref()
+        .map(|default| format!(" = {default}"))
+        .unwrap_or_default();
+    let hugged = format!("{type_text}, {call}");
+    let body =
+        if !hugged.contains(['\n', '\r']) && fits(&format!("{}{hugged}", source.indent_unit())) {
+            format!("{inner}{hugged}{ending}")
+        } else {
+            format!(
+                "{inner}{type_text},{ending}{inner}{},{ending}",
+                indent_continuation(call, source.indent_unit())
+            )
+        };
+    format!("{name}: {annotated}[{ending}{body}{indent}]{default}")
+}
+
+fn with_default(name: &str, annotation: &str, rewrite: &Rewrite) -> String {
     match &rewrite.default {
         Some(default) => format!("{name}: {annotation} = {default}"),
         None => format!("{name}: {annotation}"),
     }
+}
+
+/// A type written over several lines (`str\n    | None`), joined into one,
+/// unless it holds comments or strings, which are kept as written.
+fn one_line(text: &str) -> String {
+    if !text.contains(['\n', '\r']) || text.contains(['#', '"', '\'']) {
+        return text.to_string();
+    }
+    let joined = text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    joined
+        .replace("[ ", "[")
+        .replace("( ", "(")
+        .replace(", ]", "]")
+        .replace(",]", "]")
+        .replace(" ]", "]")
+        .replace(" )", ")")
+}
+
+/// A call's text moved one level deeper: every continuation line gains one
+/// indentation unit. Text inside triple-quoted strings must not move, so
+/// such calls are left as they are.
+fn indent_continuation(call: &str, unit: &str) -> String {
+    if call.contains("\"\"\"") || call.contains("'''") {
+        return call.to_string();
+    }
+    let mut lines = call.split_inclusive('\n');
+    let mut text = lines.next().unwrap_or_default().to_string();
+    for line in lines {
+        if !line.trim().is_empty() {
+            text.push_str(unit);
+        }
+        text.push_str(line);
+    }
+    text
 }
 
 /// A signature written on one line that the rewrite makes longer than the
@@ -658,7 +768,8 @@ fn rewritten_text(context: &FileContext, rewrite: &Rewrite, annotated: &str, any
 fn explode_if_too_long(
     context: &FileContext,
     function: &StmtFunctionDef,
-    texts: &[(&ParameterWithDefault, String)],
+    rewrites: &[Rewrite],
+    laid_out: &dyn Fn(&Rewrite, &str) -> String,
     keyword_only_from: Option<&ParameterWithDefault>,
     edits: &[Edit],
 ) -> Option<Edit> {
@@ -700,14 +811,17 @@ fn explode_if_too_long(
         return None;
     }
 
+    let ending = source.line_ending().as_str();
+    let indent = source.indentation_at(function.name.start());
+    let inner = format!("{indent}{}", source.indent_unit());
     let text_of = |parameter: &ParameterWithDefault| -> String {
-        texts
+        match rewrites
             .iter()
-            .find(|(rewritten, _)| std::ptr::eq(*rewritten, parameter))
-            .map_or_else(
-                || source.slice(parameter.range()).to_string(),
-                |(_, text)| text.clone(),
-            )
+            .find(|rewrite| std::ptr::eq(rewrite.parameter, parameter))
+        {
+            Some(rewrite) => laid_out(rewrite, &inner),
+            None => source.slice(parameter.range()).to_string(),
+        }
     };
     let mut items: Vec<String> = Vec::new();
     for parameter in &parameters.posonlyargs {
@@ -736,9 +850,6 @@ fn explode_if_too_long(
         items.push(starred(source.slice(kwarg.range()), "**"));
     }
 
-    let ending = source.line_ending().as_str();
-    let indent = source.indentation_at(function.name.start());
-    let inner = format!("{indent}{}", source.indent_unit());
     let mut text = format!("({ending}");
     for item in items {
         text.push_str(&format!("{inner}{item},{ending}"));
