@@ -120,6 +120,56 @@ fn widen_to_empty_line(source: &SourceFile, range: TextRange) -> TextRange {
     }
 }
 
+/// An expression written over several lines, joined onto one as a
+/// formatter would: no space inside brackets, one space elsewhere. `None`
+/// when joining would lose something or change its look deliberately: a
+/// comment, a string spanning lines, or a magic trailing comma.
+pub fn join_lines(expression: &str) -> Option<String> {
+    let parsed = ruff_python_parser::parse_expression(expression).ok()?;
+    let tokens: Vec<&Token> = parsed
+        .tokens()
+        .iter()
+        .filter(|token| {
+            !matches!(
+                token.kind(),
+                TokenKind::NonLogicalNewline | TokenKind::Newline | TokenKind::EndOfFile
+            )
+        })
+        .collect();
+    if tokens.iter().any(|token| {
+        token.kind() == TokenKind::Comment || expression[token.range()].contains(['\n', '\r'])
+    }) {
+        return None;
+    }
+    let mut joined = String::with_capacity(expression.len());
+    for (index, token) in tokens.iter().enumerate() {
+        if index > 0 {
+            let previous = tokens[index - 1];
+            let gap = &expression[TextRange::new(previous.end(), token.start())];
+            if gap.contains(['\n', '\r']) {
+                let opens = matches!(
+                    previous.kind(),
+                    TokenKind::Lpar | TokenKind::Lsqb | TokenKind::Lbrace
+                );
+                let closes = matches!(
+                    token.kind(),
+                    TokenKind::Rpar | TokenKind::Rsqb | TokenKind::Rbrace
+                );
+                if closes && previous.kind() == TokenKind::Comma {
+                    return None;
+                }
+                if !opens && !closes {
+                    joined.push(' ');
+                }
+            } else {
+                joined.push_str(gap);
+            }
+        }
+        joined.push_str(&expression[token.range()]);
+    }
+    Some(joined)
+}
+
 #[cfg(test)]
 mod tests {
     use ruff_python_ast::{Expr, Stmt};
@@ -175,6 +225,28 @@ mod tests {
         assert_eq!(
             remove("Query(\n    max_length=5,\n    default=None\n)\n", 1),
             "Query(\n    max_length=5,\n)\n"
+        );
+    }
+
+    #[test]
+    fn joins_lines_unless_something_would_be_lost() {
+        assert_eq!(
+            join_lines("Query(\n    min_length=3, max_length=50\n)").as_deref(),
+            Some("Query(min_length=3, max_length=50)")
+        );
+        assert_eq!(
+            join_lines("Query(\n    ge=1,\n    le=5\n)").as_deref(),
+            Some("Query(ge=1, le=5)")
+        );
+        assert_eq!(join_lines("Query(\n    ge=1,\n)"), None);
+        assert_eq!(
+            join_lines("Query(\n    ge=1,  # at least one\n    le=5)"),
+            None
+        );
+        assert_eq!(join_lines("Query(description=\"\"\"a\nb\"\"\")"), None);
+        assert_eq!(
+            join_lines("Query(pattern=\"^( a )$\")").as_deref(),
+            Some("Query(pattern=\"^( a )$\")")
         );
     }
 

@@ -82,7 +82,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::ParamFunction;
 use crate::imports::Symbol;
-use crate::syntax::{argument_deletion, list_item_deletion, tokens_within};
+use crate::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
 use crate::transform::{FileContext, Findings, Transform};
 
 pub static TRANSFORM: Transform = Transform {
@@ -683,10 +683,17 @@ fn rewritten_text(
         AnnotationText::Written(text) | AnnotationText::Inferred(text) => one_line(text),
         AnnotationText::Any => any.to_string(),
     };
-    let flat = with_default(name, &format!("{annotated}[{type_text}, {call}]"), rewrite);
     let Some(indent) = own_line_indent else {
-        return flat;
+        return with_default(name, &format!("{annotated}[{type_text}, {call}]"), rewrite);
     };
+    // A call spread over lines for no visible reason (no comment, no magic
+    // trailing comma) is joined when that lets it fit, as a formatter would.
+    let joined = call
+        .contains(['\n', '\r'])
+        .then(|| join_lines(call))
+        .flatten();
+    let call = joined.as_ref().unwrap_or(call);
+    let flat = with_default(name, &format!("{annotated}[{type_text}, {call}]"), rewrite);
     // On a line of its own, a parameter too long for the line, or holding a
     // call that spans lines, is laid out as black lays out a subscript.
     let limit = context.options.line_length;
@@ -709,7 +716,7 @@ fn rewritten_text(
         } else {
             format!(
                 "{inner}{type_text},{ending}{inner}{},{ending}",
-                indent_continuation(call, source.indent_unit())
+                indent_continuation(&rewrite.call, source.indent_unit())
             )
         };
     format!("{name}: {annotated}[{ending}{body}{indent}]{default}")
