@@ -1,5 +1,7 @@
 //! The text of one Python file and the style new code must follow in it.
 
+use std::sync::OnceLock;
+
 use ruff_source_file::{LineIndex, OneIndexed};
 use ruff_text_size::{TextRange, TextSize};
 
@@ -62,8 +64,9 @@ pub struct SourceFile {
     text: String,
     has_bom: bool,
     line_ending: LineEnding,
-    indent_unit: String,
-    quote: Quote,
+    /// Detected on first use: most files never need them.
+    indent_unit: OnceLock<String>,
+    quote: OnceLock<Quote>,
     line_index: LineIndex,
 }
 
@@ -79,15 +82,13 @@ impl SourceFile {
 
     fn from_parts(text: String, has_bom: bool) -> Self {
         let line_ending = LineEnding::detect(&text);
-        let indent_unit = detect_indent_unit(&text);
-        let quote = detect_quote(&text);
         let line_index = LineIndex::from_source_text(&text);
         SourceFile {
             text,
             has_bom,
             line_ending,
-            indent_unit,
-            quote,
+            indent_unit: OnceLock::new(),
+            quote: OnceLock::new(),
             line_index,
         }
     }
@@ -100,7 +101,7 @@ impl SourceFile {
             has_bom: self.has_bom,
             line_ending: self.line_ending,
             indent_unit: self.indent_unit.clone(),
-            quote: self.quote,
+            quote: self.quote.clone(),
             line_index,
         }
     }
@@ -124,11 +125,12 @@ impl SourceFile {
 
     /// One level of indentation as the file writes it (four spaces when unknown).
     pub fn indent_unit(&self) -> &str {
-        &self.indent_unit
+        self.indent_unit
+            .get_or_init(|| detect_indent_unit(&self.text))
     }
 
     pub fn quote(&self) -> Quote {
-        self.quote
+        *self.quote.get_or_init(|| detect_quote(&self.text))
     }
 
     pub fn slice(&self, range: TextRange) -> &str {

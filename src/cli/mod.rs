@@ -250,7 +250,9 @@ fn process_path(
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    let metadata = std::fs::metadata(path).map_err(|error| walk::io_message(&error))?;
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|error| walk::io_message(&error))?;
+    let metadata = file.metadata().map_err(|error| walk::io_message(&error))?;
     if metadata.is_dir() {
         return Err("is a directory".into());
     }
@@ -260,7 +262,10 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
             MAX_FILE_BYTES / 1024 / 1024
         ));
     }
-    std::fs::read(path).map_err(|error| walk::io_message(&error))
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|error| walk::io_message(&error))?;
+    Ok(bytes)
 }
 
 /// The file's text, or why it is not a Python source file we can edit.
