@@ -344,3 +344,100 @@ fn run_transforms(
     findings.sort_by_key(|finding| (finding.range.start(), finding.transform));
     findings
 }
+
+#[cfg(test)]
+mod tests {
+    use ruff_text_size::TextSize;
+
+    use super::*;
+    use crate::edit::Edit;
+
+    fn selection(transform: &'static Transform) -> Selection {
+        Selection {
+            transforms: vec![transform],
+            unsafe_fixes: false,
+            options: TransformOptions::default(),
+        }
+    }
+
+    fn transform(name: &'static str, run: fn(&FileContext, &mut Findings)) -> &'static Transform {
+        Box::leak(Box::new(Transform {
+            name,
+            safety: Safety::Safe,
+            summary: "test",
+            ruff_code: None,
+            source: "//! # test\n",
+            run,
+        }))
+    }
+
+    fn fix_at_start(context: &FileContext, findings: &mut Findings, text: &str) {
+        let transform = transform("test", |_, _| {});
+        let fix = Fix::new(
+            "insert",
+            vec![Edit::insertion(text, TextSize::new(0))],
+            Safety::Safe,
+        );
+        findings.push(
+            transform,
+            TextRange::empty(TextSize::new(0)),
+            "found",
+            Some(fix),
+        );
+        let _ = context;
+    }
+
+    #[test]
+    fn a_panicking_transform_leaves_the_file_alone() {
+        let boom = transform("boom", |_, _| panic!("boom"));
+        let outcome = process("x = 1\n", &selection(boom), Mode::Fix);
+        assert_eq!(outcome.fixed, None);
+        assert_eq!(
+            outcome.error,
+            Some(FileError::Panic {
+                message: "boom".into()
+            })
+        );
+    }
+
+    #[test]
+    fn output_that_does_not_parse_is_refused_naming_the_transform() {
+        let breaker = transform("breaker", |context, findings| {
+            if context.source.text().starts_with("x") {
+                fix_at_start(context, findings, "def (")
+            }
+        });
+        let outcome = process("x = 1\n", &selection(breaker), Mode::Fix);
+        assert_eq!(outcome.fixed, None);
+        assert!(outcome.applied.is_empty());
+        let Some(FileError::BrokenOutput { transforms, .. }) = outcome.error else {
+            panic!("expected a broken-output error, got {:?}", outcome.error)
+        };
+        assert_eq!(transforms, ["test"]);
+    }
+
+    #[test]
+    fn fixes_that_never_settle_are_refused() {
+        let restless = transform("restless", |context, findings| {
+            fix_at_start(context, findings, "#\n")
+        });
+        let outcome = process("x = 1\n", &selection(restless), Mode::Fix);
+        assert_eq!(outcome.fixed, None);
+        assert_eq!(
+            outcome.error,
+            Some(FileError::NotConverged {
+                transforms: vec!["test"]
+            })
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_any_walk() {
+        let noop = transform("noop", |_, _| {});
+        let source = format!("x = {}1\n", "not ".repeat(MAX_NESTING + 1));
+        let outcome = process(&source, &selection(noop), Mode::Fix);
+        assert_eq!(outcome.error, Some(FileError::TooDeeplyNested { line: 1 }));
+        let shallow = process("x = ((1) + (2))\n", &selection(noop), Mode::Fix);
+        assert_eq!(shallow.error, None);
+    }
+}

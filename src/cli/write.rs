@@ -139,3 +139,59 @@ pub fn write_atomically(path: &Path, expected: &[u8], contents: &str) -> Result<
         .context("cannot replace the file")?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_contents_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("app.py");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, b"old\n", "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn skips_a_file_that_changed_since_it_was_read() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("app.py");
+        std::fs::write(&path, "edited meanwhile\n").unwrap();
+        let error = write_atomically(&path, b"as read\n", "fixed\n").unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "changed on disk since it was read; skipped"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "edited meanwhile\n"
+        );
+        assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn writes_through_a_symbolic_link() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory.path().join("real.py");
+        let link = directory.path().join("link.py");
+        std::fs::write(&target, "old\n").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomically(&link, b"old\n", "new\n").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+    }
+}
