@@ -128,6 +128,13 @@ impl ImportBindings {
         found.first().copied()
     }
 
+    /// Every binding: local name and what it imports (relative imports keep their dots).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.names
+            .iter()
+            .map(|(local, target)| (local.as_str(), target.as_str()))
+    }
+
     /// Whether a local name is bound by an import.
     pub fn is_bound(&self, local: &str) -> bool {
         self.names.contains_key(local)
@@ -370,6 +377,42 @@ fn decorator_has_path(decorator: &Expr) -> bool {
         call.arguments.find_argument_value("path", 0),
         Some(Expr::StringLiteral(_))
     )
+}
+
+/// `T` for `Generator[T, …]`, `Iterator[T]`, `AsyncGenerator[T, …]`,
+/// `AsyncIterator[T]` (from `typing` or `collections.abc`); `None` for those
+/// without a subscript, which say nothing of `T`; else the annotation.
+pub fn yielded_type<'e>(facts: &FastApiFacts, returns: &'e Expr) -> Option<&'e Expr> {
+    let (base, slice) = match returns {
+        Expr::Subscript(subscript) => (subscript.value.as_ref(), Some(subscript.slice.as_ref())),
+        other => (other, None),
+    };
+    let is_generator = facts
+        .imports
+        .qualified_name(base)
+        .and_then(|qualified| {
+            let (module, name) = qualified.rsplit_once('.')?;
+            Some(
+                matches!(module, "typing" | "typing_extensions" | "collections.abc")
+                    && matches!(
+                        name,
+                        "Generator"
+                            | "Iterator"
+                            | "AsyncGenerator"
+                            | "AsyncIterator"
+                            | "Iterable"
+                            | "AsyncIterable"
+                    ),
+            )
+        })
+        .unwrap_or(false);
+    if !is_generator {
+        return Some(returns);
+    }
+    match slice? {
+        Expr::Tuple(tuple) => tuple.elts.first(),
+        single => Some(single),
+    }
 }
 
 /// `a.b.c` for a name or an attribute chain of names.

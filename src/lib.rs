@@ -9,6 +9,7 @@ pub mod edit;
 pub mod fastapi;
 pub mod fix_loop;
 pub mod imports;
+pub mod index;
 pub mod pipeline;
 pub mod source;
 pub mod suppression;

@@ -80,7 +80,7 @@ use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
-use crate::fastapi::ParamFunction;
+use crate::fastapi::{ParamFunction, yielded_type};
 use crate::imports::Symbol;
 use crate::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
 use crate::transform::{FileContext, Findings, Transform};
@@ -450,50 +450,13 @@ fn inferred_type(
         .or(unique_nested)
     {
         let returns = dependency.returns.as_deref()?;
-        let yielded = yielded_type(context, returns)?;
+        let yielded = yielded_type(context.facts, returns)?;
         return Some(context.source.slice(yielded.range()).to_string());
     }
     facts
         .module_classes
         .get(name.id.as_str())
         .map(|class| class.name.id.to_string())
-}
-
-/// `T` for `Generator[T, …]`, `Iterator[T]`, `AsyncGenerator[T, …]`,
-/// `AsyncIterator[T]` (from `typing` or `collections.abc`); `None` for those
-/// without a subscript, which say nothing of `T`; else the annotation.
-fn yielded_type<'e>(context: &FileContext, returns: &'e Expr) -> Option<&'e Expr> {
-    let (base, slice) = match returns {
-        Expr::Subscript(subscript) => (subscript.value.as_ref(), Some(subscript.slice.as_ref())),
-        other => (other, None),
-    };
-    let is_generator = context
-        .facts
-        .imports
-        .qualified_name(base)
-        .and_then(|qualified| {
-            let (module, name) = qualified.rsplit_once('.')?;
-            Some(
-                matches!(module, "typing" | "typing_extensions" | "collections.abc")
-                    && matches!(
-                        name,
-                        "Generator"
-                            | "Iterator"
-                            | "AsyncGenerator"
-                            | "AsyncIterator"
-                            | "Iterable"
-                            | "AsyncIterable"
-                    ),
-            )
-        })
-        .unwrap_or(false);
-    if !is_generator {
-        return Some(returns);
-    }
-    match slice? {
-        Expr::Tuple(tuple) => tuple.elts.first(),
-        single => Some(single),
-    }
 }
 
 /// Edits that make `parameter` and every later positional parameter

@@ -1,0 +1,592 @@
+//! The project index: what every module defines and imports, built in a
+//! first parallel pass so that transforms can see across files.
+//!
+//! A [`ModuleSummary`] holds owned facts only (names, qualified names, short
+//! texts), never a syntax tree, so memory stays proportional to the
+//! summaries while the second pass parses files one at a time.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, Stmt};
+use ruff_python_parser::parse_module;
+use ruff_text_size::Ranged;
+
+use crate::fastapi::{FastApiFacts, ParamFunction, dotted_text};
+
+/// A module-level function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSummary {
+    pub name: String,
+    /// The return annotation as written, if any.
+    pub returns: Option<String>,
+    /// The type a dependency provides: the yielded type of a generator's
+    /// annotation, else the return annotation.
+    pub provides: Option<String>,
+    /// `provides` resolved to a qualified name, when it is a plain name.
+    pub provides_qualified: Option<String>,
+}
+
+/// `X = Annotated[T, Depends(f, …)]` (or `X: TypeAlias = …`, `type X = …`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasSummary {
+    pub name: String,
+    pub key: DependencyKey,
+}
+
+/// What a dependency parameter means: the same key, the same value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DependencyKey {
+    /// `Depends` or `Security`.
+    pub function: &'static str,
+    /// The dependency, qualified and followed through re-exports
+    /// (`app.api.deps.get_db`), or its text when it cannot be resolved.
+    pub dependency: String,
+    /// The call's other arguments, as written (`scopes=["me"]`).
+    pub arguments: String,
+    /// The type, qualified when it is a plain name, else its text.
+    pub type_name: String,
+}
+
+/// A parameter in `Annotated[T, Depends(f)]` or `T = Depends(f)` form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyUse {
+    pub key: DependencyKey,
+    pub parameter: String,
+    /// The type as written at this use.
+    pub type_text: String,
+    /// Whether it is still in the default-value form (`annotated-params` converts it).
+    pub default_form: bool,
+}
+
+/// Everything the index knows about one module.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleSummary {
+    pub name: String,
+    pub is_package: bool,
+    /// Local name → absolute qualified name, for every import.
+    pub imports: HashMap<String, String>,
+    /// Modules this one imports (absolute), for the import graph.
+    pub imported_modules: Vec<String>,
+    pub functions: Vec<FunctionSummary>,
+    /// Every name bound at module level (functions, classes, assignments, imports).
+    pub bound_names: HashSet<String>,
+    pub aliases: Vec<AliasSummary>,
+    pub dependency_uses: Vec<DependencyUse>,
+}
+
+impl ModuleSummary {
+    pub fn function(&self, name: &str) -> Option<&FunctionSummary> {
+        self.functions.iter().find(|function| function.name == name)
+    }
+}
+
+/// Every module of the project, by dotted name.
+#[derive(Debug, Default)]
+pub struct ProjectIndex {
+    modules: HashMap<String, ModuleSummary>,
+}
+
+impl ProjectIndex {
+    pub fn new(summaries: impl IntoIterator<Item = ModuleSummary>) -> Self {
+        let mut modules = HashMap::new();
+        for summary in summaries {
+            // Two files with one module name (scripts in different folders):
+            // keep the first in sorted order, deterministically.
+            modules.entry(summary.name.clone()).or_insert(summary);
+        }
+        let mut index = ProjectIndex { modules };
+        index.resolve_uses();
+        index
+    }
+
+    pub fn module(&self, name: &str) -> Option<&ModuleSummary> {
+        self.modules.get(name)
+    }
+
+    pub fn modules(&self) -> impl Iterator<Item = &ModuleSummary> {
+        self.modules.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.modules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty()
+    }
+
+    /// A qualified name followed through re-exports: `app.api.get_db`, where
+    /// `app/api/__init__.py` imports `get_db` from `.deps`, is
+    /// `app.api.deps.get_db`.
+    pub fn canonical(&self, qualified: &str) -> String {
+        let mut current = qualified.to_string();
+        for _ in 0..16 {
+            let Some((module, name)) = current.rsplit_once('.') else {
+                break;
+            };
+            let Some(summary) = self.modules.get(module) else {
+                break;
+            };
+            match summary.imports.get(name) {
+                Some(target) if *target != current => current = target.clone(),
+                _ => break,
+            }
+        }
+        current
+    }
+
+    /// The module and function a qualified name refers to, if in the project.
+    pub fn function(&self, qualified: &str) -> Option<(&ModuleSummary, &FunctionSummary)> {
+        let canonical = self.canonical(qualified);
+        let (module, name) = canonical.rsplit_once('.')?;
+        let summary = self.modules.get(module)?;
+        Some((summary, summary.function(name)?))
+    }
+
+    /// Whether `from` imports `to`, directly or through other project modules.
+    pub fn reaches(&self, from: &str, to: &str) -> bool {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([from]);
+        while let Some(module) = queue.pop_front() {
+            if module == to {
+                return true;
+            }
+            if !seen.insert(module) {
+                continue;
+            }
+            if let Some(summary) = self.modules.get(module) {
+                for imported in &summary.imported_modules {
+                    // `import a.b.c` runs `a` and `a.b` too.
+                    let mut prefix = String::new();
+                    for part in imported.split('.') {
+                        if !prefix.is_empty() {
+                            prefix.push('.');
+                        }
+                        prefix.push_str(part);
+                        if let Some((name, _)) = self.modules.get_key_value(prefix.as_str()) {
+                            queue.push_back(name.as_str());
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Resolves every dependency and type in uses and aliases through re-exports.
+    fn resolve_uses(&mut self) {
+        let canonical: HashMap<String, String> = self
+            .modules
+            .values()
+            .flat_map(|summary| {
+                let aliases = summary.aliases.iter().map(|alias| &alias.key);
+                let uses = summary
+                    .dependency_uses
+                    .iter()
+                    .map(|dependency| &dependency.key);
+                aliases
+                    .chain(uses)
+                    .flat_map(|key| [key.dependency.clone(), key.type_name.clone()])
+            })
+            .map(|name| (name.clone(), self.canonical(&name)))
+            .collect();
+        for summary in self.modules.values_mut() {
+            let keys = summary
+                .aliases
+                .iter_mut()
+                .map(|alias| &mut alias.key)
+                .chain(
+                    summary
+                        .dependency_uses
+                        .iter_mut()
+                        .map(|dependency| &mut dependency.key),
+                );
+            for key in keys {
+                key.dependency = canonical[&key.dependency].clone();
+                key.type_name = canonical[&key.type_name].clone();
+            }
+        }
+    }
+}
+
+/// The absolute module a relative import refers to, from module `module`
+/// (`is_package` for an `__init__.py`).
+pub fn resolve_relative(
+    module: &str,
+    is_package: bool,
+    level: u32,
+    target: Option<&str>,
+) -> Option<String> {
+    let mut parts: Vec<&str> = module.split('.').collect();
+    if !is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    let mut base = parts.join(".");
+    if let Some(target) = target.filter(|target| !target.is_empty()) {
+        if !base.is_empty() {
+            base.push('.');
+        }
+        base.push_str(target);
+    }
+    Some(base)
+}
+
+/// Summarizes one module's source; `None` when it does not parse.
+pub fn summarize(name: &str, is_package: bool, contents: &str) -> Option<ModuleSummary> {
+    let text = contents.strip_prefix('\u{feff}').unwrap_or(contents);
+    let parsed = parse_module(text).ok()?;
+    let module = parsed.syntax();
+    let facts = FastApiFacts::new(module);
+    let mut summary = ModuleSummary {
+        name: name.to_string(),
+        is_package,
+        ..ModuleSummary::default()
+    };
+
+    summary.imports = absolute_imports(&facts, name, is_package);
+    for stmt in &module.body {
+        collect_module_level(stmt, &mut summary, &facts, text);
+    }
+    let mut imported: Vec<String> = Vec::new();
+    collect_imported_modules(&module.body, name, is_package, &mut imported);
+    imported.sort();
+    imported.dedup();
+    summary.imported_modules = imported;
+
+    for function in &facts.functions {
+        for parameter in function.parameters.iter_non_variadic_params() {
+            if let Some(dependency_use) = dependency_use(&facts, &summary, parameter, text) {
+                summary.dependency_uses.push(dependency_use);
+            }
+        }
+    }
+    Some(summary)
+}
+
+/// The file's import bindings with relative imports made absolute.
+fn absolute_imports(facts: &FastApiFacts, name: &str, is_package: bool) -> HashMap<String, String> {
+    facts
+        .imports
+        .iter()
+        .filter_map(|(local, target)| {
+            let dots = target.len() - target.trim_start_matches('.').len();
+            if dots == 0 {
+                return Some((local.to_string(), target.to_string()));
+            }
+            let rest = &target[dots..];
+            let absolute = resolve_relative(name, is_package, dots as u32, Some(rest))?;
+            Some((local.to_string(), absolute))
+        })
+        .collect()
+}
+
+fn collect_imported_modules(
+    body: &[Stmt],
+    name: &str,
+    is_package: bool,
+    imported: &mut Vec<String>,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::Import(import) => {
+                imported.extend(import.names.iter().map(|alias| alias.name.id.to_string()))
+            }
+            Stmt::ImportFrom(import) => {
+                let module = import.module.as_ref().map(|module| module.id.as_str());
+                let base = if import.level > 0 {
+                    resolve_relative(name, is_package, import.level, module)
+                } else {
+                    module.map(str::to_string)
+                };
+                if let Some(base) = base {
+                    // `from pkg import module` imports the submodule too.
+                    for alias in &import.names {
+                        imported.push(format!("{base}.{}", alias.name.id));
+                    }
+                    imported.push(base);
+                }
+            }
+            // Imports inside `if TYPE_CHECKING:` do not run, but others in
+            // blocks (try/except, if) do.
+            Stmt::If(branch) if !is_type_checking(&branch.test) => {
+                collect_imported_modules(&branch.body, name, is_package, imported);
+                for clause in &branch.elif_else_clauses {
+                    collect_imported_modules(&clause.body, name, is_package, imported);
+                }
+            }
+            Stmt::Try(block) => {
+                collect_imported_modules(&block.body, name, is_package, imported);
+                for handler in &block.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    collect_imported_modules(&handler.body, name, is_package, imported);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_type_checking(test: &Expr) -> bool {
+    dotted_text(test)
+        .is_some_and(|text| text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING"))
+}
+
+fn collect_module_level(
+    stmt: &Stmt,
+    summary: &mut ModuleSummary,
+    facts: &FastApiFacts,
+    text: &str,
+) {
+    match stmt {
+        Stmt::FunctionDef(function) => {
+            summary.bound_names.insert(function.name.id.to_string());
+            let returns = function.returns.as_deref();
+            let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
+            summary.functions.push(FunctionSummary {
+                name: function.name.id.to_string(),
+                returns: returns.map(|returns| text[returns.range()].to_string()),
+                provides: provides.map(|provides| text[provides.range()].to_string()),
+                provides_qualified: provides
+                    .and_then(|provides| qualified_in(facts, &summary.name, provides)),
+            });
+        }
+        Stmt::ClassDef(class) => {
+            summary.bound_names.insert(class.name.id.to_string());
+        }
+        Stmt::Assign(assign) => {
+            for target in &assign.targets {
+                if let Expr::Name(target) = target {
+                    summary.bound_names.insert(target.id.to_string());
+                    if let Some(key) = alias_key(facts, summary, &assign.value, text) {
+                        summary.aliases.push(AliasSummary {
+                            name: target.id.to_string(),
+                            key,
+                        });
+                    }
+                }
+            }
+        }
+        Stmt::AnnAssign(assign) => {
+            if let Expr::Name(target) = assign.target.as_ref() {
+                summary.bound_names.insert(target.id.to_string());
+                if let Some(value) = &assign.value
+                    && let Some(key) = alias_key(facts, summary, value, text)
+                {
+                    summary.aliases.push(AliasSummary {
+                        name: target.id.to_string(),
+                        key,
+                    });
+                }
+            }
+        }
+        Stmt::TypeAlias(alias) => {
+            if let Expr::Name(target) = alias.name.as_ref() {
+                summary.bound_names.insert(target.id.to_string());
+                if let Some(key) = alias_key(facts, summary, &alias.value, text) {
+                    summary.aliases.push(AliasSummary {
+                        name: target.id.to_string(),
+                        key,
+                    });
+                }
+            }
+        }
+        Stmt::Import(_) | Stmt::ImportFrom(_) => {
+            for local in summary.imports.keys() {
+                summary.bound_names.insert(local.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The qualified name of a plain name or attribute chain in this module:
+/// through its imports, or a name defined here.
+fn qualified_in(facts: &FastApiFacts, module: &str, expr: &Expr) -> Option<String> {
+    if let Some(qualified) = facts.imports.qualified_name(expr) {
+        if qualified.starts_with('.') {
+            return None;
+        }
+        return Some(qualified);
+    }
+    let text = dotted_text(expr)?;
+    let first = text.split('.').next()?;
+    (facts.module_functions.contains_key(first) || facts.module_classes.contains_key(first))
+        .then(|| format!("{module}.{text}"))
+}
+
+/// The key of `Annotated[T, Depends(f, …)]`, if `expr` is one.
+fn alias_key(
+    facts: &FastApiFacts,
+    summary: &ModuleSummary,
+    expr: &Expr,
+    text: &str,
+) -> Option<DependencyKey> {
+    let (type_expr, call) = annotated_dependency(facts, expr)?;
+    key_of(facts, summary, type_expr, call, text)
+}
+
+/// `(T, call)` for `Annotated[T, …, Depends(…)]`.
+pub fn annotated_dependency<'e>(
+    facts: &FastApiFacts,
+    expr: &'e Expr,
+) -> Option<(&'e Expr, &'e ast::ExprCall)> {
+    if !facts.is_annotated(expr) {
+        return None;
+    }
+    let Expr::Subscript(subscript) = expr else {
+        return None;
+    };
+    let Expr::Tuple(tuple) = subscript.slice.as_ref() else {
+        return None;
+    };
+    let (type_expr, metadata) = tuple.elts.split_first()?;
+    let mut calls = metadata
+        .iter()
+        .filter_map(|element| facts.param_call(element));
+    let (function, call) = calls.next()?;
+    (function.is_dependency() && calls.next().is_none() && metadata.len() == 1)
+        .then_some((type_expr, call))
+}
+
+fn key_of(
+    facts: &FastApiFacts,
+    summary: &ModuleSummary,
+    type_expr: &Expr,
+    call: &ast::ExprCall,
+    text: &str,
+) -> Option<DependencyKey> {
+    let function = facts.param_function(&call.func)?;
+    let dependency = call.arguments.find_argument_value("dependency", 0)?;
+    let dependency_name = qualified_in(facts, &summary.name, dependency)?;
+    let arguments: Vec<&str> = call
+        .arguments
+        .iter_source_order()
+        .filter(|argument| !std::ptr::eq(argument.value(), dependency))
+        .map(|argument| &text[argument.range()])
+        .collect();
+    let type_name = qualified_in(facts, &summary.name, type_expr)
+        .unwrap_or_else(|| text[type_expr.range()].to_string());
+    Some(DependencyKey {
+        function: match function {
+            ParamFunction::Security => "Security",
+            _ => "Depends",
+        },
+        dependency: dependency_name,
+        arguments: arguments.join(", "),
+        type_name,
+    })
+}
+
+fn dependency_use(
+    facts: &FastApiFacts,
+    summary: &ModuleSummary,
+    parameter: &ParameterWithDefault,
+    text: &str,
+) -> Option<DependencyUse> {
+    let annotation = parameter.parameter.annotation.as_deref()?;
+    let (type_expr, call, default_form) = match annotated_dependency(facts, annotation) {
+        Some((type_expr, call)) => (type_expr, call, false),
+        None => {
+            let (function, call) = facts.param_call(parameter.default.as_deref()?)?;
+            if !function.is_dependency() || matches!(annotation, Expr::StringLiteral(_)) {
+                return None;
+            }
+            (annotation, call, true)
+        }
+    };
+    if !default_form && parameter.default.is_some() {
+        return None;
+    }
+    Some(DependencyUse {
+        key: key_of(facts, summary, type_expr, call, text)?,
+        parameter: parameter.parameter.name.id.to_string(),
+        type_text: text[type_expr.range()].to_string(),
+        default_form,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(modules: &[(&str, bool, &str)]) -> ProjectIndex {
+        ProjectIndex::new(
+            modules
+                .iter()
+                .map(|(name, package, source)| summarize(name, *package, source).unwrap()),
+        )
+    }
+
+    #[test]
+    fn relative_imports() {
+        assert_eq!(
+            resolve_relative("app.api.users", false, 1, Some("deps")).as_deref(),
+            Some("app.api.deps")
+        );
+        assert_eq!(
+            resolve_relative("app.api", true, 1, Some("deps")).as_deref(),
+            Some("app.api.deps")
+        );
+        assert_eq!(
+            resolve_relative("app.api.users", false, 2, None).as_deref(),
+            Some("app")
+        );
+        assert_eq!(resolve_relative("app", false, 3, None), None);
+    }
+
+    #[test]
+    fn dependency_uses_resolve_through_imports_and_re_exports() {
+        let index = index(&[
+            ("app.api", true, "from .deps import get_db\n"),
+            (
+                "app.api.deps",
+                false,
+                "from typing import Generator\nfrom sqlalchemy.orm import Session\ndef get_db() -> Generator[Session, None, None]:\n    yield Session()\n",
+            ),
+            (
+                "app.api.routes.a",
+                false,
+                "from fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom app.api import deps\ndef r(db: Session = Depends(deps.get_db)): ...\n",
+            ),
+            (
+                "app.api.routes.b",
+                false,
+                "from typing import Annotated\nfrom fastapi import Depends\nfrom sqlalchemy.orm import Session\nfrom app.api import get_db\ndef r(db: Annotated[Session, Depends(get_db)]): ...\n",
+            ),
+        ]);
+        let a = &index.module("app.api.routes.a").unwrap().dependency_uses[0];
+        let b = &index.module("app.api.routes.b").unwrap().dependency_uses[0];
+        assert_eq!(a.key, b.key);
+        assert_eq!(a.key.dependency, "app.api.deps.get_db");
+        assert_eq!(a.key.type_name, "sqlalchemy.orm.Session");
+        assert!(a.default_form && !b.default_form);
+        let (_, function) = index.function("app.api.get_db").unwrap();
+        assert_eq!(function.provides.as_deref(), Some("Session"));
+        assert_eq!(
+            function.provides_qualified.as_deref(),
+            Some("sqlalchemy.orm.Session")
+        );
+        assert!(index.reaches("app.api.routes.a", "app.api.deps"));
+        assert!(!index.reaches("app.api.deps", "app.api.routes.a"));
+    }
+
+    #[test]
+    fn existing_aliases_are_indexed() {
+        let index = index(&[(
+            "app.deps",
+            false,
+            "from typing import Annotated\nfrom fastapi import Depends, Security\nfrom app.models import User\ndef current(): ...\nCurrentUser = Annotated[User, Security(current, scopes=['me'])]\ntype Other = Annotated[User, Depends(current)]\n",
+        )]);
+        let aliases = &index.module("app.deps").unwrap().aliases;
+        assert_eq!(aliases.len(), 2);
+        assert_eq!(aliases[0].name, "CurrentUser");
+        assert_eq!(aliases[0].key.function, "Security");
+        assert_eq!(aliases[0].key.arguments, "scopes=['me']");
+        assert_eq!(aliases[0].key.dependency, "app.deps.current");
+        assert_eq!(aliases[0].key.type_name, "app.models.User");
+        assert_eq!(aliases[1].name, "Other");
+    }
+}
