@@ -2,6 +2,8 @@
 //! extend an existing `from module import …`, refer through an existing
 //! `import module`, or add a new import line where isort would put it.
 
+use std::borrow::Cow;
+
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
@@ -9,23 +11,34 @@ use crate::edit::Edit;
 use crate::fastapi::ImportBindings;
 use crate::source::SourceFile;
 
-/// A name some module exports, e.g. `typing.Annotated`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// A name some module exports, e.g. `typing.Annotated`. The module may be
+/// relative (`..deps`), spelled as the importing file would write it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Symbol {
-    pub module: &'static str,
-    pub name: &'static str,
+    pub module: Cow<'static, str>,
+    pub name: Cow<'static, str>,
 }
 
 impl Symbol {
     pub const fn new(module: &'static str, name: &'static str) -> Self {
-        Symbol { module, name }
+        Symbol {
+            module: Cow::Borrowed(module),
+            name: Cow::Borrowed(name),
+        }
+    }
+
+    pub fn owned(module: impl Into<String>, name: impl Into<String>) -> Self {
+        Symbol {
+            module: Cow::Owned(module.into()),
+            name: Cow::Owned(name.into()),
+        }
     }
 
     /// Qualified names that mean the same object: `typing` and
     /// `typing_extensions` re-export each other's names.
-    fn equivalents(self) -> Vec<String> {
+    fn equivalents(&self) -> Vec<String> {
         let mut names = vec![format!("{}.{}", self.module, self.name)];
-        match self.module {
+        match self.module.as_ref() {
             "typing" => names.push(format!("typing_extensions.{}", self.name)),
             "typing_extensions" => names.push(format!("typing.{}", self.name)),
             _ => {}
@@ -47,6 +60,8 @@ pub struct Importer<'a> {
     module: &'a ModModule,
     bindings: &'a ImportBindings,
     source: &'a SourceFile,
+    /// The project's top-level package, whose imports form the last section.
+    first_party: Option<&'a str>,
 }
 
 impl<'a> Importer<'a> {
@@ -59,14 +74,22 @@ impl<'a> Importer<'a> {
             module,
             bindings,
             source,
+            first_party: None,
         }
+    }
+
+    /// Imports from this top-level package (and relative ones) go last, as
+    /// isort's first-party section.
+    pub fn with_first_party(mut self, package: Option<&'a str>) -> Self {
+        self.first_party = package;
+        self
     }
 
     /// Makes every symbol available; `references[i]` is the text to use for `symbols[i]`.
     pub fn import(&self, symbols: &[Symbol]) -> Imported {
         let mut imported = Imported::default();
         let mut missing: Vec<Symbol> = Vec::new();
-        for &symbol in symbols {
+        for symbol in symbols {
             let existing = symbol
                 .equivalents()
                 .iter()
@@ -75,22 +98,25 @@ impl<'a> Importer<'a> {
                 Some(local) => imported.references.push(local),
                 None => {
                     imported.references.push(symbol.name.to_string());
-                    if !missing.contains(&symbol) {
-                        missing.push(symbol);
+                    if !missing.contains(symbol) {
+                        missing.push(symbol.clone());
                     }
                 }
             }
         }
 
-        let mut modules: Vec<&'static str> = missing.iter().map(|symbol| symbol.module).collect();
+        let mut modules: Vec<&str> = missing
+            .iter()
+            .map(|symbol| symbol.module.as_ref())
+            .collect();
         modules.sort_unstable();
         modules.dedup();
         let mut new_lines: Vec<Edit> = Vec::new();
         for module in modules {
-            let mut names: Vec<&'static str> = missing
+            let mut names: Vec<&str> = missing
                 .iter()
                 .filter(|symbol| symbol.module == module)
-                .map(|symbol| symbol.name)
+                .map(|symbol| symbol.name.as_ref())
                 .collect();
             names.sort_by_key(|name| isort_key(name));
             if let Some(statement) = self.from_import_of(module) {
@@ -99,7 +125,7 @@ impl<'a> Importer<'a> {
                     .extend(self.extend_from_import(statement, &names));
             } else if let Some(alias) = self.module_import_of(module) {
                 for (symbol, reference) in symbols.iter().zip(imported.references.iter_mut()) {
-                    if symbol.module == module && names.contains(&symbol.name) {
+                    if symbol.module == module && names.contains(&symbol.name.as_ref()) {
                         *reference = format!("{alias}.{}", symbol.name);
                     }
                 }
@@ -131,13 +157,12 @@ impl<'a> Importer<'a> {
 
     /// The first module-level `from module import …` (not a star import).
     fn from_import_of(&self, module: &str) -> Option<&'a ast::StmtImportFrom> {
+        let level = (module.len() - module.trim_start_matches('.').len()) as u32;
+        let module = module.trim_start_matches('.');
         self.module.body.iter().find_map(|stmt| match stmt {
             Stmt::ImportFrom(import)
-                if import.level == 0
-                    && import
-                        .module
-                        .as_ref()
-                        .is_some_and(|name| name.id.as_str() == module)
+                if import.level == level
+                    && import.module.as_ref().map_or("", |name| name.id.as_str()) == module
                     && import
                         .names
                         .iter()
@@ -245,6 +270,35 @@ impl<'a> Importer<'a> {
         let mut last_stdlib: Option<&Stmt> = None;
         let mut first_others: Vec<&Stmt> = Vec::new();
         let mut others_block_closed = false;
+        let mut last_import: Option<&Stmt> = None;
+        let mut last_first_party: Option<&Stmt> = None;
+        let is_first_party = |name: &str| {
+            name.starts_with('.')
+                || self
+                    .first_party
+                    .is_some_and(|package| name.split('.').next() == Some(package))
+        };
+        for stmt in body.clone() {
+            if import_category(stmt).is_none() {
+                break;
+            }
+            last_import = Some(stmt);
+            let first_party = match stmt {
+                Stmt::ImportFrom(import) if import.level > 0 => true,
+                _ => imported_module(stmt).is_some_and(is_first_party),
+            };
+            if first_party {
+                last_first_party = Some(stmt);
+            }
+        }
+        if is_first_party(module)
+            && let Some(stmt) = last_import
+        {
+            return match last_first_party {
+                Some(stmt) => self.insert_after(stmt, block),
+                None => self.insert_after(stmt, format!("{ending}{block}")),
+            };
+        }
         for stmt in body {
             match import_category(stmt) {
                 Some(ImportCategory::Future) => after = Some(stmt),
@@ -326,6 +380,155 @@ impl<'a> Importer<'a> {
         }
         TextSize::try_from(offset).unwrap_or_default()
     }
+}
+
+/// Edits removing the imports of `names` that nothing references any more
+/// once the text in `replaced` is gone. Only module-level imports are
+/// touched; a name that appears in any string (an annotation, `__all__`) is
+/// kept, to be safe.
+pub fn unused_import_removals(
+    module: &ModModule,
+    tokens: &ruff_python_ast::token::Tokens,
+    source: &SourceFile,
+    names: &[String],
+    replaced: &[TextRange],
+) -> Vec<Edit> {
+    use ruff_python_ast::visitor::{self, Visitor};
+
+    struct References<'n> {
+        names: &'n [String],
+        replaced: &'n [TextRange],
+        used: Vec<&'n str>,
+    }
+    impl<'a> Visitor<'a> for References<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            let inside = |range: TextRange| {
+                self.replaced
+                    .iter()
+                    .any(|replaced| replaced.contains_range(range))
+            };
+            match expr {
+                Expr::Name(name) if !inside(name.range()) => {
+                    if let Some(found) = self
+                        .names
+                        .iter()
+                        .find(|candidate| *candidate == name.id.as_str())
+                    {
+                        self.used.push(found);
+                    }
+                }
+                Expr::StringLiteral(string) if !inside(string.range()) => {
+                    let value = string.value.to_str();
+                    for candidate in self.names {
+                        let is_word = value
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .any(|word| word == candidate);
+                        if is_word {
+                            self.used.push(candidate);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut references = References {
+        names,
+        replaced,
+        used: Vec::new(),
+    };
+    references.visit_body(&module.body);
+    let unused: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !references.used.contains(name))
+        .collect();
+    if unused.is_empty() {
+        return Vec::new();
+    }
+
+    let mut edits = Vec::new();
+    for stmt in &module.body {
+        let (aliases, is_from): (&[ast::Alias], bool) = match stmt {
+            Stmt::Import(import) => (&import.names, false),
+            Stmt::ImportFrom(import) => (&import.names, true),
+            _ => continue,
+        };
+        let local = |alias: &ast::Alias| -> String {
+            match (&alias.asname, is_from) {
+                (Some(asname), _) => asname.id.to_string(),
+                (None, true) => alias.name.id.to_string(),
+                (None, false) => alias
+                    .name
+                    .id
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        };
+        let removed: Vec<bool> = aliases
+            .iter()
+            .map(|alias| unused.contains(&local(alias).as_str()))
+            .collect();
+        if !removed.contains(&true) {
+            continue;
+        }
+        let statement_text = source.slice(stmt.range());
+        if removed.iter().all(|&gone| gone) {
+            let line_start = source.line_start(stmt.start());
+            let line_end = source.full_line_end(stmt.end());
+            let whole_lines = source
+                .slice(TextRange::new(line_start, stmt.start()))
+                .trim()
+                .is_empty()
+                && source
+                    .slice(TextRange::new(stmt.end(), line_end))
+                    .trim()
+                    .is_empty();
+            if whole_lines {
+                edits.push(Edit::deletion(TextRange::new(line_start, line_end)));
+            }
+            continue;
+        }
+        let (Some(first), Some(last)) = (aliases.first(), aliases.last()) else {
+            continue;
+        };
+        let kept: Vec<&str> = aliases
+            .iter()
+            .zip(&removed)
+            .filter(|(_, gone)| !**gone)
+            .map(|(alias, _)| source.slice(alias.range()))
+            .collect();
+        if !statement_text.contains(['\n', '\r']) {
+            let prefix = source.slice(TextRange::new(stmt.start(), first.start()));
+            let suffix = source.slice(TextRange::new(last.end(), stmt.end()));
+            edits.push(Edit::replacement(
+                format!("{prefix}{}{suffix}", kept.join(", ")),
+                stmt.range(),
+            ));
+        } else {
+            // One name per line: remove the lines of the names that go.
+            let ranges: Vec<TextRange> = aliases.iter().map(Ranged::range).collect();
+            let inner = TextRange::new(first.start(), stmt.end());
+            let deletions: Vec<TextRange> = removed
+                .iter()
+                .enumerate()
+                .filter(|(_, gone)| **gone)
+                .map(|(index, _)| {
+                    crate::syntax::list_item_deletion(source, tokens, &ranges, index, inner)
+                })
+                .collect();
+            let disjoint = deletions
+                .windows(2)
+                .all(|pair| pair[0].end() <= pair[1].start());
+            if disjoint {
+                edits.extend(deletions.into_iter().map(Edit::deletion));
+            }
+        }
+    }
+    edits
 }
 
 enum ImportCategory {

@@ -135,6 +135,13 @@ impl ProjectIndex {
         current
     }
 
+    /// A key with its dependency and type followed through re-exports.
+    pub fn canonical_key(&self, mut key: DependencyKey) -> DependencyKey {
+        key.dependency = self.canonical(&key.dependency);
+        key.type_name = self.canonical(&key.type_name);
+        key
+    }
+
     /// The module and function a qualified name refers to, if in the project.
     pub fn function(&self, qualified: &str) -> Option<(&ModuleSummary, &FunctionSummary)> {
         let canonical = self.canonical(qualified);
@@ -404,7 +411,7 @@ fn collect_module_level(
 
 /// The qualified name of a plain name or attribute chain in this module:
 /// through its imports, or a name defined here.
-fn qualified_in(facts: &FastApiFacts, module: &str, expr: &Expr) -> Option<String> {
+pub fn qualified_in(facts: &FastApiFacts, module: &str, expr: &Expr) -> Option<String> {
     if let Some(qualified) = facts.imports.qualified_name(expr) {
         if qualified.starts_with('.') {
             return None;
@@ -425,7 +432,7 @@ fn alias_key(
     text: &str,
 ) -> Option<DependencyKey> {
     let (type_expr, call) = annotated_dependency(facts, expr)?;
-    key_of(facts, summary, type_expr, call, text)
+    key_of(facts, &summary.name, type_expr, call, text)
 }
 
 /// `(T, call)` for `Annotated[T, …, Depends(…)]`.
@@ -451,23 +458,25 @@ pub fn annotated_dependency<'e>(
         .then_some((type_expr, call))
 }
 
-fn key_of(
+/// The key of a dependency parameter written in module `module` (not yet
+/// followed through re-exports: see [`ProjectIndex::canonical_key`]).
+pub fn key_of(
     facts: &FastApiFacts,
-    summary: &ModuleSummary,
+    module: &str,
     type_expr: &Expr,
     call: &ast::ExprCall,
     text: &str,
 ) -> Option<DependencyKey> {
     let function = facts.param_function(&call.func)?;
     let dependency = call.arguments.find_argument_value("dependency", 0)?;
-    let dependency_name = qualified_in(facts, &summary.name, dependency)?;
+    let dependency_name = qualified_in(facts, module, dependency)?;
     let arguments: Vec<&str> = call
         .arguments
         .iter_source_order()
         .filter(|argument| !std::ptr::eq(argument.value(), dependency))
         .map(|argument| &text[argument.range()])
         .collect();
-    let type_name = qualified_in(facts, &summary.name, type_expr)
+    let type_name = qualified_in(facts, module, type_expr)
         .unwrap_or_else(|| text[type_expr.range()].to_string());
     Some(DependencyKey {
         function: match function {
@@ -501,7 +510,7 @@ fn dependency_use(
         return None;
     }
     Some(DependencyUse {
-        key: key_of(facts, summary, type_expr, call, text)?,
+        key: key_of(facts, &summary.name, type_expr, call, text)?,
         parameter: parameter.parameter.name.id.to_string(),
         type_text: text[type_expr.range()].to_string(),
         default_form,

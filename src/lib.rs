@@ -11,6 +11,7 @@ pub mod fix_loop;
 pub mod imports;
 pub mod index;
 pub mod pipeline;
+pub mod project;
 pub mod source;
 pub mod suppression;
 pub mod syntax;

@@ -16,6 +16,7 @@ use ruff_text_size::TextRange;
 use crate::edit::{Finding, Fix, Safety};
 use crate::fastapi::FastApiFacts;
 use crate::fix_loop::apply_fixes;
+use crate::project::Project;
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
 use crate::transform::{FileContext, Findings, Transform, TransformOptions};
@@ -133,10 +134,26 @@ pub struct FileOutcome {
     pub error: Option<FileError>,
 }
 
-/// Runs the selected transforms over a file's decoded contents.
+/// Runs the selected transforms over a file's decoded contents, as a file
+/// on its own.
 pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
+    process_module(contents, selection, mode, &Project::default(), None)
+}
+
+/// Runs the selected transforms over one module of a project.
+pub fn process_module(
+    contents: &str,
+    selection: &Selection,
+    mode: Mode,
+    project: &Project,
+    module_name: Option<&str>,
+) -> FileOutcome {
+    let place = Place {
+        project,
+        module_name,
+    };
     match catch_unwind(AssertUnwindSafe(|| {
-        process_unguarded(contents, selection, mode)
+        process_unguarded(contents, selection, mode, place)
     })) {
         Ok(outcome) => outcome,
         Err(payload) => {
@@ -153,7 +170,19 @@ pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome
     }
 }
 
-fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
+/// Where a file sits: its project and module name.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    project: &'a Project,
+    module_name: Option<&'a str>,
+}
+
+fn process_unguarded(
+    contents: &str,
+    selection: &Selection,
+    mode: Mode,
+    place: Place,
+) -> FileOutcome {
     let original = SourceFile::new(contents);
     let parsed = match parse_checked(&original) {
         Ok(parsed) => parsed,
@@ -165,7 +194,7 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
         }
     };
 
-    let first_findings = run_transforms(&original, &parsed, selection);
+    let first_findings = run_transforms(&original, &parsed, selection, place);
     let mut outcome = FileOutcome {
         findings: first_findings
             .iter()
@@ -232,7 +261,7 @@ fn process_unguarded(contents: &str, selection: &Selection, mode: Mode) -> FileO
                 return outcome;
             }
         };
-        findings = run_transforms(&next, &reparsed, selection);
+        findings = run_transforms(&next, &reparsed, selection, place);
         current = next;
     }
     let mut transforms: Vec<&'static str> = findings
@@ -325,6 +354,7 @@ fn run_transforms(
     source: &SourceFile,
     parsed: &Parsed<ModModule>,
     selection: &Selection,
+    place: Place,
 ) -> Vec<Finding> {
     let facts = FastApiFacts::new(parsed.syntax());
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
@@ -335,6 +365,9 @@ fn run_transforms(
         facts: &facts,
         suppressions: &suppressions,
         options: &selection.options,
+        project: place.project,
+        module_name: place.module_name,
+        selected: &selection.transforms,
     };
     let mut findings = Findings::default();
     for transform in &selection.transforms {

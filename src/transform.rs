@@ -8,6 +8,7 @@ use ruff_text_size::TextRange;
 use crate::edit::{Finding, Fix, Safety};
 use crate::fastapi::FastApiFacts;
 use crate::imports::Importer;
+use crate::project::Project;
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
 
@@ -80,11 +81,18 @@ pub struct FileContext<'a> {
     pub facts: &'a FastApiFacts<'a>,
     pub suppressions: &'a Suppressions,
     pub options: &'a TransformOptions,
+    /// The project this file belongs to (empty for a lone file).
+    pub project: &'a Project,
+    /// This file's dotted module name, when it is part of a project.
+    pub module_name: Option<&'a str>,
+    /// The transforms running in this pass.
+    pub selected: &'a [&'static Transform],
 }
 
 impl<'a> FileContext<'a> {
     pub fn importer(&self) -> Importer<'a> {
-        Importer::new(self.module, &self.facts.imports, self.source)
+        let package = self.module_name.and_then(|name| name.split('.').next());
+        Importer::new(self.module, &self.facts.imports, self.source).with_first_party(package)
     }
 
     /// The module `typing`-only names like `Annotated` come from for the target version.
@@ -94,6 +102,11 @@ impl<'a> FileContext<'a> {
         } else {
             "typing_extensions"
         }
+    }
+
+    /// Whether the transform with this name runs in this pass.
+    pub fn is_selected(&self, name: &str) -> bool {
+        self.selected.iter().any(|transform| transform.name == name)
     }
 
     /// Whether `transform` is suppressed by a comment on any line from

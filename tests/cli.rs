@@ -535,7 +535,16 @@ fn stdin_filename_reads_standard_input_and_writes_the_result() {
 fn list_and_explain() {
     let directory = project(&[]);
     let list = stdout(&run(directory.path(), &["list"]));
-    assert!(list.starts_with("annotated-params  safe"), "{list}");
+    let first = list.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("annotated-params ") && first.contains(" safe "),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|line| line.starts_with("dependency-aliases ")),
+        "{list}"
+    );
     let explain = run(directory.path(), &["explain", "annotated-params"]);
     assert!(stdout(&explain).starts_with("# annotated-params (safe)\n"));
     assert!(stdout(&explain).contains("Use instead:"));

@@ -66,7 +66,8 @@ fn examples_turn_into_their_use_instead_blocks() {
             .next()
             .expect("a use-instead block");
         let selection = common::selection(&[transform], true, PythonVersion::PY310);
-        let outcome = common::fix_checked(&before, &selection);
+        let files = [("example".to_string(), false, before.clone())];
+        let outcome = common::fix_project_checked(&files, &selection).remove(0);
         assert_eq!(outcome.error, None, "{}", transform.name);
         assert_eq!(
             outcome.fixed.as_deref(),

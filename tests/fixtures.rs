@@ -10,6 +10,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use fastapi_codemod::cli::modules::ModuleNamer;
+use fastapi_codemod::transform::Transform;
 use fastapi_codemod::transforms;
 use ruff_python_ast::PythonVersion;
 
@@ -31,10 +33,7 @@ fn fixtures() {
             if files.is_empty() {
                 continue;
             }
-            let mut report = String::new();
-            for file in &files {
-                report.push_str(&run_file(transform, &case, file));
-            }
+            let report = run_case(transform, &case, &files);
             let name = case.file_stem().unwrap().to_string_lossy().to_string();
             insta::with_settings!({
                 snapshot_path => "../snapshots",
@@ -74,53 +73,81 @@ fn python_files(case: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn run_file(
-    transform: &'static fastapi_codemod::transform::Transform,
-    case: &Path,
-    file: &Path,
-) -> String {
-    let contents = std::fs::read_to_string(file).expect("fixtures are UTF-8");
-    let target_version = if contents.contains("# fixture: target-version=py38") {
+/// Runs one case (a file, or a folder holding a project) as a project.
+fn run_case(transform: &'static Transform, case: &Path, files: &[PathBuf]) -> String {
+    let mut namer = ModuleNamer::default();
+    let mut inputs: Vec<(String, bool, String)> = Vec::new();
+    for file in files {
+        let contents = std::fs::read_to_string(file).expect("fixtures are UTF-8");
+        let (module, is_package) = if case.is_dir() {
+            namer
+                .module_name(file)
+                .expect("fixture files have module names")
+        } else {
+            (
+                file.file_stem().unwrap().to_string_lossy().to_string(),
+                false,
+            )
+        };
+        inputs.push((module, is_package, contents));
+    }
+    let all = inputs
+        .iter()
+        .map(|(_, _, contents)| contents.as_str())
+        .collect::<String>();
+    let target_version = if all.contains("# fixture: target-version=py38") {
         PythonVersion::PY38
     } else {
         PythonVersion::PY39
     };
-    let unsafe_fixes = contents.contains("# fixture: unsafe");
-    let selection = common::selection(&[transform], unsafe_fixes, target_version);
-    let outcome = common::fix_checked(&contents, &selection);
+    let mut transforms: Vec<&'static Transform> = vec![transform];
+    // `# fixture: with annotated-params` runs that transform first, as a default run would.
+    if all.contains("# fixture: with annotated-params") {
+        transforms.insert(0, transforms::by_name("annotated-params").unwrap());
+    }
+    let selection = common::selection(
+        &transforms,
+        all.contains("# fixture: unsafe"),
+        target_version,
+    );
+    let outcomes = common::fix_project_checked(&inputs, &selection);
 
-    let label = if case.is_dir() {
-        file.strip_prefix(case)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/")
-    } else {
-        file.file_name().unwrap().to_string_lossy().to_string()
-    };
     let mut report = String::new();
-    match &outcome.fixed {
-        Some(fixed) => {
-            let diff = similar::TextDiff::from_lines(contents.as_str(), fixed.as_str());
-            let text = diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{label}"), &format!("b/{label}"))
-                .to_string();
-            // Show carriage returns, so a snapshot proves CRLF survived.
-            report.push_str(&text.replace('\r', "␍"));
+    for ((file, (_, _, contents)), outcome) in files.iter().zip(&inputs).zip(outcomes) {
+        let label = if case.is_dir() {
+            file.strip_prefix(case)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        } else {
+            file.file_name().unwrap().to_string_lossy().to_string()
+        };
+        match &outcome.fixed {
+            Some(fixed) => {
+                let diff = similar::TextDiff::from_lines(contents.as_str(), fixed.as_str());
+                let text = diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{label}"), &format!("b/{label}"))
+                    .to_string();
+                // Show carriage returns, so a snapshot proves CRLF survived.
+                report.push_str(&text.replace('\r', "␍"));
+            }
+            None if case.is_dir() && outcome.findings.is_empty() && outcome.error.is_none() => {
+                continue;
+            }
+            None => report.push_str(&format!("{label}: no changes\n")),
         }
-        None if case.is_dir() => return String::new(),
-        None => report.push_str(&format!("{label}: no changes\n")),
-    }
-    if let Some(error) = &outcome.error {
-        report.push_str(&format!("{label}: error: {error}\n"));
-    }
-    for finding in &outcome.findings {
-        let status = if finding.fixable { "fix" } else { "no fix" };
-        report.push_str(&format!(
-            "{label}:{}:{} {} ({status}) {}\n",
-            finding.line, finding.column, finding.transform, finding.message
-        ));
+        if let Some(error) = &outcome.error {
+            report.push_str(&format!("{label}: error: {error}\n"));
+        }
+        for finding in &outcome.findings {
+            let status = if finding.fixable { "fix" } else { "no fix" };
+            report.push_str(&format!(
+                "{label}:{}:{} {} ({status}) {}\n",
+                finding.line, finding.column, finding.transform, finding.message
+            ));
+        }
     }
     report
 }

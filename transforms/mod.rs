@@ -7,9 +7,10 @@
 use crate::transform::Transform;
 
 mod annotated_params;
+mod dependency_aliases;
 
 /// Every transform, in the order they run and are listed.
-pub static ALL: &[&Transform] = &[&annotated_params::TRANSFORM];
+pub static ALL: &[&Transform] = &[&annotated_params::TRANSFORM, &dependency_aliases::TRANSFORM];
 
 /// The transform with the given name.
 pub fn by_name(name: &str) -> Option<&'static Transform> {

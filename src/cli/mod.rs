@@ -5,6 +5,7 @@
 mod args;
 mod config;
 mod diff;
+pub mod modules;
 mod report;
 pub mod walk;
 mod write;
@@ -24,7 +25,8 @@ use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
 use crate::edit::Safety;
-use crate::pipeline::{self, FileOutcome, Mode, Selection};
+use crate::pipeline::{self, Mode, Selection};
+use crate::project::{AliasOptions, ProjectFile, process_project};
 use crate::transform::{Transform, TransformOptions};
 use crate::transforms;
 
@@ -136,12 +138,10 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
     })
 }
 
-/// One file read and processed.
-struct Processed {
+/// One file as read: its selection and bytes, or why it cannot be processed.
+struct Loaded {
     path: PathBuf,
-    /// The bytes as read, to detect a change on disk before writing.
-    original: Vec<u8>,
-    result: Result<FileOutcome, String>,
+    read: Result<(Selection, Vec<u8>), String>,
 }
 
 fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
@@ -189,41 +189,71 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     } else {
         Mode::Fix
     };
-    let processed: Vec<Processed> = work
+    // Read every file in parallel; what cannot be read is an error line.
+    let loaded: Vec<Loaded> = work
         .into_par_iter()
         .map(|(path, selection)| {
-            let (original, result) = match selection {
-                Ok(selection) => process_path(&path, &selection, mode),
-                Err(message) => (Vec::new(), Err(message)),
-            };
-            Processed {
-                path,
-                original,
-                result,
-            }
+            let read = selection.and_then(|selection| {
+                let bytes = read_limited(&path)?;
+                decode(&bytes)?;
+                Ok((selection, bytes))
+            });
+            Loaded { path, read }
         })
         .collect();
 
+    // Module names and, for `apply`, which files git lets us write.
+    let mut namer = modules::ModuleNamer::default();
     let mut git = write::GitGuard::default();
-    for file in processed {
+    let mut places: Vec<(Option<(String, bool)>, Option<String>)> = Vec::new();
+    for file in &loaded {
+        let module = namer.module_name(&file.path);
+        let refusal = match action {
+            Action::Apply { allow_dirty: false } if file.read.is_ok() => git.refusal(&file.path),
+            _ => None,
+        };
+        places.push((module, refusal));
+    }
+    let project_files: Vec<ProjectFile> = loaded
+        .iter()
+        .zip(&places)
+        .filter_map(|(file, (module, refusal))| {
+            let (selection, bytes) = file.read.as_ref().ok()?;
+            Some(ProjectFile {
+                module_name: module.as_ref().map(|(name, _)| name.clone()),
+                is_package: module.as_ref().is_some_and(|(_, package)| *package),
+                contents: std::str::from_utf8(bytes).ok()?,
+                selection,
+                writable: refusal.is_none(),
+            })
+        })
+        .collect();
+    let options = AliasOptions {
+        count_default_form: project_files.iter().any(|file| {
+            file.selection
+                .transforms
+                .iter()
+                .any(|transform| transform.name == "annotated-params")
+        }),
+        ..AliasOptions::default()
+    };
+    let mut outcomes = process_project(&project_files, mode, options).into_iter();
+
+    for (file, (_, refusal)) in loaded.into_iter().zip(places) {
         let display_path = display(&file.path);
-        let outcome = match file.result {
-            Ok(outcome) => outcome,
+        let (_, original) = match file.read {
+            Ok(read) => read,
             Err(message) => {
                 report.add(FileReport::error(display_path, message));
                 continue;
             }
         };
-        let mut file_report = FileReport::from_outcome(display_path, &file.original, outcome);
-        if let (Action::Apply { allow_dirty }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
-            let refusal = if allow_dirty {
-                None
-            } else {
-                git.refusal(&file.path)
-            };
+        let outcome = outcomes.next().expect("one outcome per readable file");
+        let mut file_report = FileReport::from_outcome(display_path, &original, outcome);
+        if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
             let written = match refusal {
                 Some(reason) => Err(reason),
-                None => write::write_atomically(&file.path, &file.original, fixed)
+                None => write::write_atomically(&file.path, &original, fixed)
                     .map_err(|error| format!("{error:#}")),
             };
             if let Err(message) = written {
@@ -233,20 +263,6 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
         report.add(file_report);
     }
     report.finish()
-}
-
-/// Reads one file and runs the engine on it.
-fn process_path(
-    path: &Path,
-    selection: &Selection,
-    mode: Mode,
-) -> (Vec<u8>, Result<FileOutcome, String>) {
-    let bytes = match read_limited(path) {
-        Ok(bytes) => bytes,
-        Err(message) => return (Vec::new(), Err(message)),
-    };
-    let result = decode(&bytes).map(|text| pipeline::process(text, selection, mode));
-    (bytes, result)
 }
 
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {

@@ -41,3 +41,51 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
     }
     outcome
 }
+
+/// Runs files as one project (module name and contents each) in fix mode,
+/// checking that every output parses and that a second run changes nothing.
+pub fn fix_project_checked(
+    files: &[(String, bool, String)],
+    selection: &Selection,
+) -> Vec<FileOutcome> {
+    use fastapi_codemod::project::{AliasOptions, ProjectFile, process_project};
+    let run = |contents: &[String]| {
+        let project_files: Vec<ProjectFile> = files
+            .iter()
+            .zip(contents)
+            .map(|((module, is_package, _), contents)| ProjectFile {
+                module_name: Some(module.clone()),
+                is_package: *is_package,
+                contents,
+                selection,
+                writable: true,
+            })
+            .collect();
+        process_project(&project_files, Mode::Fix, AliasOptions::default())
+    };
+    let originals: Vec<String> = files
+        .iter()
+        .map(|(_, _, contents)| contents.clone())
+        .collect();
+    let outcomes = run(&originals);
+    let fixed: Vec<String> = outcomes
+        .iter()
+        .zip(&originals)
+        .map(|(outcome, original)| outcome.fixed.clone().unwrap_or_else(|| original.clone()))
+        .collect();
+    for text in &fixed {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        assert!(
+            ruff_python_parser::parse_module(text).is_ok(),
+            "the output does not parse:\n{text}"
+        );
+    }
+    for (again, text) in run(&fixed).iter().zip(&fixed) {
+        assert_eq!(
+            again.fixed, None,
+            "a second run changed the output again:\n{text}"
+        );
+        assert_eq!(again.error, None);
+    }
+    outcomes
+}

@@ -1,0 +1,116 @@
+//! Dotted module names for files, from the package layout on disk.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::config::absolute;
+
+/// Finds module names, remembering which directories are packages.
+#[derive(Debug, Default)]
+pub struct ModuleNamer {
+    is_package_directory: HashMap<PathBuf, bool>,
+}
+
+impl ModuleNamer {
+    /// `(dotted name, is __init__.py)`: through the chain of directories that
+    /// hold an `__init__.py`; for a file outside any package, relative to the
+    /// nearest project root (`pyproject.toml`, `setup.py`, `setup.cfg`, or its
+    /// `src/`). `None` when a part is not a Python identifier.
+    pub fn module_name(&mut self, path: &Path) -> Option<(String, bool)> {
+        let path = absolute(path);
+        let stem = path.file_stem()?.to_str()?;
+        let is_package = stem == "__init__";
+        let mut parts: Vec<String> = Vec::new();
+        if !is_package {
+            parts.push(stem.to_string());
+        }
+        let mut directory = path.parent()?.to_path_buf();
+        let mut in_package = false;
+        while self.is_package(&directory) {
+            in_package = true;
+            parts.push(directory.file_name()?.to_str()?.to_string());
+            directory = directory.parent()?.to_path_buf();
+        }
+        if !in_package {
+            // A namespace package or a flat layout: relative to the project root.
+            let root = path.ancestors().skip(1).take(6).find(|candidate| {
+                ["pyproject.toml", "setup.py", "setup.cfg"]
+                    .iter()
+                    .any(|marker| candidate.join(marker).is_file())
+            });
+            if let Some(root) = root {
+                let root = if path.starts_with(root.join("src")) {
+                    root.join("src")
+                } else {
+                    root.to_path_buf()
+                };
+                let relative = path.parent()?.strip_prefix(&root).ok()?;
+                parts.extend(
+                    relative
+                        .iter()
+                        .rev()
+                        .map(|part| part.to_string_lossy().to_string()),
+                );
+            }
+        }
+        parts.reverse();
+        let valid = |part: &String| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if parts.is_empty() || !parts.iter().all(valid) {
+            return None;
+        }
+        Some((parts.join("."), is_package))
+    }
+
+    fn is_package(&mut self, directory: &Path) -> bool {
+        if let Some(&known) = self.is_package_directory.get(directory) {
+            return known;
+        }
+        let known = directory.join("__init__.py").is_file();
+        self.is_package_directory
+            .insert(directory.to_path_buf(), known);
+        known
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_packages_and_project_roots() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |relative: &str| {
+            let path = root.path().join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        };
+        write("pyproject.toml");
+        write("src/app/__init__.py");
+        write("src/app/api/__init__.py");
+        write("src/app/api/deps.py");
+        write("scripts/seed.py");
+        write("{{cookiecutter}}/x.py");
+        let mut namer = ModuleNamer::default();
+        let name = |namer: &mut ModuleNamer, relative: &str| {
+            namer.module_name(&root.path().join(relative))
+        };
+        assert_eq!(
+            name(&mut namer, "src/app/api/deps.py"),
+            Some(("app.api.deps".into(), false))
+        );
+        assert_eq!(
+            name(&mut namer, "src/app/api/__init__.py"),
+            Some(("app.api".into(), true))
+        );
+        assert_eq!(
+            name(&mut namer, "scripts/seed.py"),
+            Some(("scripts.seed".into(), false))
+        );
+        assert_eq!(name(&mut namer, "{{cookiecutter}}/x.py"), None);
+    }
+}

@@ -1,0 +1,466 @@
+//! # dependency-aliases (safe)
+//!
+//! ## What it does
+//! Gives every dependency used in two or more places one named alias,
+//! `CurrentUser = Annotated[User, Depends(get_current_user)]`, defined right
+//! after the dependency in the module that defines it (or, for a dependency
+//! from another package, in the module that uses it most), and rewrites
+//! each parameter to `current_user: CurrentUser`, importing the alias in
+//! each module in that module's own style (absolute or relative). An alias
+//! that already exists anywhere in the project for the same meaning is
+//! reused. Imports the rewrite leaves unused (`Depends`, `Annotated`, the
+//! dependency, the type) are removed, and only those.
+//!
+//! Two parameters mean the same when they have the same type and the same
+//! `Depends(f, …)` / `Security(f, scopes=…)` call, with `f` resolved
+//! through imports and re-exports: `deps.get_db` and a `get_db` imported
+//! from `app.api.deps` are the same dependency.
+//!
+//! Names follow what FastAPI developers write by hand:
+//! `get_current_user` → `CurrentUser`, `get_current_active_superuser` →
+//! `CurrentActiveSuperuser`; a dependency named after its type or after
+//! nothing in particular (`get_db` or `get_session` giving a `Session`) →
+//! `SessionDep`; a dependency giving a builtin (`oauth2_scheme` giving `str`
+//! to a parameter `token`) → `TokenDep`. A name already taken in the
+//! defining module or a using module gets `Dep` appended, then a number.
+//!
+//! Uses are rewritten only where importing the alias cannot create an import
+//! cycle: if the alias's module imports the using module, those uses stay
+//! as they are and `check` says why. `# fastapi-codemod:
+//! ignore[dependency-aliases]` leaves a parameter alone.
+//!
+//! ## Why is this bad?
+//! The same `Annotated[Session, Depends(get_db)]` repeated over dozens of
+//! routes is noise, drifts (one route forgets `use_cache=False`, another
+//! the scopes) and makes changing a dependency a project-wide search. One
+//! alias per dependency, defined next to it, is how FastAPI's own templates
+//! and documentation write it.
+//!
+//! ## Example
+//! ```python
+//! from typing import Annotated
+//!
+//! from fastapi import APIRouter, Depends
+//! from sqlalchemy.orm import Session
+//!
+//! router = APIRouter()
+//!
+//!
+//! def get_db():
+//!     yield Session()
+//!
+//!
+//! @router.get("/items")
+//! def list_items(db: Annotated[Session, Depends(get_db)]):
+//!     return db.items()
+//!
+//!
+//! @router.get("/users")
+//! def list_users(db: Annotated[Session, Depends(get_db)]):
+//!     return db.users()
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! from typing import Annotated
+//!
+//! from fastapi import APIRouter, Depends
+//! from sqlalchemy.orm import Session
+//!
+//! router = APIRouter()
+//!
+//!
+//! def get_db():
+//!     yield Session()
+//!
+//!
+//! SessionDep = Annotated[Session, Depends(get_db)]
+//!
+//!
+//! @router.get("/items")
+//! def list_items(db: SessionDep):
+//!     return db.items()
+//!
+//!
+//! @router.get("/users")
+//! def list_users(db: SessionDep):
+//!     return db.users()
+//! ```
+//!
+//! ## Fix safety
+//! Safe: an alias of `Annotated[T, Depends(f)]` is the same annotation to
+//! FastAPI. The definition and every use land together: if the alias cannot
+//! be written in its module (a syntax error there, a file `apply` may not
+//! touch), no use of it is rewritten.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::edit::{Edit, Fix, Safety};
+use crate::imports::{Symbol, unused_import_removals};
+use crate::index::{annotated_dependency, key_of};
+use crate::project::PlannedAlias;
+use crate::transform::{FileContext, Findings, Transform};
+
+pub static TRANSFORM: Transform = Transform {
+    name: "dependency-aliases",
+    safety: Safety::Safe,
+    summary: "one named alias per dependency (`CurrentUser = Annotated[User, Depends(get_current_user)]`), used everywhere",
+    ruff_code: None,
+    source: include_str!("dependency_aliases.rs"),
+    run,
+};
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    let Some(module_name) = context.module_name else {
+        return;
+    };
+    define_new_aliases(context, module_name, findings);
+    rewrite_uses(context, module_name, findings);
+}
+
+/// Adds the definitions of new aliases whose home is this module.
+fn define_new_aliases(context: &FileContext, module_name: &str, findings: &mut Findings) {
+    for alias in context.project.aliases.new_in(module_name) {
+        let Some(definition) = &alias.definition else {
+            continue;
+        };
+        if is_defined_here(context, &alias.name) {
+            continue;
+        }
+        let mut symbols = vec![
+            Symbol::new(context.typing_module(), "Annotated"),
+            Symbol::new(
+                "fastapi",
+                if alias.key.function == "Security" {
+                    "Security"
+                } else {
+                    "Depends"
+                },
+            ),
+        ];
+        if let Some((module, name)) = &definition.type_import {
+            symbols.push(Symbol::owned(module.clone(), name.clone()));
+        }
+        let imported = context.importer().import(&symbols);
+        let arguments = if alias.key.arguments.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", alias.key.arguments)
+        };
+        let type_text = match &definition.type_import {
+            Some(_) => imported.references[2].clone(),
+            None => definition.type_text.clone(),
+        };
+        let line = format!(
+            "{} = {}[{type_text}, {}({}{arguments})]",
+            alias.name, imported.references[0], imported.references[1], definition.dependency_text
+        );
+        let Some(insertion) = definition_insertion(context, definition.after.as_deref(), &line)
+        else {
+            continue;
+        };
+        let mut edits = vec![insertion];
+        edits.extend(imported.edits);
+        let range = TextRange::empty(edits[0].start());
+        let fix = Fix::new(format!("define `{}`", alias.name), edits, Safety::Safe);
+        findings.push(
+            &TRANSFORM,
+            range,
+            format!(
+                "define `{}` once for the dependency used in {} places",
+                alias.name, "several"
+            ),
+            Some(fix),
+        );
+    }
+}
+
+/// Where the alias line goes: after the dependency's definition (with the
+/// blank lines a top-level definition wants), or after the imports.
+fn definition_insertion(context: &FileContext, after: Option<&str>, line: &str) -> Option<Edit> {
+    let source = context.source;
+    let ending = source.line_ending().as_str();
+    let anchor = match after {
+        Some(name) => context
+            .module
+            .body
+            .iter()
+            .find(|stmt| defines(stmt, name))?,
+        None => context
+            .module
+            .body
+            .iter()
+            .take_while(|stmt| {
+                matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_) | Stmt::Expr(_))
+            })
+            .last()?,
+    };
+    let at = source.full_line_end(anchor.end());
+    let needs_newline =
+        usize::from(at) == source.text().len() && !source.text().ends_with(['\n', '\r']);
+    let lead = if needs_newline { ending } else { "" };
+    let text = match anchor {
+        Stmt::FunctionDef(_) | Stmt::ClassDef(_) => format!("{lead}{ending}{ending}{line}{ending}"),
+        _ => format!("{lead}{ending}{line}{ending}"),
+    };
+    Some(Edit::insertion(text, at))
+}
+
+/// Whether the module binds `name` at module level (by import or definition).
+fn is_defined_here(context: &FileContext, name: &str) -> bool {
+    context.facts.imports.is_bound(name)
+        || context.module.body.iter().any(|stmt| defines(stmt, name))
+}
+
+fn defines(stmt: &Stmt, name: &str) -> bool {
+    match stmt {
+        Stmt::FunctionDef(function) => function.name.id == name,
+        Stmt::ClassDef(class) => class.name.id == name,
+        Stmt::Assign(assign) => assign
+            .targets
+            .iter()
+            .any(|target| matches!(target, Expr::Name(target) if target.id == name)),
+        Stmt::AnnAssign(assign) => {
+            matches!(assign.target.as_ref(), Expr::Name(target) if target.id == name)
+        }
+        _ => false,
+    }
+}
+
+/// One parameter to rewrite to an alias.
+struct Use<'a> {
+    parameter: &'a ParameterWithDefault,
+    annotation: &'a Expr,
+    alias: &'a PlannedAlias,
+}
+
+fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Findings) {
+    let project = context.project;
+    let mut uses: Vec<Use> = Vec::new();
+    for &function in &context.facts.functions {
+        for parameter in function.parameters.iter_non_variadic_params() {
+            if parameter.default.is_some() {
+                continue;
+            }
+            let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let Some((type_expr, call)) = annotated_dependency(context.facts, annotation) else {
+                continue;
+            };
+            let Some(key) = key_of(
+                context.facts,
+                module_name,
+                type_expr,
+                call,
+                context.source.text(),
+            ) else {
+                continue;
+            };
+            let Some(alias) = project.aliases.for_key(&project.index.canonical_key(key)) else {
+                continue;
+            };
+            if context.is_suppressed(
+                &TRANSFORM,
+                parameter.range(),
+                &header_lines(context, function),
+            ) {
+                continue;
+            }
+            if alias.home != module_name && project.index.reaches(&alias.home, module_name) {
+                findings.push(
+                    &TRANSFORM,
+                    parameter.range(),
+                    format!(
+                        "`{}` could use `{}`, but `{}` imports this module: importing it here would create a cycle",
+                        parameter.parameter.name.id, alias.name, alias.home
+                    ),
+                    None,
+                );
+                continue;
+            }
+            uses.push(Use {
+                parameter,
+                annotation,
+                alias,
+            });
+        }
+    }
+    if uses.is_empty() {
+        return;
+    }
+
+    // Uses wait while `annotated-params` is still converting parameters in
+    // this file, or while an alias this module defines is not written yet:
+    // imports are removed only once the text that still needs them is final.
+    let waiting = context.is_selected("annotated-params") && has_default_form_dependencies(context)
+        || context
+            .project
+            .aliases
+            .new_in(module_name)
+            .any(|alias| !is_defined_here(context, &alias.name));
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut replaced: Vec<TextRange> = Vec::new();
+    let mut candidates: Vec<String> = Vec::new();
+    let mut symbols: Vec<Symbol> = Vec::new();
+    for item in &uses {
+        if item.alias.home != module_name {
+            let symbol = alias_symbol(context, module_name, item.alias);
+            if !symbols.contains(&symbol) {
+                symbols.push(symbol);
+            }
+        }
+    }
+    let imported = context.importer().import(&symbols);
+    for item in &uses {
+        let reference = if item.alias.home == module_name {
+            item.alias.name.clone()
+        } else {
+            let symbol = alias_symbol(context, module_name, item.alias);
+            let index = symbols
+                .iter()
+                .position(|candidate| *candidate == symbol)
+                .unwrap_or_default();
+            imported.references[index].clone()
+        };
+        edits.push(Edit::replacement(reference, item.annotation.range()));
+        replaced.push(item.annotation.range());
+        collect_names(item.annotation, &mut candidates);
+    }
+    candidates.sort();
+    candidates.dedup();
+    edits.extend(imported.edits);
+    edits.extend(unused_import_removals(
+        context.module,
+        context.tokens,
+        context.source,
+        &candidates,
+        &replaced,
+    ));
+
+    let fix = (!waiting).then(|| {
+        Fix::new(
+            format!("use dependency aliases in `{module_name}`"),
+            edits,
+            Safety::Safe,
+        )
+    });
+    for item in &uses {
+        findings.push(
+            &TRANSFORM,
+            item.parameter.range(),
+            format!(
+                "use the alias `{}` for `{}`",
+                item.alias.name, item.parameter.parameter.name.id
+            ),
+            fix.clone(),
+        );
+    }
+}
+
+/// How this module imports an alias: relative when it already imports the
+/// alias's module relatively, else absolute.
+fn alias_symbol(context: &FileContext, module_name: &str, alias: &PlannedAlias) -> Symbol {
+    let relative = context
+        .facts
+        .imports
+        .iter()
+        .any(|(_, target)| target.starts_with('.'));
+    let module = if relative {
+        relative_spelling(module_name, is_package(context), &alias.home)
+            .unwrap_or_else(|| alias.home.clone())
+    } else {
+        alias.home.clone()
+    };
+    Symbol::owned(module, alias.name.clone())
+}
+
+fn is_package(context: &FileContext) -> bool {
+    context
+        .module_name
+        .and_then(|name| context.project.index.module(name))
+        .is_some_and(|summary| summary.is_package)
+}
+
+/// `..deps` for `app.api.deps` seen from `app.api.routes.users`.
+fn relative_spelling(from: &str, is_package: bool, to: &str) -> Option<String> {
+    let mut base: Vec<&str> = from.split('.').collect();
+    if !is_package {
+        base.pop();
+    }
+    let target: Vec<&str> = to.split('.').collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    if common == 0 {
+        return None;
+    }
+    let dots = ".".repeat(base.len() - common + 1);
+    Some(format!("{dots}{}", target[common..].join(".")))
+}
+
+fn header_lines(context: &FileContext, function: &StmtFunctionDef) -> Vec<usize> {
+    let start = function
+        .decorator_list
+        .first()
+        .map_or(function.start(), Ranged::start);
+    (context.source.line_number(start)..=context.source.line_number(function.name.start()))
+        .collect()
+}
+
+/// Whether `annotated-params` still has parameters to convert in this file.
+fn has_default_form_dependencies(context: &FileContext) -> bool {
+    let Some(annotated_params) = crate::transforms::by_name("annotated-params") else {
+        return false;
+    };
+    context.facts.functions.iter().any(|function| {
+        let header = header_lines(context, function);
+        function
+            .parameters
+            .iter_non_variadic_params()
+            .any(|parameter| {
+                parameter
+                    .default
+                    .as_deref()
+                    .is_some_and(|default| context.facts.param_call(default).is_some())
+                    && !context.is_suppressed(annotated_params, parameter.range(), &header)
+            })
+    })
+}
+
+/// The names an annotation refers to (`Annotated`, `Session`, `deps`, …).
+fn collect_names(expr: &Expr, names: &mut Vec<String>) {
+    struct Names<'n>(&'n mut Vec<String>);
+    impl<'a> Visitor<'a> for Names<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(name) = expr {
+                self.0.push(name.id.to_string());
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    Names(names).visit_expr(expr);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_spelling;
+
+    #[test]
+    fn relative_spellings() {
+        assert_eq!(
+            relative_spelling("app.api.routes.users", false, "app.api.deps").as_deref(),
+            Some("..deps")
+        );
+        assert_eq!(
+            relative_spelling("app.api.users", false, "app.api.deps").as_deref(),
+            Some(".deps")
+        );
+        assert_eq!(
+            relative_spelling("app.api", true, "app.api.deps").as_deref(),
+            Some(".deps")
+        );
+        assert_eq!(relative_spelling("app.main", false, "other.deps"), None);
+    }
+}
