@@ -19,6 +19,17 @@ pub fn apply_fixes(text: &str, fixes: &[&Fix]) -> (String, Vec<usize>) {
     let mut applied = Vec::new();
     for index in order {
         let fix = fixes[index];
+        // A fix whose own edits overlap cannot be applied in any order: a
+        // transform bug, refused rather than allowed to corrupt the text.
+        let self_overlapping = fix.edits().windows(2).any(|pair| {
+            pair[1].start() < pair[0].end()
+                || (pair[0].start() == pair[1].start()
+                    && pair[0].is_insertion() == pair[1].is_insertion()
+                    && pair[0] != pair[1])
+        });
+        if self_overlapping {
+            continue;
+        }
         let new_edits: Vec<&Edit> = fix
             .edits()
             .iter()
@@ -96,6 +107,15 @@ mod tests {
         let (text, applied) = apply_fixes("abcdefg", &[&first, &second]);
         assert_eq!(text, "xyzdefg");
         assert_eq!(applied, vec![0]);
+    }
+
+    #[test]
+    fn a_fix_whose_edits_overlap_is_refused() {
+        let broken = fix(&[(0, 3, "x"), (1, 2, "y")]);
+        let fine = fix(&[(4, 5, "E")]);
+        let (text, applied) = apply_fixes("abcdef", &[&broken, &fine]);
+        assert_eq!(text, "abcdEf");
+        assert_eq!(applied, vec![1]);
     }
 
     #[test]

@@ -386,13 +386,131 @@ impl<'a> Importer<'a> {
 /// once the text in `replaced` is gone. Only module-level imports are
 /// touched; a name that appears in any string (an annotation, `__all__`) is
 /// kept, to be safe.
+///
+/// `additions` are names about to be imported: when a one-line `from`
+/// statement of their module is rewritten here anyway, they are written into
+/// it and returned as absorbed (the caller must not import them again).
 pub fn unused_import_removals(
     module: &ModModule,
     tokens: &ruff_python_ast::token::Tokens,
     source: &SourceFile,
     names: &[String],
     replaced: &[TextRange],
-) -> Vec<Edit> {
+    additions: &[Symbol],
+) -> (Vec<Edit>, Vec<Symbol>) {
+    let unused = unreferenced(module, names, replaced);
+    let mut edits = Vec::new();
+    let mut absorbed: Vec<Symbol> = Vec::new();
+    if unused.is_empty() {
+        return (edits, absorbed);
+    }
+    for stmt in &module.body {
+        let (aliases, from_module): (&[ast::Alias], Option<String>) = match stmt {
+            Stmt::Import(import) => (&import.names, None),
+            Stmt::ImportFrom(import) => (
+                &import.names,
+                Some(format!(
+                    "{}{}",
+                    ".".repeat(import.level as usize),
+                    import
+                        .module
+                        .as_ref()
+                        .map_or("", |module| module.id.as_str())
+                )),
+            ),
+            _ => continue,
+        };
+        let local = |alias: &ast::Alias| -> String {
+            match (&alias.asname, &from_module) {
+                (Some(asname), _) => asname.id.to_string(),
+                (None, Some(_)) => alias.name.id.to_string(),
+                (None, None) => alias
+                    .name
+                    .id
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        };
+        let removed: Vec<bool> = aliases
+            .iter()
+            .map(|alias| unused.contains(&local(alias)))
+            .collect();
+        if !removed.contains(&true) {
+            continue;
+        }
+        let one_line = !source.slice(stmt.range()).contains(['\n', '\r']);
+        let joining: Vec<&Symbol> = additions
+            .iter()
+            .filter(|symbol| one_line && from_module.as_deref() == Some(symbol.module.as_ref()))
+            .filter(|symbol| !absorbed.contains(symbol))
+            .collect();
+        let (Some(first), Some(last)) = (aliases.first(), aliases.last()) else {
+            continue;
+        };
+        if removed.iter().all(|&gone| gone) && joining.is_empty() {
+            let line_start = source.line_start(stmt.start());
+            let line_end = source.full_line_end(stmt.end());
+            let alone = source
+                .slice(TextRange::new(line_start, stmt.start()))
+                .trim()
+                .is_empty()
+                && source
+                    .slice(TextRange::new(stmt.end(), line_end))
+                    .trim()
+                    .is_empty();
+            if alone {
+                edits.push(Edit::deletion(TextRange::new(line_start, line_end)));
+            }
+            continue;
+        }
+        if one_line {
+            let mut kept: Vec<String> = aliases
+                .iter()
+                .zip(&removed)
+                .filter(|(_, gone)| !**gone)
+                .map(|(alias, _)| source.slice(alias.range()).to_string())
+                .collect();
+            for symbol in joining {
+                if !kept.iter().any(|name| name == symbol.name.as_ref()) {
+                    kept.push(symbol.name.to_string());
+                    kept.sort_by_key(|name| isort_key(name));
+                }
+                absorbed.push(symbol.clone());
+            }
+            let prefix = source.slice(TextRange::new(stmt.start(), first.start()));
+            let suffix = source.slice(TextRange::new(last.end(), stmt.end()));
+            edits.push(Edit::replacement(
+                format!("{prefix}{}{suffix}", kept.join(", ")),
+                stmt.range(),
+            ));
+            continue;
+        }
+        // One name per line: remove the lines of the names that go, unless
+        // that would remove every name (then the statement goes whole).
+        let ranges: Vec<TextRange> = aliases.iter().map(Ranged::range).collect();
+        let inner = TextRange::new(first.start(), stmt.end());
+        let deletions: Vec<TextRange> = removed
+            .iter()
+            .enumerate()
+            .filter(|(_, gone)| **gone)
+            .map(|(index, _)| {
+                crate::syntax::list_item_deletion(source, tokens, &ranges, index, inner)
+            })
+            .collect();
+        if deletions
+            .windows(2)
+            .all(|pair| pair[0].end() <= pair[1].start())
+        {
+            edits.extend(deletions.into_iter().map(Edit::deletion));
+        }
+    }
+    (edits, absorbed)
+}
+
+/// Which of `names` nothing outside `replaced` refers to.
+fn unreferenced(module: &ModModule, names: &[String], replaced: &[TextRange]) -> Vec<String> {
     use ruff_python_ast::visitor::{self, Visitor};
 
     struct References<'n> {
@@ -439,96 +557,11 @@ pub fn unused_import_removals(
         used: Vec::new(),
     };
     references.visit_body(&module.body);
-    let unused: Vec<&str> = names
+    names
         .iter()
-        .map(String::as_str)
-        .filter(|name| !references.used.contains(name))
-        .collect();
-    if unused.is_empty() {
-        return Vec::new();
-    }
-
-    let mut edits = Vec::new();
-    for stmt in &module.body {
-        let (aliases, is_from): (&[ast::Alias], bool) = match stmt {
-            Stmt::Import(import) => (&import.names, false),
-            Stmt::ImportFrom(import) => (&import.names, true),
-            _ => continue,
-        };
-        let local = |alias: &ast::Alias| -> String {
-            match (&alias.asname, is_from) {
-                (Some(asname), _) => asname.id.to_string(),
-                (None, true) => alias.name.id.to_string(),
-                (None, false) => alias
-                    .name
-                    .id
-                    .split('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-        };
-        let removed: Vec<bool> = aliases
-            .iter()
-            .map(|alias| unused.contains(&local(alias).as_str()))
-            .collect();
-        if !removed.contains(&true) {
-            continue;
-        }
-        let statement_text = source.slice(stmt.range());
-        if removed.iter().all(|&gone| gone) {
-            let line_start = source.line_start(stmt.start());
-            let line_end = source.full_line_end(stmt.end());
-            let whole_lines = source
-                .slice(TextRange::new(line_start, stmt.start()))
-                .trim()
-                .is_empty()
-                && source
-                    .slice(TextRange::new(stmt.end(), line_end))
-                    .trim()
-                    .is_empty();
-            if whole_lines {
-                edits.push(Edit::deletion(TextRange::new(line_start, line_end)));
-            }
-            continue;
-        }
-        let (Some(first), Some(last)) = (aliases.first(), aliases.last()) else {
-            continue;
-        };
-        let kept: Vec<&str> = aliases
-            .iter()
-            .zip(&removed)
-            .filter(|(_, gone)| !**gone)
-            .map(|(alias, _)| source.slice(alias.range()))
-            .collect();
-        if !statement_text.contains(['\n', '\r']) {
-            let prefix = source.slice(TextRange::new(stmt.start(), first.start()));
-            let suffix = source.slice(TextRange::new(last.end(), stmt.end()));
-            edits.push(Edit::replacement(
-                format!("{prefix}{}{suffix}", kept.join(", ")),
-                stmt.range(),
-            ));
-        } else {
-            // One name per line: remove the lines of the names that go.
-            let ranges: Vec<TextRange> = aliases.iter().map(Ranged::range).collect();
-            let inner = TextRange::new(first.start(), stmt.end());
-            let deletions: Vec<TextRange> = removed
-                .iter()
-                .enumerate()
-                .filter(|(_, gone)| **gone)
-                .map(|(index, _)| {
-                    crate::syntax::list_item_deletion(source, tokens, &ranges, index, inner)
-                })
-                .collect();
-            let disjoint = deletions
-                .windows(2)
-                .all(|pair| pair[0].end() <= pair[1].start());
-            if disjoint {
-                edits.extend(deletions.into_iter().map(Edit::deletion));
-            }
-        }
-    }
-    edits
+        .filter(|name| !references.used.contains(&name.as_str()))
+        .cloned()
+        .collect()
 }
 
 enum ImportCategory {

@@ -302,9 +302,6 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             .new_in(module_name)
             .any(|alias| !is_defined_here(context, &alias.name));
 
-    let mut edits: Vec<Edit> = Vec::new();
-    let mut replaced: Vec<TextRange> = Vec::new();
-    let mut candidates: Vec<String> = Vec::new();
     let mut symbols: Vec<Symbol> = Vec::new();
     for item in &uses {
         if item.alias.home != module_name {
@@ -314,32 +311,39 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             }
         }
     }
-    let imported = context.importer().import(&symbols);
+    let mut candidates: Vec<String> = Vec::new();
     for item in &uses {
-        let reference = if item.alias.home == module_name {
-            item.alias.name.clone()
-        } else {
-            let symbol = alias_symbol(context, module_name, item.alias);
-            let index = symbols
-                .iter()
-                .position(|candidate| *candidate == symbol)
-                .unwrap_or_default();
-            imported.references[index].clone()
-        };
-        edits.push(Edit::replacement(reference, item.annotation.range()));
-        replaced.push(item.annotation.range());
         collect_names(item.annotation, &mut candidates);
     }
     candidates.sort();
     candidates.dedup();
-    edits.extend(imported.edits);
-    edits.extend(unused_import_removals(
+    let replaced: Vec<TextRange> = uses.iter().map(|item| item.annotation.range()).collect();
+    let (removals, absorbed) = unused_import_removals(
         context.module,
         context.tokens,
         context.source,
         &candidates,
         &replaced,
-    ));
+        &symbols,
+    );
+    let to_import: Vec<Symbol> = symbols
+        .iter()
+        .filter(|symbol| !absorbed.contains(symbol))
+        .cloned()
+        .collect();
+    let imported = context.importer().import(&to_import);
+
+    let mut edits: Vec<Edit> = Vec::new();
+    for item in &uses {
+        let symbol = alias_symbol(context, module_name, item.alias);
+        let reference = match to_import.iter().position(|candidate| *candidate == symbol) {
+            Some(index) if item.alias.home != module_name => imported.references[index].clone(),
+            _ => item.alias.name.clone(),
+        };
+        edits.push(Edit::replacement(reference, item.annotation.range()));
+    }
+    edits.extend(imported.edits);
+    edits.extend(removals);
 
     let fix = (!waiting).then(|| {
         Fix::new(
