@@ -142,6 +142,14 @@ impl ProjectIndex {
         key
     }
 
+    /// Whether another module imports `name` from `module` (a re-export).
+    pub fn is_imported_from(&self, module: &str, name: &str) -> bool {
+        let qualified = format!("{module}.{name}");
+        self.modules.values().any(|summary| {
+            summary.name != module && summary.imports.values().any(|target| *target == qualified)
+        })
+    }
+
     /// The module and function a qualified name refers to, if in the project.
     pub fn function(&self, qualified: &str) -> Option<(&ModuleSummary, &FunctionSummary)> {
         let canonical = self.canonical(qualified);

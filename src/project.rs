@@ -182,7 +182,10 @@ fn plan_home(
         let (type_text, type_import) = match function {
             // The dependency's own annotation is valid where it is written.
             Some(function)
-                if function.provides_qualified.as_deref() == Some(key.type_name.as_str()) =>
+                if function
+                    .provides_qualified
+                    .as_deref()
+                    .is_some_and(|provides| index.canonical(provides) == key.type_name) =>
             {
                 (function.provides.clone()?, None)
             }

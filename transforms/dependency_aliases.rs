@@ -317,6 +317,8 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
     }
     candidates.sort();
     candidates.dedup();
+    // A name other modules import from this one is a re-export: it stays.
+    candidates.retain(|name| !project.index.is_imported_from(module_name, name));
     let replaced: Vec<TextRange> = uses.iter().map(|item| item.annotation.range()).collect();
     let (removals, absorbed) = unused_import_removals(
         context.module,
