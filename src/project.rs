@@ -262,15 +262,31 @@ fn importable_type(
 pub fn alias_name(key: &DependencyKey, parameter: &str) -> String {
     let dependency = key.dependency.rsplit('.').next().unwrap_or(&key.dependency);
     let type_short = key.type_name.rsplit('.').next().unwrap_or(&key.type_name);
-    if BUILTIN_TYPES.contains(&type_short)
-        || !type_short.chars().all(|c| c.is_alphanumeric() || c == '_')
-    {
-        return format!("{}Dep", camel_case(parameter));
-    }
     let stem = dependency
         .strip_prefix("get_")
         .unwrap_or(dependency)
         .trim_start_matches('_');
+    if BUILTIN_TYPES.contains(&type_short)
+        || !type_short.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        // Named after the parameter, unless the parameter's name says nothing.
+        let vague = [
+            "dep",
+            "dependency",
+            "value",
+            "val",
+            "result",
+            "data",
+            "x",
+            "_",
+        ];
+        let base = if vague.contains(&parameter) {
+            stem
+        } else {
+            parameter
+        };
+        return format!("{}Dep", camel_case(base));
+    }
     let generic = [
         "db",
         "database",
@@ -377,6 +393,10 @@ mod tests {
         assert_eq!(
             alias_name(&key("app.deps.reusable_oauth2", "str"), "token"),
             "TokenDep"
+        );
+        assert_eq!(
+            alias_name(&key("app.main.set_cookie", "str"), "dep"),
+            "SetCookieDep"
         );
         assert_eq!(
             alias_name(&key("app.deps.Pagination", "app.deps.Pagination"), "page"),
