@@ -170,6 +170,8 @@ pub struct FastApiFacts<'a> {
     /// Functions and classes defined at module level, by name.
     pub module_functions: HashMap<String, &'a StmtFunctionDef>,
     pub module_classes: HashMap<String, &'a ast::StmtClassDef>,
+    /// Names assigned at module level (`oauth2_scheme = OAuth2PasswordBearer(...)`).
+    pub module_assignments: HashSet<String>,
     /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
     /// `Depends`/`Security` anywhere in the file.
     pub dependency_names: HashSet<String>,
@@ -187,6 +189,7 @@ impl<'a> FastApiFacts<'a> {
 
         let mut module_functions = HashMap::new();
         let mut module_classes = HashMap::new();
+        let mut module_assignments = HashSet::new();
         for stmt in &module.body {
             match stmt {
                 Stmt::FunctionDef(function) => {
@@ -196,6 +199,18 @@ impl<'a> FastApiFacts<'a> {
                 Stmt::ClassDef(class) => {
                     imports.names.remove(class.name.id.as_str());
                     module_classes.insert(class.name.id.to_string(), class);
+                }
+                Stmt::Assign(assign) => {
+                    for target in &assign.targets {
+                        if let Expr::Name(name) = target {
+                            module_assignments.insert(name.id.to_string());
+                        }
+                    }
+                }
+                Stmt::AnnAssign(assign) => {
+                    if let Expr::Name(name) = assign.target.as_ref() {
+                        module_assignments.insert(name.id.to_string());
+                    }
                 }
                 _ => {}
             }
@@ -208,6 +223,7 @@ impl<'a> FastApiFacts<'a> {
             functions: collector.functions,
             module_functions,
             module_classes,
+            module_assignments,
             dependency_names: HashSet::new(),
         };
 

@@ -109,7 +109,11 @@ impl<'a> Importer<'a> {
             .iter()
             .map(|symbol| symbol.module.as_ref())
             .collect();
-        modules.sort_unstable();
+        // Standard-library lines first: two new lines at one place keep isort's order.
+        modules.sort_by_key(|module| {
+            let top = module.split('.').next().unwrap_or(module);
+            (STDLIB_MODULES.binary_search(&top).is_err(), *module)
+        });
         modules.dedup();
         let mut new_lines: Vec<Edit> = Vec::new();
         for module in modules {
@@ -397,10 +401,12 @@ pub fn unused_import_removals(
     names: &[String],
     replaced: &[TextRange],
     additions: &[Symbol],
+    insertions: &[TextSize],
 ) -> (Vec<Edit>, Vec<Symbol>) {
     let unused = unreferenced(module, names, replaced);
     let mut edits = Vec::new();
     let mut absorbed: Vec<Symbol> = Vec::new();
+    let mut deleted_statements: Vec<&Stmt> = Vec::new();
     if unused.is_empty() {
         return (edits, absorbed);
     }
@@ -461,6 +467,7 @@ pub fn unused_import_removals(
                     .trim()
                     .is_empty();
             if alone {
+                deleted_statements.push(stmt);
                 edits.push(Edit::deletion(TextRange::new(line_start, line_end)));
             }
             continue;
@@ -506,7 +513,92 @@ pub fn unused_import_removals(
             edits.extend(deletions.into_iter().map(Edit::deletion));
         }
     }
+    edits.extend(emptied_section_blank_lines(
+        module,
+        source,
+        &deleted_statements,
+        insertions,
+    ));
     (edits, absorbed)
+}
+
+/// When every statement of an import section (imports between blank lines)
+/// is deleted and no new import takes their place (`insertions`), the blank
+/// line that separated it goes too: the one after it, or for the last
+/// section, the one before it (the blank lines before the code stay).
+fn emptied_section_blank_lines(
+    module: &ModModule,
+    source: &SourceFile,
+    deleted: &[&Stmt],
+    insertions: &[TextSize],
+) -> Vec<Edit> {
+    let is_blank_line = |offset: TextSize| {
+        let end = source.full_line_end(offset);
+        usize::from(offset) < source.text().len()
+            && source.slice(TextRange::new(offset, end)).trim().is_empty()
+    };
+    let imports: Vec<&Stmt> = module
+        .body
+        .iter()
+        .skip_while(|stmt| is_docstring(stmt))
+        .take_while(|stmt| matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)))
+        .collect();
+    let mut sections: Vec<Vec<&Stmt>> = Vec::new();
+    for stmt in imports {
+        let starts_section = sections
+            .last()
+            .and_then(|section| section.last())
+            .is_none_or(|previous| {
+                let gap = source.slice(TextRange::new(previous.end(), stmt.start()));
+                gap.matches('\n').count() > 1
+                    || gap.matches('\r').count() > 1 && !gap.contains('\n')
+            });
+        if starts_section {
+            sections.push(Vec::new());
+        }
+        sections
+            .last_mut()
+            .expect("a section was pushed")
+            .push(stmt);
+    }
+    let mut edits = Vec::new();
+    for section in &sections {
+        if !section
+            .iter()
+            .all(|stmt| deleted.iter().any(|gone| std::ptr::eq(*gone, *stmt)))
+        {
+            continue;
+        }
+        let (Some(first), Some(last)) = (section.first(), section.last()) else {
+            continue;
+        };
+        let after = source.full_line_end(last.end());
+        let span = TextRange::new(source.line_start(first.start()), after);
+        if insertions
+            .iter()
+            .any(|&offset| span.contains_inclusive(offset))
+        {
+            continue;
+        }
+        let is_last = sections
+            .last()
+            .is_some_and(|final_section| std::ptr::eq(final_section, section));
+        if !is_last && is_blank_line(after) {
+            edits.push(Edit::deletion(TextRange::new(
+                after,
+                source.full_line_end(after),
+            )));
+        } else if first.start() > TextSize::new(0) {
+            let before = source.line_start(source.line_start(first.start()) - TextSize::new(1));
+            if is_blank_line(before) {
+                edits.push(Edit::deletion(TextRange::new(
+                    before,
+                    source.line_start(first.start()),
+                )));
+            }
+        }
+    }
+    edits
 }
 
 /// Which of `names` nothing outside `replaced` refers to.

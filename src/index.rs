@@ -12,6 +12,14 @@ use ruff_python_parser::parse_module;
 use ruff_text_size::Ranged;
 
 use crate::fastapi::{FastApiFacts, ParamFunction, dotted_text};
+use crate::source::SourceFile;
+use crate::suppression::Suppressions;
+
+/// Marks a type to infer from the dependency named after it.
+const INFERRED_TYPE: &str = "?infer:";
+
+/// Types an alias is not worth making for.
+pub const UNINFORMATIVE_TYPES: [&str; 3] = ["typing.Any", "typing_extensions.Any", "Any"];
 
 /// A module-level function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +76,8 @@ pub struct ModuleSummary {
     /// Modules this one imports (absolute), for the import graph.
     pub imported_modules: Vec<String>,
     pub functions: Vec<FunctionSummary>,
+    /// Classes defined at module level.
+    pub classes: HashSet<String>,
     /// Every name bound at module level (functions, classes, assignments, imports).
     pub bound_names: HashSet<String>,
     pub aliases: Vec<AliasSummary>,
@@ -188,8 +198,47 @@ impl ProjectIndex {
         false
     }
 
+    /// The type `annotated-params` gives an unannotated parameter whose
+    /// dependency is `dependency`: what the function provides, the class
+    /// itself, else `Any`.
+    pub fn inferred_type(&self, dependency: &str) -> String {
+        if let Some((_, function)) = self.function(dependency) {
+            return match &function.provides_qualified {
+                Some(provides) => self.canonical(provides),
+                None if function.provides.is_some() => {
+                    function.provides.clone().unwrap_or_default()
+                }
+                None => "typing.Any".to_string(),
+            };
+        }
+        let canonical = self.canonical(dependency);
+        let is_class = canonical
+            .rsplit_once('.')
+            .and_then(|(module, name)| Some(self.modules.get(module)?.classes.contains(name)))
+            .unwrap_or(false);
+        if is_class {
+            canonical
+        } else {
+            "typing.Any".to_string()
+        }
+    }
+
     /// Resolves every dependency and type in uses and aliases through re-exports.
     fn resolve_uses(&mut self) {
+        let inferred: HashMap<String, String> = self
+            .modules
+            .values()
+            .flat_map(|summary| &summary.dependency_uses)
+            .filter_map(|dependency_use| dependency_use.key.type_name.strip_prefix(INFERRED_TYPE))
+            .map(|dependency| (dependency.to_string(), self.inferred_type(dependency)))
+            .collect();
+        for summary in self.modules.values_mut() {
+            for dependency_use in &mut summary.dependency_uses {
+                if let Some(dependency) = dependency_use.key.type_name.strip_prefix(INFERRED_TYPE) {
+                    dependency_use.key.type_name = inferred[dependency].clone();
+                }
+            }
+        }
         let canonical: HashMap<String, String> = self
             .modules
             .values()
@@ -271,8 +320,29 @@ pub fn summarize(name: &str, is_package: bool, contents: &str) -> Option<ModuleS
     imported.dedup();
     summary.imported_modules = imported;
 
+    // Uses that an ignore comment keeps as they are do not count towards an alias.
+    let source = SourceFile::new(text);
+    let suppressions = Suppressions::from_tokens(parsed.tokens(), &source);
+    let ignored = |first: usize, last: usize| {
+        (first..=last).any(|line| suppressions.is_suppressed(line, "dependency-aliases", None))
+    };
     for function in &facts.functions {
+        let header_start = function
+            .decorator_list
+            .first()
+            .map_or(function.start(), Ranged::start);
+        let header = (
+            source.line_number(header_start),
+            source.line_number(function.name.start()),
+        );
         for parameter in function.parameters.iter_non_variadic_params() {
+            let lines = (
+                source.line_number(parameter.start()),
+                source.line_number(parameter.end()),
+            );
+            if ignored(header.0, header.1) || ignored(lines.0, lines.1) {
+                continue;
+            }
             if let Some(dependency_use) = dependency_use(&facts, &summary, parameter, text) {
                 summary.dependency_uses.push(dependency_use);
             }
@@ -364,12 +434,14 @@ fn collect_module_level(
                 name: function.name.id.to_string(),
                 returns: returns.map(|returns| text[returns.range()].to_string()),
                 provides: provides.map(|provides| text[provides.range()].to_string()),
-                provides_qualified: provides
-                    .and_then(|provides| qualified_in(facts, &summary.name, provides)),
+                provides_qualified: provides.and_then(|provides| {
+                    qualified_in(facts, &summary.name, summary.is_package, provides)
+                }),
             });
         }
         Stmt::ClassDef(class) => {
             summary.bound_names.insert(class.name.id.to_string());
+            summary.classes.insert(class.name.id.to_string());
         }
         Stmt::Assign(assign) => {
             for target in &assign.targets {
@@ -419,17 +491,25 @@ fn collect_module_level(
 
 /// The qualified name of a plain name or attribute chain in this module:
 /// through its imports, or a name defined here.
-pub fn qualified_in(facts: &FastApiFacts, module: &str, expr: &Expr) -> Option<String> {
+pub fn qualified_in(
+    facts: &FastApiFacts,
+    module: &str,
+    is_package: bool,
+    expr: &Expr,
+) -> Option<String> {
     if let Some(qualified) = facts.imports.qualified_name(expr) {
-        if qualified.starts_with('.') {
-            return None;
+        let dots = qualified.len() - qualified.trim_start_matches('.').len();
+        if dots == 0 {
+            return Some(qualified);
         }
-        return Some(qualified);
+        return resolve_relative(module, is_package, dots as u32, Some(&qualified[dots..]));
     }
     let text = dotted_text(expr)?;
     let first = text.split('.').next()?;
-    (facts.module_functions.contains_key(first) || facts.module_classes.contains_key(first))
-        .then(|| format!("{module}.{text}"))
+    (facts.module_functions.contains_key(first)
+        || facts.module_classes.contains_key(first)
+        || facts.module_assignments.contains(first))
+    .then(|| format!("{module}.{text}"))
 }
 
 /// The key of `Annotated[T, Depends(f, …)]`, if `expr` is one.
@@ -440,7 +520,14 @@ fn alias_key(
     text: &str,
 ) -> Option<DependencyKey> {
     let (type_expr, call) = annotated_dependency(facts, expr)?;
-    key_of(facts, &summary.name, type_expr, call, text)
+    key_of(
+        facts,
+        &summary.name,
+        summary.is_package,
+        type_expr,
+        call,
+        text,
+    )
 }
 
 /// `(T, call)` for `Annotated[T, …, Depends(…)]`.
@@ -471,20 +558,21 @@ pub fn annotated_dependency<'e>(
 pub fn key_of(
     facts: &FastApiFacts,
     module: &str,
+    is_package: bool,
     type_expr: &Expr,
     call: &ast::ExprCall,
     text: &str,
 ) -> Option<DependencyKey> {
     let function = facts.param_function(&call.func)?;
     let dependency = call.arguments.find_argument_value("dependency", 0)?;
-    let dependency_name = qualified_in(facts, module, dependency)?;
+    let dependency_name = qualified_in(facts, module, is_package, dependency)?;
     let arguments: Vec<&str> = call
         .arguments
         .iter_source_order()
         .filter(|argument| !std::ptr::eq(argument.value(), dependency))
         .map(|argument| &text[argument.range()])
         .collect();
-    let type_name = qualified_in(facts, module, type_expr)
+    let type_name = qualified_in(facts, module, is_package, type_expr)
         .unwrap_or_else(|| text[type_expr.range()].to_string());
     Some(DependencyKey {
         function: match function {
@@ -503,7 +591,31 @@ fn dependency_use(
     parameter: &ParameterWithDefault,
     text: &str,
 ) -> Option<DependencyUse> {
-    let annotation = parameter.parameter.annotation.as_deref()?;
+    let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+        // Unannotated: `annotated-params` gives it the dependency's type,
+        // which the index settles once every module is known.
+        let (function, call) = facts.param_call(parameter.default.as_deref()?)?;
+        if !function.is_dependency() {
+            return None;
+        }
+        let dependency = call.arguments.find_argument_value("dependency", 0)?;
+        let name = qualified_in(facts, &summary.name, summary.is_package, dependency)?;
+        let mut key = key_of(
+            facts,
+            &summary.name,
+            summary.is_package,
+            dependency,
+            call,
+            text,
+        )?;
+        key.type_name = format!("{INFERRED_TYPE}{name}");
+        return Some(DependencyUse {
+            key,
+            parameter: parameter.parameter.name.id.to_string(),
+            type_text: String::new(),
+            default_form: true,
+        });
+    };
     let (type_expr, call, default_form) = match annotated_dependency(facts, annotation) {
         Some((type_expr, call)) => (type_expr, call, false),
         None => {
@@ -518,7 +630,14 @@ fn dependency_use(
         return None;
     }
     Some(DependencyUse {
-        key: key_of(facts, &summary.name, type_expr, call, text)?,
+        key: key_of(
+            facts,
+            &summary.name,
+            summary.is_package,
+            type_expr,
+            call,
+            text,
+        )?,
         parameter: parameter.parameter.name.id.to_string(),
         type_text: text[type_expr.range()].to_string(),
         default_form,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::index::{DependencyKey, ProjectIndex, summarize};
+use crate::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES, summarize};
 use crate::pipeline::{FileOutcome, Mode, Selection, process_module};
 
 /// The index and the cross-file plan of one run.
@@ -114,7 +114,10 @@ impl AliasPlan {
         let mut taken: HashSet<(String, String)> = HashSet::new();
         for (key, per_module) in uses {
             let total: usize = per_module.values().sum();
-            if aliases.contains_key(key) || total < options.min_uses {
+            if aliases.contains_key(key)
+                || total < options.min_uses
+                || UNINFORMATIVE_TYPES.contains(&key.type_name.as_str())
+            {
                 continue;
             }
             let Some((home, definition)) = plan_home(index, key, &per_module) else {

@@ -235,7 +235,8 @@ proptest! {
         prop_assume!(ruff_python_parser::parse_module(text).is_ok());
 
         let selection = common::selection(transforms::ALL, false, target);
-        let outcome = common::fix_checked(source, &selection);
+        let files = [("app.generated".to_string(), false, source.clone())];
+        let outcome = common::fix_project_checked(&files, &selection).remove(0);
         prop_assert_eq!(&outcome.error, &None, "{}", source);
         let Some(fixed) = outcome.fixed else { return Ok(()) };
 

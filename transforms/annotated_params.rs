@@ -82,6 +82,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::{ParamFunction, yielded_type};
 use crate::imports::Symbol;
+use crate::index::{UNINFORMATIVE_TYPES, qualified_in};
 use crate::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
 use crate::transform::{FileContext, Findings, Transform};
 
@@ -114,6 +115,7 @@ struct Rewrite<'a> {
     call: String,
 }
 
+#[derive(Clone)]
 enum AnnotationText {
     /// The existing annotation, verbatim.
     Written(String),
@@ -121,6 +123,8 @@ enum AnnotationText {
     AlreadyAnnotated { before_close: String, close: String },
     /// Inferred from the dependency.
     Inferred(String),
+    /// Inferred from a dependency in another module: a type to import.
+    InferredImport { module: String, name: String },
     /// Nothing known: `Any`.
     Any,
     /// A string annotation: the whole `Annotated[…]` goes inside the quotes.
@@ -293,10 +297,7 @@ fn rewrite_of<'a>(
             }
         }
         Some(annotation) => AnnotationText::Written(source.slice(annotation.range()).to_string()),
-        None => match inferred_type(context, function, call) {
-            Some(text) => AnnotationText::Inferred(text),
-            None => AnnotationText::Any,
-        },
+        None => inferred_type(context, function, call).unwrap_or(AnnotationText::Any),
     };
 
     Some(Rewrite {
@@ -425,38 +426,101 @@ fn inferred_type(
     context: &FileContext,
     function: ParamFunction,
     call: &ast::ExprCall,
-) -> Option<String> {
+) -> Option<AnnotationText> {
     if !function.is_dependency() {
         return None;
     }
-    let Expr::Name(name) = call.arguments.find_argument_value("dependency", 0)? else {
-        return None;
-    };
+    let dependency = call.arguments.find_argument_value("dependency", 0)?;
     let facts = context.facts;
-    // A module-level function, else the one function of that name anywhere
-    // in the file (dependencies defined inside a factory or a fixture).
-    let mut nested = facts
-        .functions
-        .iter()
-        .filter(|function| function.name.id == name.id);
-    let unique_nested = match (nested.next(), nested.next()) {
-        (Some(only), None) => Some(*only),
-        _ => None,
-    };
-    if let Some(dependency) = facts
-        .module_functions
-        .get(name.id.as_str())
-        .copied()
-        .or(unique_nested)
-    {
-        let returns = dependency.returns.as_deref()?;
-        let yielded = yielded_type(context.facts, returns)?;
-        return Some(context.source.slice(yielded.range()).to_string());
+    if let Expr::Name(name) = dependency {
+        // A module-level function, else the one function of that name anywhere
+        // in the file (dependencies defined inside a factory or a fixture).
+        let mut nested = facts
+            .functions
+            .iter()
+            .filter(|function| function.name.id == name.id);
+        let unique_nested = match (nested.next(), nested.next()) {
+            (Some(only), None) => Some(*only),
+            _ => None,
+        };
+        if let Some(dependency) = facts
+            .module_functions
+            .get(name.id.as_str())
+            .copied()
+            .or(unique_nested)
+        {
+            let returns = dependency.returns.as_deref()?;
+            let yielded = yielded_type(context.facts, returns)?;
+            return Some(AnnotationText::Inferred(
+                context.source.slice(yielded.range()).to_string(),
+            ));
+        }
+        if let Some(class) = facts.module_classes.get(name.id.as_str()) {
+            return Some(AnnotationText::Inferred(class.name.id.to_string()));
+        }
     }
-    facts
-        .module_classes
-        .get(name.id.as_str())
-        .map(|class| class.name.id.to_string())
+    inferred_from_index(context, dependency)
+}
+
+/// The type of a dependency defined in another module of the project, as
+/// this module can write it (importing it if needed).
+fn inferred_from_index(context: &FileContext, dependency: &Expr) -> Option<AnnotationText> {
+    let module = context.module_name?;
+    let is_package = context
+        .project
+        .index
+        .module(module)
+        .is_some_and(|summary| summary.is_package);
+    let index = &context.project.index;
+    let qualified = qualified_in(context.facts, module, is_package, dependency)?;
+    let canonical = index.canonical(&qualified);
+    let (type_module, type_name) = match index.function(&qualified) {
+        Some((_, function)) => match &function.provides_qualified {
+            Some(provides) => provides.rsplit_once('.')?,
+            // A builtin such as `dict` is written as it is.
+            None => {
+                let provides = function.provides.as_deref()?;
+                let builtin = provides.chars().all(|c| c.is_alphanumeric() || c == '_');
+                return builtin.then(|| AnnotationText::Inferred(provides.to_string()));
+            }
+        },
+        // A class used as its own dependency: its type is the expression itself.
+        None => {
+            let (class_module, class) = canonical.rsplit_once('.')?;
+            let is_class = index
+                .module(class_module)
+                .is_some_and(|summary| summary.classes.contains(class));
+            return is_class.then(|| {
+                AnnotationText::Inferred(context.source.slice(dependency.range()).to_string())
+            });
+        }
+    };
+    let type_qualified = format!("{type_module}.{type_name}");
+    if UNINFORMATIVE_TYPES.contains(&type_qualified.as_str()) {
+        return None;
+    }
+    // Already bound here, by the name or through its module.
+    let type_canonical = index.canonical(&type_qualified);
+    for (local, target) in context.facts.imports.iter() {
+        if !target.starts_with('.') && index.canonical(target) == type_canonical {
+            return Some(AnnotationText::Inferred(local.to_string()));
+        }
+    }
+    for (local, target) in context.facts.imports.iter() {
+        if target == type_module {
+            return Some(AnnotationText::Inferred(format!("{local}.{type_name}")));
+        }
+    }
+    if context.facts.module_functions.contains_key(type_name)
+        || context.facts.module_classes.contains_key(type_name)
+        || context.facts.module_assignments.contains(type_name)
+    {
+        return None;
+    }
+    Some(AnnotationText::InferredImport {
+        module: type_module.to_string(),
+        name: type_name.to_string(),
+    })
 }
 
 /// Edits that make `parameter` and every later positional parameter
@@ -565,9 +629,51 @@ fn build_fix(
     {
         symbols.push(Symbol::new("typing", "Any"));
     }
+    let type_symbols: Vec<Symbol> = rewrites
+        .iter()
+        .filter_map(|rewrite| match &rewrite.annotation {
+            AnnotationText::InferredImport { module, name } => {
+                Some(Symbol::owned(module.clone(), name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let fixed_symbols = symbols.len();
+    symbols.extend(type_symbols);
     let imported = context.importer().import(&symbols);
     let annotated = &imported.references[0];
-    let any = imported.references.get(1).map_or("Any", String::as_str);
+    let any = if fixed_symbols > 1 {
+        imported.references[1].as_str()
+    } else {
+        "Any"
+    };
+    let type_references: Vec<(&Symbol, &String)> = symbols[fixed_symbols..]
+        .iter()
+        .zip(&imported.references[fixed_symbols..])
+        .collect();
+    let rewrites: Vec<Rewrite> = rewrites
+        .iter()
+        .map(|rewrite| {
+            let annotation = match &rewrite.annotation {
+                AnnotationText::InferredImport { module, name } => {
+                    let symbol = Symbol::owned(module.clone(), name.clone());
+                    let reference = type_references
+                        .iter()
+                        .find(|(candidate, _)| **candidate == symbol)
+                        .map_or_else(|| name.clone(), |(_, reference)| (*reference).clone());
+                    AnnotationText::Inferred(reference)
+                }
+                other => other.clone(),
+            };
+            Rewrite {
+                annotation,
+                call: rewrite.call.clone(),
+                default: rewrite.default.clone(),
+                ..*rewrite
+            }
+        })
+        .collect();
+    let rewrites = &rewrites[..];
     let source = context.source;
     let texts: Vec<(&ParameterWithDefault, String)> = rewrites
         .iter()
@@ -644,6 +750,7 @@ fn rewritten_text(
         }
         AnnotationText::Blocked(_) => unreachable!("blocked parameters are not rewritten"),
         AnnotationText::Written(text) | AnnotationText::Inferred(text) => one_line(text),
+        AnnotationText::InferredImport { name, .. } => name.clone(),
         AnnotationText::Any => any.to_string(),
     };
     let Some(indent) = own_line_indent else {

@@ -95,7 +95,7 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::{Symbol, unused_import_removals};
@@ -253,6 +253,7 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             let Some(key) = key_of(
                 context.facts,
                 module_name,
+                is_package(context),
                 type_expr,
                 call,
                 context.source.text(),
@@ -320,20 +321,33 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
     // A name other modules import from this one is a re-export: it stays.
     candidates.retain(|name| !project.index.is_imported_from(module_name, name));
     let replaced: Vec<TextRange> = uses.iter().map(|item| item.annotation.range()).collect();
-    let (removals, absorbed) = unused_import_removals(
-        context.module,
-        context.tokens,
-        context.source,
-        &candidates,
-        &replaced,
-        &symbols,
-    );
+    // First which alias imports merge into statements rewritten anyway, then
+    // the imports, then the removals knowing where new imports go.
+    let removals_for = |insertions: &[TextSize]| {
+        unused_import_removals(
+            context.module,
+            context.tokens,
+            context.source,
+            &candidates,
+            &replaced,
+            &symbols,
+            insertions,
+        )
+    };
+    let (_, absorbed) = removals_for(&[]);
     let to_import: Vec<Symbol> = symbols
         .iter()
         .filter(|symbol| !absorbed.contains(symbol))
         .cloned()
         .collect();
     let imported = context.importer().import(&to_import);
+    let insertions: Vec<TextSize> = imported
+        .edits
+        .iter()
+        .filter(|edit| edit.is_insertion())
+        .map(Ranged::start)
+        .collect();
+    let (removals, _) = removals_for(&insertions);
 
     let mut edits: Vec<Edit> = Vec::new();
     for item in &uses {
