@@ -11,4 +11,5 @@ cargo build --release --quiet
 baseline=$(cargo bench --no-run --bench parse_baseline 2>&1 | sed -n 's/.*Executable.*(\(.*\))/\1/p' | tail -1)
 hyperfine --warmup 2 --min-runs 10 -N -i "$@" \
   -n parse-only "$baseline $dir" \
+  -n "index pass" "$baseline $dir --index" \
   -n "fastapi-codemod diff" "target/release/fastapi-codemod diff $dir"

@@ -1,5 +1,7 @@
 //! The floor fastapi-codemod's speed is measured against: walk the same
 //! files the tool would, read and parse each one in parallel, nothing else.
+//! With `--index`, build the project index instead (the tool's first pass),
+//! to measure that pass's share of a run.
 //!
 //! `benches/compare.sh DIR` times this next to `fastapi-codemod diff DIR`.
 
@@ -25,6 +27,22 @@ fn main() {
             WalkItem::Error { .. } => None,
         })
         .collect();
+    if std::env::args().any(|arg| arg == "--index") {
+        let summaries: Vec<_> = files
+            .par_iter()
+            .filter_map(|path| {
+                let text = std::fs::read_to_string(path).ok()?;
+                let name = path
+                    .with_extension("")
+                    .to_string_lossy()
+                    .replace(['/', '\\'], ".");
+                fastapi_codemod::index::summarize(&name, false, &text)
+            })
+            .collect();
+        let index = fastapi_codemod::index::ProjectIndex::new(summaries);
+        eprintln!("indexed {} of {} files", index.len(), files.len());
+        return;
+    }
     let parsed: usize = files
         .par_iter()
         .map(|path| {
