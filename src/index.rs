@@ -32,6 +32,33 @@ pub struct FunctionSummary {
     pub provides: Option<String>,
     /// `provides` resolved to a qualified name, when it is a plain name.
     pub provides_qualified: Option<String>,
+    pub is_async: bool,
+    /// Whether its body yields (a generator dependency).
+    pub is_generator: bool,
+    /// Parameters: name and annotation as written.
+    pub parameters: Vec<(String, Option<String>)>,
+}
+
+/// What kind of class a module defines, as far as FastAPI code cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassKind {
+    /// A Pydantic model (a `BaseModel` subclass, or SQLModel without `table=True`).
+    PydanticModel,
+    /// An ORM table: SQLAlchemy declarative or SQLModel with `table=True`.
+    OrmModel,
+    /// Derives from other project classes or anything else.
+    Plain,
+}
+
+/// A module-level class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassSummary {
+    pub name: String,
+    /// Base classes, qualified where they resolve, else as written.
+    pub bases: Vec<String>,
+    pub kind: ClassKind,
+    /// Annotated fields: name, annotation, default, as written.
+    pub fields: Vec<(String, String, Option<String>)>,
 }
 
 /// `X = Annotated[T, Depends(f, …)]` (or `X: TypeAlias = …`, `type X = …`).
@@ -78,6 +105,9 @@ pub struct ModuleSummary {
     pub functions: Vec<FunctionSummary>,
     /// Classes defined at module level.
     pub classes: HashSet<String>,
+    pub class_summaries: Vec<ClassSummary>,
+    /// Module-level names bound to FastAPI apps or routers.
+    pub routers: Vec<String>,
     /// Every name bound at module level (functions, classes, assignments, imports).
     pub bound_names: HashSet<String>,
     pub aliases: Vec<AliasSummary>,
@@ -314,6 +344,21 @@ pub fn summarize(name: &str, is_package: bool, contents: &str) -> Option<ModuleS
     for stmt in &module.body {
         collect_module_level(stmt, &mut summary, &facts, text);
     }
+    summary.routers = module
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Assign(assign) => assign.targets.first(),
+            Stmt::AnnAssign(assign) => Some(assign.target.as_ref()),
+            _ => None,
+        })
+        .filter_map(|target| match target {
+            Expr::Name(name) if facts.routers.contains(name.id.as_str()) => {
+                Some(name.id.to_string())
+            }
+            _ => None,
+        })
+        .collect();
     let mut imported: Vec<String> = Vec::new();
     collect_imported_modules(&module.body, name, is_package, &mut imported);
     imported.sort();
@@ -431,6 +476,19 @@ fn collect_module_level(
             let returns = function.returns.as_deref();
             let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
             summary.functions.push(FunctionSummary {
+                is_async: function.is_async,
+                is_generator: body_yields(&function.body),
+                parameters: function
+                    .parameters
+                    .iter_non_variadic_params()
+                    .map(|parameter| {
+                        let annotation = parameter.parameter.annotation.as_deref();
+                        (
+                            parameter.parameter.name.id.to_string(),
+                            annotation.map(|annotation| text[annotation.range()].to_string()),
+                        )
+                    })
+                    .collect(),
                 name: function.name.id.to_string(),
                 returns: returns.map(|returns| text[returns.range()].to_string()),
                 provides: provides.map(|provides| text[provides.range()].to_string()),
@@ -442,6 +500,9 @@ fn collect_module_level(
         Stmt::ClassDef(class) => {
             summary.bound_names.insert(class.name.id.to_string());
             summary.classes.insert(class.name.id.to_string());
+            summary
+                .class_summaries
+                .push(class_summary(facts, summary, class, text));
         }
         Stmt::Assign(assign) => {
             for target in &assign.targets {
@@ -486,6 +547,101 @@ fn collect_module_level(
             }
         }
         _ => {}
+    }
+}
+
+/// Whether a function body yields, outside nested functions and classes.
+fn body_yields(body: &[Stmt]) -> bool {
+    use ruff_python_ast::visitor::{self, Visitor};
+    struct Yields(bool);
+    impl<'a> Visitor<'a> for Yields {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                visitor::walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Yield(_) | Expr::YieldFrom(_) => self.0 = true,
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    let mut yields = Yields(false);
+    yields.visit_body(body);
+    yields.0
+}
+
+fn class_summary(
+    facts: &FastApiFacts,
+    summary: &ModuleSummary,
+    class: &ast::StmtClassDef,
+    text: &str,
+) -> ClassSummary {
+    let bases: Vec<String> = class
+        .bases()
+        .iter()
+        .map(|base| {
+            qualified_in(facts, &summary.name, summary.is_package, base)
+                .unwrap_or_else(|| text[base.range()].to_string())
+        })
+        .collect();
+    let is_table = class.arguments.as_ref().is_some_and(|arguments| {
+        arguments.find_keyword("table").is_some_and(
+            |keyword| matches!(keyword.value, Expr::BooleanLiteral(ref value) if value.value),
+        )
+    });
+    let has_tablename = class.body.iter().any(|stmt| match stmt {
+        Stmt::Assign(assign) => assign
+            .targets
+            .iter()
+            .any(|target| matches!(target, Expr::Name(name) if name.id == "__tablename__")),
+        _ => false,
+    });
+    let kind = if bases.iter().any(|base| base == "sqlmodel.SQLModel") {
+        if is_table {
+            ClassKind::OrmModel
+        } else {
+            ClassKind::PydanticModel
+        }
+    } else if bases
+        .iter()
+        .any(|base| base == "pydantic.BaseModel" || base == "pydantic.main.BaseModel")
+    {
+        ClassKind::PydanticModel
+    } else if has_tablename
+        || bases
+            .iter()
+            .any(|base| base.ends_with("DeclarativeBase") || base.ends_with(".Base"))
+    {
+        ClassKind::OrmModel
+    } else {
+        ClassKind::Plain
+    };
+    let fields = class
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::AnnAssign(assign) => match assign.target.as_ref() {
+                Expr::Name(name) => Some((
+                    name.id.to_string(),
+                    text[assign.annotation.range()].to_string(),
+                    assign
+                        .value
+                        .as_ref()
+                        .map(|value| text[value.range()].to_string()),
+                )),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    ClassSummary {
+        name: class.name.id.to_string(),
+        bases,
+        kind,
+        fields,
     }
 }
 
@@ -707,6 +863,40 @@ mod tests {
         );
         assert!(index.reaches("app.api.routes.a", "app.api.deps"));
         assert!(!index.reaches("app.api.deps", "app.api.routes.a"));
+    }
+
+    #[test]
+    fn functions_classes_and_routers_are_summarized() {
+        let index = index(&[(
+            "app.models",
+            false,
+            "from fastapi import APIRouter\nfrom pydantic import BaseModel\nfrom sqlmodel import SQLModel\nrouter = APIRouter()\nclass User(BaseModel):\n    email: str\n    name: str = 'x'\nclass Hero(SQLModel, table=True):\n    id: int\nclass Item:\n    __tablename__ = 'items'\nasync def gen(db: int):\n    yield db\n",
+        )]);
+        let module = index.module("app.models").unwrap();
+        assert_eq!(module.routers, ["router"]);
+        let kinds: Vec<_> = module
+            .class_summaries
+            .iter()
+            .map(|class| (class.name.as_str(), class.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("User", ClassKind::PydanticModel),
+                ("Hero", ClassKind::OrmModel),
+                ("Item", ClassKind::OrmModel)
+            ]
+        );
+        assert_eq!(
+            module.class_summaries[0].fields[1],
+            ("name".into(), "str".into(), Some("'x'".into()))
+        );
+        let function = module.function("gen").unwrap();
+        assert!(function.is_async && function.is_generator);
+        assert_eq!(
+            function.parameters,
+            [("db".to_string(), Some("int".to_string()))]
+        );
     }
 
     #[test]

@@ -585,3 +585,96 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+const DEPS: &str = "\
+from sqlalchemy.orm import Session
+
+
+def get_db():
+    yield Session()
+";
+
+const USER_OF_DEPS: &str = "\
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from app.deps import get_db
+
+router = APIRouter()
+
+
+@router.get(\"/\")
+def index(db: Session = Depends(get_db)):
+    return db
+";
+
+#[test]
+fn dependency_aliases_span_files_and_a_second_apply_changes_nothing() {
+    let directory = committed_project(&[
+        ("app/__init__.py", b""),
+        ("app/deps.py", DEPS.as_bytes()),
+        ("app/a.py", USER_OF_DEPS.as_bytes()),
+        ("app/b.py", USER_OF_DEPS.as_bytes()),
+    ]);
+    let output = run(directory.path(), &["apply"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let deps = String::from_utf8(read(&directory, "app/deps.py")).unwrap();
+    assert!(
+        deps.ends_with("\n\n\nSessionDep = Annotated[Session, Depends(get_db)]\n"),
+        "{deps}"
+    );
+    let user = String::from_utf8(read(&directory, "app/a.py")).unwrap();
+    assert!(user.contains("from app.deps import SessionDep\n"), "{user}");
+    assert!(user.contains("def index(db: SessionDep):"), "{user}");
+    assert!(
+        !user.contains("Session\n") && !user.contains("Depends"),
+        "unused imports go: {user}"
+    );
+
+    git(directory.path(), &["commit", "-q", "-am", "apply"]);
+    let again = run(directory.path(), &["apply"]);
+    assert!(stderr(&again).contains("0 changed"), "{}", stderr(&again));
+}
+
+#[test]
+fn an_alias_whose_module_cannot_be_written_takes_its_uses_with_it() {
+    let directory = committed_project(&[
+        ("app/__init__.py", b""),
+        ("app/deps.py", DEPS.as_bytes()),
+        ("app/a.py", USER_OF_DEPS.as_bytes()),
+        ("app/b.py", USER_OF_DEPS.as_bytes()),
+    ]);
+    // deps.py has uncommitted changes: apply may not write it, so no module
+    // may start importing an alias from it.
+    let edited = format!("{DEPS}\n# work in progress\n");
+    std::fs::write(directory.path().join("app/deps.py"), &edited).unwrap();
+    let output = run(directory.path(), &["apply"]);
+    let user = String::from_utf8(read(&directory, "app/a.py")).unwrap();
+    assert!(!user.contains("SessionDep"), "{user}");
+    assert!(
+        user.contains("db: Annotated[Session, Depends(get_db)]"),
+        "{user}"
+    );
+    assert_eq!(read(&directory, "app/deps.py"), edited.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn min_uses_is_read_from_the_configuration() {
+    let directory = project(&[
+        (
+            "pyproject.toml",
+            b"[tool.fastapi-codemod.dependency-aliases]\nmin-uses = 3\n",
+        ),
+        ("app/__init__.py", b""),
+        ("app/deps.py", DEPS.as_bytes()),
+        ("app/a.py", USER_OF_DEPS.as_bytes()),
+        ("app/b.py", USER_OF_DEPS.as_bytes()),
+    ]);
+    let diff = stdout(&run(directory.path(), &["diff"]));
+    assert!(
+        diff.contains("Annotated[Session, Depends(get_db)]"),
+        "{diff}"
+    );
+    assert!(!diff.contains("SessionDep"), "{diff}");
+}

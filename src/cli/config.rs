@@ -22,6 +22,8 @@ pub struct ProjectConfig {
     pub target_version: Option<PythonVersion>,
     /// `line-length`, or `[tool.ruff]` / `[tool.black]`'s.
     pub line_length: Option<usize>,
+    /// `[tool.fastapi-codemod.dependency-aliases] min-uses`.
+    pub alias_min_uses: Option<usize>,
 }
 
 impl ProjectConfig {
@@ -189,6 +191,29 @@ fn load(file: &Path) -> Result<Loaded> {
                     .map_err(anyhow::Error::msg)
                     .with_context(context)?;
                 config.target_version = Some(version.0);
+            }
+            "dependency-aliases" if value.is_table() => {
+                for (option, setting) in value.as_table().into_iter().flatten() {
+                    let context = || {
+                        format!(
+                            "{}: [tool.fastapi-codemod.dependency-aliases] {option}",
+                            file.display()
+                        )
+                    };
+                    match option.as_str() {
+                        "min-uses" => {
+                            let uses = setting.as_integer().filter(|uses| *uses >= 1);
+                            let uses = uses
+                                .context("expected a whole number of at least 1")
+                                .with_context(context)?;
+                            config.alias_min_uses = usize::try_from(uses).ok();
+                        }
+                        other => bail!(
+                            "{}: unknown option `{other}` in [tool.fastapi-codemod.dependency-aliases]",
+                            file.display()
+                        ),
+                    }
+                }
             }
             // Per-transform option tables, e.g. [tool.fastapi-codemod.blocking-in-async].
             name if value.is_table() && crate::transforms::by_name(name).is_some() => {}

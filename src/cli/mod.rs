@@ -155,6 +155,8 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     // Configuration is resolved up front, in order, so workers share nothing mutable.
     let mut resolver = ConfigResolver::new(run.config.as_deref());
     let mut work: Vec<(PathBuf, Result<Selection, String>)> = Vec::new();
+    // The alias plan spans the project: the first configuration that sets it wins.
+    let mut min_uses: Option<usize> = None;
     let mut report = Report::new(action, run.format);
     for item in items {
         match item {
@@ -163,7 +165,10 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
             }
             WalkItem::File { path, explicit } => {
                 let config = match resolver.for_file(&path) {
-                    Some(Ok(config)) => Some(config),
+                    Some(Ok(config)) => {
+                        min_uses = min_uses.or(config.alias_min_uses);
+                        Some(config)
+                    }
                     Some(Err(message)) => {
                         work.push((path, Err(format!("configuration error: {message}"))));
                         continue;
@@ -235,7 +240,7 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
                 .iter()
                 .any(|transform| transform.name == "annotated-params")
         }),
-        ..AliasOptions::default()
+        min_uses: min_uses.unwrap_or(AliasOptions::default().min_uses),
     };
     let mut outcomes = process_project(&project_files, mode, options).into_iter();
 
