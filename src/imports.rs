@@ -276,6 +276,7 @@ impl<'a> Importer<'a> {
         let mut others_block_closed = false;
         let mut last_import: Option<&Stmt> = None;
         let mut last_first_party: Option<&Stmt> = None;
+        let mut first_party_after: Option<(&Stmt, String)> = None;
         let is_first_party = |name: &str| {
             name.starts_with('.')
                 || self
@@ -293,7 +294,16 @@ impl<'a> Importer<'a> {
             };
             if first_party {
                 last_first_party = Some(stmt);
+                // Absolute first-party imports, in order, for an alphabetical place.
+                if let Some(name) =
+                    imported_module(stmt).filter(|name| !module.starts_with('.') && name > &module)
+                {
+                    first_party_after.get_or_insert((stmt, name.to_string()));
+                }
             }
+        }
+        if let Some((stmt, _)) = first_party_after.filter(|_| is_first_party(module)) {
+            return Edit::insertion(block, self.source.line_start(stmt.start()));
         }
         if is_first_party(module)
             && let Some(stmt) = last_import
