@@ -7,8 +7,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use ruff_python_ast::ModModule;
 use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, Stmt};
-use ruff_python_parser::parse_module;
+use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::Ranged;
 
 use crate::fastapi::{FastApiFacts, ParamFunction, dotted_text};
@@ -332,6 +333,16 @@ pub fn resolve_relative(
 pub fn summarize(name: &str, is_package: bool, contents: &str) -> Option<ModuleSummary> {
     let text = contents.strip_prefix('\u{feff}').unwrap_or(contents);
     let parsed = parse_module(text).ok()?;
+    Some(summarize_parsed(name, is_package, &parsed, text))
+}
+
+/// Summarizes a module already parsed (`text` without its BOM).
+pub fn summarize_parsed(
+    name: &str,
+    is_package: bool,
+    parsed: &Parsed<ModModule>,
+    text: &str,
+) -> ModuleSummary {
     let module = parsed.syntax();
     let facts = FastApiFacts::new(module);
     let mut summary = ModuleSummary {
@@ -393,7 +404,7 @@ pub fn summarize(name: &str, is_package: bool, contents: &str) -> Option<ModuleS
             }
         }
     }
-    Some(summary)
+    summary
 }
 
 /// The file's import bindings with relative imports made absolute.

@@ -148,26 +148,66 @@ pub fn process_module(
     project: &Project,
     module_name: Option<&str>,
 ) -> FileOutcome {
+    match parse_file(contents) {
+        Ok(file) => process_parsed(file, selection, mode, project, module_name),
+        Err(error) => FileOutcome {
+            error: Some(error),
+            ..FileOutcome::default()
+        },
+    }
+}
+
+/// A file's text with its syntax tree, checked to be safe to walk.
+pub struct ParsedFile {
+    pub source: SourceFile,
+    pub parsed: Parsed<ModModule>,
+}
+
+/// Parses a file's contents, refusing syntax errors and nesting too deep to
+/// walk; a panic inside the parser is an error too.
+pub fn parse_file(contents: &str) -> Result<ParsedFile, FileError> {
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let source = SourceFile::new(contents);
+        parse_checked(&source).map(|parsed| ParsedFile { source, parsed })
+    }));
+    parsed.unwrap_or_else(|payload| {
+        Err(FileError::Panic {
+            message: panic_message(&*payload),
+        })
+    })
+}
+
+/// Runs the selected transforms over a parsed file.
+pub fn process_parsed(
+    file: ParsedFile,
+    selection: &Selection,
+    mode: Mode,
+    project: &Project,
+    module_name: Option<&str>,
+) -> FileOutcome {
     let place = Place {
         project,
         module_name,
     };
     match catch_unwind(AssertUnwindSafe(|| {
-        process_unguarded(contents, selection, mode, place)
+        process_unguarded(file, selection, mode, place)
     })) {
         Ok(outcome) => outcome,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|text| text.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            FileOutcome {
-                error: Some(FileError::Panic { message }),
-                ..FileOutcome::default()
-            }
-        }
+        Err(payload) => FileOutcome {
+            error: Some(FileError::Panic {
+                message: panic_message(&*payload),
+            }),
+            ..FileOutcome::default()
+        },
     }
+}
+
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
 }
 
 /// Where a file sits: its project and module name.
@@ -178,21 +218,15 @@ struct Place<'a> {
 }
 
 fn process_unguarded(
-    contents: &str,
+    file: ParsedFile,
     selection: &Selection,
     mode: Mode,
     place: Place,
 ) -> FileOutcome {
-    let original = SourceFile::new(contents);
-    let parsed = match parse_checked(&original) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            return FileOutcome {
-                error: Some(error),
-                ..FileOutcome::default()
-            };
-        }
-    };
+    let ParsedFile {
+        source: original,
+        parsed,
+    } = file;
 
     let first_findings = run_transforms(&original, &parsed, selection, place);
     let mut outcome = FileOutcome {

@@ -5,8 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES, summarize};
-use crate::pipeline::{FileOutcome, Mode, Selection, process_module};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::index::{
+    DependencyKey, ModuleSummary, ProjectIndex, UNINFORMATIVE_TYPES, summarize_parsed,
+};
+use crate::pipeline::{FileOutcome, Mode, Selection, parse_file, process_module, process_parsed};
 
 /// The index and the cross-file plan of one run.
 #[derive(Debug, Default)]
@@ -426,6 +430,11 @@ pub struct ProjectFile<'a> {
 /// module (an error there, a file that cannot be written) is dropped from
 /// the plan and the files are run again, so that no use refers to it: a
 /// change across files lands whole or not at all.
+///
+/// Each file is parsed once in the index pass. A file that mentions no
+/// dependency (`Depends`, `Security`) cannot be changed by the plan, so it
+/// is processed right there on that parse; only the others, and the
+/// modules that will hold new aliases, are parsed again after planning.
 pub fn process_project(
     files: &[ProjectFile],
     mode: Mode,
@@ -433,44 +442,118 @@ pub fn process_project(
 ) -> Vec<FileOutcome> {
     use rayon::prelude::*;
 
-    let summaries: Vec<_> = files
+    let empty = Project::default();
+    let first: Vec<(Option<ModuleSummary>, Option<FileOutcome>)> = files
         .par_iter()
-        .filter_map(|file| summarize(file.module_name.as_deref()?, file.is_package, file.contents))
+        .map(|file| {
+            let parsed = match parse_file(file.contents) {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    return (
+                        None,
+                        Some(FileOutcome {
+                            error: Some(error),
+                            ..FileOutcome::default()
+                        }),
+                    );
+                }
+            };
+            let summary = file.module_name.as_deref().and_then(|name| {
+                let summarized = catch_unwind(AssertUnwindSafe(|| {
+                    summarize_parsed(name, file.is_package, &parsed.parsed, parsed.source.text())
+                }));
+                summarized.ok()
+            });
+            let outcome = (!mentions_dependencies(file.contents)).then(|| {
+                process_parsed(
+                    parsed,
+                    file.selection,
+                    mode,
+                    &empty,
+                    file.module_name.as_deref(),
+                )
+            });
+            (summary, outcome)
+        })
         .collect();
-    let mut project = Project::new(ProjectIndex::new(summaries), options);
-    let run = |project: &Project| -> Vec<FileOutcome> {
-        files
+    let (summaries, mut outcomes): (Vec<Option<ModuleSummary>>, Vec<Option<FileOutcome>>) =
+        first.into_iter().unzip();
+    let mut project = Project::new(ProjectIndex::new(summaries.into_iter().flatten()), options);
+
+    // Files left for the second pass: those with dependencies, and homes of new aliases.
+    let mut pending: Vec<bool> = files
+        .iter()
+        .zip(&outcomes)
+        .map(|(file, outcome)| outcome.is_none() || is_home(&project, file))
+        .collect();
+    // Each round drops at least one alias from a finite plan, so this ends.
+    loop {
+        let rerun: Vec<(usize, FileOutcome)> = files
             .par_iter()
-            .map(|file| {
-                process_module(
+            .enumerate()
+            .filter(|(position, _)| pending[*position])
+            .map(|(position, file)| {
+                let outcome = process_module(
                     file.contents,
                     file.selection,
                     mode,
-                    project,
+                    &project,
                     file.module_name.as_deref(),
-                )
+                );
+                (position, outcome)
             })
-            .collect()
-    };
-    let mut outcomes = run(&project);
-    if mode == Mode::Check {
-        return outcomes;
-    }
-    for _ in 0..3 {
+            .collect();
+        for (position, outcome) in rerun {
+            outcomes[position] = Some(outcome);
+        }
+        if mode == Mode::Check {
+            break;
+        }
+        let finished: Vec<FileOutcome> = outcomes
+            .iter()
+            .map(|outcome| outcome.clone().unwrap_or_default())
+            .collect();
         let failed: Vec<DependencyKey> = project
             .aliases
             .aliases()
-            .filter(|alias| !alias.exists)
-            .filter(|alias| !definition_landed(files, &outcomes, alias))
+            .filter(|alias| !alias.exists && !definition_landed(files, &finished, alias))
             .map(|alias| alias.key.clone())
             .collect();
         if failed.is_empty() {
             break;
         }
+        // The files that planned around those aliases run again without them.
+        let homes: Vec<String> = failed
+            .iter()
+            .filter_map(|key| project.aliases.for_key(key).map(|alias| alias.home.clone()))
+            .collect();
         project.aliases.without(&failed);
-        outcomes = run(&project);
+        pending = files
+            .iter()
+            .map(|file| {
+                mentions_dependencies(file.contents)
+                    || file
+                        .module_name
+                        .as_ref()
+                        .is_some_and(|name| homes.contains(name))
+            })
+            .collect();
     }
     outcomes
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
+/// Whether a file's text could hold a dependency parameter or alias.
+fn mentions_dependencies(contents: &str) -> bool {
+    contents.contains("Depends") || contents.contains("Security")
+}
+
+fn is_home(project: &Project, file: &ProjectFile) -> bool {
+    file.module_name
+        .as_deref()
+        .is_some_and(|name| project.aliases.new_in(name).next().is_some())
 }
 
 /// Whether the home module of a new alias now defines it.
