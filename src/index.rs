@@ -376,27 +376,27 @@ pub fn summarize_parsed(
     imported.dedup();
     summary.imported_modules = imported;
 
-    // Uses that an ignore comment keeps as they are do not count towards an alias.
-    let source = SourceFile::new(text);
-    let suppressions = Suppressions::from_tokens(parsed.tokens(), &source);
-    let ignored = |first: usize, last: usize| {
-        (first..=last).any(|line| suppressions.is_suppressed(line, "dependency-aliases", None))
+    // Uses that an ignore comment keeps as they are do not count towards an
+    // alias. Most files have no such comment: skip the line bookkeeping then.
+    let comments = text.contains("fastapi-codemod").then(|| {
+        let source = SourceFile::new(text);
+        let suppressions = Suppressions::from_tokens(parsed.tokens(), &source);
+        (source, suppressions)
+    });
+    let ignored = |range: ruff_text_size::TextRange| {
+        comments.as_ref().is_some_and(|(source, suppressions)| {
+            (source.line_number(range.start())..=source.line_number(range.end()))
+                .any(|line| suppressions.is_suppressed(line, "dependency-aliases", None))
+        })
     };
     for function in &facts.functions {
         let header_start = function
             .decorator_list
             .first()
             .map_or(function.start(), Ranged::start);
-        let header = (
-            source.line_number(header_start),
-            source.line_number(function.name.start()),
-        );
+        let header = ruff_text_size::TextRange::new(header_start, function.name.end());
         for parameter in function.parameters.iter_non_variadic_params() {
-            let lines = (
-                source.line_number(parameter.start()),
-                source.line_number(parameter.end()),
-            );
-            if ignored(header.0, header.1) || ignored(lines.0, lines.1) {
+            if ignored(header) || ignored(parameter.range()) {
                 continue;
             }
             if let Some(dependency_use) = dependency_use(&facts, &summary, parameter, text) {
@@ -488,7 +488,8 @@ fn collect_module_level(
             let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
             summary.functions.push(FunctionSummary {
                 is_async: function.is_async,
-                is_generator: body_yields(&function.body),
+                is_generator: text[function.range()].contains("yield")
+                    && body_yields(&function.body),
                 parameters: function
                     .parameters
                     .iter_non_variadic_params()
