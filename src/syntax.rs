@@ -126,8 +126,26 @@ fn widen_to_empty_line(source: &SourceFile, range: TextRange) -> TextRange {
 /// comment, a string spanning lines, or a magic trailing comma.
 pub fn join_lines(expression: &str) -> Option<String> {
     let parsed = ruff_python_parser::parse_expression(expression).ok()?;
-    let tokens: Vec<&Token> = parsed
-        .tokens()
+    join_tokens(
+        expression,
+        parsed.tokens(),
+        TextRange::up_to(TextSize::of(expression)),
+    )
+}
+
+/// A parameter list `(…)` written over several lines, joined onto one, on
+/// the same terms as [`join_lines`].
+pub fn join_parameter_lines(parameters: &str) -> Option<String> {
+    let prefix = "def f";
+    let source = format!("{prefix}{parameters}: pass\n");
+    let parsed = ruff_python_parser::parse_module(&source).ok()?;
+    let start = TextSize::of(prefix);
+    let range = TextRange::new(start, start + TextSize::of(parameters));
+    join_tokens(&source, parsed.tokens(), range)
+}
+
+fn join_tokens(text: &str, tokens: &Tokens, range: TextRange) -> Option<String> {
+    let tokens: Vec<&Token> = tokens_within(tokens, range)
         .iter()
         .filter(|token| {
             !matches!(
@@ -137,15 +155,15 @@ pub fn join_lines(expression: &str) -> Option<String> {
         })
         .collect();
     if tokens.iter().any(|token| {
-        token.kind() == TokenKind::Comment || expression[token.range()].contains(['\n', '\r'])
+        token.kind() == TokenKind::Comment || text[token.range()].contains(['\n', '\r'])
     }) {
         return None;
     }
-    let mut joined = String::with_capacity(expression.len());
+    let mut joined = String::with_capacity(range.len().into());
     for (index, token) in tokens.iter().enumerate() {
         if index > 0 {
             let previous = tokens[index - 1];
-            let gap = &expression[TextRange::new(previous.end(), token.start())];
+            let gap = &text[TextRange::new(previous.end(), token.start())];
             if gap.contains(['\n', '\r']) {
                 let opens = matches!(
                     previous.kind(),
@@ -165,7 +183,7 @@ pub fn join_lines(expression: &str) -> Option<String> {
                 joined.push_str(gap);
             }
         }
-        joined.push_str(&expression[token.range()]);
+        joined.push_str(&text[token.range()]);
     }
     Some(joined)
 }

@@ -231,6 +231,7 @@ fn defines(stmt: &Stmt, name: &str) -> bool {
 
 /// One parameter to rewrite to an alias.
 struct Use<'a> {
+    function: &'a StmtFunctionDef,
     parameter: &'a ParameterWithDefault,
     annotation: &'a Expr,
     alias: &'a PlannedAlias,
@@ -283,6 +284,7 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
                 continue;
             }
             uses.push(Use {
+                function,
                 parameter,
                 annotation,
                 alias,
@@ -349,14 +351,30 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
         .collect();
     let (removals, _) = removals_for(&insertions);
 
-    let mut edits: Vec<Edit> = Vec::new();
+    let mut replacements: Vec<Edit> = Vec::new();
     for item in &uses {
         let symbol = alias_symbol(context, module_name, item.alias);
         let reference = match to_import.iter().position(|candidate| *candidate == symbol) {
             Some(index) if item.alias.home != module_name => imported.references[index].clone(),
             _ => item.alias.name.clone(),
         };
-        edits.push(Edit::replacement(reference, item.annotation.range()));
+        replacements.push(Edit::replacement(reference, item.annotation.range()));
+    }
+    // A signature spread over lines only because it was long is joined
+    // when it now fits, as a formatter would.
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut functions: Vec<&StmtFunctionDef> = uses.iter().map(|item| item.function).collect();
+    functions.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    for function in functions {
+        let inside: Vec<Edit> = replacements
+            .iter()
+            .filter(|edit| function.parameters.range().contains_range(edit.range()))
+            .cloned()
+            .collect();
+        match joined_signature(context, function, &inside) {
+            Some(joined) => edits.push(joined),
+            None => edits.extend(inside),
+        }
     }
     edits.extend(imported.edits);
     edits.extend(removals);
@@ -379,6 +397,58 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             fix.clone(),
         );
     }
+}
+
+/// The parameter list on one line, when it spans lines with no comment and
+/// no magic trailing comma, and the `def` line then fits the line length.
+fn joined_signature(
+    context: &FileContext,
+    function: &StmtFunctionDef,
+    edits: &[Edit],
+) -> Option<Edit> {
+    use ruff_python_ast::token::TokenKind;
+    let source = context.source;
+    let parameters = &function.parameters;
+    if source.line_number(parameters.start()) == source.line_number(parameters.end()) {
+        return None;
+    }
+    let tokens = crate::syntax::tokens_within(context.tokens, parameters.range());
+    let significant: Vec<_> = tokens
+        .iter()
+        .filter(|token| {
+            !matches!(
+                token.kind(),
+                TokenKind::NonLogicalNewline | TokenKind::Newline
+            )
+        })
+        .collect();
+    let magic_comma =
+        significant.len() >= 2 && significant[significant.len() - 2].kind() == TokenKind::Comma;
+    if magic_comma
+        || tokens
+            .iter()
+            .any(|token| token.kind() == TokenKind::Comment)
+    {
+        return None;
+    }
+    // The new text of the list, then joined onto one line.
+    let mut text = String::new();
+    let mut cursor = parameters.start();
+    for edit in edits {
+        text.push_str(source.slice(TextRange::new(cursor, edit.start())));
+        text.push_str(edit.content());
+        cursor = edit.end();
+    }
+    text.push_str(source.slice(TextRange::new(cursor, parameters.end())));
+    let joined = crate::syntax::join_parameter_lines(&text)?;
+    let line_start = source.line_start(function.name.start());
+    let prefix = source.slice(TextRange::new(line_start, parameters.start()));
+    let line_end = source.full_line_end(parameters.end());
+    let suffix = source
+        .slice(TextRange::new(parameters.end(), line_end))
+        .trim_end_matches(['\n', '\r']);
+    let width = prefix.chars().count() + joined.chars().count() + suffix.chars().count();
+    (width <= context.options.line_length).then(|| Edit::replacement(joined, parameters.range()))
 }
 
 /// How this module imports an alias: relative when it already imports the
