@@ -81,7 +81,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::{ParamFunction, yielded_type};
-use crate::imports::Symbol;
+use crate::imports::{Symbol, unused_import_removals};
 use crate::index::{UNINFORMATIVE_TYPES, qualified_in};
 use crate::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
 use crate::transform::{FileContext, Findings, Transform};
@@ -710,8 +710,38 @@ fn build_fix(
         edits = vec![exploded];
     }
     edits.extend(imported.edits);
+    edits.extend(required_import_removal(context, rewrites));
     let title = format!("use `Annotated` in the signature of `{}`", function.name.id);
     Fix::new(title, edits, safety)
+}
+
+/// pydantic v1's `Required` moved out with the defaults: its import goes
+/// when nothing else in the file uses it.
+fn required_import_removal(context: &FileContext, rewrites: &[Rewrite]) -> Vec<Edit> {
+    let names: Vec<String> = context
+        .facts
+        .imports
+        .iter()
+        .filter(|(_, target)| matches!(*target, "pydantic.Required" | "pydantic.fields.Required"))
+        .map(|(local, _)| local.to_string())
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let replaced: Vec<TextRange> = rewrites
+        .iter()
+        .map(|rewrite| rewrite.parameter.range())
+        .collect();
+    let (edits, _) = unused_import_removals(
+        context.module,
+        context.tokens,
+        context.source,
+        &names,
+        &replaced,
+        &[],
+        &[],
+    );
+    edits
 }
 
 /// A variadic parameter's text with its stars, whether or not the parser's

@@ -153,10 +153,29 @@ fn define_new_aliases(context: &FileContext, module_name: &str, findings: &mut F
             Some(_) => imported.references[2].clone(),
             None => definition.type_text.clone(),
         };
-        let line = format!(
-            "{} = {}[{type_text}, {}({}{arguments})]",
-            alias.name, imported.references[0], imported.references[1], definition.dependency_text
+        let call = format!(
+            "{}({}{arguments})",
+            imported.references[1], definition.dependency_text
         );
+        let mut line = format!(
+            "{} = {}[{type_text}, {call}]",
+            alias.name, imported.references[0]
+        );
+        if line.chars().count() > context.options.line_length {
+            // Too long for one line: wrapped as black wraps a subscript.
+            let ending = context.source.line_ending().as_str();
+            let unit = context.source.indent_unit();
+            let hugged = format!("{unit}{type_text}, {call}");
+            let body = if hugged.chars().count() <= context.options.line_length {
+                hugged
+            } else {
+                format!("{unit}{type_text},{ending}{unit}{call},")
+            };
+            line = format!(
+                "{} = {}[{ending}{body}{ending}]",
+                alias.name, imported.references[0]
+            );
+        }
         let Some(insertion) = definition_insertion(context, definition.after.as_deref(), &line)
         else {
             continue;
