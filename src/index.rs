@@ -519,38 +519,30 @@ fn collect_module_level(
         Stmt::Assign(assign) => {
             for target in &assign.targets {
                 if let Expr::Name(target) = target {
-                    summary.bound_names.insert(target.id.to_string());
-                    if let Some(key) = alias_key(facts, summary, &assign.value, text) {
-                        summary.aliases.push(AliasSummary {
-                            name: target.id.to_string(),
-                            key,
-                        });
-                    }
+                    bind_assignment(
+                        summary,
+                        facts,
+                        target.id.as_str(),
+                        Some(&assign.value),
+                        text,
+                    );
                 }
             }
         }
         Stmt::AnnAssign(assign) => {
             if let Expr::Name(target) = assign.target.as_ref() {
-                summary.bound_names.insert(target.id.to_string());
-                if let Some(value) = &assign.value
-                    && let Some(key) = alias_key(facts, summary, value, text)
-                {
-                    summary.aliases.push(AliasSummary {
-                        name: target.id.to_string(),
-                        key,
-                    });
-                }
+                bind_assignment(
+                    summary,
+                    facts,
+                    target.id.as_str(),
+                    assign.value.as_deref(),
+                    text,
+                );
             }
         }
         Stmt::TypeAlias(alias) => {
             if let Expr::Name(target) = alias.name.as_ref() {
-                summary.bound_names.insert(target.id.to_string());
-                if let Some(key) = alias_key(facts, summary, &alias.value, text) {
-                    summary.aliases.push(AliasSummary {
-                        name: target.id.to_string(),
-                        key,
-                    });
-                }
+                bind_assignment(summary, facts, target.id.as_str(), Some(&alias.value), text);
             }
         }
         Stmt::Import(_) | Stmt::ImportFrom(_) => {
@@ -559,6 +551,24 @@ fn collect_module_level(
             }
         }
         _ => {}
+    }
+}
+
+/// Records a module-level name bound by an assignment, and the dependency
+/// alias it defines, if its value is one.
+fn bind_assignment(
+    summary: &mut ModuleSummary,
+    facts: &FastApiFacts,
+    name: &str,
+    value: Option<&Expr>,
+    text: &str,
+) {
+    summary.bound_names.insert(name.to_string());
+    if let Some(key) = value.and_then(|value| alias_key(facts, summary, value, text)) {
+        summary.aliases.push(AliasSummary {
+            name: name.to_string(),
+            key,
+        });
     }
 }
 

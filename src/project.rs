@@ -371,44 +371,53 @@ mod tests {
 
     #[test]
     fn names_follow_what_developers_write() {
-        assert_eq!(
-            alias_name(&key("app.deps.get_current_user", "app.models.User"), "user"),
-            "CurrentUser"
-        );
-        assert_eq!(
-            alias_name(
-                &key("app.deps.get_current_active_superuser", "app.models.User"),
-                "user"
+        let cases = [
+            (
+                "app.deps.get_current_user",
+                "app.models.User",
+                "user",
+                "CurrentUser",
             ),
-            "CurrentActiveSuperuser"
-        );
-        assert_eq!(
-            alias_name(&key("app.deps.get_db", "sqlalchemy.orm.Session"), "db"),
-            "SessionDep"
-        );
-        assert_eq!(
-            alias_name(&key("app.db.get_session", "sqlmodel.Session"), "session"),
-            "SessionDep"
-        );
-        assert_eq!(
-            alias_name(
-                &key("app.config.get_settings", "app.config.Settings"),
-                "settings"
+            (
+                "app.deps.get_current_active_superuser",
+                "app.models.User",
+                "user",
+                "CurrentActiveSuperuser",
             ),
-            "SettingsDep"
-        );
-        assert_eq!(
-            alias_name(&key("app.deps.reusable_oauth2", "str"), "token"),
-            "TokenDep"
-        );
-        assert_eq!(
-            alias_name(&key("app.main.set_cookie", "str"), "dep"),
-            "SetCookieDep"
-        );
-        assert_eq!(
-            alias_name(&key("app.deps.Pagination", "app.deps.Pagination"), "page"),
-            "PaginationDep"
-        );
+            (
+                "app.deps.get_db",
+                "sqlalchemy.orm.Session",
+                "db",
+                "SessionDep",
+            ),
+            (
+                "app.db.get_session",
+                "sqlmodel.Session",
+                "session",
+                "SessionDep",
+            ),
+            (
+                "app.config.get_settings",
+                "app.config.Settings",
+                "settings",
+                "SettingsDep",
+            ),
+            ("app.deps.reusable_oauth2", "str", "token", "TokenDep"),
+            ("app.main.set_cookie", "str", "dep", "SetCookieDep"),
+            (
+                "app.deps.Pagination",
+                "app.deps.Pagination",
+                "page",
+                "PaginationDep",
+            ),
+        ];
+        for (dependency, type_name, parameter, expected) in cases {
+            assert_eq!(
+                alias_name(&key(dependency, type_name), parameter),
+                expected,
+                "{dependency}"
+            );
+        }
     }
 }
 
