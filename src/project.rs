@@ -37,6 +37,8 @@ pub struct PlannedAlias {
     pub exists: bool,
     /// For a new alias: how to write it in its home module.
     pub definition: Option<AliasDefinition>,
+    /// How many parameters in the project use it (counted for new aliases).
+    pub uses: usize,
 }
 
 /// How a new alias is written in its home module.
@@ -92,6 +94,7 @@ impl AliasPlan {
                         home: module.name.clone(),
                         exists: true,
                         definition: None,
+                        uses: 0,
                     });
             }
         }
@@ -142,6 +145,7 @@ impl AliasPlan {
                     home,
                     exists: false,
                     definition: Some(definition),
+                    uses: total,
                 },
             );
         }

@@ -188,8 +188,8 @@ fn define_new_aliases(context: &FileContext, module_name: &str, findings: &mut F
             &TRANSFORM,
             range,
             format!(
-                "define `{}` once for the dependency used in {} places",
-                alias.name, "several"
+                "define `{}` for the dependency used by {} parameters",
+                alias.name, alias.uses
             ),
             Some(fix),
         );
