@@ -94,6 +94,19 @@ impl Fix {
     pub fn new(title: impl Into<String>, mut edits: Vec<Edit>, safety: Safety) -> Self {
         edits.sort_by_key(|edit| (edit.range.start(), edit.range.end()));
         edits.dedup();
+        // Two insertions at one point (two new import lines) become one, in order.
+        let mut merged: Vec<Edit> = Vec::with_capacity(edits.len());
+        for edit in edits {
+            match merged.last_mut() {
+                Some(last)
+                    if last.is_insertion() && edit.is_insertion() && last.range == edit.range =>
+                {
+                    last.content.push_str(&edit.content);
+                }
+                _ => merged.push(edit),
+            }
+        }
+        let edits = merged;
         Fix {
             title: title.into(),
             edits,

@@ -159,6 +159,22 @@ impl<'a> Importer<'a> {
         imported
     }
 
+    /// Makes a whole module available (`import asyncio`): the name to refer
+    /// to it by, and the edit adding the import when it is missing.
+    pub fn import_module(&self, module: &'static str) -> (String, Option<Edit>) {
+        if let Some(local) = self.module_import_of(module) {
+            return (local, None);
+        }
+        if let Some(local) = self.bindings.local_name_of(module) {
+            return (local.to_string(), None);
+        }
+        let line = format!("import {module}");
+        (
+            module.to_string(),
+            Some(self.new_import_line(module, &line)),
+        )
+    }
+
     /// The first module-level `from module import …` (not a star import).
     fn from_import_of(&self, module: &str) -> Option<&'a ast::StmtImportFrom> {
         let level = (module.len() - module.trim_start_matches('.').len()) as u32;
@@ -272,6 +288,7 @@ impl<'a> Importer<'a> {
             after = body.next();
         }
         let mut last_stdlib: Option<&Stmt> = None;
+        let mut first_stdlib: Option<&Stmt> = None;
         let mut first_others: Vec<&Stmt> = Vec::new();
         let mut others_block_closed = false;
         let mut last_import: Option<&Stmt> = None;
@@ -316,7 +333,10 @@ impl<'a> Importer<'a> {
         for stmt in body {
             match import_category(stmt) {
                 Some(ImportCategory::Future) => after = Some(stmt),
-                Some(ImportCategory::Stdlib) if first_others.is_empty() => last_stdlib = Some(stmt),
+                Some(ImportCategory::Stdlib) if first_others.is_empty() => {
+                    first_stdlib.get_or_insert(stmt);
+                    last_stdlib = Some(stmt);
+                }
                 Some(ImportCategory::Stdlib) => others_block_closed = true,
                 Some(ImportCategory::Other) => {
                     let follows_blank_line = first_others.last().is_some_and(|previous| {
@@ -334,8 +354,27 @@ impl<'a> Importer<'a> {
 
         let top = module.split('.').next().unwrap_or(module);
         if STDLIB_MODULES.binary_search(&top).is_ok() {
-            if let Some(stmt) = last_stdlib {
-                return self.insert_after(stmt, block);
+            if let Some(last) = last_stdlib {
+                // isort's order in the section: `import x` lines, then `from x
+                // import` lines, each alphabetical.
+                let straight = line.starts_with("import ");
+                let stdlib: Vec<&Stmt> = self
+                    .module
+                    .body
+                    .iter()
+                    .skip_while(|stmt| !std::ptr::eq(*stmt, first_stdlib.unwrap_or(last)))
+                    .take_while(|stmt| !std::ptr::eq(*stmt, last))
+                    .chain(std::iter::once(last))
+                    .collect();
+                let later = stdlib.iter().find(|stmt| {
+                    let other_straight = matches!(stmt, Stmt::Import(_));
+                    let other = imported_module(stmt).unwrap_or_default();
+                    (straight && !other_straight) || (straight == other_straight && other > module)
+                });
+                return match later {
+                    Some(stmt) => Edit::insertion(block, self.source.line_start(stmt.start())),
+                    None => self.insert_after(last, block),
+                };
             }
             if let Some(stmt) = first_others.first() {
                 let at = self.source.line_start(stmt.start());

@@ -4,6 +4,7 @@
 //! returns findings and fixed text. Only the command line reads and writes
 //! files. See `ARCHITECTURE.md` for the map.
 
+pub mod blocking;
 pub mod cli;
 pub mod edit;
 pub mod fastapi;

@@ -55,13 +55,17 @@ impl std::fmt::Debug for Transform {
 }
 
 /// Options that change what transforms write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransformOptions {
     /// The oldest Python the code must run on.
     pub target_version: PythonVersion,
     /// The longest line new code may write before it is wrapped the way
     /// black and ruff's formatter would wrap it.
     pub line_length: usize,
+    /// How `blocking-in-async` moves a call off the event loop.
+    pub executor_style: ExecutorStyle,
+    /// More calls that block (`mycompany.sdk.Client.send`, `legacy_billing.*`).
+    pub blocking_calls: Vec<String>,
 }
 
 impl Default for TransformOptions {
@@ -69,6 +73,30 @@ impl Default for TransformOptions {
         TransformOptions {
             target_version: PythonVersion::PY39,
             line_length: 88,
+            executor_style: ExecutorStyle::RunInExecutor,
+            blocking_calls: Vec::new(),
+        }
+    }
+}
+
+/// How a blocking call runs off the event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutorStyle {
+    /// `await asyncio.get_running_loop().run_in_executor(None, partial(f, …))`
+    RunInExecutor,
+    /// `await asyncio.to_thread(f, …)`
+    ToThread,
+    /// `await run_in_threadpool(f, …)` from `fastapi.concurrency`
+    Threadpool,
+}
+
+impl ExecutorStyle {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "run_in_executor" => Some(ExecutorStyle::RunInExecutor),
+            "to_thread" => Some(ExecutorStyle::ToThread),
+            "threadpool" | "run_in_threadpool" => Some(ExecutorStyle::Threadpool),
+            _ => None,
         }
     }
 }

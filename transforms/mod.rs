@@ -7,10 +7,17 @@
 use crate::transform::Transform;
 
 mod annotated_params;
+mod async_without_await;
+mod blocking_in_async;
 mod dependency_aliases;
 
 /// Every transform, in the order they run and are listed.
-pub static ALL: &[&Transform] = &[&annotated_params::TRANSFORM, &dependency_aliases::TRANSFORM];
+pub static ALL: &[&Transform] = &[
+    &annotated_params::TRANSFORM,
+    &dependency_aliases::TRANSFORM,
+    &async_without_await::TRANSFORM,
+    &blocking_in_async::TRANSFORM,
+];
 
 /// The transform with the given name.
 pub fn by_name(name: &str) -> Option<&'static Transform> {

@@ -24,6 +24,10 @@ pub struct ProjectConfig {
     pub line_length: Option<usize>,
     /// `[tool.fastapi-codemod.dependency-aliases] min-uses`.
     pub alias_min_uses: Option<usize>,
+    /// `[tool.fastapi-codemod.blocking-in-async] executor-style`.
+    pub executor_style: Option<crate::transform::ExecutorStyle>,
+    /// `[tool.fastapi-codemod.blocking-in-async] blocking-calls`.
+    pub blocking_calls: Vec<String>,
 }
 
 impl ProjectConfig {
@@ -210,6 +214,36 @@ fn load(file: &Path) -> Result<Loaded> {
                         }
                         other => bail!(
                             "{}: unknown option `{other}` in [tool.fastapi-codemod.dependency-aliases]",
+                            file.display()
+                        ),
+                    }
+                }
+            }
+            "blocking-in-async" if value.is_table() => {
+                for (option, setting) in value.as_table().into_iter().flatten() {
+                    let context = || {
+                        format!(
+                            "{}: [tool.fastapi-codemod.blocking-in-async] {option}",
+                            file.display()
+                        )
+                    };
+                    match option.as_str() {
+                        "executor-style" => {
+                            let style = setting
+                                .as_str()
+                                .and_then(crate::transform::ExecutorStyle::parse);
+                            let style = style
+                                .context(
+                                    "expected \"run_in_executor\", \"to_thread\" or \"threadpool\"",
+                                )
+                                .with_context(context)?;
+                            config.executor_style = Some(style);
+                        }
+                        "blocking-calls" => {
+                            config.blocking_calls = string_list(setting).with_context(context)?
+                        }
+                        other => bail!(
+                            "{}: unknown option `{other}` in [tool.fastapi-codemod.blocking-in-async]",
                             file.display()
                         ),
                     }

@@ -134,6 +134,12 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
         options: TransformOptions {
             target_version,
             line_length,
+            executor_style: config
+                .and_then(|config| config.executor_style)
+                .unwrap_or(TransformOptions::default().executor_style),
+            blocking_calls: config
+                .map(|config| config.blocking_calls.clone())
+                .unwrap_or_default(),
         },
     })
 }

@@ -1,0 +1,491 @@
+//! Which calls block the event loop, and where they sit in an `async def`.
+//!
+//! Knowledge shared by `blocking-in-async` and `async-without-await`: calls
+//! are recognised through imports, never by spelling (`import requests as r`
+//! then `r.get`, `from time import sleep`), and methods through the type of
+//! their receiver (a parameter annotated `Session`, a variable assigned
+//! `httpx.Client()`, a `with requests.Session() as s:` block).
+
+use std::collections::HashMap;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::fastapi::FastApiFacts;
+use crate::project::Project;
+
+/// Module-level functions (and constructors) that block.
+const BLOCKING_FUNCTIONS: &[&str] = &[
+    "requests.get",
+    "requests.post",
+    "requests.put",
+    "requests.patch",
+    "requests.delete",
+    "requests.head",
+    "requests.options",
+    "requests.request",
+    "httpx.get",
+    "httpx.post",
+    "httpx.put",
+    "httpx.patch",
+    "httpx.delete",
+    "httpx.head",
+    "httpx.options",
+    "httpx.request",
+    "httpx.stream",
+    "urllib.request.urlopen",
+    "urllib3.request",
+    "subprocess.run",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+    "subprocess.Popen",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
+    "os.system",
+    "os.popen",
+    "os.wait",
+    "os.waitpid",
+    "os.wait3",
+    "os.wait4",
+    "builtins.open",
+    "io.open",
+    "socket.create_connection",
+    "smtplib.SMTP",
+    "smtplib.SMTP_SSL",
+    "sqlite3.connect",
+    "psycopg2.connect",
+    "pymysql.connect",
+];
+
+/// What a receiver is, for its methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Receiver {
+    HttpSession,
+    SqlSession,
+    /// `session.query(...)…`: only the terminal methods run SQL.
+    SqlQuery,
+    Path,
+    /// Every method talks to a server (redis, boto3, DB-API connections, SMTP, urllib3 pools).
+    Client,
+    /// A type listed in the configuration, with the methods that block.
+    Configured(String),
+}
+
+const HTTP_METHODS: &[&str] = &[
+    "get", "post", "put", "patch", "delete", "head", "options", "request", "send", "stream",
+];
+const SQL_SESSION_METHODS: &[&str] = &[
+    "execute", "scalars", "scalar", "get", "commit", "flush", "refresh", "delete", "merge",
+    "rollback", "exec",
+];
+const SQL_QUERY_TERMINALS: &[&str] = &[
+    "all",
+    "first",
+    "one",
+    "one_or_none",
+    "scalar",
+    "count",
+    "get",
+    "delete",
+    "update",
+];
+const PATH_METHODS: &[&str] = &[
+    "open",
+    "read_text",
+    "read_bytes",
+    "write_text",
+    "write_bytes",
+];
+/// Methods of clients that do no I/O.
+const CLIENT_LOCAL_METHODS: &[&str] =
+    &["pipeline", "cursor", "get_paginator", "get_waiter", "close"];
+
+/// Classes (qualified) whose instances block, by kind.
+fn receiver_of_class(qualified: &str) -> Option<Receiver> {
+    Some(match qualified {
+        "requests.Session" | "requests.sessions.Session" | "httpx.Client" => Receiver::HttpSession,
+        "sqlalchemy.orm.Session"
+        | "sqlalchemy.orm.session.Session"
+        | "sqlmodel.Session"
+        | "sqlmodel.orm.session.Session" => Receiver::SqlSession,
+        "pathlib.Path" | "pathlib.PosixPath" | "pathlib.WindowsPath" => Receiver::Path,
+        "redis.Redis"
+        | "redis.StrictRedis"
+        | "redis.client.Redis"
+        | "urllib3.PoolManager"
+        | "smtplib.SMTP"
+        | "smtplib.SMTP_SSL"
+        | "pymongo.MongoClient"
+        | "ftplib.FTP" => Receiver::Client,
+        // Functions that return clients.
+        "boto3.client" | "boto3.resource" | "sqlite3.connect" | "psycopg2.connect"
+        | "pymysql.connect" => Receiver::Client,
+        _ => return None,
+    })
+}
+
+/// Where a blocking call sits.
+#[derive(Debug, Clone)]
+pub struct BlockingSite<'a> {
+    pub call: &'a ast::ExprCall,
+    /// `time.sleep`, which becomes `await asyncio.sleep`.
+    pub is_sleep: bool,
+    /// What blocks, for messages (`requests.get`, `Session.execute`).
+    pub what: String,
+    /// The call is the object of an attribute, subscript or call: `await` needs parentheses.
+    pub needs_parentheses: bool,
+    /// Why it cannot be moved off the event loop in place, if it cannot.
+    pub unmovable: Option<&'static str>,
+}
+
+/// What an `async def` does, as far as the event loop is concerned.
+#[derive(Debug, Default)]
+pub struct AsyncBody<'a> {
+    /// It awaits, or uses `async for` / `async with`, in its own body.
+    pub awaits: bool,
+    pub blocking: Vec<BlockingSite<'a>>,
+}
+
+/// Looks for blocking calls in an `async def`'s own body (not in nested
+/// functions, lambdas or classes).
+pub fn analyze<'a>(
+    facts: &FastApiFacts,
+    project: &Project,
+    module_name: Option<&str>,
+    configured: &[String],
+    function: &'a StmtFunctionDef,
+) -> AsyncBody<'a> {
+    let mut finder = Finder {
+        facts,
+        project,
+        module_name,
+        configured,
+        types: HashMap::new(),
+        parenthesized: None,
+        in_generator: 0,
+        body: AsyncBody::default(),
+    };
+    for parameter in function.parameters.iter_non_variadic_params() {
+        if let Some(annotation) = parameter.parameter.annotation.as_deref()
+            && let Some(receiver) = finder.receiver_of_annotation(annotation)
+        {
+            finder
+                .types
+                .insert(parameter.parameter.name.id.to_string(), receiver);
+        }
+    }
+    finder.visit_body(&function.body);
+    finder.body
+}
+
+struct Finder<'a, 'f> {
+    facts: &'f FastApiFacts<'f>,
+    project: &'f Project,
+    module_name: Option<&'f str>,
+    configured: &'f [String],
+    types: HashMap<String, Receiver>,
+    /// The expression about to be visited as the object of `.x`, `[x]` or `(…)`.
+    parenthesized: Option<TextRange>,
+    in_generator: usize,
+    body: AsyncBody<'a>,
+}
+
+impl<'a> Finder<'a, '_> {
+    fn qualified(&self, expr: &Expr) -> Option<String> {
+        if let Some(qualified) = self.facts.imports.qualified_name(expr) {
+            return Some(qualified);
+        }
+        match expr {
+            Expr::Name(name)
+                if name.id.as_str() == "open"
+                    && !self.facts.module_functions.contains_key("open") =>
+            {
+                Some("builtins.open".to_string())
+            }
+            _ => None,
+        }
+    }
+
+    /// The receiver kind an annotation gives: `Session`, `Annotated[Session, …]`,
+    /// `Session | None`, `Optional[Session]`, or an alias such as `SessionDep`.
+    fn receiver_of_annotation(&self, annotation: &Expr) -> Option<Receiver> {
+        match annotation {
+            Expr::Subscript(subscript) if self.facts.is_annotated(annotation) => {
+                match subscript.slice.as_ref() {
+                    Expr::Tuple(tuple) => self.receiver_of_annotation(tuple.elts.first()?),
+                    other => self.receiver_of_annotation(other),
+                }
+            }
+            Expr::Subscript(subscript)
+                if self.qualified(&subscript.value).as_deref() == Some("typing.Optional") =>
+            {
+                self.receiver_of_annotation(&subscript.slice)
+            }
+            Expr::BinOp(binary) => self
+                .receiver_of_annotation(&binary.left)
+                .or_else(|| self.receiver_of_annotation(&binary.right)),
+            _ => {
+                let qualified = self.qualified(annotation).or_else(|| {
+                    let name = crate::fastapi::dotted_text(annotation)?;
+                    Some(format!("{}.{name}", self.module_name?))
+                })?;
+                let canonical = self.project.index.canonical(&qualified);
+                self.class_receiver(&canonical)
+                    .or_else(|| self.alias_receiver(&canonical))
+            }
+        }
+    }
+
+    fn class_receiver(&self, qualified: &str) -> Option<Receiver> {
+        if let Some(receiver) = receiver_of_class(qualified) {
+            return Some(receiver);
+        }
+        let prefix = format!("{qualified}.");
+        self.configured
+            .iter()
+            .any(|entry| entry.starts_with(&prefix))
+            .then(|| Receiver::Configured(qualified.to_string()))
+    }
+
+    /// A dependency alias's type, from the project index.
+    fn alias_receiver(&self, qualified: &str) -> Option<Receiver> {
+        let (module, name) = qualified.rsplit_once('.')?;
+        let summary = self.project.index.module(module)?;
+        let alias = summary.aliases.iter().find(|alias| alias.name == name)?;
+        self.class_receiver(&alias.key.type_name)
+    }
+
+    /// What an expression evaluates to, when it is a blocking receiver.
+    fn receiver_of(&self, expr: &Expr) -> Option<Receiver> {
+        match expr {
+            Expr::Name(name) => self.types.get(name.id.as_str()).cloned(),
+            Expr::Call(call) => {
+                if let Expr::Attribute(attribute) = call.func.as_ref() {
+                    let inner = self.receiver_of(&attribute.value);
+                    return match inner {
+                        Some(Receiver::SqlSession) if attribute.attr.id.as_str() == "query" => {
+                            Some(Receiver::SqlQuery)
+                        }
+                        Some(Receiver::SqlQuery) => Some(Receiver::SqlQuery),
+                        Some(Receiver::Client) if attribute.attr.id.as_str() == "client" => {
+                            Some(Receiver::Client)
+                        }
+                        _ => self
+                            .qualified(&call.func)
+                            .and_then(|qualified| self.class_receiver(&qualified)),
+                    };
+                }
+                self.qualified(&call.func)
+                    .and_then(|qualified| self.class_receiver(&qualified))
+            }
+            // `client.db.collection` on a MongoDB client is still the client.
+            Expr::Attribute(attribute) => match self.receiver_of(&attribute.value)? {
+                Receiver::Client => Some(Receiver::Client),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Whether a call blocks, and what to call it in messages.
+    fn classify(&self, call: &ast::ExprCall) -> Option<(bool, String)> {
+        if let Some(qualified) = self.qualified(&call.func) {
+            if qualified == "time.sleep" {
+                return Some((true, qualified));
+            }
+            let configured = self
+                .configured
+                .iter()
+                .any(|entry| match entry.strip_suffix(".*") {
+                    Some(prefix) => qualified.starts_with(&format!("{prefix}.")),
+                    None => *entry == qualified,
+                });
+            if BLOCKING_FUNCTIONS.contains(&qualified.as_str()) || configured {
+                return Some((false, qualified.trim_start_matches("builtins.").to_string()));
+            }
+        }
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            return None;
+        };
+        let method = attribute.attr.id.as_str();
+        let receiver = self.receiver_of(&attribute.value)?;
+        let blocks = match &receiver {
+            Receiver::HttpSession => HTTP_METHODS.contains(&method),
+            Receiver::SqlSession => SQL_SESSION_METHODS.contains(&method),
+            Receiver::SqlQuery => SQL_QUERY_TERMINALS.contains(&method),
+            Receiver::Path => PATH_METHODS.contains(&method),
+            Receiver::Client => !CLIENT_LOCAL_METHODS.contains(&method) && !method.starts_with('_'),
+            Receiver::Configured(class) => self
+                .configured
+                .iter()
+                .any(|entry| *entry == format!("{class}.{method}")),
+        };
+        let kind = match receiver {
+            Receiver::HttpSession => "HTTP client",
+            Receiver::SqlSession => "Session",
+            Receiver::SqlQuery => "Query",
+            Receiver::Path => "Path",
+            Receiver::Client => "client",
+            Receiver::Configured(_) => "configured client",
+        };
+        blocks.then(|| (false, format!("{kind}.{method}")))
+    }
+
+    fn record_assignment(&mut self, target: &Expr, value: &Expr) {
+        if let Expr::Name(name) = target {
+            match self.receiver_of(value) {
+                Some(receiver) => {
+                    self.types.insert(name.id.to_string(), receiver);
+                }
+                None => {
+                    self.types.remove(name.id.as_str());
+                }
+            }
+        }
+    }
+
+    fn unmovable(&mut self, expr: &'a Expr, reason: &'static str) {
+        if let Expr::Call(call) = expr
+            && let Some((is_sleep, what)) = self.classify(call)
+        {
+            self.body.blocking.push(BlockingSite {
+                call,
+                is_sleep,
+                what,
+                needs_parentheses: false,
+                unmovable: Some(reason),
+            });
+            // Its arguments may still hold calls that can move.
+            visitor::walk_arguments(self, &call.arguments);
+        } else {
+            self.visit_expr(expr);
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Finder<'a, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            // Nested scopes run on their own terms.
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+            Stmt::With(with) => {
+                if with.is_async {
+                    self.body.awaits = true;
+                }
+                for item in &with.items {
+                    if with.is_async {
+                        self.visit_expr(&item.context_expr);
+                    } else {
+                        self.unmovable(&item.context_expr, "it is used as a context manager");
+                    }
+                    if let Some(target) = item.optional_vars.as_deref()
+                        && !with.is_async
+                    {
+                        self.record_assignment(target, &item.context_expr);
+                    }
+                }
+                self.visit_body(&with.body);
+            }
+            Stmt::For(each) => {
+                if each.is_async {
+                    self.body.awaits = true;
+                    self.visit_expr(&each.iter);
+                } else {
+                    self.unmovable(&each.iter, "it is iterated over");
+                }
+                self.visit_expr(&each.target);
+                self.visit_body(&each.body);
+                self.visit_body(&each.orelse);
+            }
+            Stmt::Assign(assign) => {
+                self.visit_expr(&assign.value);
+                for target in &assign.targets {
+                    self.record_assignment(target, &assign.value);
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                }
+                if let (Expr::Name(name), Some(receiver)) = (
+                    assign.target.as_ref(),
+                    self.receiver_of_annotation(&assign.annotation),
+                ) {
+                    self.types.insert(name.id.to_string(), receiver);
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(_) => {}
+            Expr::Await(_) => {
+                self.body.awaits = true;
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Generator(_) => {
+                self.in_generator += 1;
+                visitor::walk_expr(self, expr);
+                self.in_generator -= 1;
+            }
+            Expr::Attribute(attribute) => {
+                self.parenthesized = Some(attribute.value.range());
+                self.visit_expr(&attribute.value);
+            }
+            Expr::Subscript(subscript) => {
+                self.parenthesized = Some(subscript.value.range());
+                self.visit_expr(&subscript.value);
+                self.visit_expr(&subscript.slice);
+            }
+            Expr::Call(call) => {
+                let needs_parentheses = self.parenthesized.take() == Some(call.range());
+                if let Some((is_sleep, what)) = self.classify(call) {
+                    let unmovable =
+                        (self.in_generator > 0).then_some("it is inside a generator expression");
+                    self.body.blocking.push(BlockingSite {
+                        call,
+                        is_sleep,
+                        what,
+                        needs_parentheses,
+                        unmovable,
+                    });
+                    // The callee's own receiver chain (`db.query(X).filter(…)`) is not
+                    // visited again as a call of its own; its arguments are.
+                    visitor::walk_arguments(self, &call.arguments);
+                    if let Expr::Attribute(attribute) = call.func.as_ref() {
+                        self.visit_arguments_of_chain(&attribute.value);
+                    }
+                    return;
+                }
+                self.parenthesized = Some(call.func.range());
+                self.visit_expr(&call.func);
+                visitor::walk_arguments(self, &call.arguments);
+            }
+            _ => {
+                self.parenthesized = None;
+                visitor::walk_expr(self, expr);
+            }
+        }
+    }
+}
+
+impl<'a> Finder<'a, '_> {
+    /// Visits the arguments inside a receiver chain (`db.query(X).filter(Y)`)
+    /// without treating the chain's calls as blocking on their own.
+    fn visit_arguments_of_chain(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) => {
+                visitor::walk_arguments(self, &call.arguments);
+                if let Expr::Attribute(attribute) = call.func.as_ref() {
+                    self.visit_arguments_of_chain(&attribute.value);
+                }
+            }
+            Expr::Attribute(attribute) => self.visit_arguments_of_chain(&attribute.value),
+            _ => {}
+        }
+    }
+}

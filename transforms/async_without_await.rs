@@ -1,0 +1,185 @@
+//! # async-without-await (safe)
+//!
+//! ## What it does
+//! Turns an `async def` route handler or dependency that never awaits (no
+//! `await`, `async for` or `async with` in its own body) but calls something
+//! that blocks — `requests`, `time.sleep`, a synchronous SQLAlchemy
+//! `Session`, `subprocess`, `open` and the other calls `blocking-in-async`
+//! knows — into a plain `def`.
+//!
+//! ## Why is this bad?
+//! FastAPI runs an `async def` endpoint on the event loop itself: one
+//! blocking call there stalls every other request on the server. A plain
+//! `def` endpoint or dependency runs in FastAPI's threadpool, where blocking
+//! is harmless ("use `def` for sync I/O"). When a function awaits nothing,
+//! `def` is the smallest, clearest fix; when both this transform and
+//! `blocking-in-async` apply, this one wins.
+//!
+//! ## Example
+//! ```python
+//! import time
+//!
+//! from fastapi import APIRouter
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/report")
+//! async def build_report():
+//!     time.sleep(2)
+//!     return {"status": "done"}
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! import time
+//!
+//! from fastapi import APIRouter
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/report")
+//! def build_report():
+//!     time.sleep(2)
+//!     return {"status": "done"}
+//! ```
+//!
+//! ## Fix safety
+//! Safe for FastAPI, which calls routes and dependencies itself and handles
+//! both kinds. The fix is marked unsafe, and says so, when the function is
+//! also called directly in its file: a caller that awaits it, or passes its
+//! coroutine on, would break.
+
+use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::blocking::analyze;
+use crate::edit::{Edit, Fix, Safety};
+use crate::transform::{FileContext, Findings, Transform};
+
+pub static TRANSFORM: Transform = Transform {
+    name: "async-without-await",
+    safety: Safety::Safe,
+    summary: "an `async def` route or dependency that never awaits but blocks becomes `def` (run in the threadpool)",
+    ruff_code: None,
+    source: include_str!("async_without_await.rs"),
+    run,
+};
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    for &function in &context.facts.functions {
+        let Some(blocking) = converts(context, function) else {
+            continue;
+        };
+        let header_start = function
+            .decorator_list
+            .last()
+            .map_or(function.start(), Ranged::end);
+        let header = TextRange::new(header_start, function.name.end());
+        if context.is_suppressed(&TRANSFORM, header, &[]) {
+            continue;
+        }
+        let Some(edit) = remove_async(context, header) else {
+            continue;
+        };
+        let called_here = is_called(context, function.name.id.as_str());
+        let safety = if called_here {
+            Safety::Unsafe
+        } else {
+            Safety::Safe
+        };
+        let mut message = format!(
+            "`{}` never awaits but calls blocking `{blocking}`: make it `def` so FastAPI runs it in its threadpool",
+            function.name.id
+        );
+        if called_here {
+            message.push_str(&format!(
+                "; unsafe fix: `{}` is also called directly in this file",
+                function.name.id
+            ));
+        }
+        let fix = Fix::new(
+            format!("make `{}` a plain `def`", function.name.id),
+            vec![edit],
+            safety,
+        );
+        findings.push(&TRANSFORM, header, message, Some(fix));
+    }
+}
+
+/// The first blocking call of an `async def` route or dependency that this
+/// transform turns into `def` (shared with `blocking-in-async`, which then
+/// leaves the function to it).
+pub fn converts(context: &FileContext, function: &StmtFunctionDef) -> Option<String> {
+    if !function.is_async || !is_route_or_dependency(context, function) {
+        return None;
+    }
+    let body = analyze(
+        context.facts,
+        context.project,
+        context.module_name,
+        &context.options.blocking_calls,
+        function,
+    );
+    if body.awaits {
+        return None;
+    }
+    body.blocking.first().map(|site| site.what.clone())
+}
+
+fn is_route_or_dependency(context: &FileContext, function: &StmtFunctionDef) -> bool {
+    if context.facts.route_of(function).is_some() || context.facts.is_dependency(function) {
+        return true;
+    }
+    // Used as a dependency in another module of the project.
+    let Some(module) = context.module_name else {
+        return false;
+    };
+    let qualified = format!("{module}.{}", function.name.id);
+    context
+        .project
+        .index
+        .modules()
+        .flat_map(|summary| &summary.dependency_uses)
+        .any(|dependency_use| dependency_use.key.dependency == qualified)
+}
+
+/// The edit deleting `async ` before `def`.
+fn remove_async(context: &FileContext, header: TextRange) -> Option<Edit> {
+    let tokens = crate::syntax::tokens_within(context.tokens, header);
+    let position = tokens
+        .iter()
+        .position(|token| token.kind() == TokenKind::Async)?;
+    let next = tokens.get(position + 1)?;
+    Some(Edit::deletion(TextRange::new(
+        tokens[position].start(),
+        next.start(),
+    )))
+}
+
+/// Whether the file calls the function by name (as `f(…)` or `obj.f(…)`).
+fn is_called(context: &FileContext, name: &str) -> bool {
+    struct Calls<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Calls<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                let called = match call.func.as_ref() {
+                    Expr::Name(callee) => callee.id.as_str() == self.name,
+                    Expr::Attribute(attribute) => attribute.attr.id.as_str() == self.name,
+                    _ => false,
+                };
+                self.found |= called;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut calls = Calls { name, found: false };
+    calls.visit_body(&context.module.body);
+    calls.found
+}
