@@ -101,6 +101,15 @@ impl Fix {
                 Some(last)
                     if last.is_insertion() && edit.is_insertion() && last.range == edit.range =>
                 {
+                    // Two new sections at one place (each ending in a blank
+                    // line) become one section.
+                    for ending in ["\r\n", "\n", "\r"] {
+                        let blank = format!("{ending}{ending}");
+                        if last.content.ends_with(&blank) && edit.content.ends_with(&blank) {
+                            last.content.truncate(last.content.len() - ending.len());
+                            break;
+                        }
+                    }
                     last.content.push_str(&edit.content);
                 }
                 _ => merged.push(edit),

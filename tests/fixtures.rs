@@ -105,11 +105,18 @@ fn run_case(transform: &'static Transform, case: &Path, files: &[PathBuf]) -> St
     if all.contains("# fixture: with annotated-params") {
         transforms.insert(0, transforms::by_name("annotated-params").unwrap());
     }
-    let selection = common::selection(
+    let mut selection = common::selection(
         &transforms,
         all.contains("# fixture: unsafe"),
         target_version,
     );
+    // `# fixture: blocking-calls=a,b` sets that option.
+    if let Some(line) = all
+        .lines()
+        .find_map(|line| line.strip_prefix("# fixture: blocking-calls="))
+    {
+        selection.options.blocking_calls = line.split(',').map(str::to_string).collect();
+    }
     let outcomes = common::fix_project_checked(&inputs, &selection);
 
     let mut report = String::new();
