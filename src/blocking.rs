@@ -99,8 +99,17 @@ const PATH_METHODS: &[&str] = &[
     "write_bytes",
 ];
 /// Methods of clients that do no I/O.
-const CLIENT_LOCAL_METHODS: &[&str] =
-    &["pipeline", "cursor", "get_paginator", "get_waiter", "close"];
+const CLIENT_LOCAL_METHODS: &[&str] = &[
+    "pipeline",
+    "cursor",
+    "get_paginator",
+    "get_waiter",
+    "close",
+    "settimeout",
+    "setsockopt",
+    "setblocking",
+    "fileno",
+];
 
 /// Classes (qualified) whose instances block, by kind.
 fn receiver_of_class(qualified: &str) -> Option<Receiver> {
@@ -118,7 +127,8 @@ fn receiver_of_class(qualified: &str) -> Option<Receiver> {
         | "smtplib.SMTP"
         | "smtplib.SMTP_SSL"
         | "pymongo.MongoClient"
-        | "ftplib.FTP" => Receiver::Client,
+        | "ftplib.FTP"
+        | "socket.socket" => Receiver::Client,
         // Functions that return clients.
         "boto3.client" | "boto3.resource" | "sqlite3.connect" | "psycopg2.connect"
         | "pymysql.connect" => Receiver::Client,

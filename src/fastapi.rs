@@ -175,6 +175,8 @@ pub struct FastApiFacts<'a> {
     /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
     /// `Depends`/`Security` anywhere in the file.
     pub dependency_names: HashSet<String>,
+    /// The callee of every call made through a name or attribute chain.
+    pub callees: Vec<&'a Expr>,
 }
 
 impl<'a> FastApiFacts<'a> {
@@ -225,6 +227,7 @@ impl<'a> FastApiFacts<'a> {
             module_classes,
             module_assignments,
             dependency_names: HashSet::new(),
+            callees: std::mem::take(&mut collector.callees),
         };
 
         let router_classes = facts.router_classes(&collector.classes);
@@ -499,6 +502,8 @@ struct Collector<'a> {
     annotated_names: Vec<(&'a str, &'a Expr)>,
     /// Calls that may be `Depends`/`Security` (filtered by spelling; resolved later).
     calls: Vec<&'a ast::ExprCall>,
+    /// The callee of every call through a name or attribute chain.
+    callees: Vec<&'a Expr>,
 }
 
 impl<'a> Visitor<'a> for Collector<'a> {
@@ -530,6 +535,9 @@ impl<'a> Visitor<'a> for Collector<'a> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(call) = expr {
+            if matches!(call.func.as_ref(), Expr::Name(_) | Expr::Attribute(_)) {
+                self.callees.push(&call.func);
+            }
             let last_segment = match call.func.as_ref() {
                 Expr::Name(name) => Some(name.id.as_str()),
                 Expr::Attribute(attribute) => Some(attribute.attr.id.as_str()),

@@ -113,6 +113,8 @@ pub struct ModuleSummary {
     pub bound_names: HashSet<String>,
     pub aliases: Vec<AliasSummary>,
     pub dependency_uses: Vec<DependencyUse>,
+    /// Qualified names of the functions this module calls.
+    pub called: HashSet<String>,
 }
 
 impl ModuleSummary {
@@ -181,6 +183,18 @@ impl ProjectIndex {
         key.dependency = self.canonical(&key.dependency);
         key.type_name = self.canonical(&key.type_name);
         key
+    }
+
+    /// Whether a module other than `module` calls `module.name`.
+    pub fn is_called_from_elsewhere(&self, module: &str, name: &str) -> bool {
+        let qualified = format!("{module}.{name}");
+        self.modules.values().any(|summary| {
+            summary.name != module
+                && summary
+                    .called
+                    .iter()
+                    .any(|called| self.canonical(called) == qualified)
+        })
     }
 
     /// Whether another module imports `name` from `module` (a re-export).
@@ -355,6 +369,11 @@ pub fn summarize_parsed(
     for stmt in &module.body {
         collect_module_level(stmt, &mut summary, &facts, text);
     }
+    summary.called = facts
+        .callees
+        .iter()
+        .filter_map(|callee| qualified_in(&facts, name, is_package, callee))
+        .collect();
     summary.routers = module
         .body
         .iter()

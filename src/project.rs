@@ -444,10 +444,10 @@ pub struct ProjectFile<'a> {
 /// the plan and the files are run again, so that no use refers to it: a
 /// change across files lands whole or not at all.
 ///
-/// Each file is parsed once in the index pass. A file that mentions no
-/// dependency (`Depends`, `Security`) cannot be changed by the plan, so it
-/// is processed right there on that parse; only the others, and the
-/// modules that will hold new aliases, are parsed again after planning.
+/// Each file is parsed once in the index pass. A file whose transforms
+/// cannot depend on other files (see `needs_project`) is processed right
+/// there on that parse; only the others, and the modules that will hold
+/// new aliases, are parsed again after planning.
 pub fn process_project(
     files: &[ProjectFile],
     mode: Mode,
@@ -477,7 +477,7 @@ pub fn process_project(
                 }));
                 summarized.ok()
             });
-            let outcome = (!mentions_dependencies(file.contents)).then(|| {
+            let outcome = (!needs_project(file.contents)).then(|| {
                 process_parsed(
                     parsed,
                     file.selection,
@@ -544,7 +544,7 @@ pub fn process_project(
         pending = files
             .iter()
             .map(|file| {
-                mentions_dependencies(file.contents)
+                needs_project(file.contents)
                     || file
                         .module_name
                         .as_ref()
@@ -558,9 +558,11 @@ pub fn process_project(
         .collect()
 }
 
-/// Whether a file's text could hold a dependency parameter or alias.
-fn mentions_dependencies(contents: &str) -> bool {
-    contents.contains("Depends") || contents.contains("Security")
+/// Whether what transforms do in a file can depend on other files: it
+/// holds dependency parameters or aliases (`Depends`, `Security`), or
+/// coroutines whose callers and parameter types live elsewhere (`async def`).
+fn needs_project(contents: &str) -> bool {
+    contents.contains("Depends") || contents.contains("Security") || contents.contains("async def")
 }
 
 fn is_home(project: &Project, file: &ProjectFile) -> bool {

@@ -110,6 +110,14 @@ fn run_case(transform: &'static Transform, case: &Path, files: &[PathBuf]) -> St
         all.contains("# fixture: unsafe"),
         target_version,
     );
+    // `# fixture: executor-style=to_thread` sets that option.
+    if let Some(style) = all
+        .lines()
+        .find_map(|line| line.strip_prefix("# fixture: executor-style="))
+    {
+        selection.options.executor_style = fastapi_codemod::transform::ExecutorStyle::parse(style)
+            .expect("a known executor style");
+    }
     // `# fixture: blocking-calls=a,b` sets that option.
     if let Some(line) = all
         .lines()

@@ -85,20 +85,26 @@ fn run(context: &FileContext, findings: &mut Findings) {
         let Some(edit) = remove_async(context, header) else {
             continue;
         };
-        let called_here = is_called(context, function.name.id.as_str());
-        let safety = if called_here {
+        let name = function.name.id.as_str();
+        let called_here = is_called(context, name);
+        let called_elsewhere = context
+            .module_name
+            .is_some_and(|module| context.project.index.is_called_from_elsewhere(module, name));
+        let safety = if called_here || called_elsewhere {
             Safety::Unsafe
         } else {
             Safety::Safe
         };
         let mut message = format!(
-            "`{}` never awaits but calls blocking `{blocking}`: make it `def` so FastAPI runs it in its threadpool",
-            function.name.id
+            "`{name}` never awaits but calls blocking `{blocking}`: make it `def` so FastAPI runs it in its threadpool"
         );
         if called_here {
             message.push_str(&format!(
-                "; unsafe fix: `{}` is also called directly in this file",
-                function.name.id
+                "; unsafe fix: `{name}` is also called directly in this file"
+            ));
+        } else if called_elsewhere {
+            message.push_str(&format!(
+                "; unsafe fix: `{name}` is also called directly in another module"
             ));
         }
         let fix = Fix::new(
