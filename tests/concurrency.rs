@@ -1,0 +1,154 @@
+//! A real FastAPI app, before and after `apply`: two concurrent requests to
+//! a route that blocks no longer serialise. The test measures whether the
+//! two handlers' running intervals overlap, not wall time against a limit.
+//!
+//! It needs Python with `fastapi` and `httpx`; it makes that environment
+//! itself once, under `target/`, from the package registry (or uses the
+//! interpreter named by `FASTAPI_CODEMOD_PYTHON`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const APP: &str = r#"
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/report")
+async def report():
+    started = time.monotonic()
+    time.sleep(0.4)
+    return {"started": started, "ended": time.monotonic()}
+
+
+@app.get("/rates")
+async def rates():
+    started = time.monotonic()
+    await app.state.ready()
+    time.sleep(0.4)
+    return {"started": started, "ended": time.monotonic()}
+"#;
+
+/// Fires two requests at each route at once, in one event loop, and prints
+/// whether their handlers overlapped.
+const PROBE: &str = r#"
+import asyncio
+import sys
+
+import httpx
+
+sys.path.insert(0, sys.argv[1])
+from app import app
+
+
+async def noop():
+    return None
+
+
+app.state.ready = noop
+
+
+async def main():
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for path in ("/report", "/rates"):
+            first, second = await asyncio.gather(client.get(path), client.get(path))
+            a, b = first.json(), second.json()
+            overlap = a["started"] < b["ended"] and b["started"] < a["ended"]
+            print(path, "overlap" if overlap else "serial")
+
+
+asyncio.run(main())
+"#;
+
+fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let environment = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env");
+    let python = environment.join("bin/python");
+    let ready = environment.join(".ready");
+    if !ready.exists() {
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&environment)
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "fastapi",
+                "httpx",
+            ])
+            .status()
+            .expect("pip runs");
+        assert!(
+            status.success(),
+            "installing fastapi and httpx for the concurrency test failed"
+        );
+        std::fs::write(&ready, "").unwrap();
+    }
+    python
+}
+
+fn probe(python: &Path, directory: &Path) -> String {
+    let script = directory.join("probe.py");
+    std::fs::write(&script, PROBE).unwrap();
+    let output = Command::new(python)
+        .arg(&script)
+        .arg(directory.join("src"))
+        .output()
+        .expect("the probe runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn blocking_routes_stop_serialising_after_apply() {
+    let python = python();
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(directory.path().join("src")).unwrap();
+    std::fs::write(directory.path().join("src/app.py"), APP).unwrap();
+
+    assert_eq!(
+        probe(&python, directory.path()),
+        "/report serial\n/rates serial\n"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args(["apply", "--allow-dirty", "src"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rewritten = std::fs::read_to_string(directory.path().join("src/app.py")).unwrap();
+    // One route never awaits: it becomes `def`. The other awaits: its sleep moves off the loop.
+    assert!(rewritten.contains("\ndef report():"), "{rewritten}");
+    assert!(
+        rewritten.contains("await asyncio.sleep(0.4)"),
+        "{rewritten}"
+    );
+
+    assert_eq!(
+        probe(&python, directory.path()),
+        "/report overlap\n/rates overlap\n"
+    );
+}
