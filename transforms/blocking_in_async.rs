@@ -6,7 +6,8 @@
 //! nested `def`, `lambda` or class): `time.sleep(x)` becomes
 //! `await asyncio.sleep(x)`, and every other blocking call becomes
 //! `await asyncio.get_running_loop().run_in_executor(None, partial(f, …))`,
-//! keeping every argument and comment.
+//! keeping every argument and comment. A call too long for its line, or
+//! already spread over lines, gets one argument per line.
 //!
 //! What blocks is recognised through imports and types, not by name:
 //! `requests` (functions and `Session` methods), `httpx` (functions and
@@ -68,7 +69,10 @@
 //! @router.post("/charge")
 //! async def charge(amount: int, client: httpx.AsyncClient):
 //!     await asyncio.sleep(1)
-//!     receipt = (await asyncio.get_running_loop().run_in_executor(None, partial(requests.post, "https://pay.example.com", json={"amount": amount}))).json()
+//!     receipt = (await asyncio.get_running_loop().run_in_executor(
+//!         None,
+//!         partial(requests.post, "https://pay.example.com", json={"amount": amount}),
+//!     )).json()
 //!     await client.post("https://audit.example.com", json=receipt)
 //!     return receipt
 //! ```
@@ -137,20 +141,14 @@ fn fix_for(context: &FileContext, site: &BlockingSite) -> Fix {
     let call = site.call;
     let callee = source.slice(call.func.range());
     let inner = source.slice(call.arguments.inner_range());
-    let arguments = inner.trim_start();
-    let with_arguments = |head: &str| {
-        if arguments.trim().is_empty() {
-            head.to_string()
-        } else {
-            format!("{head}, {arguments}")
-        }
-    };
     let importer = context.importer();
     let mut edits: Vec<Edit> = Vec::new();
-    let text = if site.is_sleep {
+    // `head(` and `)` around the work, and whether the callee goes inside `partial(…)`.
+    let (open, close, in_partial) = if site.is_sleep {
         let (asyncio, edit) = importer.import_module("asyncio");
         edits.extend(edit);
-        format!("await {asyncio}.sleep({inner})")
+        let text = format!("await {asyncio}.sleep({inner})");
+        return finish(context, site, text, edits);
     } else {
         match context.options.executor_style {
             ExecutorStyle::RunInExecutor => {
@@ -158,38 +156,195 @@ fn fix_for(context: &FileContext, site: &BlockingSite) -> Fix {
                 edits.extend(edit);
                 let imported = importer.import(&[Symbol::new("functools", "partial")]);
                 edits.extend(imported.edits);
-                let partial = &imported.references[0];
-                format!(
-                    "await {asyncio}.get_running_loop().run_in_executor(None, {partial}({}))",
-                    with_arguments(callee)
+                (
+                    format!("await {asyncio}.get_running_loop().run_in_executor("),
+                    ")".to_string(),
+                    Some(imported.references[0].clone()),
                 )
             }
             ExecutorStyle::ToThread => {
                 let (asyncio, edit) = importer.import_module("asyncio");
                 edits.extend(edit);
-                format!("await {asyncio}.to_thread({})", with_arguments(callee))
+                (format!("await {asyncio}.to_thread("), ")".to_string(), None)
             }
             ExecutorStyle::Threadpool => {
                 let imported =
                     importer.import(&[Symbol::new("fastapi.concurrency", "run_in_threadpool")]);
                 edits.extend(imported.edits);
-                format!(
-                    "await {}({})",
-                    imported.references[0],
-                    with_arguments(callee)
+                (
+                    format!("await {}(", imported.references[0]),
+                    ")".to_string(),
+                    None,
                 )
             }
         }
     };
+    // Each item with the indentation of the line it starts on, so that a
+    // multi-line argument keeps its shape when it moves.
+    let mut items: Vec<(String, String)> = vec![(callee.to_string(), String::new())];
+    items.extend(call.arguments.iter_source_order().map(|argument| {
+        let indentation = source.indentation_at(argument.start()).to_string();
+        (source.slice(argument.range()).to_string(), indentation)
+    }));
+    let flat_work = items
+        .iter()
+        .map(|(text, _)| text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let flat = match &in_partial {
+        Some(partial) => format!("{open}None, {partial}({flat_work}){close}"),
+        None => format!("{open}{flat_work}{close}"),
+    };
+    let text = match exploded(
+        context,
+        site,
+        &open,
+        &close,
+        in_partial.as_deref(),
+        &items,
+        &flat,
+    ) {
+        Some(exploded) => exploded,
+        None => flat_or_verbatim(
+            source,
+            call,
+            &open,
+            &close,
+            in_partial.as_deref(),
+            callee,
+            inner,
+            flat,
+        ),
+    };
+    finish(context, site, text, edits)
+}
+
+fn finish(context: &FileContext, site: &BlockingSite, text: String, mut edits: Vec<Edit>) -> Fix {
     let text = if site.needs_parentheses {
         format!("({text})")
     } else {
         text
     };
-    edits.push(Edit::replacement(text, call.range()));
+    edits.push(Edit::replacement(text, site.call.range()));
+    let _ = context;
     Fix::new(
         format!("move `{}` off the event loop", site.what),
         edits,
         Safety::Safe,
     )
+}
+
+/// The one-line form; when the arguments hold comments, they are kept as
+/// written instead.
+#[allow(clippy::too_many_arguments)]
+fn flat_or_verbatim(
+    source: &crate::source::SourceFile,
+    call: &ruff_python_ast::ExprCall,
+    open: &str,
+    close: &str,
+    partial: Option<&str>,
+    callee: &str,
+    inner: &str,
+    flat: String,
+) -> String {
+    let has_comments = inner.contains('#')
+        && source
+            .slice(call.arguments.range())
+            .lines()
+            .any(|line| line.contains('#'));
+    if !has_comments {
+        return flat;
+    }
+    let arguments = inner.trim_start();
+    let work = if arguments.trim().is_empty() {
+        callee.to_string()
+    } else {
+        format!("{callee}, {arguments}")
+    };
+    match partial {
+        Some(partial) => format!("{open}None, {partial}({work}){close}"),
+        None => format!("{open}{work}{close}"),
+    }
+}
+
+/// One argument per line, as black lays out a call too long for its line
+/// (or one already spread over lines): `None,` and `partial(` … `),` for
+/// `run_in_executor`. `None` when the flat form fits, or when the arguments
+/// hold comments or multi-line strings that cannot move.
+fn exploded(
+    context: &FileContext,
+    site: &BlockingSite,
+    open: &str,
+    close: &str,
+    partial: Option<&str>,
+    items: &[(String, String)],
+    flat: &str,
+) -> Option<String> {
+    let source = context.source;
+    let call = site.call;
+    let arguments_text = source.slice(call.arguments.range());
+    let spread = arguments_text.contains(['\n', '\r']);
+    let line_start = source.line_start(call.start());
+    let before = source.slice(ruff_text_size::TextRange::new(line_start, call.start()));
+    let after_end = source.full_line_end(call.end());
+    let after = source
+        .slice(ruff_text_size::TextRange::new(call.end(), after_end))
+        .trim_end_matches(['\n', '\r']);
+    let parentheses = if site.needs_parentheses { 2 } else { 0 };
+    let width = before.chars().count() + flat.chars().count() + parentheses + after.chars().count();
+    if !spread && width <= context.options.line_length {
+        return None;
+    }
+    if arguments_text.contains('#')
+        || arguments_text.contains("\"\"\"")
+        || arguments_text.contains("'''")
+    {
+        return None;
+    }
+    let ending = source.line_ending().as_str();
+    let unit = source.indent_unit();
+    let base = source.indentation_at(call.start());
+    let one = format!("{base}{unit}");
+    let two = format!("{one}{unit}");
+    // Each item on its own line, continuation lines moved to the new depth.
+    let place = |(item, indentation): &(String, String), depth: &str| -> String {
+        let mut lines = item.lines();
+        let mut text = format!("{depth}{}", lines.next().unwrap_or_default());
+        for line in lines {
+            text.push_str(ending);
+            text.push_str(depth);
+            text.push_str(
+                line.strip_prefix(indentation.as_str())
+                    .unwrap_or(line.trim_start()),
+            );
+        }
+        text.push(',');
+        text.push_str(ending);
+        text
+    };
+    let text = match partial {
+        Some(partial) => {
+            // `partial(…)` stays on one line when it fits there, as black keeps it.
+            let single = items.iter().all(|(item, _)| !item.contains(['\n', '\r']));
+            let joined = items
+                .iter()
+                .map(|(item, _)| item.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let line = format!("{one}{partial}({joined}),");
+            if !spread && single && line.chars().count() <= context.options.line_length {
+                format!("{open}{ending}{one}None,{ending}{line}{ending}{base}{close}")
+            } else {
+                let work: String = items.iter().map(|item| place(item, &two)).collect();
+                format!(
+                    "{open}{ending}{one}None,{ending}{one}{partial}({ending}{work}{one}),{ending}{base}{close}"
+                )
+            }
+        }
+        None => {
+            let work: String = items.iter().map(|item| place(item, &one)).collect();
+            format!("{open}{ending}{work}{base}{close}")
+        }
+    };
+    Some(text)
 }
