@@ -137,6 +137,7 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
         prop::collection::vec(parameter_strategy(), 0..6), // parameters
         0u8..5,                                            // marker: none, *, *args, **kwargs, /
         any::<bool>(),                                     // one per line
+        0u8..5,                                            // body: what it blocks on or awaits
     );
     (
         0usize..IMPORT_STYLES.len(),
@@ -162,11 +163,11 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
                 }
                 lines.push(imports.into());
                 lines.push(
-                    "from sqlalchemy.orm import Session\n\nfrom .deps import get_db\n".into(),
+                    "import time\n\nimport requests\nfrom sqlalchemy.orm import Session\n\nfrom .deps import get_db, other\n".into(),
                 );
                 lines.push("router = APIRouter()\n\n".into());
                 lines.push("def local_dependency() -> Session:\n    return Session()\n\n".into());
-                for (index, (is_async, is_route, parameters, marker, one_per_line)) in
+                for (index, (is_async, is_route, parameters, marker, one_per_line, body)) in
                     functions.into_iter().enumerate()
                 {
                     // Parameters without a default come first, as Python requires.
@@ -201,7 +202,16 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
                         format!("{keyword} f{index}({}):", items.join(", "))
                     };
                     lines.push(signature);
-                    lines.push("    return None\n\n".into());
+                    lines.push(
+                        match body {
+                            1 => "    time.sleep(1)\n    return None\n\n",
+                            2 => "    data = requests.get(\"https://example.com\", timeout=3).json()  # upstream\n    return data\n\n",
+                            3 => "    await other()\n    rows = [r for r in requests.get(\"u\").json()]\n    time.sleep(1)\n    return rows\n\n",
+                            4 => "    with open(\"f\") as handle:\n        return sum(len(line) for line in open(\"g\"))\n\n",
+                            _ => "    return None\n\n",
+                        }
+                        .into(),
+                    );
                 }
                 let mut source = lines.join("\n");
                 if !trailing_newline {
