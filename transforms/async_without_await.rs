@@ -56,7 +56,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::blocking::analyze;
+use crate::blocking::{AsyncBody, analyze};
 use crate::edit::{Edit, Fix, Safety};
 use crate::transform::{FileContext, Findings, Transform};
 
@@ -117,8 +117,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 }
 
 /// The first blocking call of an `async def` route or dependency that this
-/// transform turns into `def` (shared with `blocking-in-async`, which then
-/// leaves the function to it).
+/// transform turns into `def`.
 pub fn converts(context: &FileContext, function: &StmtFunctionDef) -> Option<String> {
     if !function.is_async || !is_route_or_dependency(context, function) {
         return None;
@@ -130,7 +129,17 @@ pub fn converts(context: &FileContext, function: &StmtFunctionDef) -> Option<Str
         &context.options.blocking_calls,
         function,
     );
-    if body.awaits {
+    converts_with(context, function, &body)
+}
+
+/// The same, for a body already analyzed (`blocking-in-async` shares it and
+/// leaves such functions to this transform).
+pub fn converts_with(
+    context: &FileContext,
+    function: &StmtFunctionDef,
+    body: &AsyncBody,
+) -> Option<String> {
+    if !function.is_async || body.awaits || !is_route_or_dependency(context, function) {
         return None;
     }
     body.blocking.first().map(|site| site.what.clone())

@@ -103,11 +103,6 @@ fn run(context: &FileContext, findings: &mut Findings) {
         if !function.is_async {
             continue;
         }
-        if context.is_selected("async-without-await")
-            && super::async_without_await::converts(context, function).is_some()
-        {
-            continue;
-        }
         let body = analyze(
             context.facts,
             context.project,
@@ -115,6 +110,11 @@ fn run(context: &FileContext, findings: &mut Findings) {
             &context.options.blocking_calls,
             function,
         );
+        if context.is_selected("async-without-await")
+            && super::async_without_await::converts_with(context, function, &body).is_some()
+        {
+            continue;
+        }
         for site in &body.blocking {
             if context.is_suppressed(&TRANSFORM, site.call.range(), &[]) {
                 continue;
