@@ -132,6 +132,17 @@ impl<'a> FileContext<'a> {
         }
     }
 
+    /// The lines of a function's header, from its first decorator to the
+    /// `def` line: a suppression comment there covers the whole signature.
+    pub fn header_lines(&self, function: &ruff_python_ast::StmtFunctionDef) -> Vec<usize> {
+        use ruff_text_size::Ranged;
+        let start = function
+            .decorator_list
+            .first()
+            .map_or(function.start(), Ranged::start);
+        (self.source.line_number(start)..=self.source.line_number(function.name.start())).collect()
+    }
+
     /// Whether the transform with this name runs in this pass.
     pub fn is_selected(&self, name: &str) -> bool {
         self.selected.iter().any(|transform| transform.name == name)

@@ -142,13 +142,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &mut Findings) {
     let parameters = &function.parameters;
     // A comment on the `def` line, or on any line of its decorators, covers every parameter.
-    let header_start = function
-        .decorator_list
-        .first()
-        .map_or(function.start(), Ranged::start);
-    let header_lines: Vec<usize> = (context.source.line_number(header_start)
-        ..=context.source.line_number(function.name.start()))
-        .collect();
+    let header_lines = context.header_lines(function);
     let all: Vec<(Kind, &ParameterWithDefault)> = parameters
         .posonlyargs
         .iter()

@@ -286,7 +286,7 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             if context.is_suppressed(
                 &TRANSFORM,
                 parameter.range(),
-                &header_lines(context, function),
+                &context.header_lines(function),
             ) {
                 continue;
             }
@@ -509,22 +509,13 @@ fn relative_spelling(from: &str, is_package: bool, to: &str) -> Option<String> {
     Some(format!("{dots}{}", target[common..].join(".")))
 }
 
-fn header_lines(context: &FileContext, function: &StmtFunctionDef) -> Vec<usize> {
-    let start = function
-        .decorator_list
-        .first()
-        .map_or(function.start(), Ranged::start);
-    (context.source.line_number(start)..=context.source.line_number(function.name.start()))
-        .collect()
-}
-
 /// Whether `annotated-params` still has parameters to convert in this file.
 fn has_default_form_dependencies(context: &FileContext) -> bool {
     let Some(annotated_params) = crate::transforms::by_name("annotated-params") else {
         return false;
     };
     context.facts.functions.iter().any(|function| {
-        let header = header_lines(context, function);
+        let header = context.header_lines(function);
         function
             .parameters
             .iter_non_variadic_params()
