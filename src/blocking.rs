@@ -71,6 +71,9 @@ enum Receiver {
     Client,
     /// A type listed in the configuration, with the methods that block.
     Configured(String),
+    /// A client bound to the thread that created it (`sqlite3` connections):
+    /// its calls block but cannot move to another thread.
+    ThreadBound,
 }
 
 const HTTP_METHODS: &[&str] = &[
@@ -130,8 +133,10 @@ fn receiver_of_class(qualified: &str) -> Option<Receiver> {
         | "ftplib.FTP"
         | "socket.socket" => Receiver::Client,
         // Functions that return clients.
-        "boto3.client" | "boto3.resource" | "sqlite3.connect" | "psycopg2.connect"
-        | "pymysql.connect" => Receiver::Client,
+        "boto3.client" | "boto3.resource" | "psycopg2.connect" | "pymysql.connect" => {
+            Receiver::Client
+        }
+        "sqlite3.connect" => Receiver::ThreadBound,
         _ => return None,
     })
 }
@@ -300,10 +305,10 @@ impl<'a> Finder<'a, '_> {
     }
 
     /// Whether a call blocks, and what to call it in messages.
-    fn classify(&self, call: &ast::ExprCall) -> Option<(bool, String)> {
+    fn classify(&self, call: &ast::ExprCall) -> Option<(bool, String, bool)> {
         if let Some(qualified) = self.qualified(&call.func) {
             if qualified == "time.sleep" {
-                return Some((true, qualified));
+                return Some((true, qualified, false));
             }
             let configured = self
                 .configured
@@ -313,7 +318,12 @@ impl<'a> Finder<'a, '_> {
                     None => *entry == qualified,
                 });
             if BLOCKING_FUNCTIONS.contains(&qualified.as_str()) || configured {
-                return Some((false, qualified.trim_start_matches("builtins.").to_string()));
+                let thread_bound = qualified == "sqlite3.connect";
+                return Some((
+                    false,
+                    qualified.trim_start_matches("builtins.").to_string(),
+                    thread_bound,
+                ));
             }
         }
         let Expr::Attribute(attribute) = call.func.as_ref() else {
@@ -326,6 +336,9 @@ impl<'a> Finder<'a, '_> {
             Receiver::SqlSession => SQL_SESSION_METHODS.contains(&method),
             Receiver::SqlQuery => SQL_QUERY_TERMINALS.contains(&method),
             Receiver::Path => PATH_METHODS.contains(&method),
+            Receiver::ThreadBound => {
+                !CLIENT_LOCAL_METHODS.contains(&method) && !method.starts_with('_')
+            }
             Receiver::Client => !CLIENT_LOCAL_METHODS.contains(&method) && !method.starts_with('_'),
             Receiver::Configured(class) => self
                 .configured
@@ -339,8 +352,10 @@ impl<'a> Finder<'a, '_> {
             Receiver::Path => "Path",
             Receiver::Client => "client",
             Receiver::Configured(_) => "configured client",
+            Receiver::ThreadBound => "sqlite3 connection",
         };
-        blocks.then(|| (false, format!("{kind}.{method}")))
+        let thread_bound = receiver == Receiver::ThreadBound;
+        blocks.then(|| (false, format!("{kind}.{method}"), thread_bound))
     }
 
     fn record_assignment(&mut self, target: &Expr, value: &Expr) {
@@ -358,7 +373,7 @@ impl<'a> Finder<'a, '_> {
 
     fn unmovable(&mut self, expr: &'a Expr, reason: &'static str) {
         if let Expr::Call(call) = expr
-            && let Some((is_sleep, what)) = self.classify(call)
+            && let Some((is_sleep, what, _)) = self.classify(call)
         {
             self.body.blocking.push(BlockingSite {
                 call,
@@ -439,8 +454,11 @@ impl<'a> Visitor<'a> for Finder<'a, '_> {
             }
             Expr::Generator(_) => {
                 self.in_generator += 1;
-                visitor::walk_expr(self, expr);
+                self.visit_comprehension_parts(expr);
                 self.in_generator -= 1;
+            }
+            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) => {
+                self.visit_comprehension_parts(expr)
             }
             Expr::Attribute(attribute) => {
                 self.parenthesized = Some(attribute.value.range());
@@ -453,9 +471,12 @@ impl<'a> Visitor<'a> for Finder<'a, '_> {
             }
             Expr::Call(call) => {
                 let needs_parentheses = self.parenthesized.take() == Some(call.range());
-                if let Some((is_sleep, what)) = self.classify(call) {
-                    let unmovable =
-                        (self.in_generator > 0).then_some("it is inside a generator expression");
+                if let Some((is_sleep, what, thread_bound)) = self.classify(call) {
+                    let unmovable = if thread_bound {
+                        Some("sqlite3 connections only work in the thread that created them")
+                    } else {
+                        (self.in_generator > 0).then_some("it is inside a generator expression")
+                    };
                     self.body.blocking.push(BlockingSite {
                         call,
                         is_sleep,
@@ -484,6 +505,37 @@ impl<'a> Visitor<'a> for Finder<'a, '_> {
 }
 
 impl<'a> Finder<'a, '_> {
+    /// A comprehension's parts; an iterable that is itself a blocking call
+    /// (`for line in open(path)`) cannot move: iterating it blocks too.
+    fn visit_comprehension_parts(&mut self, expr: &'a Expr) {
+        let (elements, generators): (Vec<&'a Expr>, &'a [ast::Comprehension]) = match expr {
+            Expr::Generator(generator) => (vec![&generator.elt], &generator.generators),
+            Expr::ListComp(list) => (vec![&list.elt], &list.generators),
+            Expr::SetComp(set) => (vec![&set.elt], &set.generators),
+            Expr::DictComp(dict) => {
+                let mut parts: Vec<&'a Expr> = dict.key.iter().map(|key| &**key).collect();
+                parts.push(&dict.value);
+                (parts, &dict.generators)
+            }
+            _ => return,
+        };
+        for generator in generators {
+            if generator.is_async {
+                self.body.awaits = true;
+                self.visit_expr(&generator.iter);
+            } else {
+                self.unmovable(&generator.iter, "it is iterated over");
+            }
+            self.visit_expr(&generator.target);
+            for condition in &generator.ifs {
+                self.visit_expr(condition);
+            }
+        }
+        for element in elements {
+            self.visit_expr(element);
+        }
+    }
+
     /// Visits the arguments inside a receiver chain (`db.query(X).filter(Y)`)
     /// without treating the chain's calls as blocking on their own.
     fn visit_arguments_of_chain(&mut self, expr: &'a Expr) {
