@@ -26,8 +26,9 @@
 //! (`await run_in_threadpool(f, …)` from `fastapi.concurrency`).
 //!
 //! Calls that cannot move in place — used as a context manager
-//! (`with open(…) as f:`), iterated over, or inside a generator
-//! expression — are reported by `check`, not rewritten. When
+//! (`with open(…) as f:`), iterated over, inside a generator expression, or
+//! on a `sqlite3` connection (which works only in the thread that created
+//! it) — are reported by `check`, not rewritten. When
 //! `async-without-await` can make the whole function a `def`, it wins.
 //!
 //! ## Why is this bad?
