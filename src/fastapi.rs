@@ -175,8 +175,8 @@ pub struct FastApiFacts<'a> {
     /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
     /// `Depends`/`Security` anywhere in the file.
     pub dependency_names: HashSet<String>,
-    /// The callee of every call made through a name or attribute chain.
-    pub callees: Vec<&'a Expr>,
+    /// Every call made through a name or attribute chain (`f(…)`, `a.b.f(…)`).
+    pub calls: Vec<&'a ast::ExprCall>,
 }
 
 impl<'a> FastApiFacts<'a> {
@@ -227,7 +227,7 @@ impl<'a> FastApiFacts<'a> {
             module_classes,
             module_assignments,
             dependency_names: HashSet::new(),
-            callees: std::mem::take(&mut collector.callees),
+            calls: std::mem::take(&mut collector.named_calls),
         };
 
         let router_classes = facts.router_classes(&collector.classes);
@@ -322,6 +322,18 @@ impl<'a> FastApiFacts<'a> {
         };
         self.resolves_to(&subscript.value, "typing.Annotated")
             || self.resolves_to(&subscript.value, "typing_extensions.Annotated")
+    }
+
+    /// Calls in this file whose callee is named `name`: `name(…)` or `x.name(…)`.
+    pub fn calls_to<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a ast::ExprCall> + 's {
+        self.calls
+            .iter()
+            .copied()
+            .filter(move |call| match call.func.as_ref() {
+                Expr::Name(callee) => callee.id.as_str() == name,
+                Expr::Attribute(attribute) => attribute.attr.id.as_str() == name,
+                _ => false,
+            })
     }
 
     /// The route registered by a function, if it is a route handler.
@@ -502,8 +514,8 @@ struct Collector<'a> {
     annotated_names: Vec<(&'a str, &'a Expr)>,
     /// Calls that may be `Depends`/`Security` (filtered by spelling; resolved later).
     calls: Vec<&'a ast::ExprCall>,
-    /// The callee of every call through a name or attribute chain.
-    callees: Vec<&'a Expr>,
+    /// Every call through a name or attribute chain.
+    named_calls: Vec<&'a ast::ExprCall>,
 }
 
 impl<'a> Visitor<'a> for Collector<'a> {
@@ -536,7 +548,7 @@ impl<'a> Visitor<'a> for Collector<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         if let Expr::Call(call) = expr {
             if matches!(call.func.as_ref(), Expr::Name(_) | Expr::Attribute(_)) {
-                self.callees.push(&call.func);
+                self.named_calls.push(call);
             }
             let last_segment = match call.func.as_ref() {
                 Expr::Name(name) => Some(name.id.as_str()),

@@ -370,9 +370,9 @@ pub fn summarize_parsed(
         collect_module_level(stmt, &mut summary, &facts, text);
     }
     summary.called = facts
-        .callees
+        .calls
         .iter()
-        .filter_map(|callee| qualified_in(&facts, name, is_package, callee))
+        .filter_map(|call| qualified_in(&facts, name, is_package, &call.func))
         .collect();
     summary.routers = module
         .body

@@ -567,46 +567,19 @@ fn keyword_only_edits(
 /// positional parameter `index`. A method called through an attribute gets
 /// `self` for free, so its first positional argument fills parameter 1.
 fn is_called_positionally(context: &FileContext, function: &StmtFunctionDef, index: usize) -> bool {
-    use ruff_python_ast::visitor::{self, Visitor};
-    struct Calls<'n> {
-        name: &'n str,
-        index: usize,
-        is_method: bool,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Calls<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Call(call) = expr {
-                let (matches, implicit) = match call.func.as_ref() {
-                    Expr::Name(name) => (name.id.as_str() == self.name, 0),
-                    Expr::Attribute(attribute) => (
-                        attribute.attr.id.as_str() == self.name,
-                        usize::from(self.is_method),
-                    ),
-                    _ => (false, 0),
-                };
-                let arguments = &call.arguments.args;
-                let starred = arguments.iter().any(Expr::is_starred_expr);
-                if matches && (starred || arguments.len() + implicit > self.index) {
-                    self.found = true;
-                }
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
     let is_method = function
         .parameters
         .args
         .first()
         .is_some_and(|first| matches!(first.parameter.name.id.as_str(), "self" | "cls"));
-    let mut calls = Calls {
-        name: function.name.id.as_str(),
-        index,
-        is_method,
-        found: false,
-    };
-    calls.visit_body(&context.module.body);
-    calls.found
+    context
+        .facts
+        .calls_to(function.name.id.as_str())
+        .any(|call| {
+            let implicit = usize::from(is_method && call.func.is_attribute_expr());
+            let arguments = &call.arguments.args;
+            arguments.iter().any(Expr::is_starred_expr) || arguments.len() + implicit > index
+        })
 }
 
 fn build_fix(

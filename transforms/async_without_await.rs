@@ -51,9 +51,8 @@
 //! also called directly in its file: a caller that awaits it, or passes its
 //! coroutine on, would break.
 
+use ruff_python_ast::StmtFunctionDef;
 use ruff_python_ast::token::TokenKind;
-use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::blocking::{AsyncBody, analyze};
@@ -86,7 +85,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             continue;
         };
         let name = function.name.id.as_str();
-        let called_here = is_called(context, name);
+        let called_here = context.facts.calls_to(name).next().is_some();
         let called_elsewhere = context
             .module_name
             .is_some_and(|module| context.project.index.is_called_from_elsewhere(module, name));
@@ -173,28 +172,4 @@ fn remove_async(context: &FileContext, header: TextRange) -> Option<Edit> {
         tokens[position].start(),
         next.start(),
     )))
-}
-
-/// Whether the file calls the function by name (as `f(…)` or `obj.f(…)`).
-fn is_called(context: &FileContext, name: &str) -> bool {
-    struct Calls<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Calls<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Call(call) = expr {
-                let called = match call.func.as_ref() {
-                    Expr::Name(callee) => callee.id.as_str() == self.name,
-                    Expr::Attribute(attribute) => attribute.attr.id.as_str() == self.name,
-                    _ => false,
-                };
-                self.found |= called;
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut calls = Calls { name, found: false };
-    calls.visit_body(&context.module.body);
-    calls.found
 }
