@@ -149,7 +149,7 @@ fn fix_for(context: &FileContext, site: &BlockingSite) -> Fix {
         let (asyncio, edit) = importer.import_module("asyncio");
         edits.extend(edit);
         let text = format!("await {asyncio}.sleep({inner})");
-        return finish(context, site, text, edits);
+        return finish(site, text, edits);
     } else {
         match context.options.executor_style {
             ExecutorStyle::RunInExecutor => {
@@ -217,17 +217,16 @@ fn fix_for(context: &FileContext, site: &BlockingSite) -> Fix {
             flat,
         ),
     };
-    finish(context, site, text, edits)
+    finish(site, text, edits)
 }
 
-fn finish(context: &FileContext, site: &BlockingSite, text: String, mut edits: Vec<Edit>) -> Fix {
+fn finish(site: &BlockingSite, text: String, mut edits: Vec<Edit>) -> Fix {
     let text = if site.needs_parentheses {
         format!("({text})")
     } else {
         text
     };
     edits.push(Edit::replacement(text, site.call.range()));
-    let _ = context;
     Fix::new(
         format!("move `{}` off the event loop", site.what),
         edits,

@@ -419,35 +419,16 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
 }
 
 /// The parameter list on one line, when it spans lines with no comment and
-/// no magic trailing comma, and the `def` line then fits the line length.
+/// no magic trailing comma (`join_parameter_lines` refuses those), and the
+/// `def` line then fits the line length.
 fn joined_signature(
     context: &FileContext,
     function: &StmtFunctionDef,
     edits: &[Edit],
 ) -> Option<Edit> {
-    use ruff_python_ast::token::TokenKind;
     let source = context.source;
     let parameters = &function.parameters;
     if source.line_number(parameters.start()) == source.line_number(parameters.end()) {
-        return None;
-    }
-    let tokens = crate::syntax::tokens_within(context.tokens, parameters.range());
-    let significant: Vec<_> = tokens
-        .iter()
-        .filter(|token| {
-            !matches!(
-                token.kind(),
-                TokenKind::NonLogicalNewline | TokenKind::Newline
-            )
-        })
-        .collect();
-    let magic_comma =
-        significant.len() >= 2 && significant[significant.len() - 2].kind() == TokenKind::Comma;
-    if magic_comma
-        || tokens
-            .iter()
-            .any(|token| token.kind() == TokenKind::Comment)
-    {
         return None;
     }
     // The new text of the list, then joined onto one line.
