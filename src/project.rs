@@ -522,14 +522,10 @@ pub fn process_project(
         if mode == Mode::Check {
             break;
         }
-        let finished: Vec<FileOutcome> = outcomes
-            .iter()
-            .map(|outcome| outcome.clone().unwrap_or_default())
-            .collect();
         let failed: Vec<DependencyKey> = project
             .aliases
             .aliases()
-            .filter(|alias| !alias.exists && !definition_landed(files, &finished, alias))
+            .filter(|alias| !alias.exists && !definition_landed(files, &outcomes, alias))
             .map(|alias| alias.key.clone())
             .collect();
         if failed.is_empty() {
@@ -574,7 +570,7 @@ fn is_home(project: &Project, file: &ProjectFile) -> bool {
 /// Whether the home module of a new alias now defines it.
 fn definition_landed(
     files: &[ProjectFile],
-    outcomes: &[FileOutcome],
+    outcomes: &[Option<FileOutcome>],
     alias: &PlannedAlias,
 ) -> bool {
     let Some(position) = files
@@ -583,7 +579,9 @@ fn definition_landed(
     else {
         return false;
     };
-    let (file, outcome) = (&files[position], &outcomes[position]);
+    let (file, Some(outcome)) = (&files[position], &outcomes[position]) else {
+        return false;
+    };
     if !file.writable || outcome.error.is_some() {
         return false;
     }
