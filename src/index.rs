@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use ruff_python_ast::ModModule;
+use ruff_python_ast::token::Tokens;
 use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, Stmt};
 use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::Ranged;
@@ -15,6 +16,7 @@ use ruff_text_size::Ranged;
 use crate::fastapi::{FastApiFacts, ParamFunction, dotted_text};
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
+use crate::types::{TypeScope, TypeShape, shape_of};
 
 /// Marks a type to infer from the dependency named after it.
 const INFERRED_TYPE: &str = "?infer:";
@@ -38,6 +40,8 @@ pub struct FunctionSummary {
     pub is_generator: bool,
     /// Parameters: name and annotation as written.
     pub parameters: Vec<(String, Option<String>)>,
+    /// The shape of the return annotation, names qualified in its module.
+    pub returns_shape: Option<TypeShape>,
 }
 
 /// What kind of class a module defines, as far as FastAPI code cares.
@@ -60,6 +64,24 @@ pub struct ClassSummary {
     pub kind: ClassKind,
     /// Annotated fields: name, annotation, default, as written.
     pub fields: Vec<(String, String, Option<String>)>,
+    /// The type arguments each base is subscripted with
+    /// (`CRUDBase[User, UserCreate]`), parallel to `bases`.
+    pub base_arguments: Vec<Vec<TypeShape>>,
+    /// Type variables it declares (`Generic[ModelType]`, `class C[T]`).
+    pub type_parameters: Vec<String>,
+    /// Methods, with return shapes in terms of `type_parameters`.
+    pub methods: Vec<FunctionSummary>,
+    /// Declared with `table=True` (SQLModel's mark of a table).
+    pub table: bool,
+    /// Whether its own configuration reads attributes
+    /// (`from_attributes=True`, `orm_mode = True`).
+    pub from_attributes: bool,
+}
+
+impl ClassSummary {
+    pub fn method(&self, name: &str) -> Option<&FunctionSummary> {
+        self.methods.iter().find(|method| method.name == name)
+    }
 }
 
 /// `X = Annotated[T, Depends(f, …)]` (or `X: TypeAlias = …`, `type X = …`).
@@ -115,11 +137,20 @@ pub struct ModuleSummary {
     pub dependency_uses: Vec<DependencyUse>,
     /// Qualified names of the functions this module calls.
     pub called: HashSet<String>,
+    /// Module-level `T = TypeVar("T")` names.
+    pub type_variables: HashSet<String>,
+    /// Module-level instances of classes: `user = CRUDUser(User)` → `user`
+    /// and the class's qualified name.
+    pub instances: HashMap<String, String>,
 }
 
 impl ModuleSummary {
     pub fn function(&self, name: &str) -> Option<&FunctionSummary> {
         self.functions.iter().find(|function| function.name == name)
+    }
+
+    pub fn class(&self, name: &str) -> Option<&ClassSummary> {
+        self.class_summaries.iter().find(|class| class.name == name)
     }
 }
 
@@ -127,6 +158,8 @@ impl ModuleSummary {
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
     modules: HashMap<String, ModuleSummary>,
+    /// Class name → qualified names of the classes with that name, sorted.
+    classes_by_name: HashMap<String, Vec<String>>,
 }
 
 impl ProjectIndex {
@@ -137,7 +170,22 @@ impl ProjectIndex {
             // keep the first in sorted order, deterministically.
             modules.entry(summary.name.clone()).or_insert(summary);
         }
-        let mut index = ProjectIndex { modules };
+        let mut classes_by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for summary in modules.values() {
+            for class in &summary.class_summaries {
+                classes_by_name
+                    .entry(class.name.clone())
+                    .or_default()
+                    .push(format!("{}.{}", summary.name, class.name));
+            }
+        }
+        for qualified in classes_by_name.values_mut() {
+            qualified.sort();
+        }
+        let mut index = ProjectIndex {
+            modules,
+            classes_by_name,
+        };
         index.resolve_uses();
         index
     }
@@ -211,6 +259,19 @@ impl ProjectIndex {
         let (module, name) = canonical.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
         Some((summary, summary.function(name)?))
+    }
+
+    /// The module and class a qualified name refers to, if in the project.
+    pub fn class(&self, qualified: &str) -> Option<(&ModuleSummary, &ClassSummary)> {
+        let canonical = self.canonical(qualified);
+        let (module, name) = canonical.rsplit_once('.')?;
+        let summary = self.modules.get(module)?;
+        Some((summary, summary.class(name)?))
+    }
+
+    /// Qualified names of the project's classes called `name`, sorted.
+    pub fn classes_named(&self, name: &str) -> &[String] {
+        self.classes_by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// Whether `from` imports `to`, directly or through other project modules.
@@ -357,7 +418,17 @@ pub fn summarize_parsed(
     parsed: &Parsed<ModModule>,
     text: &str,
 ) -> ModuleSummary {
-    let module = parsed.syntax();
+    summarize_module(name, is_package, parsed.syntax(), parsed.tokens(), text)
+}
+
+/// Summarizes a module from its syntax tree and tokens (`text` without its BOM).
+pub fn summarize_module(
+    name: &str,
+    is_package: bool,
+    module: &ModModule,
+    tokens: &Tokens,
+    text: &str,
+) -> ModuleSummary {
     let facts = FastApiFacts::new(module);
     let mut summary = ModuleSummary {
         name: name.to_string(),
@@ -366,6 +437,22 @@ pub fn summarize_parsed(
     };
 
     summary.imports = absolute_imports(&facts, name, is_package);
+    summary.type_variables = module
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::Assign(assign) => match (assign.targets.as_slice(), assign.value.as_ref()) {
+                ([Expr::Name(target)], Expr::Call(call))
+                    if facts.resolves_to(&call.func, "typing.TypeVar")
+                        || facts.resolves_to(&call.func, "typing_extensions.TypeVar") =>
+                {
+                    Some(target.id.to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
     for stmt in &module.body {
         collect_module_level(stmt, &mut summary, &facts, text);
     }
@@ -399,7 +486,7 @@ pub fn summarize_parsed(
     // alias. Most files have no such comment: skip the line bookkeeping then.
     let comments = text.contains("fastapi-codemod").then(|| {
         let source = SourceFile::new(text);
-        let suppressions = Suppressions::from_tokens(parsed.tokens(), &source);
+        let suppressions = Suppressions::from_tokens(tokens, &source);
         (source, suppressions)
     });
     let ignored = |range: ruff_text_size::TextRange| {
@@ -503,30 +590,8 @@ fn collect_module_level(
     match stmt {
         Stmt::FunctionDef(function) => {
             summary.bound_names.insert(function.name.id.to_string());
-            let returns = function.returns.as_deref();
-            let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
-            summary.functions.push(FunctionSummary {
-                is_async: function.is_async,
-                is_generator: text[function.range()].contains("yield")
-                    && body_yields(&function.body),
-                parameters: function
-                    .parameters
-                    .iter_non_variadic_params()
-                    .map(|parameter| {
-                        let annotation = parameter.parameter.annotation.as_deref();
-                        (
-                            parameter.parameter.name.id.to_string(),
-                            annotation.map(|annotation| text[annotation.range()].to_string()),
-                        )
-                    })
-                    .collect(),
-                name: function.name.id.to_string(),
-                returns: returns.map(|returns| text[returns.range()].to_string()),
-                provides: provides.map(|provides| text[provides.range()].to_string()),
-                provides_qualified: provides.and_then(|provides| {
-                    qualified_in(facts, &summary.name, summary.is_package, provides)
-                }),
-            });
+            let function_summary = function_summary(facts, summary, function, &[], text);
+            summary.functions.push(function_summary);
         }
         Stmt::ClassDef(class) => {
             summary.bound_names.insert(class.name.id.to_string());
@@ -536,6 +601,13 @@ fn collect_module_level(
                 .push(class_summary(facts, summary, class, text));
         }
         Stmt::Assign(assign) => {
+            if let ([Expr::Name(target)], Expr::Call(call)) =
+                (assign.targets.as_slice(), assign.value.as_ref())
+                && let Some(class) = qualified_in(facts, &summary.name, summary.is_package, &call.func)
+                && class.rsplit('.').next().is_some_and(|name| name.starts_with(char::is_uppercase))
+            {
+                summary.instances.insert(target.id.to_string(), class);
+            }
             for target in &assign.targets {
                 if let Expr::Name(target) = target {
                     bind_assignment(
@@ -591,8 +663,62 @@ fn bind_assignment(
     }
 }
 
+/// A function's signature, with types qualified in `summary`'s module;
+/// `class_variables` are the type variables of the class it is a method of.
+fn function_summary(
+    facts: &FastApiFacts,
+    summary: &ModuleSummary,
+    function: &ast::StmtFunctionDef,
+    class_variables: &[String],
+    text: &str,
+) -> FunctionSummary {
+    let returns = function.returns.as_deref();
+    let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
+    let type_variables: HashSet<String> = summary
+        .type_variables
+        .iter()
+        .cloned()
+        .chain(class_variables.iter().cloned())
+        .chain(function.type_params.iter().flat_map(|parameters| {
+            parameters
+                .type_params
+                .iter()
+                .map(|parameter| parameter.name().id.to_string())
+        }))
+        .collect();
+    let scope = TypeScope {
+        facts,
+        module: &summary.name,
+        is_package: summary.is_package,
+        type_variables: &type_variables,
+        text,
+    };
+    FunctionSummary {
+        is_async: function.is_async,
+        is_generator: text[function.range()].contains("yield") && body_yields(&function.body),
+        parameters: function
+            .parameters
+            .iter_non_variadic_params()
+            .map(|parameter| {
+                let annotation = parameter.parameter.annotation.as_deref();
+                (
+                    parameter.parameter.name.id.to_string(),
+                    annotation.map(|annotation| text[annotation.range()].to_string()),
+                )
+            })
+            .collect(),
+        name: function.name.id.to_string(),
+        returns: returns.map(|returns| text[returns.range()].to_string()),
+        provides: provides.map(|provides| text[provides.range()].to_string()),
+        provides_qualified: provides.and_then(|provides| {
+            qualified_in(facts, &summary.name, summary.is_package, provides)
+        }),
+        returns_shape: returns.map(|returns| shape_of(&scope, returns)),
+    }
+}
+
 /// Whether a function body yields, outside nested functions and classes.
-fn body_yields(body: &[Stmt]) -> bool {
+pub fn body_yields(body: &[Stmt]) -> bool {
     use ruff_python_ast::visitor::{self, Visitor};
     struct Yields(bool);
     impl<'a> Visitor<'a> for Yields {
@@ -620,15 +746,37 @@ fn class_summary(
     class: &ast::StmtClassDef,
     text: &str,
 ) -> ClassSummary {
-    let bases: Vec<String> = class
-        .bases()
-        .iter()
-        .map(|base| {
+    let scope = TypeScope {
+        facts,
+        module: &summary.name,
+        is_package: summary.is_package,
+        type_variables: &summary.type_variables,
+        text,
+    };
+    let mut bases: Vec<String> = Vec::new();
+    let mut base_arguments: Vec<Vec<TypeShape>> = Vec::new();
+    for base in class.bases() {
+        let (base, arguments) = match base {
+            Expr::Subscript(subscript) => {
+                let arguments: Vec<TypeShape> = match subscript.slice.as_ref() {
+                    Expr::Tuple(tuple) => tuple
+                        .elts
+                        .iter()
+                        .map(|argument| shape_of(&scope, argument))
+                        .collect(),
+                    single => vec![shape_of(&scope, single)],
+                };
+                (subscript.value.as_ref(), arguments)
+            }
+            other => (other, Vec::new()),
+        };
+        bases.push(
             qualified_in(facts, &summary.name, summary.is_package, base)
-                .unwrap_or_else(|| text[base.range()].to_string())
-        })
-        .collect();
-    let is_table = class.arguments.as_ref().is_some_and(|arguments| {
+                .unwrap_or_else(|| text[base.range()].to_string()),
+        );
+        base_arguments.push(arguments);
+    }
+    let table = class.arguments.as_ref().is_some_and(|arguments| {
         arguments.find_keyword("table").is_some_and(
             |keyword| matches!(keyword.value, Expr::BooleanLiteral(ref value) if value.value),
         )
@@ -641,7 +789,7 @@ fn class_summary(
         _ => false,
     });
     let kind = if bases.iter().any(|base| base == "sqlmodel.SQLModel") {
-        if is_table {
+        if table {
             ClassKind::OrmModel
         } else {
             ClassKind::PydanticModel
@@ -678,12 +826,90 @@ fn class_summary(
             _ => None,
         })
         .collect();
+    let type_parameters = crate::types::class_type_parameters(&scope, class);
+    let methods = class
+        .body
+        .iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::FunctionDef(method) => Some(function_summary(
+                facts,
+                summary,
+                method,
+                &type_parameters,
+                text,
+            )),
+            _ => None,
+        })
+        .collect();
     ClassSummary {
         name: class.name.id.to_string(),
         bases,
         kind,
         fields,
+        base_arguments,
+        type_parameters,
+        methods,
+        from_attributes: reads_attributes(class),
+        table,
     }
+}
+
+/// Whether a Pydantic class configures itself to read attributes:
+/// `model_config = ConfigDict(from_attributes=True)` (or a dict), a
+/// `class Config:` with `orm_mode = True` / `from_attributes = True`, or
+/// `class M(BaseModel, from_attributes=True)`.
+fn reads_attributes(class: &ast::StmtClassDef) -> bool {
+    let is_true = |expr: &Expr| matches!(expr, Expr::BooleanLiteral(value) if value.value);
+    let is_flag = |name: &str| matches!(name, "from_attributes" | "orm_mode");
+    if class.arguments.as_ref().is_some_and(|arguments| {
+        arguments.keywords.iter().any(|keyword| {
+            keyword
+                .arg
+                .as_ref()
+                .is_some_and(|arg| is_flag(arg.id.as_str()))
+                && is_true(&keyword.value)
+        })
+    }) {
+        return true;
+    }
+    class.body.iter().any(|stmt| match stmt {
+        Stmt::Assign(assign)
+            if assign
+                .targets
+                .iter()
+                .any(|target| matches!(target, Expr::Name(name) if name.id == "model_config")) =>
+        {
+            match assign.value.as_ref() {
+                Expr::Call(call) => call.arguments.keywords.iter().any(|keyword| {
+                    keyword
+                        .arg
+                        .as_ref()
+                        .is_some_and(|arg| is_flag(arg.id.as_str()))
+                        && is_true(&keyword.value)
+                }),
+                Expr::Dict(dict) => dict.items.iter().any(|item| {
+                    matches!(&item.key, Some(Expr::StringLiteral(key)) if is_flag(key.value.to_str()))
+                        && is_true(&item.value)
+                }),
+                _ => false,
+            }
+        }
+        Stmt::ClassDef(config) if config.name.id == "Config" => {
+            config.body.iter().any(|stmt| match stmt {
+                Stmt::Assign(assign) => {
+                    assign.targets.iter().any(
+                        |target| matches!(target, Expr::Name(name) if is_flag(name.id.as_str())),
+                    ) && is_true(&assign.value)
+                }
+                Stmt::AnnAssign(assign) => {
+                    matches!(assign.target.as_ref(), Expr::Name(name) if is_flag(name.id.as_str()))
+                        && assign.value.as_deref().is_some_and(is_true)
+                }
+                _ => false,
+            })
+        }
+        _ => false,
+    })
 }
 
 /// The qualified name of a plain name or attribute chain in this module:

@@ -11,12 +11,15 @@ pub mod fastapi;
 pub mod fix_loop;
 pub mod imports;
 pub mod index;
+pub mod models;
 pub mod pipeline;
 pub mod project;
+pub mod returns;
 pub mod source;
 pub mod suppression;
 pub mod syntax;
 pub mod transform;
+pub mod types;
 
 #[path = "../transforms/mod.rs"]
 pub mod transforms;

@@ -477,7 +477,7 @@ pub fn process_project(
                 }));
                 summarized.ok()
             });
-            let outcome = (!needs_project(file.contents)).then(|| {
+            let outcome = (!needs_project(file)).then(|| {
                 process_parsed(
                     parsed,
                     file.selection,
@@ -540,7 +540,7 @@ pub fn process_project(
         pending = files
             .iter()
             .map(|file| {
-                needs_project(file.contents)
+                needs_project(file)
                     || file
                         .module_name
                         .as_ref()
@@ -555,10 +555,20 @@ pub fn process_project(
 }
 
 /// Whether what transforms do in a file can depend on other files: it
-/// holds dependency parameters or aliases (`Depends`, `Security`), or
-/// coroutines whose callers and parameter types live elsewhere (`async def`).
-fn needs_project(contents: &str) -> bool {
-    contents.contains("Depends") || contents.contains("Security") || contents.contains("async def")
+/// holds dependency parameters or aliases (`Depends`, `Security`),
+/// coroutines whose callers and parameter types live elsewhere (`async def`),
+/// or, for `response-model`, routes whose results come from elsewhere.
+fn needs_project(file: &ProjectFile) -> bool {
+    let contents = file.contents;
+    contents.contains("Depends")
+        || contents.contains("Security")
+        || contents.contains("async def")
+        || (file
+            .selection
+            .transforms
+            .iter()
+            .any(|transform| transform.name == "response-model")
+            && (contents.contains('@') || contents.contains("add_api_route")))
 }
 
 fn is_home(project: &Project, file: &ProjectFile) -> bool {

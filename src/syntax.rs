@@ -5,6 +5,7 @@ use ruff_python_ast::token::{Token, TokenKind, Tokens, parenthesized_range};
 use ruff_python_ast::{AnyNodeRef, ArgOrKeyword, Arguments};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::edit::Edit;
 use crate::source::SourceFile;
 
 /// The tokens that lie entirely within `range`.
@@ -24,6 +25,86 @@ fn argument_range(argument: ArgOrKeyword, arguments: &Arguments, tokens: &Tokens
         }
         ArgOrKeyword::Keyword(keyword) => keyword.range(),
     }
+}
+
+/// The edit that adds `argument` (`response_model=UserRead`) as a call's
+/// last argument, in the call's own layout: `f(a, b)` → `f(a, b, argument)`;
+/// one argument per line with a trailing comma gains a line; a call hugging
+/// its arguments on one indented line extends that line. A call on one line
+/// that would grow past `line_length` is laid out as black would: the
+/// arguments on one indented line if they fit there, else one per line with
+/// a trailing comma (not when the call holds comments or multi-line
+/// arguments, which are left in place).
+pub fn append_argument(
+    source: &SourceFile,
+    tokens: &Tokens,
+    arguments: &Arguments,
+    argument: &str,
+    line_length: usize,
+) -> Edit {
+    let close = arguments.end() - TextSize::new(1);
+    let ranges: Vec<TextRange> = arguments
+        .iter_source_order()
+        .map(|item| argument_range(item, arguments, tokens))
+        .collect();
+    let Some(last) = ranges.last().copied() else {
+        return Edit::insertion(argument.to_string(), close);
+    };
+    let after_last = tokens_within(tokens, TextRange::new(last.end(), close));
+    let trailing_comma = after_last
+        .iter()
+        .any(|token| token.kind() == TokenKind::Comma);
+    let ending = source.line_ending().as_str();
+    let close_on_own_line = source.starts_line(close)
+        || source
+            .slice(TextRange::new(source.line_start(close), close))
+            .trim()
+            .is_empty();
+    if trailing_comma {
+        if close_on_own_line {
+            let indent = source.indentation_at(last.start());
+            return Edit::insertion(
+                format!("{indent}{argument},{ending}"),
+                source.line_start(close),
+            );
+        }
+        let comma = after_last
+            .iter()
+            .find(|token| token.kind() == TokenKind::Comma)
+            .expect("a trailing comma");
+        return Edit::insertion(format!(" {argument},"), comma.end());
+    }
+    let appended = Edit::insertion(format!(", {argument}"), last.end());
+    let line_start = source.line_start(last.end());
+    let line = source
+        .slice(TextRange::new(line_start, source.full_line_end(last.end())))
+        .trim_end_matches(['\n', '\r']);
+    let width = line.chars().count() + argument.chars().count() + 2;
+    let one_line = source.line_number(arguments.start()) == source.line_number(close);
+    let has_comments = tokens_within(tokens, arguments.range())
+        .iter()
+        .any(|token| token.kind() == TokenKind::Comment);
+    let arguments_on_one_line = source.line_number(ranges[0].start())
+        == source.line_number(last.end());
+    if width <= line_length || !arguments_on_one_line || has_comments {
+        return appended;
+    }
+    let indent = source.indentation_at(arguments.start());
+    let inner = format!("{indent}{}", source.indent_unit());
+    let mut items: Vec<&str> = ranges.iter().map(|range| source.slice(*range)).collect();
+    items.push(argument);
+    let hugged = items.join(", ");
+    let text = if one_line && inner.chars().count() + hugged.chars().count() <= line_length {
+        format!("({ending}{inner}{hugged}{ending}{indent})")
+    } else {
+        let mut text = format!("({ending}");
+        for item in items {
+            text.push_str(&format!("{inner}{item},{ending}"));
+        }
+        text.push_str(&format!("{indent})"));
+        text
+    };
+    Edit::replacement(text, arguments.range())
 }
 
 /// The range to delete to remove the argument at `index` (in source order)

@@ -98,7 +98,7 @@ use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
-use crate::imports::{Symbol, unused_import_removals};
+use crate::imports::{Symbol, relative_spelling, unused_import_removals};
 use crate::index::{annotated_dependency, key_of};
 use crate::project::PlannedAlias;
 use crate::transform::{FileContext, Findings, Transform};
@@ -475,21 +475,6 @@ fn is_package(context: &FileContext) -> bool {
         .is_some_and(|summary| summary.is_package)
 }
 
-/// `..deps` for `app.api.deps` seen from `app.api.routes.users`.
-fn relative_spelling(from: &str, is_package: bool, to: &str) -> Option<String> {
-    let mut base: Vec<&str> = from.split('.').collect();
-    if !is_package {
-        base.pop();
-    }
-    let target: Vec<&str> = to.split('.').collect();
-    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
-    if common == 0 {
-        return None;
-    }
-    let dots = ".".repeat(base.len() - common + 1);
-    Some(format!("{dots}{}", target[common..].join(".")))
-}
-
 /// Whether `annotated-params` still has parameters to convert in this file.
 fn has_default_form_dependencies(context: &FileContext) -> bool {
     let Some(annotated_params) = crate::transforms::by_name("annotated-params") else {
@@ -522,26 +507,4 @@ fn collect_names(expr: &Expr, names: &mut Vec<String>) {
         }
     }
     Names(names).visit_expr(expr);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::relative_spelling;
-
-    #[test]
-    fn relative_spellings() {
-        assert_eq!(
-            relative_spelling("app.api.routes.users", false, "app.api.deps").as_deref(),
-            Some("..deps")
-        );
-        assert_eq!(
-            relative_spelling("app.api.users", false, "app.api.deps").as_deref(),
-            Some(".deps")
-        );
-        assert_eq!(
-            relative_spelling("app.api", true, "app.api.deps").as_deref(),
-            Some(".deps")
-        );
-        assert_eq!(relative_spelling("app.main", false, "other.deps"), None);
-    }
 }

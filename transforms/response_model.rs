@@ -1,0 +1,472 @@
+//! # response-model (unsafe)
+//!
+//! ## What it does
+//! Finds every route whose output FastAPI does not validate — no
+//! `response_model=` and no return annotation naming a model (`Any`, `dict`,
+//! an ORM class, a `Response` and `None` do not count) — and adds the
+//! `response_model=` that what it returns calls for. The model is inferred,
+//! never guessed, from every `return` of the route:
+//! - a model it builds: `User(...)`, `UserRead.model_validate(...)`;
+//! - a function or method it calls, by its return annotation:
+//!   `await user_service.get_by_id(db, user_id)`, `crud.user.get(db, id=id)`
+//!   (methods of module-level instances and of generic bases such as
+//!   `CRUDBase[User, …]` included), through local variables assigned once;
+//! - a parameter's annotation (`current_user: CurrentUser`);
+//! - an ORM query of a known model: `db.get(User, id)`,
+//!   `db.query(User).filter(…).first()`, `session.exec(select(User)).all()`,
+//!   `db.scalars(select(User)).all()`.
+//!
+//! An ORM model, or a Pydantic model holding a secret field
+//! (`hashed_password`, `api_key`, `*_token`, …), is sent through its public
+//! schema: the Pydantic class named `<Model>Read`, `<Model>Out`,
+//! `<Model>Public`, `<Model>Response` or `<Model>Schema`, anywhere in the
+//! project (a stored form such as `UserInDB` looks for `UserRead`, then a
+//! plain `User` schema). For an ORM object a schema that reads attributes
+//! (`from_attributes=True`, `orm_mode = True`) is preferred. Lists become
+//! `list[UserRead]` (`List[UserRead]` before Python 3.9 or where the file
+//! uses `typing.List`); `Optional` results become the model itself.
+//!
+//! `response_model=` goes last in the decorator (or `add_api_route(...)`
+//! call), in its layout, and the schema is imported where needed.
+//!
+//! Routes that return a `Response` of their own (`JSONResponse`,
+//! `StreamingResponse`, `RedirectResponse`, `FileResponse`, templates…), that
+//! set a non-JSON `response_class=`, that return nothing, that stream from a
+//! generator, or that say `response_model=None` are left alone. A route
+//! whose output cannot be told (a dict, a call without a return annotation,
+//! paths that disagree, a model with no public schema) is reported by
+//! `check` with the reason.
+//!
+//! ## Why is this bad?
+//! Without a response model FastAPI sends whatever the function returns:
+//! an ORM `User` goes out with its `hashed_password`, internal flags and
+//! other tenants' ids. A response model validates the output and filters
+//! it down to the fields the schema declares ("Use `response_model` to
+//! control output").
+//!
+//! ## Example
+//! ```python
+//! from fastapi import APIRouter
+//! from pydantic import BaseModel, ConfigDict
+//! from sqlalchemy.orm import DeclarativeBase, Session
+//!
+//!
+//! class Base(DeclarativeBase):
+//!     pass
+//!
+//!
+//! class User(Base):
+//!     __tablename__ = "users"
+//!
+//!
+//! class UserRead(BaseModel):
+//!     model_config = ConfigDict(from_attributes=True)
+//!
+//!     id: int
+//!     email: str
+//!
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/users/{user_id}")
+//! def read_user(user_id: int, db: Session):
+//!     return db.get(User, user_id)
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! from fastapi import APIRouter
+//! from pydantic import BaseModel, ConfigDict
+//! from sqlalchemy.orm import DeclarativeBase, Session
+//!
+//!
+//! class Base(DeclarativeBase):
+//!     pass
+//!
+//!
+//! class User(Base):
+//!     __tablename__ = "users"
+//!
+//!
+//! class UserRead(BaseModel):
+//!     model_config = ConfigDict(from_attributes=True)
+//!
+//!     id: int
+//!     email: str
+//!
+//!
+//! router = APIRouter()
+//!
+//!
+//! @router.get("/users/{user_id}", response_model=UserRead)
+//! def read_user(user_id: int, db: Session):
+//!     return db.get(User, user_id)
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe. Filtering changes what clients receive: a field they read that
+//! the schema lacks disappears, and a returned object that does not fit the
+//! schema becomes a 500 error instead of a response. A route that can
+//! return `None` (an `Optional` result) now fails validation instead of
+//! sending `null`. Review each change: `diff --select response-model
+//! --unsafe` lists them all.
+
+use ruff_python_ast::{self as ast, Expr, PythonVersion, StmtFunctionDef};
+use ruff_text_size::Ranged;
+
+use crate::edit::{Edit, Fix, Safety};
+use crate::fastapi::{dotted_text, function_header_range};
+use crate::imports::{ProjectReference, Symbol, project_reference};
+use crate::index::{ClassKind, ProjectIndex, body_yields, summarize_module};
+use crate::models::{model_kind, public_schema, secret_fields};
+use crate::returns::{ReturnInference, Returned, always_exits, is_response_class};
+use crate::syntax::append_argument;
+use crate::transform::{FileContext, Findings, Transform};
+use crate::types::TypeShape;
+
+pub static TRANSFORM: Transform = Transform {
+    name: "response-model",
+    safety: Safety::Unsafe,
+    summary: "a route whose output is not validated gets `response_model=` inferred from what it returns",
+    ruff_code: None,
+    source: include_str!("response_model.rs"),
+    run,
+};
+
+/// Response classes that still send JSON, and so still use a response model.
+const JSON_RESPONSE_CLASSES: [&str; 3] = ["JSONResponse", "ORJSONResponse", "UJSONResponse"];
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    if context.facts.routes.is_empty() && !context.source.text().contains("add_api_route") {
+        return;
+    }
+    let module = context.module_name.unwrap_or("__main__");
+    // A lone file has no project index: it is its own.
+    let own_index;
+    let index = match context.project.index.module(module) {
+        Some(_) => &context.project.index,
+        None => {
+            own_index = ProjectIndex::new([summarize_module(
+                module,
+                false,
+                context.module,
+                context.tokens,
+                context.source.text(),
+            )]);
+            &own_index
+        }
+    };
+    let is_package = index
+        .module(module)
+        .is_some_and(|summary| summary.is_package);
+    let route = RouteContext {
+        context,
+        index,
+        module,
+        is_package,
+        inference: ReturnInference {
+            facts: context.facts,
+            index,
+            module,
+            is_package,
+            text: context.source.text(),
+        },
+    };
+    for registered in &context.facts.routes {
+        if registered.method != "websocket" {
+            route.check(registered.function, &registered.decorator.arguments, findings);
+        }
+    }
+    for call in context.facts.calls_to("add_api_route") {
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            continue;
+        };
+        let is_router = dotted_text(&attribute.value)
+            .is_some_and(|router| context.facts.routers.contains(&router));
+        let endpoint = call.arguments.find_argument_value("endpoint", 1);
+        if let (true, Some(Expr::Name(name))) = (is_router, endpoint)
+            && let Some(function) = context.facts.module_functions.get(name.id.as_str())
+        {
+            route.check(function, &call.arguments, findings);
+        }
+    }
+}
+
+/// One file's view of its routes and the project.
+struct RouteContext<'a> {
+    context: &'a FileContext<'a>,
+    index: &'a ProjectIndex,
+    module: &'a str,
+    is_package: bool,
+    inference: ReturnInference<'a>,
+}
+
+impl<'a> RouteContext<'a> {
+    /// Looks at one route: `function`, registered by a call with `arguments`.
+    fn check(&self, function: &'a StmtFunctionDef, arguments: &ast::Arguments, findings: &mut Findings) {
+        let context = self.context;
+        if arguments.find_keyword("response_model").is_some()
+            || self.sends_raw_responses(arguments)
+            || function
+                .returns
+                .as_deref()
+                .is_some_and(|returns| self.annotation_validates(returns))
+            || body_yields(&function.body)
+        {
+            return;
+        }
+        let header = context.header_lines(function);
+        if context.is_suppressed(&TRANSFORM, arguments.range(), &header) {
+            return;
+        }
+        let no_content = is_no_content(arguments);
+        let paths = self.inference.returns(function);
+        if paths
+            .iter()
+            .any(|path| path.returned == Returned::Response)
+            || paths.iter().all(|path| path.returned == Returned::Nothing)
+        {
+            return;
+        }
+
+        let name = function.name.id.as_str();
+        let location = function_header_range(function);
+        let mut schemas: Vec<TypeShape> = Vec::new();
+        let mut returns_nothing = !always_exits(&function.body);
+        for path in &paths {
+            match &path.returned {
+                Returned::Value(shape) => match self.schema_for(shape) {
+                    Ok(schema) => {
+                        if !schemas.contains(&schema) {
+                            schemas.push(schema);
+                        }
+                    }
+                    Err(reason) => {
+                        findings.push(&TRANSFORM, location, format!("`{name}` returns {reason}"), None);
+                        return;
+                    }
+                },
+                Returned::Nothing => returns_nothing = true,
+                Returned::Unknown(what) => {
+                    findings.push(
+                        &TRANSFORM,
+                        location,
+                        format!(
+                            "`{name}` returns {what}: its output is not validated and no response model can be inferred"
+                        ),
+                        None,
+                    );
+                    return;
+                }
+                Returned::Response => return,
+            }
+        }
+        let schema = match schemas.as_slice() {
+            [schema] => schema,
+            [first, second, ..] => {
+                findings.push(
+                    &TRANSFORM,
+                    location,
+                    format!(
+                        "`{name}` returns `{}` on one path and `{}` on another: no single response model fits",
+                        first.describe(),
+                        second.describe()
+                    ),
+                    None,
+                );
+                return;
+            }
+            [] => return,
+        };
+        if returns_nothing && !no_content {
+            findings.push(
+                &TRANSFORM,
+                location,
+                format!(
+                    "`{name}` returns `{}` on some paths and `None` on others: no response model fits both",
+                    schema.describe()
+                ),
+                None,
+            );
+            return;
+        }
+        let Some((text, mut edits)) = self.schema_text(schema) else {
+            findings.push(
+                &TRANSFORM,
+                location,
+                format!(
+                    "`{name}` should have `response_model={}`, but that name means something else in this file",
+                    schema.describe()
+                ),
+                None,
+            );
+            return;
+        };
+        edits.push(append_argument(
+            context.source,
+            context.tokens,
+            arguments,
+            &format!("response_model={text}"),
+            context.options.line_length,
+        ));
+        findings.push(
+            &TRANSFORM,
+            location,
+            format!("`{name}` sends its result unvalidated: add `response_model={text}`"),
+            Some(Fix::new(
+                format!("Add `response_model={text}`"),
+                edits,
+                Safety::Unsafe,
+            )),
+        );
+    }
+
+    /// `response_class=` of a response that is not JSON (`HTMLResponse`,
+    /// `PlainTextResponse`, `StreamingResponse`…): FastAPI sends the
+    /// route's own output.
+    fn sends_raw_responses(&self, arguments: &ast::Arguments) -> bool {
+        let Some(keyword) = arguments.find_keyword("response_class") else {
+            return false;
+        };
+        let name = dotted_text(&keyword.value).unwrap_or_default();
+        let last = name.rsplit('.').next().unwrap_or(&name);
+        !JSON_RESPONSE_CLASSES.contains(&last)
+    }
+
+    /// Whether a return annotation already makes FastAPI validate the
+    /// output: anything but `Any`, `dict`, an ORM class, a response, `None`.
+    fn annotation_validates(&self, returns: &Expr) -> bool {
+        let shape = self.inference.annotation_shape(returns);
+        self.shape_validates(&shape)
+    }
+
+    fn shape_validates(&self, shape: &TypeShape) -> bool {
+        match shape {
+            TypeShape::None => false,
+            TypeShape::List(item) => self.shape_validates(item),
+            TypeShape::Variable(_) => true,
+            TypeShape::Other(text) => {
+                let base = text.split('[').next().unwrap_or(text).trim();
+                !matches!(
+                    base,
+                    "dict" | "Dict" | "typing.Dict" | "Mapping" | "typing.Mapping" | "Any" | "object"
+                )
+            }
+            TypeShape::Class(qualified) => {
+                !(matches!(
+                    qualified.as_str(),
+                    "typing.Any" | "typing_extensions.Any" | "typing.Dict" | "typing.Mapping"
+                ) || is_response_class(self.index, qualified)
+                    || model_kind(self.index, qualified) == Some(ClassKind::OrmModel))
+            }
+        }
+    }
+
+    /// The schema a returned shape is sent through, or why there is none
+    /// (a phrase that reads after "returns").
+    fn schema_for(&self, shape: &TypeShape) -> Result<TypeShape, String> {
+        match shape {
+            TypeShape::Class(qualified) => {
+                let described = shape.describe();
+                match model_kind(self.index, qualified) {
+                    Some(ClassKind::PydanticModel) => {
+                        let secrets = secret_fields(self.index, qualified);
+                        if secrets.is_empty() {
+                            return Ok(shape.clone());
+                        }
+                        public_schema(self.index, qualified)
+                            .map(TypeShape::Class)
+                            .map_err(|_| {
+                                format!(
+                                    "`{described}`, which holds `{}`, and no read schema exists; run split-schemas or add one",
+                                    secrets.join("`, `")
+                                )
+                            })
+                    }
+                    Some(ClassKind::OrmModel) => public_schema(self.index, qualified)
+                        .map(TypeShape::Class)
+                        .map_err(|_| {
+                            format!(
+                                "`{described}` (ORM) and no read schema exists; run split-schemas or add one"
+                            )
+                        }),
+                    Some(ClassKind::Plain) => Err(format!(
+                        "`{described}`, which is not a Pydantic model: no response model can be inferred"
+                    )),
+                    None => Err(format!(
+                        "`{described}`, which is not a model of this project: no response model can be inferred"
+                    )),
+                }
+            }
+            TypeShape::List(item) => Ok(TypeShape::List(Box::new(self.schema_for(item)?))),
+            TypeShape::Variable(name) => Err(format!(
+                "`{name}`, a type variable: no response model can be inferred"
+            )),
+            TypeShape::None => Err("`None`".to_string()),
+            TypeShape::Other(text) => Err(format!(
+                "`{text}`, which is not a model: no response model can be inferred"
+            )),
+        }
+    }
+
+    /// How this file writes the schema (`UserRead`, `list[schemas.UserRead]`),
+    /// with the imports it needs.
+    fn schema_text(&self, schema: &TypeShape) -> Option<(String, Vec<Edit>)> {
+        let context = self.context;
+        let (qualified, is_list) = match schema {
+            TypeShape::Class(qualified) => (qualified, false),
+            TypeShape::List(item) => match item.as_ref() {
+                TypeShape::Class(qualified) => (qualified, true),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let mut symbols: Vec<Symbol> = Vec::new();
+        let bound = match project_reference(
+            self.index,
+            context.facts,
+            self.module,
+            self.is_package,
+            qualified,
+        )? {
+            ProjectReference::Bound(text) => Some(text),
+            ProjectReference::Import(symbol) => {
+                symbols.push(symbol);
+                None
+            }
+        };
+        let typing_list = is_list
+            && (context.facts.imports.local_name_of("typing.List").is_some()
+                || context.options.target_version < PythonVersion::PY39);
+        if typing_list {
+            symbols.push(Symbol::new("typing", "List"));
+        }
+        let imported = context.importer().import(&symbols);
+        let mut references = imported.references.into_iter();
+        let class_text = match bound {
+            Some(text) => text,
+            None => references.next()?,
+        };
+        let text = match (is_list, typing_list) {
+            (false, _) => class_text,
+            (true, true) => format!("{}[{class_text}]", references.next()?),
+            (true, false) => format!("list[{class_text}]"),
+        };
+        Some((text, imported.edits))
+    }
+}
+
+/// Whether the route answers 204 No Content (`status_code=204`,
+/// `status.HTTP_204_NO_CONTENT`), where returning nothing is right.
+fn is_no_content(arguments: &ast::Arguments) -> bool {
+    let Some(keyword) = arguments.find_keyword("status_code") else {
+        return false;
+    };
+    match &keyword.value {
+        Expr::NumberLiteral(number) => {
+            matches!(&number.value, ast::Number::Int(value) if value.as_u16() == Some(204))
+        }
+        other => dotted_text(other).is_some_and(|text| text.contains("204")),
+    }
+}
