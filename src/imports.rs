@@ -122,7 +122,9 @@ pub fn project_reference(
             )));
         }
     }
-    let relative = bindings.iter().any(|(_, target, _)| target.starts_with('.'));
+    let relative = bindings
+        .iter()
+        .any(|(_, target, _)| target.starts_with('.'));
     let spelled = if relative {
         relative_spelling(module, is_package, home).unwrap_or_else(|| home.to_string())
     } else {

@@ -603,8 +603,12 @@ fn collect_module_level(
         Stmt::Assign(assign) => {
             if let ([Expr::Name(target)], Expr::Call(call)) =
                 (assign.targets.as_slice(), assign.value.as_ref())
-                && let Some(class) = qualified_in(facts, &summary.name, summary.is_package, &call.func)
-                && class.rsplit('.').next().is_some_and(|name| name.starts_with(char::is_uppercase))
+                && let Some(class) =
+                    qualified_in(facts, &summary.name, summary.is_package, &call.func)
+                && class
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|name| name.starts_with(char::is_uppercase))
             {
                 summary.instances.insert(target.id.to_string(), class);
             }
@@ -710,9 +714,8 @@ fn function_summary(
         name: function.name.id.to_string(),
         returns: returns.map(|returns| text[returns.range()].to_string()),
         provides: provides.map(|provides| text[provides.range()].to_string()),
-        provides_qualified: provides.and_then(|provides| {
-            qualified_in(facts, &summary.name, summary.is_package, provides)
-        }),
+        provides_qualified: provides
+            .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides)),
         returns_shape: returns.map(|returns| shape_of(&scope, returns)),
     }
 }

@@ -26,7 +26,13 @@ const INTERNAL_SUFFIXES: [&str; 8] = [
 pub fn is_secret_field(name: &str) -> bool {
     matches!(
         name,
-        "password" | "hashed_password" | "password_hash" | "secret" | "token" | "api_key" | "private_key"
+        "password"
+            | "hashed_password"
+            | "password_hash"
+            | "secret"
+            | "token"
+            | "api_key"
+            | "private_key"
     ) || name.ends_with("_secret")
         || name.ends_with("_token")
 }
@@ -38,9 +44,12 @@ pub fn model_kind(index: &ProjectIndex, qualified: &str) -> Option<ClassKind> {
     let (_, class) = index.class(qualified)?;
     let ancestors = ancestors(index, qualified);
     if class.table
-        && ancestors
-            .iter()
-            .any(|ancestor| ancestor.bases.iter().any(|base| base == "sqlmodel.SQLModel"))
+        && ancestors.iter().any(|ancestor| {
+            ancestor
+                .bases
+                .iter()
+                .any(|base| base == "sqlmodel.SQLModel")
+        })
     {
         return Some(ClassKind::OrmModel);
     }
@@ -261,10 +270,7 @@ class Token(BaseModel):
             secret_fields(&index, "app.schemas.UserInDB"),
             ["hashed_password"]
         );
-        assert_eq!(
-            field_names(&index, "app.schemas.UserRead"),
-            ["email", "id"]
-        );
+        assert_eq!(field_names(&index, "app.schemas.UserRead"), ["email", "id"]);
         assert!(secret_fields(&index, "app.schemas.Token").is_empty());
         assert!(reads_attributes(&index, "app.schemas.UserRead"));
     }

@@ -123,17 +123,36 @@ impl<'a> ReturnInference<'a> {
         let locals = Locals::of(function);
         let mut finder = ReturnFinder::default();
         finder.visit_body(&function.body);
-        finder
-            .returns
-            .into_iter()
-            .map(|stmt| ReturnPath {
-                range: stmt.range(),
-                returned: match stmt.value.as_deref() {
-                    None => Returned::Nothing,
-                    Some(value) => self.value(value, &locals, 0),
-                },
-            })
-            .collect()
+        let mut paths = Vec::new();
+        for stmt in finder.returns {
+            match stmt.value.as_deref() {
+                None => paths.push(ReturnPath {
+                    range: stmt.range(),
+                    returned: Returned::Nothing,
+                }),
+                Some(value) => {
+                    // `a if c else b`: two paths.
+                    let mut branches = vec![value];
+                    while let Some(index) = branches
+                        .iter()
+                        .position(|branch| matches!(branch, Expr::If(_)))
+                    {
+                        let Expr::If(conditional) = branches.remove(index) else {
+                            unreachable!("found above");
+                        };
+                        branches.push(&conditional.body);
+                        branches.push(&conditional.orelse);
+                    }
+                    for branch in branches {
+                        paths.push(ReturnPath {
+                            range: stmt.range(),
+                            returned: self.value(branch, &locals, 0),
+                        });
+                    }
+                }
+            }
+        }
+        paths
     }
 
     /// The shape of an annotation written in this module, aliases followed.
@@ -173,11 +192,23 @@ impl<'a> ReturnInference<'a> {
             .map(|qualified| self.index.canonical(&qualified))
     }
 
+    /// A call as messages name it: `crud.get(…)`, or `….first(…)` when long.
+    fn call_text(&self, call: &ast::ExprCall) -> String {
+        let callee = &self.text[call.func.range()];
+        if callee.len() <= 40 && !callee.contains('\n') {
+            return format!("{callee}(…)");
+        }
+        match call.func.as_ref() {
+            Expr::Attribute(attribute) => format!("….{}(…)", attribute.attr.id),
+            _ => "this call".to_string(),
+        }
+    }
+
     fn text_of(&self, expr: &Expr) -> String {
         let text = &self.text[expr.range()];
         if text.len() > 40 || text.contains('\n') {
             match expr {
-                Expr::Call(call) => format!("{}(…)", &self.text[call.func.range()]),
+                Expr::Call(call) => self.call_text(call),
                 _ => "this expression".to_string(),
             }
         } else {
@@ -207,8 +238,12 @@ impl<'a> ReturnInference<'a> {
                 }
             }
             Expr::ListComp(comprehension) => {
-                match self.element_value(&comprehension.elt, &comprehension.generators, locals, depth)
-                {
+                match self.element_value(
+                    &comprehension.elt,
+                    &comprehension.generators,
+                    locals,
+                    depth,
+                ) {
                     Returned::Value(item) => Returned::Value(TypeShape::List(Box::new(item))),
                     _ => Returned::Unknown(format!(
                         "a list of `{}`, which cannot be told",
@@ -304,8 +339,10 @@ impl<'a> ReturnInference<'a> {
                 return returned;
             }
         }
-        let callee = &self.text[call.func.range()];
-        Returned::Unknown(format!("`{}(…)`, whose return type is not known", callee))
+        Returned::Unknown(format!(
+            "`{}`, whose return type is not known",
+            self.call_text(call)
+        ))
     }
 
     fn shape_value(&self, shape: TypeShape) -> Returned {
@@ -446,7 +483,7 @@ impl<'a> ReturnInference<'a> {
                         model: self.orm_model(first?)?,
                         rows: false,
                     }),
-                    "exec" | "scalars" | "execute" => {
+                    "exec" | "scalars" | "execute" if first.is_some() => {
                         let inner = self.query_of(first?, locals, depth + 1)?;
                         Some(Query {
                             rows: method == "execute",

@@ -41,14 +41,14 @@ pub fn append_argument(
     arguments: &Arguments,
     argument: &str,
     line_length: usize,
-) -> Edit {
+) -> Vec<Edit> {
     let close = arguments.end() - TextSize::new(1);
     let ranges: Vec<TextRange> = arguments
         .iter_source_order()
         .map(|item| argument_range(item, arguments, tokens))
         .collect();
     let Some(last) = ranges.last().copied() else {
-        return Edit::insertion(argument.to_string(), close);
+        return vec![Edit::insertion(argument.to_string(), close)];
     };
     let after_last = tokens_within(tokens, TextRange::new(last.end(), close));
     let trailing_comma = after_last
@@ -63,16 +63,33 @@ pub fn append_argument(
     if trailing_comma {
         if close_on_own_line {
             let indent = source.indentation_at(last.start());
-            return Edit::insertion(
+            return vec![Edit::insertion(
                 format!("{indent}{argument},{ending}"),
                 source.line_start(close),
-            );
+            )];
         }
         let comma = after_last
             .iter()
             .find(|token| token.kind() == TokenKind::Comma)
             .expect("a trailing comma");
-        return Edit::insertion(format!(" {argument},"), comma.end());
+        return vec![Edit::insertion(format!(" {argument},"), comma.end())];
+    }
+    // One argument per line without a trailing comma: a comma after the
+    // last (before any comment), and the new argument on a line of its own.
+    let one_per_line = ranges.len() > 1
+        && ranges
+            .windows(2)
+            .all(|pair| source.line_number(pair[0].end()) < source.line_number(pair[1].start()));
+    if close_on_own_line && source.starts_line(last.start()) && (one_per_line || ranges.len() == 1)
+    {
+        let indent = source.indentation_at(last.start());
+        return vec![
+            Edit::insertion(",", last.end()),
+            Edit::insertion(
+                format!("{indent}{argument},{ending}"),
+                source.line_start(close),
+            ),
+        ];
     }
     let appended = Edit::insertion(format!(", {argument}"), last.end());
     let line_start = source.line_start(last.end());
@@ -84,10 +101,10 @@ pub fn append_argument(
     let has_comments = tokens_within(tokens, arguments.range())
         .iter()
         .any(|token| token.kind() == TokenKind::Comment);
-    let arguments_on_one_line = source.line_number(ranges[0].start())
-        == source.line_number(last.end());
+    let arguments_on_one_line =
+        source.line_number(ranges[0].start()) == source.line_number(last.end());
     if width <= line_length || !arguments_on_one_line || has_comments {
-        return appended;
+        return vec![appended];
     }
     let indent = source.indentation_at(arguments.start());
     let inner = format!("{indent}{}", source.indent_unit());
@@ -104,7 +121,7 @@ pub fn append_argument(
         text.push_str(&format!("{indent})"));
         text
     };
-    Edit::replacement(text, arguments.range())
+    vec![Edit::replacement(text, arguments.range())]
 }
 
 /// The range to delete to remove the argument at `index` (in source order)

@@ -174,16 +174,21 @@ pub fn class_type_parameters(scope: &TypeScope, class: &ast::StmtClassDef) -> Ve
         let Expr::Subscript(subscript) = base else {
             continue;
         };
-        let is_generic = qualified_in(scope.facts, scope.module, scope.is_package, &subscript.value)
-            .is_some_and(|name| {
-                matches!(
-                    name.as_str(),
-                    "typing.Generic"
-                        | "typing_extensions.Generic"
-                        | "typing.Protocol"
-                        | "typing_extensions.Protocol"
-                )
-            });
+        let is_generic = qualified_in(
+            scope.facts,
+            scope.module,
+            scope.is_package,
+            &subscript.value,
+        )
+        .is_some_and(|name| {
+            matches!(
+                name.as_str(),
+                "typing.Generic"
+                    | "typing_extensions.Generic"
+                    | "typing.Protocol"
+                    | "typing_extensions.Protocol"
+            )
+        });
         if is_generic {
             let arguments: Vec<&Expr> = match subscript.slice.as_ref() {
                 Expr::Tuple(tuple) => tuple.elts.iter().collect(),
@@ -245,16 +250,25 @@ mod tests {
             ("Union[User, None]", class("app.models.User")),
             ("'User'", class("app.models.User")),
             ("List[User]", list(class("app.models.User"))),
-            ("list[schemas.UserRead]", list(class("app.schemas.UserRead"))),
+            (
+                "list[schemas.UserRead]",
+                list(class("app.schemas.UserRead")),
+            ),
             ("t.Sequence[User]", list(class("app.models.User"))),
             ("Sequence[Optional[User]]", list(class("app.models.User"))),
             ("Annotated[User, 1]", class("app.models.User")),
             ("ModelType", TypeShape::Variable("ModelType".into())),
-            ("Optional[ModelType]", TypeShape::Variable("ModelType".into())),
+            (
+                "Optional[ModelType]",
+                TypeShape::Variable("ModelType".into()),
+            ),
             ("None", TypeShape::None),
             ("dict", TypeShape::Other("dict".into())),
             ("dict[str, int]", TypeShape::Other("dict[str, int]".into())),
-            ("Union[User, int]", TypeShape::Other("Union[User, int]".into())),
+            (
+                "Union[User, int]",
+                TypeShape::Other("Union[User, int]".into()),
+            ),
         ];
         for (annotation, expected) in cases {
             assert_eq!(shape(imports, annotation), expected, "{annotation}");

@@ -348,7 +348,8 @@ fn check_prints_one_line_per_finding() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
-        "app/items.py:9:16 annotated-params use `Annotated[…, Query(…)]` for `q`\n\
+        "app/items.py:9:5 response-model `list_items` returns `db.items(…)`, whose return type is not known: its output is not validated and no response model can be inferred\n\
+         app/items.py:9:16 annotated-params use `Annotated[…, Query(…)]` for `q`\n\
          app/items.py:9:60 annotated-params use `Annotated[…, Depends(…)]` for `db`\n"
     );
     let clean = run(directory.path(), &["check", "app/good.py"]);
@@ -356,7 +357,14 @@ fn check_prints_one_line_per_finding() {
 
     let github = run(
         directory.path(),
-        &["check", "--format", "github", "app/items.py"],
+        &[
+            "check",
+            "--format",
+            "github",
+            "--select",
+            "annotated-params",
+            "app/items.py",
+        ],
     );
     assert!(stdout(&github).starts_with(
         "::warning file=app/items.py,line=9,col=16,title=fastapi-codemod (annotated-params)::"

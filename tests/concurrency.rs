@@ -6,7 +6,9 @@
 //! itself once, under `target/`, from the package registry (or uses the
 //! interpreter named by `FASTAPI_CODEMOD_PYTHON`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
 const APP: &str = r#"
@@ -64,42 +66,6 @@ async def main():
 asyncio.run(main())
 "#;
 
-fn python() -> PathBuf {
-    if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
-        return PathBuf::from(python);
-    }
-    let environment = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env");
-    let python = environment.join("bin/python");
-    let ready = environment.join(".ready");
-    if !ready.exists() {
-        let status = Command::new("python3")
-            .arg("-m")
-            .arg("venv")
-            .arg(&environment)
-            .status()
-            .expect("python3 runs");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "fastapi",
-                "httpx",
-            ])
-            .status()
-            .expect("pip runs");
-        assert!(
-            status.success(),
-            "installing fastapi and httpx for the concurrency test failed"
-        );
-        std::fs::write(&ready, "").unwrap();
-    }
-    python
-}
-
 fn probe(python: &Path, directory: &Path) -> String {
     let script = directory.join("probe.py");
     std::fs::write(&script, PROBE).unwrap();
@@ -118,7 +84,7 @@ fn probe(python: &Path, directory: &Path) -> String {
 
 #[test]
 fn blocking_routes_stop_serialising_after_apply() {
-    let python = python();
+    let python = common::python_with_fastapi();
     let directory = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(directory.path().join("src")).unwrap();
     std::fs::write(directory.path().join("src/app.py"), APP).unwrap();

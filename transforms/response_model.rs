@@ -113,7 +113,7 @@
 //! --unsafe` lists them all.
 
 use ruff_python_ast::{self as ast, Expr, PythonVersion, StmtFunctionDef};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::{dotted_text, function_header_range};
@@ -175,7 +175,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
     };
     for registered in &context.facts.routes {
         if registered.method != "websocket" {
-            route.check(registered.function, &registered.decorator.arguments, findings);
+            route.check(
+                registered.function,
+                &registered.decorator.arguments,
+                function_header_range(registered.function),
+                findings,
+            );
         }
     }
     for call in context.facts.calls_to("add_api_route") {
@@ -188,7 +193,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         if let (true, Some(Expr::Name(name))) = (is_router, endpoint)
             && let Some(function) = context.facts.module_functions.get(name.id.as_str())
         {
-            route.check(function, &call.arguments, findings);
+            route.check(function, &call.arguments, call.range(), findings);
         }
     }
 }
@@ -204,7 +209,13 @@ struct RouteContext<'a> {
 
 impl<'a> RouteContext<'a> {
     /// Looks at one route: `function`, registered by a call with `arguments`.
-    fn check(&self, function: &'a StmtFunctionDef, arguments: &ast::Arguments, findings: &mut Findings) {
+    fn check(
+        &self,
+        function: &'a StmtFunctionDef,
+        arguments: &ast::Arguments,
+        location: TextRange,
+        findings: &mut Findings,
+    ) {
         let context = self.context;
         if arguments.find_keyword("response_model").is_some()
             || self.sends_raw_responses(arguments)
@@ -222,16 +233,13 @@ impl<'a> RouteContext<'a> {
         }
         let no_content = is_no_content(arguments);
         let paths = self.inference.returns(function);
-        if paths
-            .iter()
-            .any(|path| path.returned == Returned::Response)
+        if paths.iter().any(|path| path.returned == Returned::Response)
             || paths.iter().all(|path| path.returned == Returned::Nothing)
         {
             return;
         }
 
         let name = function.name.id.as_str();
-        let location = function_header_range(function);
         let mut schemas: Vec<TypeShape> = Vec::new();
         let mut returns_nothing = !always_exits(&function.body);
         for path in &paths {
@@ -243,7 +251,12 @@ impl<'a> RouteContext<'a> {
                         }
                     }
                     Err(reason) => {
-                        findings.push(&TRANSFORM, location, format!("`{name}` returns {reason}"), None);
+                        findings.push(
+                            &TRANSFORM,
+                            location,
+                            format!("`{name}` returns {reason}"),
+                            None,
+                        );
                         return;
                     }
                 },
@@ -303,7 +316,7 @@ impl<'a> RouteContext<'a> {
             );
             return;
         };
-        edits.push(append_argument(
+        edits.extend(append_argument(
             context.source,
             context.tokens,
             arguments,
@@ -350,7 +363,13 @@ impl<'a> RouteContext<'a> {
                 let base = text.split('[').next().unwrap_or(text).trim();
                 !matches!(
                     base,
-                    "dict" | "Dict" | "typing.Dict" | "Mapping" | "typing.Mapping" | "Any" | "object"
+                    "dict"
+                        | "Dict"
+                        | "typing.Dict"
+                        | "Mapping"
+                        | "typing.Mapping"
+                        | "Any"
+                        | "object"
                 )
             }
             TypeShape::Class(qualified) => {

@@ -89,3 +89,52 @@ pub fn fix_project_checked(
     }
     outcomes
 }
+
+/// A Python interpreter with `fastapi`, `httpx` and `sqlalchemy`, for tests
+/// that run real apps: the one `FASTAPI_CODEMOD_PYTHON` names, else a
+/// virtual environment made once under `target/` from the package registry.
+pub fn python_with_fastapi() -> std::path::PathBuf {
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    const PACKAGES: [&str; 3] = ["fastapi", "httpx", "sqlalchemy"];
+    if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let environment = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env");
+    let python = environment.join("bin/python");
+    // The marker names the packages, so adding one reinstalls.
+    let ready = environment.join(format!(".ready-{}", PACKAGES.join("-")));
+    // Test binaries run in parallel: one makes the environment at a time.
+    let lock_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env.lock");
+    let lock = std::fs::File::create(&lock_path).expect("the lock file can be made");
+    lock.lock().expect("the lock is taken");
+    if !ready.exists() {
+        if !python.exists() {
+            let status = Command::new("python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(&environment)
+                .status()
+                .expect("python3 runs");
+            assert!(status.success(), "python3 -m venv failed");
+        }
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(PACKAGES)
+            .status()
+            .expect("pip runs");
+        assert!(
+            status.success(),
+            "installing {PACKAGES:?} for the real-app tests failed"
+        );
+        std::fs::write(&ready, "").unwrap();
+    }
+    lock.unlock().expect("the lock is released");
+    python
+}

@@ -1,0 +1,196 @@
+//! A real FastAPI app with a SQLAlchemy `User` that holds `hashed_password`,
+//! before and after `apply --select response-model --unsafe`: the routes
+//! that returned the ORM object sent the hash to clients; afterwards they
+//! send `UserRead`, and sign-up still works.
+//!
+//! It needs Python with `fastapi`, `httpx` and `sqlalchemy`; see
+//! `common::python_with_fastapi`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+const MODELS: &str = r#"
+from sqlalchemy import String, create_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
+
+engine = create_engine(
+    "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
+)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    hashed_password: Mapped[str]
+
+
+Base.metadata.create_all(engine)
+
+
+def get_db():
+    with Session(engine) as session:
+        yield session
+"#;
+
+const SCHEMAS: &str = r#"
+from pydantic import BaseModel, ConfigDict
+
+
+class UserCreate(BaseModel):
+    email: str
+    password: str
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+"#;
+
+const ROUTES: &str = r#"
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import User, get_db
+from app.schemas import UserCreate
+
+router = APIRouter(prefix="/users")
+
+
+@router.post("/", status_code=201)
+def sign_up(data: UserCreate, db: Session = Depends(get_db)):
+    user = User(email=data.email, hashed_password="hashed:" + data.password)
+    db.add(user)
+    db.commit()
+    db.refresh(user)
+    return user
+
+
+@router.get("/{user_id}")
+def read_user(user_id: int, db: Session = Depends(get_db)):
+    return db.get(User, user_id)
+
+
+@router.get("/")
+def list_users(db: Session = Depends(get_db)):
+    return db.scalars(select(User)).all()
+"#;
+
+const MAIN: &str = r#"
+from fastapi import FastAPI
+
+from app.routes import router
+
+app = FastAPI()
+app.include_router(router)
+"#;
+
+/// Signs up, reads the user and lists users; prints each status and body
+/// (keys sorted).
+const PROBE: &str = r#"
+import json
+import sys
+
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, sys.argv[1])
+from app.main import app
+
+client = TestClient(app)
+created = client.post("/users/", json={"email": "ada@example.com", "password": "s3cret!"})
+print(created.status_code, json.dumps(created.json(), sort_keys=True))
+read = client.get(f"/users/{created.json()['id']}")
+print(read.status_code, json.dumps(read.json(), sort_keys=True))
+listed = client.get("/users/")
+print(listed.status_code, json.dumps(listed.json(), sort_keys=True))
+"#;
+
+fn probe(python: &Path, directory: &Path) -> String {
+    let script = directory.join("probe.py");
+    std::fs::write(&script, PROBE).unwrap();
+    let output = Command::new(python)
+        .arg(&script)
+        .arg(directory.join("src"))
+        .output()
+        .expect("the probe runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn hashed_password_leaves_the_responses_after_apply() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    let app = directory.path().join("src/app");
+    std::fs::create_dir_all(&app).unwrap();
+    for (name, contents) in [
+        ("__init__.py", ""),
+        ("models.py", MODELS),
+        ("schemas.py", SCHEMAS),
+        ("routes.py", ROUTES),
+        ("main.py", MAIN),
+    ] {
+        std::fs::write(app.join(name), contents).unwrap();
+    }
+
+    let user = r#"{"email": "ada@example.com", "hashed_password": "hashed:s3cret!", "id": 1}"#;
+    assert_eq!(
+        probe(&python, directory.path()),
+        format!("201 {user}\n200 {user}\n200 [{user}]\n"),
+        "before apply, every route leaks the hash"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args([
+            "apply",
+            "--allow-dirty",
+            "--select",
+            "response-model",
+            "--unsafe",
+            "src",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let routes = std::fs::read_to_string(app.join("routes.py")).unwrap();
+    assert!(
+        routes.contains("from app.schemas import UserCreate, UserRead\n"),
+        "{routes}"
+    );
+    assert!(
+        routes.contains(r#"@router.post("/", status_code=201, response_model=UserRead)"#),
+        "{routes}"
+    );
+    assert!(
+        routes.contains(r#"@router.get("/", response_model=list[UserRead])"#),
+        "{routes}"
+    );
+
+    let public = r#"{"email": "ada@example.com", "id": 1}"#;
+    assert_eq!(
+        probe(&python, directory.path()),
+        format!("201 {public}\n200 {public}\n200 [{public}]\n"),
+        "after apply, no route sends the hash and sign-up still accepts a password"
+    );
+}
