@@ -57,6 +57,26 @@ const BLOCKING_FUNCTIONS: &[&str] = &[
     "sqlite3.connect",
     "psycopg2.connect",
     "pymysql.connect",
+    // File-system work on a path, which can take long on big trees or
+    // network mounts.
+    "shutil.rmtree",
+    "shutil.copytree",
+    "shutil.copyfile",
+    "shutil.copy",
+    "shutil.copy2",
+    "shutil.move",
+    "shutil.make_archive",
+    "shutil.unpack_archive",
+    "os.remove",
+    "os.unlink",
+    "os.rmdir",
+    "os.removedirs",
+    "os.makedirs",
+    "os.rename",
+    "os.replace",
+    "os.listdir",
+    "os.scandir",
+    "os.walk",
 ];
 
 /// What a receiver is, for its methods.

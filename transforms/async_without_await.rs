@@ -57,6 +57,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::blocking::{AsyncBody, analyze};
 use crate::edit::{Edit, Fix, Safety};
+use crate::syntax::tokens_within;
 use crate::transform::{FileContext, Findings, Transform};
 
 pub static TRANSFORM: Transform = Transform {
@@ -111,7 +112,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
             vec![edit],
             safety,
         );
-        findings.push(&TRANSFORM, header, message, Some(fix));
+        // Reported at `async def name`, not at the decorator's end.
+        let location = tokens_within(context.tokens, header)
+            .iter()
+            .find(|token| token.kind() == TokenKind::Async)
+            .map_or(header, |token| TextRange::new(token.start(), function.name.end()));
+        findings.push(&TRANSFORM, location, message, Some(fix));
     }
 }
 

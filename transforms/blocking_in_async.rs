@@ -13,7 +13,9 @@
 //! `requests` (functions and `Session` methods), `httpx` (functions and
 //! `Client` methods, not `AsyncClient`), `urllib.request.urlopen`,
 //! `urllib3`, `subprocess`, `os.system` / `os.popen` / `os.wait*`, `open`
-//! and `io.open`, `pathlib.Path` reads and writes, `socket` connections,
+//! and `io.open`, `pathlib.Path` reads and writes, file-system work
+//! (`shutil.rmtree`/`copytree`/`copy*`/`move`, `os.remove`, `os.listdir`,
+//! `os.scandir`, `os.walk`, `os.makedirs`, `os.rename`…), `socket` connections,
 //! `smtplib`, boto3 clients and resources, a synchronous SQLAlchemy or
 //! SQLModel `Session` (typed as one, also through `Annotated` and project
 //! aliases such as `SessionDep`, or created as one) including
