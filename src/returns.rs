@@ -253,9 +253,8 @@ impl<'a> ReturnInference<'a> {
             }
             Expr::Dict(_) | Expr::DictComp(_) => Returned::Unknown("a dict".to_string()),
             Expr::StringLiteral(_) | Expr::FString(_) => Returned::Unknown("a string".to_string()),
-            Expr::NumberLiteral(_) | Expr::BooleanLiteral(_) => {
-                Returned::Unknown("a literal".to_string())
-            }
+            Expr::NumberLiteral(_) => Returned::Unknown("a number".to_string()),
+            Expr::BooleanLiteral(_) => Returned::Unknown("a boolean".to_string()),
             Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
                 Returned::Unknown(format!("`{}`", self.text_of(expr)))
             }
@@ -315,10 +314,16 @@ impl<'a> ReturnInference<'a> {
         if self.is_response_call(call) {
             return Returned::Response;
         }
-        if let Some(qualified) = self.qualified(&call.func) {
-            if let Some(returned) = self.project_call(&qualified) {
-                return returned;
-            }
+        if let Expr::Name(name) = call.func.as_ref()
+            && name.id == "dict"
+            && self.qualified(&call.func).is_none()
+        {
+            return Returned::Unknown("a dict".to_string());
+        }
+        if let Some(qualified) = self.qualified(&call.func)
+            && let Some(returned) = self.project_call(&qualified)
+        {
+            return returned;
         }
         if let Expr::Attribute(attribute) = call.func.as_ref() {
             let method = attribute.attr.id.as_str();

@@ -116,7 +116,9 @@ fn run(context: &FileContext, findings: &mut Findings) {
         let location = tokens_within(context.tokens, header)
             .iter()
             .find(|token| token.kind() == TokenKind::Async)
-            .map_or(header, |token| TextRange::new(token.start(), function.name.end()));
+            .map_or(header, |token| {
+                TextRange::new(token.start(), function.name.end())
+            });
         findings.push(&TRANSFORM, location, message, Some(fix));
     }
 }

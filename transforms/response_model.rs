@@ -359,18 +359,16 @@ impl<'a> RouteContext<'a> {
             TypeShape::None => false,
             TypeShape::List(item) => self.shape_validates(item),
             TypeShape::Variable(_) => true,
+            // `dict` and `dict[str, Any]` let anything through; `dict[str, int]`
+            // is validated.
             TypeShape::Other(text) => {
                 let base = text.split('[').next().unwrap_or(text).trim();
-                !matches!(
+                let is_mapping = matches!(
                     base,
-                    "dict"
-                        | "Dict"
-                        | "typing.Dict"
-                        | "Mapping"
-                        | "typing.Mapping"
-                        | "Any"
-                        | "object"
-                )
+                    "dict" | "Dict" | "typing.Dict" | "Mapping" | "typing.Mapping"
+                );
+                !(matches!(base, "Any" | "object")
+                    || (is_mapping && (!text.contains('[') || text.contains("Any"))))
             }
             TypeShape::Class(qualified) => {
                 !(matches!(
