@@ -137,7 +137,8 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
         prop::collection::vec(parameter_strategy(), 0..6), // parameters
         0u8..5,                                            // marker: none, *, *args, **kwargs, /
         any::<bool>(),                                     // one per line
-        0u8..5,                                            // body: what it blocks on or awaits
+        0u8..7,                                            // body: what it blocks on, awaits or returns
+        0u8..3,                                            // decorator layout
     );
     (
         0usize..IMPORT_STYLES.len(),
@@ -165,9 +166,12 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
                 lines.push(
                     "import time\n\nimport requests\nfrom sqlalchemy.orm import Session\n\nfrom .deps import get_db, other\n".into(),
                 );
+                lines.push(
+                    "from pydantic import BaseModel, ConfigDict\nfrom sqlalchemy.orm import DeclarativeBase\n\n\nclass Base(DeclarativeBase):\n    pass\n\n\nclass Row(Base):\n    __tablename__ = \"rows\"\n\n\nclass RowRead(BaseModel):\n    model_config = ConfigDict(from_attributes=True)\n\n    id: int\n\n\nclass Thing(BaseModel):\n    name: str\n\n".into(),
+                );
                 lines.push("router = APIRouter()\n\n".into());
                 lines.push("def local_dependency() -> Session:\n    return Session()\n\n".into());
-                for (index, (is_async, is_route, parameters, marker, one_per_line, body)) in
+                for (index, (is_async, is_route, parameters, marker, one_per_line, body, layout)) in
                     functions.into_iter().enumerate()
                 {
                     // Parameters without a default come first, as Python requires.
@@ -189,7 +193,11 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
                         _ => {}
                     }
                     if is_route {
-                        lines.push(format!("@router.get(\"/r{index}\")"));
+                        lines.push(match layout {
+                            0 => format!("@router.get(\"/r{index}\")"),
+                            1 => format!("@router.get(\n    \"/r{index}\",\n    tags=[\"t\"],  # grouped\n)"),
+                            _ => format!("@router.get(\n    \"/r{index}\", summary=\"Route number {index}\"\n)"),
+                        });
                     }
                     let keyword = if is_async { "async def" } else { "def" };
                     let signature = if one_per_line {
@@ -208,6 +216,8 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
                             2 => "    data = requests.get(\"https://example.com\", timeout=3).json()  # upstream\n    return data\n\n",
                             3 => "    await other()\n    rows = [r for r in requests.get(\"u\").json()]\n    time.sleep(1)\n    return rows\n\n",
                             4 => "    with open(\"f\") as handle:\n        return sum(len(line) for line in open(\"g\"))\n\n",
+                            5 => "    return Thing(name=\"x\")  # built here\n\n",
+                            6 => "    rows = session.query(Row).all()\n    return rows\n\n",
                             _ => "    return None\n\n",
                         }
                         .into(),
@@ -238,13 +248,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
-    fn generated_fastapi_code_is_rewritten_safely(generated in module_strategy(), target in prop::sample::select(vec![PythonVersion::PY38, PythonVersion::PY39, PythonVersion::PY312])) {
+    fn generated_fastapi_code_is_rewritten_safely(generated in module_strategy(), target in prop::sample::select(vec![PythonVersion::PY38, PythonVersion::PY39, PythonVersion::PY312]), unsafe_fixes in any::<bool>()) {
         let source = &generated.source;
         let text = source.strip_prefix('\u{feff}').unwrap_or(source);
         // Generated code that is not valid Python (a marker in a bad place) says nothing.
         prop_assume!(ruff_python_parser::parse_module(text).is_ok());
 
-        let selection = common::selection(transforms::ALL, false, target);
+        let selection = common::selection(transforms::ALL, unsafe_fixes, target);
         let files = [("app.generated".to_string(), false, source.clone())];
         let outcome = common::fix_project_checked(&files, &selection).remove(0);
         prop_assert_eq!(&outcome.error, &None, "{}", source);
