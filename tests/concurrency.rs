@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 const APP: &str = r#"
@@ -66,22 +65,6 @@ async def main():
 asyncio.run(main())
 "#;
 
-fn probe(python: &Path, directory: &Path) -> String {
-    let script = directory.join("probe.py");
-    std::fs::write(&script, PROBE).unwrap();
-    let output = Command::new(python)
-        .arg(&script)
-        .arg(directory.join("src"))
-        .output()
-        .expect("the probe runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn blocking_routes_stop_serialising_after_apply() {
     let python = common::python_with_fastapi();
@@ -90,7 +73,7 @@ fn blocking_routes_stop_serialising_after_apply() {
     std::fs::write(directory.path().join("src/app.py"), APP).unwrap();
 
     assert_eq!(
-        probe(&python, directory.path()),
+        common::run_probe(&python, directory.path(), PROBE),
         "/report serial\n/rates serial\n"
     );
 
@@ -114,7 +97,7 @@ fn blocking_routes_stop_serialising_after_apply() {
     );
 
     assert_eq!(
-        probe(&python, directory.path()),
+        common::run_probe(&python, directory.path(), PROBE),
         "/report overlap\n/rates overlap\n"
     );
 }

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 const MODELS: &str = r#"
@@ -116,22 +115,6 @@ listed = client.get("/users/")
 print(listed.status_code, json.dumps(listed.json(), sort_keys=True))
 "#;
 
-fn probe(python: &Path, directory: &Path) -> String {
-    let script = directory.join("probe.py");
-    std::fs::write(&script, PROBE).unwrap();
-    let output = Command::new(python)
-        .arg(&script)
-        .arg(directory.join("src"))
-        .output()
-        .expect("the probe runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn hashed_password_leaves_the_responses_after_apply() {
     let python = common::python_with_fastapi();
@@ -150,7 +133,7 @@ fn hashed_password_leaves_the_responses_after_apply() {
 
     let user = r#"{"email": "ada@example.com", "hashed_password": "hashed:s3cret!", "id": 1}"#;
     assert_eq!(
-        probe(&python, directory.path()),
+        common::run_probe(&python, directory.path(), PROBE),
         format!("201 {user}\n200 {user}\n200 [{user}]\n"),
         "before apply, every route leaks the hash"
     );
@@ -189,7 +172,7 @@ fn hashed_password_leaves_the_responses_after_apply() {
 
     let public = r#"{"email": "ada@example.com", "id": 1}"#;
     assert_eq!(
-        probe(&python, directory.path()),
+        common::run_probe(&python, directory.path(), PROBE),
         format!("201 {public}\n200 {public}\n200 [{public}]\n"),
         "after apply, no route sends the hash and sign-up still accepts a password"
     );

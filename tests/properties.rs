@@ -137,8 +137,8 @@ fn module_strategy() -> impl Strategy<Value = Generated> {
         prop::collection::vec(parameter_strategy(), 0..6), // parameters
         0u8..5,                                            // marker: none, *, *args, **kwargs, /
         any::<bool>(),                                     // one per line
-        0u8..7,                                            // body: what it blocks on, awaits or returns
-        0u8..3,                                            // decorator layout
+        0u8..7, // body: what it blocks on, awaits or returns
+        0u8..3, // decorator layout
     );
     (
         0usize..IMPORT_STYLES.len(),

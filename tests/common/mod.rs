@@ -138,3 +138,22 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
     lock.unlock().expect("the lock is released");
     python
 }
+
+/// Runs a Python `script` (written to `directory/probe.py`) with
+/// `directory/src` as its argument, and returns what it printed; a failing
+/// script fails the test with its stderr.
+pub fn run_probe(python: &std::path::Path, directory: &std::path::Path, script: &str) -> String {
+    let path = directory.join("probe.py");
+    std::fs::write(&path, script).unwrap();
+    let output = std::process::Command::new(python)
+        .arg(&path)
+        .arg(directory.join("src"))
+        .output()
+        .expect("the probe runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
