@@ -177,6 +177,9 @@ pub struct FastApiFacts<'a> {
     pub dependency_names: HashSet<String>,
     /// Every call made through a name or attribute chain (`f(…)`, `a.b.f(…)`).
     pub calls: Vec<&'a ast::ExprCall>,
+    /// Names imported only under `if TYPE_CHECKING:`, which do not exist
+    /// when the module runs.
+    pub type_checking_names: HashSet<String>,
 }
 
 impl<'a> FastApiFacts<'a> {
@@ -228,6 +231,7 @@ impl<'a> FastApiFacts<'a> {
             module_assignments,
             dependency_names: HashSet::new(),
             calls: std::mem::take(&mut collector.named_calls),
+            type_checking_names: type_checking_names(module),
         };
 
         let router_classes = facts.router_classes(&collector.classes);
@@ -383,6 +387,32 @@ impl<'a> FastApiFacts<'a> {
     fn is_router_constructor(&self, expr: &Expr, local_classes: &HashSet<String>) -> bool {
         matches!(expr, Expr::Call(call) if self.is_router_class_expr(&call.func, local_classes))
     }
+}
+
+/// Local names bound by imports in module-level `if TYPE_CHECKING:` blocks.
+fn type_checking_names(module: &ModModule) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for stmt in &module.body {
+        let Stmt::If(branch) = stmt else { continue };
+        let is_type_checking = dotted_text(&branch.test)
+            .is_some_and(|text| text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING"));
+        if !is_type_checking {
+            continue;
+        }
+        for stmt in &branch.body {
+            let aliases = match stmt {
+                Stmt::Import(import) => &import.names,
+                Stmt::ImportFrom(import) => &import.names,
+                _ => continue,
+            };
+            for alias in aliases {
+                let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                let local = local.id.as_str();
+                names.insert(local.split('.').next().unwrap_or(local).to_string());
+            }
+        }
+    }
+    names
 }
 
 /// `(router expression, method)` for a decorator shaped like `@x.get(...)`.

@@ -82,9 +82,11 @@ pub fn project_reference(
         }
         resolve_relative(module, is_package, dots as u32, Some(&target[dots..]))
     };
+    // Names imported only for type checkers do not exist at run time.
     let mut bindings: Vec<(&str, &str, String)> = facts
         .imports
         .iter()
+        .filter(|(local, _)| !facts.type_checking_names.contains(*local))
         .filter_map(|(local, target)| Some((local, target, absolute(target)?)))
         .collect();
     bindings.sort();

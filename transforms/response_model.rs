@@ -309,7 +309,7 @@ impl<'a> RouteContext<'a> {
                 &TRANSFORM,
                 location,
                 format!(
-                    "`{name}` should have `response_model={}`, but that name means something else in this file",
+                    "`{name}` should have `response_model={}`, but this file cannot import it: the name is taken, or imported only under `TYPE_CHECKING`",
                     schema.describe()
                 ),
                 None,
