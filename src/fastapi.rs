@@ -245,12 +245,31 @@ impl<'a> FastApiFacts<'a> {
                 facts.routers.insert(target.to_string());
             }
         }
-        // An imported name decorated like a router (`@router.get("/path")`) is
-        // one: routers are commonly created in one module and used in another.
+        // A name decorated like a router (`@router.get("/path")`) is one when
+        // it is imported (routers are commonly created in one module and used
+        // in another) or built from an imported class (a router subclass
+        // defined in another module: `router = UserAPIRouter(prefix=…)`).
+        let built_from_imported: HashSet<&str> = collector
+            .assignments
+            .iter()
+            .filter(|(_, value)| match value {
+                Expr::Call(call) => facts
+                    .imports
+                    .qualified_name(&call.func)
+                    .is_some_and(|name| {
+                        name.rsplit('.')
+                            .next()
+                            .is_some_and(|last| last.starts_with(char::is_uppercase))
+                    }),
+                _ => false,
+            })
+            .map(|(target, _)| *target)
+            .collect();
         for function in &facts.functions {
             for decorator in &function.decorator_list {
                 if let Some((Expr::Name(base), _)) = route_decorator_parts(&decorator.expression)
-                    && facts.imports.is_bound(base.id.as_str())
+                    && (facts.imports.is_bound(base.id.as_str())
+                        || built_from_imported.contains(base.id.as_str()))
                     && decorator_has_path(&decorator.expression)
                 {
                     facts.routers.insert(base.id.to_string());
@@ -699,6 +718,12 @@ async def d(): ...
 @router.delete('/e')
 def e(): ...
 
+from app.routing import UserAPIRouter
+users = UserAPIRouter(prefix='/users')
+
+@users.get('/f')
+def f(): ...
+
 @cache.get('key')
 def not_a_route(): ...
 ";
@@ -720,7 +745,8 @@ def not_a_route(): ...
                     "b:api.post",
                     "c:v1.api_route",
                     "d:custom.websocket",
-                    "e:router.delete"
+                    "e:router.delete",
+                    "f:users.get"
                 ]
             );
         });

@@ -41,6 +41,8 @@ pub enum Returned {
 pub struct ReturnPath {
     pub range: TextRange,
     pub returned: Returned,
+    /// The local name returned, for `return user`.
+    pub name: Option<String>,
 }
 
 /// Infers return values in one module.
@@ -129,6 +131,7 @@ impl<'a> ReturnInference<'a> {
                 None => paths.push(ReturnPath {
                     range: stmt.range(),
                     returned: Returned::Nothing,
+                    name: None,
                 }),
                 Some(value) => {
                     // `a if c else b`: two paths.
@@ -147,6 +150,10 @@ impl<'a> ReturnInference<'a> {
                         paths.push(ReturnPath {
                             range: stmt.range(),
                             returned: self.value(branch, &locals, 0),
+                            name: match branch {
+                                Expr::Name(name) => Some(name.id.to_string()),
+                                _ => None,
+                            },
                         });
                     }
                 }
@@ -245,10 +252,13 @@ impl<'a> ReturnInference<'a> {
                     depth,
                 ) {
                     Returned::Value(item) => Returned::Value(TypeShape::List(Box::new(item))),
-                    _ => Returned::Unknown(format!(
-                        "a list of `{}`, which cannot be told",
-                        self.text_of(&comprehension.elt)
-                    )),
+                    _ => Returned::Unknown(match comprehension.elt.as_ref() {
+                        Expr::Dict(_) | Expr::DictComp(_) => "a list of dicts".to_string(),
+                        element => format!(
+                            "a list of `{}`, whose type is not known",
+                            self.text_of(element)
+                        ),
+                    }),
                 }
             }
             Expr::Dict(_) | Expr::DictComp(_) => Returned::Unknown("a dict".to_string()),
@@ -258,7 +268,7 @@ impl<'a> ReturnInference<'a> {
             Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
                 Returned::Unknown(format!("`{}`", self.text_of(expr)))
             }
-            _ => Returned::Unknown(format!("`{}`", self.text_of(expr))),
+            _ => Returned::Unknown(format!("`{}`, whose type is not known", self.text_of(expr))),
         }
     }
 
@@ -368,7 +378,7 @@ impl<'a> ReturnInference<'a> {
             return Some(match &function.returns_shape {
                 Some(shape) => self.shape_value(shape.clone()),
                 None => Returned::Unknown(format!(
-                    "`{}(…)`, which has no return annotation",
+                    "`{}(…)`, whose return type is not annotated",
                     function.name
                 )),
             });
@@ -462,12 +472,23 @@ impl<'a> ReturnInference<'a> {
         }
         match expr {
             Expr::Await(awaited) => self.query_of(&awaited.value, locals, depth + 1),
-            Expr::Name(name) => match locals.bindings.get(name.id.as_str())?.as_slice() {
-                [Binding::Value(value)] if !locals.parameters.contains_key(name.id.as_str()) => {
-                    self.query_of(value, locals, depth + 1)
+            // `query = db.query(User)`, then narrowed in place any number of
+            // times (`query = query.filter(…)`): the first assignment's model.
+            Expr::Name(name) => {
+                if locals.parameters.contains_key(name.id.as_str()) {
+                    return None;
                 }
-                _ => None,
-            },
+                match locals.bindings.get(name.id.as_str())?.as_slice() {
+                    [Binding::Value(first), rest @ ..]
+                        if rest.iter().all(|binding| {
+                            matches!(binding, Binding::Value(value) if narrows(value, name.id.as_str()))
+                        }) =>
+                    {
+                        self.query_of(first, locals, depth + 1)
+                    }
+                    _ => None,
+                }
+            }
             Expr::Call(call) => {
                 if self.is_select(&call.func) {
                     return match call.arguments.args.as_ref() {
@@ -526,6 +547,23 @@ impl<'a> ReturnInference<'a> {
     fn orm_model(&self, expr: &Expr) -> Option<String> {
         let qualified = self.qualified(expr)?;
         (model_kind(self.index, &qualified) == Some(ClassKind::OrmModel)).then_some(qualified)
+    }
+}
+
+/// Whether `value` is `name` narrowed by query steps: `query.filter(…)`,
+/// `query.where(…).order_by(…)`.
+fn narrows(value: &Expr, name: &str) -> bool {
+    match value {
+        Expr::Call(call) => match call.func.as_ref() {
+            Expr::Attribute(attribute) if QUERY_STEPS.contains(&attribute.attr.id.as_str()) => {
+                match attribute.value.as_ref() {
+                    Expr::Name(base) => base.id.as_str() == name,
+                    other => narrows(other, name),
+                }
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

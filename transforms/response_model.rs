@@ -240,6 +240,23 @@ impl<'a> RouteContext<'a> {
         }
 
         let name = function.name.id.as_str();
+        // `db.delete(post); db.commit(); return post`: the object is gone from
+        // the session, and a schema that reads its relationships fails.
+        if let Some(deleted) = paths
+            .iter()
+            .filter_map(|path| path.name.as_deref())
+            .find(|returned| deletes(context, function, returned))
+        {
+            findings.push(
+                &TRANSFORM,
+                location,
+                format!(
+                    "`{name}` returns `{deleted}` after deleting it: a response model reading it (or its relationships) would fail; return what the client needs explicitly"
+                ),
+                None,
+            );
+            return;
+        }
         let mut schemas: Vec<TypeShape> = Vec::new();
         let mut returns_nothing = !always_exits(&function.body);
         for path in &paths {
@@ -472,6 +489,14 @@ impl<'a> RouteContext<'a> {
         };
         Some((text, imported.edits))
     }
+}
+
+/// Whether the function's body calls `….delete(name)`.
+fn deletes(context: &FileContext, function: &StmtFunctionDef, name: &str) -> bool {
+    context.facts.calls_to("delete").any(|call| {
+        function.range().contains_range(call.range())
+            && matches!(call.arguments.args.first(), Some(Expr::Name(argument)) if argument.id.as_str() == name)
+    })
 }
 
 /// Whether the route answers 204 No Content (`status_code=204`,
