@@ -33,11 +33,34 @@ impl ModuleNamer {
         }
         if !in_package {
             // A namespace package or a flat layout: relative to the project root.
-            let root = path.ancestors().skip(1).take(6).find(|candidate| {
-                ["pyproject.toml", "setup.py", "setup.cfg"]
-                    .iter()
-                    .any(|marker| candidate.join(marker).is_file())
+            // A namespace directory inside a package (`app/donations/models.py`
+            // under `app/__init__.py`) is named from the directory above the
+            // top package; else from the project root's marker.
+            let package_root = path
+                .ancestors()
+                .skip(2)
+                .take(5)
+                .find(|candidate| self.is_package(candidate))
+                .map(Path::to_path_buf)
+                .and_then(|inner| {
+                    let mut top = inner;
+                    while top.parent().is_some_and(|parent| self.is_package(parent)) {
+                        top = top.parent()?.to_path_buf();
+                    }
+                    top.parent().map(Path::to_path_buf)
+                });
+            let root = package_root.or_else(|| {
+                path.ancestors()
+                    .skip(1)
+                    .take(6)
+                    .find(|candidate| {
+                        ["pyproject.toml", "setup.py", "setup.cfg"]
+                            .iter()
+                            .any(|marker| candidate.join(marker).is_file())
+                    })
+                    .map(Path::to_path_buf)
             });
+            let root = root.as_deref();
             if let Some(root) = root {
                 let root = if path.starts_with(root.join("src")) {
                     root.join("src")
@@ -95,6 +118,8 @@ mod tests {
         write("src/app/api/deps.py");
         write("scripts/seed.py");
         write("{{cookiecutter}}/x.py");
+        write("service/app/__init__.py");
+        write("service/app/donations/models.py");
         let mut namer = ModuleNamer::default();
         let name = |namer: &mut ModuleNamer, relative: &str| {
             namer.module_name(&root.path().join(relative))
@@ -112,5 +137,20 @@ mod tests {
             Some(("scripts.seed".into(), false))
         );
         assert_eq!(name(&mut namer, "{{cookiecutter}}/x.py"), None);
+        // A namespace directory in a package: from above the top package.
+        assert_eq!(
+            name(&mut namer, "service/app/donations/models.py"),
+            Some(("app.donations.models".into(), false))
+        );
+        let unmarked = tempfile::tempdir().unwrap();
+        for relative in ["app/__init__.py", "app/donations/models.py"] {
+            let path = unmarked.path().join(relative);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        assert_eq!(
+            namer.module_name(&unmarked.path().join("app/donations/models.py")),
+            Some(("app.donations.models".into(), false))
+        );
     }
 }
