@@ -42,6 +42,9 @@ pub struct FunctionSummary {
     pub parameters: Vec<(String, Option<String>)>,
     /// The shape of the return annotation, names qualified in its module.
     pub returns_shape: Option<TypeShape>,
+    /// For a plain `def`: the first call in its own body that blocks
+    /// (`Session.query`, `requests.get`), as messages name it.
+    pub blocks: Option<String>,
 }
 
 /// What kind of class a module defines, as far as FastAPI code cares.
@@ -259,6 +262,13 @@ impl ProjectIndex {
         let (module, name) = canonical.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
         Some((summary, summary.function(name)?))
+    }
+
+    /// What a project function blocks on, when it is a plain `def` whose own
+    /// body makes a blocking call.
+    pub fn blocking_call_of(&self, qualified: &str) -> Option<&str> {
+        let (_, function) = self.function(qualified)?;
+        function.blocks.as_deref()
     }
 
     /// The module and class a qualified name refers to, if in the project.
@@ -717,7 +727,22 @@ fn function_summary(
         provides_qualified: provides
             .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides)),
         returns_shape: returns.map(|returns| shape_of(&scope, returns)),
+        blocks: (!function.is_async && class_variables.is_empty())
+            .then(|| first_blocking_call(facts, &summary.name, function))
+            .flatten(),
     }
+}
+
+/// The first blocking call in a plain function's own body, judged from
+/// this module alone.
+fn first_blocking_call(
+    facts: &FastApiFacts,
+    module: &str,
+    function: &ast::StmtFunctionDef,
+) -> Option<String> {
+    let project = crate::project::Project::default();
+    let body = crate::blocking::analyze(facts, &project, Some(module), &[], function);
+    body.blocking.first().map(|site| site.what.clone())
 }
 
 /// Whether a function body yields, outside nested functions and classes.

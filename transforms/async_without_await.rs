@@ -5,7 +5,8 @@
 //! `await`, `async for` or `async with` in its own body) but calls something
 //! that blocks — `requests`, `time.sleep`, a synchronous SQLAlchemy
 //! `Session`, `subprocess`, `open` and the other calls `blocking-in-async`
-//! knows — into a plain `def`.
+//! knows, or a plain `def` of the project whose own body makes such a call
+//! (`crud.get_user(db, id)` running `db.query(...)`) — into a plain `def`.
 //!
 //! ## Why is this bad?
 //! FastAPI runs an `async def` endpoint on the event loop itself: one
@@ -57,6 +58,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::blocking::{AsyncBody, analyze};
 use crate::edit::{Edit, Fix, Safety};
+use crate::index::qualified_in;
 use crate::syntax::tokens_within;
 use crate::transform::{FileContext, Findings, Transform};
 
@@ -96,7 +98,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             Safety::Safe
         };
         let mut message = format!(
-            "`{name}` never awaits but calls blocking `{blocking}`: make it `def` so FastAPI runs it in its threadpool"
+            "`{name}` never awaits but calls blocking {blocking}: make it `def` so FastAPI runs it in its threadpool"
         );
         if called_here {
             message.push_str(&format!(
@@ -124,7 +126,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 }
 
 /// The first blocking call of an `async def` route or dependency that this
-/// transform turns into `def`.
+/// transform turns into `def`, quoted for messages.
 pub fn converts(context: &FileContext, function: &StmtFunctionDef) -> Option<String> {
     if !function.is_async || !is_route_or_dependency(context, function) {
         return None;
@@ -149,7 +151,40 @@ pub fn converts_with(
     if !function.is_async || body.awaits || !is_route_or_dependency(context, function) {
         return None;
     }
-    body.blocking.first().map(|site| site.what.clone())
+    body.blocking
+        .first()
+        .map(|site| format!("`{}`", site.what))
+        .or_else(|| blocking_helper_call(context, function))
+}
+
+/// A call in the function's own body to a plain `def` of the project that
+/// blocks (`crud.get_user(db, id)` running `db.query(...)`), named for
+/// messages: "`crud.get_user` (it calls `Session.query`)".
+fn blocking_helper_call(context: &FileContext, function: &StmtFunctionDef) -> Option<String> {
+    let module = context.module_name?;
+    let index = &context.project.index;
+    let is_package = index.module(module)?.is_package;
+    let body = TextRange::new(function.body.first()?.start(), function.body.last()?.end());
+    let nested: Vec<TextRange> = context
+        .facts
+        .functions
+        .iter()
+        .filter(|other| !std::ptr::eq(**other, function) && body.contains_range(other.range()))
+        .map(|other| other.range())
+        .collect();
+    context.facts.calls.iter().find_map(|call| {
+        if !body.contains_range(call.range())
+            || nested
+                .iter()
+                .any(|range| range.contains_range(call.range()))
+        {
+            return None;
+        }
+        let qualified = qualified_in(context.facts, module, is_package, &call.func)?;
+        let blocks = index.blocking_call_of(&qualified)?;
+        let callee = context.source.slice(call.func.range());
+        Some(format!("`{callee}` (it calls `{blocks}`)"))
+    })
 }
 
 fn is_route_or_dependency(context: &FileContext, function: &StmtFunctionDef) -> bool {
