@@ -119,6 +119,41 @@ pub struct DependencyUse {
     pub default_form: bool,
 }
 
+/// What a route does with a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelRole {
+    /// A parameter FastAPI fills from the request body.
+    Body,
+    /// `response_model=`, the return annotation, or `return Model(...)`.
+    Response,
+}
+
+/// A route's use of a class (qualified as this module names it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUse {
+    pub class: String,
+    pub role: ModelRole,
+}
+
+/// Where a call receives an argument.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArgumentSlot {
+    /// The n-th positional argument.
+    Position(usize),
+    Keyword(String),
+}
+
+/// A route's request body passed to another function:
+/// `crud.create_user(db, user_in)` with `user_in: UserCreate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyFlow {
+    /// The body's class, qualified as this module names it.
+    pub class: String,
+    /// The function called, qualified as this module names it.
+    pub callee: String,
+    pub slot: ArgumentSlot,
+}
+
 /// Everything the index knows about one module.
 #[derive(Debug, Clone, Default)]
 pub struct ModuleSummary {
@@ -138,6 +173,10 @@ pub struct ModuleSummary {
     pub bound_names: HashSet<String>,
     pub aliases: Vec<AliasSummary>,
     pub dependency_uses: Vec<DependencyUse>,
+    /// How routes here use classes: as a request body, as the response.
+    pub model_uses: Vec<ModelUse>,
+    /// Route request bodies passed on to other functions.
+    pub body_flows: Vec<BodyFlow>,
     /// Qualified names of the functions this module calls.
     pub called: HashSet<String>,
     /// Module-level `T = TypeVar("T")` names.
@@ -492,6 +531,8 @@ pub fn summarize_module(
     imported.dedup();
     summary.imported_modules = imported;
 
+    collect_model_uses(&facts, &mut summary, text);
+
     // Uses that an ignore comment keeps as they are do not count towards an
     // alias. Most files have no such comment: skip the line bookkeeping then.
     let comments = text.contains("fastapi-codemod").then(|| {
@@ -521,6 +562,112 @@ pub fn summarize_module(
         }
     }
     summary
+}
+
+/// How the module's routes use classes, and where their request bodies go.
+fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &str) {
+    let qualified = |expr: &Expr| qualified_in(facts, &summary.name, summary.is_package, expr);
+    let mut uses: Vec<ModelUse> = Vec::new();
+    let mut flows: Vec<BodyFlow> = Vec::new();
+    let no_variables = HashSet::new();
+    let scope = TypeScope {
+        facts,
+        module: &summary.name,
+        is_package: summary.is_package,
+        type_variables: &no_variables,
+        text,
+    };
+    let response_class = |shape: TypeShape| match shape {
+        TypeShape::Class(class) => Some(class),
+        TypeShape::List(item) => match *item {
+            TypeShape::Class(class) => Some(class),
+            _ => None,
+        },
+        _ => None,
+    };
+    for route in &facts.routes {
+        let function = route.function;
+        if let Some(model) = route.decorator.arguments.find_keyword("response_model")
+            && let Some(class) = response_class(shape_of(&scope, &model.value))
+        {
+            uses.push(ModelUse {
+                class,
+                role: ModelRole::Response,
+            });
+        }
+        if let Some(returns) = function.returns.as_deref()
+            && let Some(class) = response_class(shape_of(&scope, returns))
+        {
+            uses.push(ModelUse {
+                class,
+                role: ModelRole::Response,
+            });
+        }
+        let mut bodies: Vec<(&str, String)> = Vec::new();
+        for parameter in function.parameters.iter_non_variadic_params() {
+            let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let from_body = match parameter.default.as_deref() {
+                None => true,
+                Some(default) => facts
+                    .param_call(default)
+                    .is_some_and(|(function, _)| function == ParamFunction::Body),
+            };
+            if !from_body || !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
+                continue;
+            }
+            if let Some(class) = qualified(annotation) {
+                bodies.push((parameter.parameter.name.id.as_str(), class.clone()));
+                uses.push(ModelUse {
+                    class,
+                    role: ModelRole::Body,
+                });
+            }
+        }
+        for call in &facts.calls {
+            if !function.range().contains_range(call.range()) {
+                continue;
+            }
+            if let Some(class) = qualified(&call.func)
+                && crate::returns::returned_directly(function, call)
+            {
+                uses.push(ModelUse {
+                    class,
+                    role: ModelRole::Response,
+                });
+            }
+            let Some(callee) = qualified(&call.func) else {
+                continue;
+            };
+            for (position, argument) in call.arguments.args.iter().enumerate() {
+                if let Expr::Name(name) = argument
+                    && let Some((_, class)) =
+                        bodies.iter().find(|(body, _)| *body == name.id.as_str())
+                {
+                    flows.push(BodyFlow {
+                        class: class.clone(),
+                        callee: callee.clone(),
+                        slot: ArgumentSlot::Position(position),
+                    });
+                }
+            }
+            for keyword in &call.arguments.keywords {
+                if let (Some(arg), Expr::Name(name)) = (&keyword.arg, &keyword.value)
+                    && let Some((_, class)) =
+                        bodies.iter().find(|(body, _)| *body == name.id.as_str())
+                {
+                    flows.push(BodyFlow {
+                        class: class.clone(),
+                        callee: callee.clone(),
+                        slot: ArgumentSlot::Keyword(arg.id.to_string()),
+                    });
+                }
+            }
+        }
+    }
+    summary.model_uses = uses;
+    summary.body_flows = flows;
 }
 
 /// The file's import bindings with relative imports made absolute.

@@ -15,6 +15,7 @@ pub mod models;
 pub mod pipeline;
 pub mod project;
 pub mod returns;
+pub mod schema_split;
 pub mod source;
 pub mod suppression;
 pub mod syntax;

@@ -11,18 +11,25 @@ use crate::index::{
     DependencyKey, ModuleSummary, ProjectIndex, UNINFORMATIVE_TYPES, summarize_parsed,
 };
 use crate::pipeline::{FileOutcome, Mode, Selection, parse_file, process_module, process_parsed};
+use crate::schema_split::{SchemaPlan, SplitModel};
 
 /// The index and the cross-file plan of one run.
 #[derive(Debug, Default)]
 pub struct Project {
     pub index: ProjectIndex,
     pub aliases: AliasPlan,
+    pub schemas: SchemaPlan,
 }
 
 impl Project {
     pub fn new(index: ProjectIndex, options: AliasOptions) -> Self {
         let aliases = AliasPlan::new(&index, options);
-        Project { index, aliases }
+        let schemas = SchemaPlan::new(&index);
+        Project {
+            index,
+            aliases,
+            schemas,
+        }
     }
 }
 
@@ -492,14 +499,27 @@ pub fn process_project(
     let (summaries, mut outcomes): (Vec<Option<ModuleSummary>>, Vec<Option<FileOutcome>>) =
         first.into_iter().unzip();
     let mut project = Project::new(ProjectIndex::new(summaries.into_iter().flatten()), options);
+    let splits_selected = files.iter().any(|file| {
+        file.selection
+            .transforms
+            .iter()
+            .any(|transform| transform.name == "split-schemas")
+    });
+    if !splits_selected {
+        project.schemas = SchemaPlan::default();
+    }
+    // Splits are unsafe: without `--unsafe` no file can refer to a new member.
+    let splits_apply = files.iter().any(|file| file.selection.unsafe_fixes);
 
     // Files left for the second pass: those with dependencies, and homes of new aliases.
     let mut pending: Vec<bool> = files
         .iter()
         .zip(&outcomes)
-        .map(|(file, outcome)| outcome.is_none() || is_home(&project, file))
+        .map(|(file, outcome)| {
+            outcome.is_none() || is_home(&project, file) || mentions_split_model(&project, file)
+        })
         .collect();
-    // Each round drops at least one alias from a finite plan, so this ends.
+    // Each round drops at least one alias or split from a finite plan, so this ends.
     loop {
         let rerun: Vec<(usize, FileOutcome)> = files
             .par_iter()
@@ -519,6 +539,7 @@ pub fn process_project(
         for (position, outcome) in rerun {
             outcomes[position] = Some(outcome);
         }
+        pending.iter_mut().for_each(|flag| *flag = false);
         if mode == Mode::Check {
             break;
         }
@@ -528,8 +549,35 @@ pub fn process_project(
             .filter(|alias| !alias.exists && !definition_landed(files, &outcomes, alias))
             .map(|alias| alias.key.clone())
             .collect();
-        if failed.is_empty() {
+        let failed_splits: Vec<String> = project
+            .schemas
+            .models()
+            .filter(|split| splits_apply && !split_landed(files, &outcomes, split))
+            .map(|split| split.model.clone())
+            .collect();
+        if failed.is_empty() && failed_splits.is_empty() {
             break;
+        }
+        if !failed_splits.is_empty() {
+            // Every file that mentions those models runs again without them.
+            let names: Vec<String> = project
+                .schemas
+                .models()
+                .filter(|split| failed_splits.contains(&split.model))
+                .map(|split| split.name.clone())
+                .collect();
+            project.schemas.without(&failed_splits);
+            for (position, file) in files.iter().enumerate() {
+                if names
+                    .iter()
+                    .any(|name| file.contents.contains(name.as_str()))
+                {
+                    pending[position] = true;
+                }
+            }
+            if failed.is_empty() {
+                continue;
+            }
         }
         // The files that planned around those aliases run again without them.
         let homes: Vec<String> = failed
@@ -537,16 +585,14 @@ pub fn process_project(
             .filter_map(|key| project.aliases.for_key(key).map(|alias| alias.home.clone()))
             .collect();
         project.aliases.without(&failed);
-        pending = files
-            .iter()
-            .map(|file| {
-                needs_project(file)
-                    || file
-                        .module_name
-                        .as_ref()
-                        .is_some_and(|name| homes.contains(name))
-            })
-            .collect();
+        for (position, file) in files.iter().enumerate() {
+            pending[position] = pending[position]
+                || needs_project(file)
+                || file
+                    .module_name
+                    .as_ref()
+                    .is_some_and(|name| homes.contains(name));
+        }
     }
     outcomes
         .into_iter()
@@ -569,6 +615,44 @@ fn needs_project(file: &ProjectFile) -> bool {
             .iter()
             .any(|transform| transform.name == "response-model")
             && (contents.contains('@') || contents.contains("add_api_route")))
+}
+
+/// Whether a file may use a model being split (its name appears in it).
+fn mentions_split_model(project: &Project, file: &ProjectFile) -> bool {
+    project
+        .schemas
+        .models()
+        .any(|split| file.contents.contains(split.name.as_str()))
+}
+
+/// Whether every new member of a split is now defined in its home module
+/// (which must be writable), and the other files' changes can stand on it.
+fn split_landed(
+    files: &[ProjectFile],
+    outcomes: &[Option<FileOutcome>],
+    split: &SplitModel,
+) -> bool {
+    if split.new_members().next().is_none() {
+        return true;
+    }
+    let Some(position) = files
+        .iter()
+        .position(|file| file.module_name.as_deref() == Some(split.home.as_str()))
+    else {
+        return false;
+    };
+    let (file, Some(outcome)) = (&files[position], &outcomes[position]) else {
+        return false;
+    };
+    if !file.writable || outcome.error.is_some() {
+        return false;
+    }
+    outcome.fixed.as_deref().is_some_and(|fixed| {
+        split.new_members().all(|member| {
+            let prefix = format!("class {}(", member.name);
+            fixed.lines().any(|line| line.starts_with(&prefix))
+        })
+    })
 }
 
 fn is_home(project: &Project, file: &ProjectFile) -> bool {

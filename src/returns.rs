@@ -574,6 +574,18 @@ struct Query {
     rows: bool,
 }
 
+/// Whether `call` is the whole value of one of the function's own
+/// `return` statements (`return User(...)`).
+pub fn returned_directly(function: &StmtFunctionDef, call: &ast::ExprCall) -> bool {
+    let mut finder = ReturnFinder::default();
+    finder.visit_body(&function.body);
+    finder.returns.iter().any(|stmt| {
+        stmt.value
+            .as_deref()
+            .is_some_and(|value| value.range() == call.range())
+    })
+}
+
 /// Whether a qualified name is one of FastAPI's or Starlette's response
 /// classes, or a project class deriving from one.
 pub fn is_response_class(index: &ProjectIndex, qualified: &str) -> bool {

@@ -177,3 +177,120 @@ fn hashed_password_leaves_the_responses_after_apply() {
         "after apply, no route sends the hash and sign-up still accepts a password"
     );
 }
+
+const ONE_MODEL_APP: &str = r#"
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
+app = FastAPI()
+
+
+class User(BaseModel):
+    """Sign-up, profile and responses alike."""
+
+    id: int | None = None
+    email: str
+    password: str | None = None
+    hashed_password: str | None = None
+
+
+USERS: dict[int, User] = {}
+
+
+@app.post("/users", response_model=User, status_code=201)
+def sign_up(user: User):
+    stored = User(
+        id=len(USERS) + 1,
+        email=user.email,
+        hashed_password="hashed:" + (user.password or ""),
+    )
+    USERS[stored.id] = stored
+    return stored
+
+
+@app.get("/users/{user_id}", response_model=User)
+def read_user(user_id: int):
+    if user_id not in USERS:
+        raise HTTPException(status_code=404)
+    return USERS[user_id]
+
+
+@app.get("/users", response_model=list[User])
+def list_users():
+    return list(USERS.values())
+"#;
+
+/// Signs up (trying to set the hash too), reads and lists; prints each
+/// status and body (keys sorted, `null`s dropped).
+const ONE_MODEL_PROBE: &str = r#"
+import json
+import sys
+
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, sys.argv[1])
+from users import app
+
+def show(response):
+    body = response.json()
+    strip = lambda item: {k: v for k, v in item.items() if v is not None}
+    body = [strip(item) for item in body] if isinstance(body, list) else strip(body)
+    print(response.status_code, json.dumps(body, sort_keys=True))
+
+client = TestClient(app)
+show(client.post("/users", json={"email": "ada@example.com", "password": "s3cret!", "hashed_password": "forged"}))
+show(client.get("/users/1"))
+show(client.get("/users"))
+"#;
+
+#[test]
+fn one_model_for_everything_is_split_and_stops_leaking() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(directory.path().join("src")).unwrap();
+    let path = directory.path().join("src/users.py");
+    std::fs::write(&path, ONE_MODEL_APP).unwrap();
+
+    let leaked = r#"{"email": "ada@example.com", "hashed_password": "hashed:s3cret!", "id": 1}"#;
+    assert_eq!(
+        common::run_probe(&python, directory.path(), ONE_MODEL_PROBE),
+        format!("201 {leaked}\n200 {leaked}\n200 [{leaked}]\n"),
+        "before apply, every response carries the hash"
+    );
+
+    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args([
+            "apply",
+            "--allow-dirty",
+            "--select",
+            "split-schemas",
+            "--unsafe",
+            "src",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        rewritten.contains("def sign_up(user: UserCreate):"),
+        "{rewritten}"
+    );
+    assert!(
+        rewritten.contains(r#"@app.get("/users/{user_id}", response_model=UserRead)"#),
+        "{rewritten}"
+    );
+    assert!(rewritten.contains("User = UserInDB"), "{rewritten}");
+
+    let public = r#"{"email": "ada@example.com", "id": 1}"#;
+    assert_eq!(
+        common::run_probe(&python, directory.path(), ONE_MODEL_PROBE),
+        format!("201 {public}\n200 {public}\n200 [{public}]\n"),
+        "after apply, no response carries the hash and sign-up still takes a password"
+    );
+}

@@ -11,12 +11,14 @@ mod async_without_await;
 mod blocking_in_async;
 mod dependency_aliases;
 mod response_model;
+mod split_schemas;
 
 /// Every transform, in the order they run and are listed.
 pub static ALL: &[&Transform] = &[
     &annotated_params::TRANSFORM,
     &dependency_aliases::TRANSFORM,
     &response_model::TRANSFORM,
+    &split_schemas::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

@@ -1,0 +1,219 @@
+//! The plan for `split-schemas`: which Pydantic models that hold secrets
+//! and serve routes are split into `Create` / `Read` / `InDB`, which members
+//! already exist, and which parameters receive request bodies and so take
+//! the `Create` member. A pure function of the index, so every file's
+//! transform makes the same decisions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
+use crate::models::{PUBLIC_SUFFIXES, model_kind, secret_fields};
+
+/// Class names that are already one member of a family: never split.
+const FAMILY_SUFFIXES: [&str; 12] = [
+    "Create", "Update", "Read", "Out", "Public", "Response", "Schema", "InDB", "InDb", "Base",
+    "Patch", "Login",
+];
+
+/// One member of a model's family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub name: String,
+    /// Qualified name: where it is, or will be, defined.
+    pub qualified: String,
+    /// Already defined in the project: nothing to write.
+    pub exists: bool,
+}
+
+/// A model to split, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitModel {
+    /// The model, qualified and followed through re-exports.
+    pub model: String,
+    pub home: String,
+    pub name: String,
+    pub create: Member,
+    pub read: Member,
+    pub in_db: Member,
+    /// Functions (`module.function` or `module.Class.method`) and the
+    /// parameters of theirs that receive a route's request body.
+    pub create_parameters: BTreeSet<(String, String)>,
+}
+
+impl SplitModel {
+    /// The members this run writes, in the order they are written.
+    pub fn new_members(&self) -> impl Iterator<Item = &Member> {
+        [&self.create, &self.read, &self.in_db]
+            .into_iter()
+            .filter(|member| !member.exists)
+    }
+
+    /// Whether the original class gives way to `InDB` (and becomes an alias of it).
+    pub fn replaces_original(&self) -> bool {
+        !self.in_db.exists
+    }
+}
+
+/// Every split of the run, by model.
+#[derive(Debug, Default)]
+pub struct SchemaPlan {
+    models: BTreeMap<String, SplitModel>,
+}
+
+impl SchemaPlan {
+    pub fn new(index: &ProjectIndex) -> Self {
+        let mut modules: Vec<_> = index.modules().collect();
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        for module in &modules {
+            for model_use in &module.model_uses {
+                if matches!(model_use.role, ModelRole::Body | ModelRole::Response) {
+                    candidates.insert(index.canonical(&model_use.class));
+                }
+            }
+        }
+        let mut models = BTreeMap::new();
+        for model in candidates {
+            if let Some(split) = plan_model(index, &model) {
+                models.insert(model, split);
+            }
+        }
+        // Parameters that receive a request body of a split model.
+        for module in &modules {
+            for flow in &module.body_flows {
+                let class = index.canonical(&flow.class);
+                let Some(split) = models.get_mut(&class) else {
+                    continue;
+                };
+                if let Some(parameter) = receiving_parameter(index, &flow.callee, &flow.slot) {
+                    split.create_parameters.insert(parameter);
+                }
+            }
+        }
+        SchemaPlan { models }
+    }
+
+    pub fn model(&self, canonical: &str) -> Option<&SplitModel> {
+        self.models.get(canonical)
+    }
+
+    pub fn models(&self) -> impl Iterator<Item = &SplitModel> {
+        self.models.values()
+    }
+
+    /// Splits whose new members `module` defines.
+    pub fn new_in(&self, module: &str) -> impl Iterator<Item = &SplitModel> {
+        self.models
+            .values()
+            .filter(move |split| split.home == module && split.new_members().next().is_some())
+    }
+
+    /// Drops splits whose new members could not be written.
+    pub fn without(&mut self, failed: &[String]) {
+        for model in failed {
+            self.models.remove(model);
+        }
+    }
+}
+
+fn plan_model(index: &ProjectIndex, model: &str) -> Option<SplitModel> {
+    let (home, name) = model.rsplit_once('.')?;
+    let (home_summary, _) = index.class(model)?;
+    if model_kind(index, model) != Some(ClassKind::PydanticModel)
+        || secret_fields(index, model).is_empty()
+        || FAMILY_SUFFIXES
+            .iter()
+            .any(|suffix| name.ends_with(suffix) && name != *suffix)
+    {
+        return None;
+    }
+    let existing = |names: &[String], public: bool| -> Option<String> {
+        let mut found: Vec<&String> = names
+            .iter()
+            .flat_map(|candidate| index.classes_named(candidate))
+            .filter(|qualified| {
+                model_kind(index, qualified) == Some(ClassKind::PydanticModel)
+                    && (!public || secret_fields(index, qualified).is_empty())
+            })
+            .collect();
+        // The home module's own class first.
+        found.sort_by_key(|qualified| !qualified.starts_with(&format!("{home}.")));
+        found.first().map(|qualified| qualified.to_string())
+    };
+    let member = |suffix: &str, found: Option<String>| -> Option<Member> {
+        Some(match found {
+            Some(qualified) => Member {
+                name: qualified.rsplit('.').next()?.to_string(),
+                qualified,
+                exists: true,
+            },
+            None => {
+                let member_name = format!("{name}{suffix}");
+                // A new name must be free in the home module.
+                if home_summary.bound_names.contains(&member_name) {
+                    return None;
+                }
+                Member {
+                    qualified: format!("{home}.{member_name}"),
+                    name: member_name,
+                    exists: false,
+                }
+            }
+        })
+    };
+    let read_names: Vec<String> = PUBLIC_SUFFIXES
+        .iter()
+        .map(|suffix| format!("{name}{suffix}"))
+        .collect();
+    Some(SplitModel {
+        model: model.to_string(),
+        home: home.to_string(),
+        name: name.to_string(),
+        create: member("Create", existing(&[format!("{name}Create")], false))?,
+        read: member("Read", existing(&read_names, true))?,
+        in_db: member(
+            "InDB",
+            existing(&[format!("{name}InDB"), format!("{name}InDb")], false),
+        )?,
+        create_parameters: BTreeSet::new(),
+    })
+}
+
+/// The parameter of `callee` that an argument in `slot` lands in:
+/// `(module.function, parameter)` or `(module.Class.method, parameter)` for
+/// a method of a module-level instance (`crud.user.create`).
+fn receiving_parameter(
+    index: &ProjectIndex,
+    callee: &str,
+    slot: &ArgumentSlot,
+) -> Option<(String, String)> {
+    let canonical = index.canonical(callee);
+    let (function_name, parameters, offset) = match index.function(&canonical) {
+        Some((module, function)) => (
+            format!("{}.{}", module.name, function.name),
+            &function.parameters,
+            0,
+        ),
+        None => {
+            let (owner, method) = canonical.rsplit_once('.')?;
+            let (module, name) = owner.rsplit_once('.')?;
+            let class = index.canonical(index.module(module)?.instances.get(name)?);
+            let (class_module, class_summary) = index.class(&class)?;
+            let found = class_summary.method(method)?;
+            (
+                format!("{}.{}.{method}", class_module.name, class_summary.name),
+                &found.parameters,
+                1,
+            )
+        }
+    };
+    let parameter = match slot {
+        ArgumentSlot::Position(position) => parameters.get(position + offset)?.0.clone(),
+        ArgumentSlot::Keyword(keyword) => parameters
+            .iter()
+            .find(|(name, _)| name == keyword)?
+            .0
+            .clone(),
+    };
+    Some((function_name, parameter))
+}

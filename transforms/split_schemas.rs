@@ -1,0 +1,999 @@
+//! # split-schemas (unsafe)
+//!
+//! ## What it does
+//! Splits a Pydantic model that holds a secret field (`password`,
+//! `hashed_password`, `password_hash`, `secret`, `*_secret`, `token`,
+//! `*_token`, `api_key`, `private_key`) and that routes use — as a request
+//! body, a `response_model`, a return annotation or a returned value — into
+//! the three models the practice asks for, written next to it:
+//! - `<Name>Create`: what a client sends. Plaintext secrets stay; fields
+//!   the server makes (`id`, `created_at`, `updated_at`, hashed secrets) go.
+//! - `<Name>Read`: what a client may see. No secret of any kind, and it reads
+//!   attributes (`model_config = ConfigDict(from_attributes=True)`, or
+//!   `class Config: orm_mode = True` in a Pydantic v1 file).
+//! - `<Name>InDB`: the stored form, everything but plaintext secrets. The
+//!   original name stays importable as `<Name> = <Name>InDB`.
+//!
+//! Field annotations, defaults, `Field(...)` calls and comments are carried
+//! verbatim. A field validator goes with every class that keeps all the
+//! fields it validates; model validators go with `Create` (they check
+//! input); other methods stay with `InDB`. A model that inherits project
+//! fields (`class User(UserBase)`) keeps inheriting them. A family that
+//! partly exists (`UserCreate` but no `UserRead`) is completed, not
+//! duplicated; when `<Name>InDB` exists the original class stays.
+//!
+//! Then every use across the project is rewritten by the role it plays:
+//! - in: a route's body parameter, and the parameter of a project function
+//!   or CRUD method that the route passes the body to → `Create`;
+//! - out: `response_model=`, a route's return annotation → `Read`;
+//! - stored or loaded: other annotations and constructor calls → `InDB`.
+//!
+//! Imports follow, file by file, and a package that re-exports the model
+//! re-exports its new members too. A use whose role cannot be told (a base
+//! class, `isinstance`) is left as it is — it still works through the alias
+//! — and reported.
+//!
+//! ## Why is this bad?
+//! One model for everything leaks secrets: the `User` that accepts a sign-up
+//! also goes back out with its `hashed_password`, and clients can set fields
+//! only the server should ("Separate Schemas for Input, Output, and
+//! Internal Use").
+//!
+//! ## Example
+//! ```python
+//! from fastapi import APIRouter
+//! from pydantic import BaseModel
+//!
+//! router = APIRouter()
+//!
+//!
+//! class User(BaseModel):
+//!     id: int | None = None
+//!     email: str
+//!     password: str | None = None
+//!     hashed_password: str | None = None
+//!
+//!
+//! @router.post("/users", response_model=User)
+//! def sign_up(user: User):
+//!     return User(id=1, email=user.email, hashed_password="hashed")
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! from fastapi import APIRouter
+//! from pydantic import BaseModel, ConfigDict
+//!
+//! router = APIRouter()
+//!
+//!
+//! class UserCreate(BaseModel):
+//!     """What a client sends."""
+//!
+//!     email: str
+//!     password: str | None = None
+//!
+//!
+//! class UserRead(BaseModel):
+//!     """What the API sends back: no secrets."""
+//!
+//!     model_config = ConfigDict(from_attributes=True)
+//!
+//!     id: int | None = None
+//!     email: str
+//!
+//!
+//! class UserInDB(BaseModel):
+//!     """The stored form."""
+//!
+//!     id: int | None = None
+//!     email: str
+//!     hashed_password: str | None = None
+//!
+//!
+//! User = UserInDB  # kept for code outside the project: use UserCreate, UserRead or UserInDB
+//!
+//!
+//! @router.post("/users", response_model=UserRead)
+//! def sign_up(user: UserCreate):
+//!     return UserInDB(id=1, email=user.email, hashed_password="hashed")
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: it changes the API's request and response schemas. Clients can
+//! no longer send server-made fields (`id`, `hashed_password`) and no longer
+//! receive secrets; code that built the model from a request and read a
+//! server-made field from it must now get that field elsewhere. Review the
+//! new classes (which fields went where, which validators followed them)
+//! and every reported use.
+
+use std::collections::HashSet;
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::edit::{Edit, Fix, Safety};
+use crate::imports::{ProjectReference, Symbol, project_reference, unused_import_removals};
+use crate::index::qualified_in;
+use crate::models::{field_names, is_secret_field};
+use crate::schema_split::{Member, SplitModel};
+use crate::transform::{FileContext, Findings, Transform};
+
+pub static TRANSFORM: Transform = Transform {
+    name: "split-schemas",
+    safety: Safety::Unsafe,
+    summary: "a model with secrets used by routes becomes `Create` / `Read` / `InDB`, and every use takes the right one",
+    ruff_code: None,
+    source: include_str!("split_schemas.rs"),
+    run,
+};
+
+/// Which member a use takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Create,
+    Read,
+    InDb,
+}
+
+/// A reference to a model being split, and the member it becomes.
+struct Use<'a> {
+    expr: &'a Expr,
+    split: &'a SplitModel,
+    role: Role,
+}
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    let Some(module) = context.module_name else {
+        return;
+    };
+    let plan = &context.project.schemas;
+    if plan.models().next().is_none() {
+        return;
+    }
+    let index = &context.project.index;
+    let is_package = index
+        .module(module)
+        .is_some_and(|summary| summary.is_package);
+    let resolve = |expr: &Expr| -> Option<&SplitModel> {
+        let qualified = qualified_in(context.facts, module, is_package, expr)?;
+        plan.model(&index.canonical(&qualified))
+    };
+
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut notes: Vec<(TextRange, String)> = Vec::new();
+    let mut symbols: Vec<Symbol> = Vec::new();
+
+    // The new classes, where the model lives.
+    let mut definitions: Vec<TextRange> = Vec::new();
+    for split in plan.new_in(module) {
+        let Some(class) = context.facts.module_classes.get(&split.name) else {
+            continue;
+        };
+        // Written in an earlier pass.
+        if split
+            .new_members()
+            .all(|member| context.facts.module_classes.contains_key(&member.name))
+        {
+            continue;
+        }
+        match definition(context, split, class) {
+            Ok((edit, needs)) => {
+                definitions.push(class.range());
+                notes.push((
+                    class.range(),
+                    format!(
+                        "`{}` holds secrets and serves routes: split it into {}",
+                        split.name,
+                        split
+                            .new_members()
+                            .map(|member| format!("`{}`", member.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                edits.push(edit);
+                symbols.extend(needs);
+            }
+            Err(reason) => {
+                findings.push(&TRANSFORM, class.range(), reason, None);
+                return;
+            }
+        }
+    }
+
+    // A package that re-exports a model re-exports its new members.
+    if is_package {
+        for (range, message, added) in re_exports(context, module, &resolve, &mut symbols) {
+            notes.push((range, message));
+            edits.extend(added);
+        }
+    }
+
+    // Uses, by role.
+    let mut collector = References {
+        resolve: &resolve,
+        found: Vec::new(),
+    };
+    collector.visit_body(&context.module.body);
+    let all_references = collector.found;
+    let mut uses: Vec<Use> = Vec::new();
+    let mut handled: HashSet<TextRange> = HashSet::new();
+    for (expr, split, role) in role_uses(context, module, &resolve) {
+        if definitions
+            .iter()
+            .any(|range| range.contains_range(expr.range()))
+        {
+            continue;
+        }
+        if handled.insert(expr.range()) {
+            uses.push(Use { expr, split, role });
+        }
+    }
+    for (expr, split) in &all_references {
+        let inside_definition = definitions
+            .iter()
+            .any(|range| range.contains_range(expr.range()));
+        if !inside_definition && !handled.contains(&expr.range()) && !is_alias_target(context, expr)
+        {
+            notes.push((
+                expr.range(),
+                format!(
+                    "this use of `{}` is left as it is (its role cannot be told); it now means `{}`",
+                    split.name, split.in_db.name
+                ),
+            ));
+        }
+    }
+
+    // How this file writes each member.
+    let mut replacements: Vec<(TextRange, String)> = Vec::new();
+    let mut pending: Vec<(TextRange, usize)> = Vec::new();
+    for item in &uses {
+        let member = match item.role {
+            Role::Create => &item.split.create,
+            Role::Read => &item.split.read,
+            Role::InDb => &item.split.in_db,
+        };
+        match spelling(context, module, is_package, item.expr, item.split, member) {
+            Some(Spelling::Text(text)) => replacements.push((item.expr.range(), text)),
+            Some(Spelling::Import(symbol)) => {
+                let position = match symbols.iter().position(|known| *known == symbol) {
+                    Some(position) => position,
+                    None => {
+                        symbols.push(symbol);
+                        symbols.len() - 1
+                    }
+                };
+                pending.push((item.expr.range(), position));
+            }
+            None => notes.push((
+                item.expr.range(),
+                format!(
+                    "`{}` should become `{}` here, but this file cannot import it",
+                    item.split.name, member.name
+                ),
+            )),
+        }
+    }
+    if uses.is_empty() && definitions.is_empty() && edits.is_empty() {
+        for (range, message) in notes {
+            findings.push(&TRANSFORM, range, message, None);
+        }
+        return;
+    }
+
+    // Imports: the new names, and the model's import once nothing uses it.
+    let replaced: Vec<TextRange> = uses.iter().map(|item| item.expr.range()).collect();
+    let mut local_names: Vec<String> = uses
+        .iter()
+        .filter_map(|item| match item.expr {
+            Expr::Name(name) if context.facts.imports.is_bound(name.id.as_str()) => {
+                Some(name.id.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    local_names.sort();
+    local_names.dedup();
+    local_names.retain(|name| !context.project.index.is_imported_from(module, name));
+    let removals_for = |insertions: &[TextSize]| {
+        unused_import_removals(
+            context.module,
+            context.tokens,
+            context.source,
+            &local_names,
+            &replaced,
+            &symbols,
+            insertions,
+        )
+    };
+    let (_, absorbed) = removals_for(&[]);
+    let to_import: Vec<Symbol> = symbols
+        .iter()
+        .filter(|symbol| !absorbed.contains(symbol))
+        .cloned()
+        .collect();
+    let imported = context.importer().import(&to_import);
+    let insertions: Vec<TextSize> = imported
+        .edits
+        .iter()
+        .filter(|edit| edit.is_insertion())
+        .map(Ranged::start)
+        .collect();
+    let (removals, _) = removals_for(&insertions);
+    for (range, position) in pending {
+        let symbol = &symbols[position];
+        let text = match to_import.iter().position(|known| known == symbol) {
+            Some(index) => imported.references[index].clone(),
+            None => symbol.name.to_string(),
+        };
+        replacements.push((range, text));
+    }
+    for (range, text) in replacements {
+        notes.push((range, format!("use `{text}` here")));
+        edits.push(Edit::replacement(text, range));
+    }
+    edits.extend(imported.edits);
+    edits.extend(removals);
+
+    let fix = Fix::new(
+        format!("split models with secrets in `{module}`"),
+        edits,
+        Safety::Unsafe,
+    );
+    for (range, message) in notes {
+        findings.push(&TRANSFORM, range, message, Some(fix.clone()));
+    }
+}
+
+/// Every reference to a model being split, with its split.
+struct References<'a> {
+    resolve: &'a dyn Fn(&Expr) -> Option<&'a SplitModel>,
+    found: Vec<(&'a Expr, &'a SplitModel)>,
+}
+
+impl<'a> Visitor<'a> for References<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if !matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if matches!(expr, Expr::Name(_) | Expr::Attribute(_))
+            && let Some(split) = (self.resolve)(expr)
+        {
+            self.found.push((expr, split));
+            return;
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// The references whose role is known: route bodies and the parameters
+/// they flow into take `Create`; responses take `Read`; other annotations
+/// and constructor calls take `InDB`.
+fn role_uses<'a>(
+    context: &'a FileContext,
+    module: &str,
+    resolve: &'a dyn Fn(&Expr) -> Option<&'a SplitModel>,
+) -> Vec<(&'a Expr, &'a SplitModel, Role)> {
+    let facts = context.facts;
+    let mut found: Vec<(&'a Expr, &'a SplitModel, Role)> = Vec::new();
+    let push_all = |expr: &'a Expr, role: Role, found: &mut Vec<_>| {
+        let mut references = References {
+            resolve,
+            found: Vec::new(),
+        };
+        references.visit_expr(expr);
+        for (reference, split) in references.found {
+            found.push((reference, split, role));
+        }
+    };
+    // Routes first: their roles win over the generic ones below.
+    for route in &facts.routes {
+        let function = route.function;
+        if let Some(keyword) = route.decorator.arguments.find_keyword("response_model") {
+            push_all(&keyword.value, Role::Read, &mut found);
+        }
+        if let Some(returns) = function.returns.as_deref() {
+            push_all(returns, Role::Read, &mut found);
+        }
+        for parameter in function.parameters.iter_non_variadic_params() {
+            let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let from_body = match parameter.default.as_deref() {
+                None => true,
+                Some(default) => facts
+                    .param_call(default)
+                    .is_some_and(|(kind, _)| kind == crate::fastapi::ParamFunction::Body),
+            };
+            if from_body && resolve(annotation).is_some() {
+                push_all(annotation, Role::Create, &mut found);
+            }
+        }
+    }
+    // Parameters that receive a route's body.
+    for (qualified, function) in qualified_functions(context, module) {
+        for parameter in function.parameters.iter_non_variadic_params() {
+            let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+                continue;
+            };
+            let role = match resolve(annotation) {
+                Some(split)
+                    if split.create_parameters.contains(&(
+                        qualified.clone(),
+                        parameter.parameter.name.id.to_string(),
+                    )) =>
+                {
+                    Role::Create
+                }
+                _ => Role::InDb,
+            };
+            push_all(annotation, role, &mut found);
+        }
+        if let Some(returns) = function.returns.as_deref() {
+            push_all(returns, Role::InDb, &mut found);
+        }
+    }
+    // Stored or loaded: annotated names and constructor calls.
+    struct Stored<'a> {
+        resolve: &'a dyn Fn(&Expr) -> Option<&'a SplitModel>,
+        found: Vec<(&'a Expr, &'a SplitModel, Role)>,
+    }
+    impl<'a> Visitor<'a> for Stored<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if let Stmt::AnnAssign(assign) = stmt {
+                let mut references = References {
+                    resolve: self.resolve,
+                    found: Vec::new(),
+                };
+                references.visit_expr(&assign.annotation);
+                for (reference, split) in references.found {
+                    self.found.push((reference, split, Role::InDb));
+                }
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Call(call) = expr {
+                let callee = match call.func.as_ref() {
+                    // `User.model_validate(...)`, `User.parse_obj(...)`
+                    Expr::Attribute(attribute) if (self.resolve)(&attribute.value).is_some() => {
+                        Some(attribute.value.as_ref())
+                    }
+                    other if (self.resolve)(other).is_some() => Some(other),
+                    _ => None,
+                };
+                if let Some(callee) = callee
+                    && let Some(split) = (self.resolve)(callee)
+                {
+                    self.found.push((callee, split, Role::InDb));
+                }
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut stored = Stored {
+        resolve,
+        found: Vec::new(),
+    };
+    stored.visit_body(&context.module.body);
+    found.extend(stored.found);
+    found
+}
+
+/// Every function of the module with its qualified name: `module.function`,
+/// or `module.Class.method` for methods of module-level classes.
+fn qualified_functions<'a>(
+    context: &'a FileContext,
+    module: &str,
+) -> Vec<(String, &'a StmtFunctionDef)> {
+    let mut functions = Vec::new();
+    for stmt in &context.module.body {
+        match stmt {
+            Stmt::FunctionDef(function) if context.facts.route_of(function).is_none() => {
+                functions.push((format!("{module}.{}", function.name.id), function));
+            }
+            Stmt::ClassDef(class) => {
+                for inner in &class.body {
+                    if let Stmt::FunctionDef(method) = inner {
+                        functions.push((
+                            format!("{module}.{}.{}", class.name.id, method.name.id),
+                            method,
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    functions
+}
+
+/// Whether a reference is the target of a module-level assignment (the
+/// model's own alias line, `User = UserInDB`).
+fn is_alias_target(context: &FileContext, expr: &Expr) -> bool {
+    context.module.body.iter().any(|stmt| match stmt {
+        Stmt::Assign(assign) => assign
+            .targets
+            .iter()
+            .any(|target| target.range() == expr.range()),
+        _ => false,
+    })
+}
+
+/// How a use site writes a member.
+enum Spelling {
+    Text(String),
+    Import(Symbol),
+}
+
+fn spelling(
+    context: &FileContext,
+    module: &str,
+    is_package: bool,
+    expr: &Expr,
+    split: &SplitModel,
+    member: &Member,
+) -> Option<Spelling> {
+    if member.exists && member.qualified.rsplit_once('.').map(|(home, _)| home) != Some(&split.home)
+    {
+        // A member elsewhere in the project: as the file would import it.
+        return Some(
+            match project_reference(
+                &context.project.index,
+                context.facts,
+                module,
+                is_package,
+                &member.qualified,
+            )? {
+                ProjectReference::Bound(text) => Spelling::Text(text),
+                ProjectReference::Import(symbol) => Spelling::Import(symbol),
+            },
+        );
+    }
+    match expr {
+        // `schemas.User` → `schemas.UserCreate`.
+        Expr::Attribute(attribute) => Some(Spelling::Text(format!(
+            "{}.{}",
+            context.source.slice(attribute.value.range()),
+            member.name
+        ))),
+        Expr::Name(name) => {
+            if module == split.home {
+                return Some(Spelling::Text(member.name.clone()));
+            }
+            // From where this file imports the model.
+            let target = context
+                .facts
+                .imports
+                .iter()
+                .find(|(local, _)| *local == name.id.as_str())
+                .map(|(_, target)| target.to_string())?;
+            let (from, _) = target.rsplit_once('.')?;
+            let from = if from.is_empty() { "." } else { from };
+            Some(Spelling::Import(Symbol::owned(
+                from.to_string(),
+                member.name.clone(),
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// For a package `__init__` that imports a split model by name: the new
+/// members imported the same way, and added to `__all__` next to it.
+fn re_exports<'a>(
+    context: &FileContext,
+    module: &str,
+    resolve: &'a dyn Fn(&Expr) -> Option<&'a SplitModel>,
+    symbols: &mut Vec<Symbol>,
+) -> Vec<(TextRange, String, Vec<Edit>)> {
+    let mut found = Vec::new();
+    for stmt in &context.module.body {
+        let Stmt::ImportFrom(import) = stmt else {
+            continue;
+        };
+        for alias in &import.names {
+            let local = alias.asname.as_ref().unwrap_or(&alias.name);
+            let name_expr = Expr::Name(ast::ExprName {
+                node_index: Default::default(),
+                range: local.range(),
+                id: local.id.clone(),
+                ctx: ast::ExprContext::Load,
+            });
+            let Some(split) = resolve(&name_expr) else {
+                continue;
+            };
+            if split.home == module {
+                continue;
+            }
+            let from = format!(
+                "{}{}",
+                ".".repeat(import.level as usize),
+                import.module.as_ref().map_or("", |name| name.id.as_str())
+            );
+            let mut added: Vec<&str> = Vec::new();
+            for member in split
+                .new_members()
+                .filter(|member| !context.facts.imports.is_bound(&member.name))
+            {
+                let symbol = Symbol::owned(from.clone(), member.name.clone());
+                if !symbols.contains(&symbol) {
+                    symbols.push(symbol);
+                }
+                added.push(&member.name);
+            }
+            if added.is_empty() {
+                continue;
+            }
+            found.push((
+                alias.range(),
+                format!(
+                    "re-export {} next to `{}`",
+                    added
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    split.name
+                ),
+                all_entries(context, &split.name, &added),
+            ));
+        }
+    }
+    found
+}
+
+/// Edits adding `names` after `after` in a module's `__all__` list.
+fn all_entries(context: &FileContext, after: &str, names: &[&str]) -> Vec<Edit> {
+    for stmt in &context.module.body {
+        let Stmt::Assign(assign) = stmt else { continue };
+        let is_all = assign
+            .targets
+            .iter()
+            .any(|target| matches!(target, Expr::Name(name) if name.id == "__all__"));
+        let (true, Expr::List(list)) = (is_all, assign.value.as_ref()) else {
+            continue;
+        };
+        let Some(element) = list.elts.iter().find(
+            |element| matches!(element, Expr::StringLiteral(literal) if literal.value.to_str() == after),
+        ) else {
+            continue;
+        };
+        let quote = context
+            .source
+            .slice(element.range())
+            .chars()
+            .next()
+            .unwrap_or('"');
+        let one_per_line = context.source.starts_line(element.start());
+        let text: String = if one_per_line {
+            let indent = context.source.indentation_at(element.start());
+            let ending = context.source.line_ending().as_str();
+            names
+                .iter()
+                .map(|name| format!(",{ending}{indent}{quote}{name}{quote}"))
+                .collect()
+        } else {
+            names
+                .iter()
+                .map(|name| format!(", {quote}{name}{quote}"))
+                .collect()
+        };
+        return vec![Edit::insertion(text, element.end())];
+    }
+    Vec::new()
+}
+
+/// Which fields each member keeps.
+fn is_hashed(field: &str) -> bool {
+    field.starts_with("hashed_") || field.ends_with("_hash") || field.ends_with("_hashed")
+}
+
+fn server_made(field: &str) -> bool {
+    matches!(field, "id" | "created_at" | "updated_at") || is_hashed(field)
+}
+
+fn keeps(role: Role, field: &str) -> bool {
+    match role {
+        Role::Create => !server_made(field),
+        Role::Read => !is_secret_field(field) && !is_hashed(field),
+        Role::InDb => !(is_secret_field(field) && !is_hashed(field)),
+    }
+}
+
+/// The edit replacing the model's class with its new members (and the
+/// alias), or adding the missing members after it; and the imports the new
+/// text needs. `Err` says why the model cannot be split.
+fn definition(
+    context: &FileContext,
+    split: &SplitModel,
+    class: &ast::StmtClassDef,
+) -> Result<(Edit, Vec<Symbol>), String> {
+    let source = context.source;
+    let index = &context.project.index;
+    let ending = source.line_ending().as_str();
+    let unit = source.indent_unit();
+    if !class.decorator_list.is_empty() || source.indentation_at(class.start()) != "" {
+        return Err(format!(
+            "`{}` holds secrets, but a decorated or nested class is not split automatically",
+            split.name
+        ));
+    }
+    // Inherited fields must suit every member that inherits them.
+    let module = context.module_name.unwrap_or_default();
+    let is_package = index
+        .module(module)
+        .is_some_and(|summary| summary.is_package);
+    let mut inherited: Vec<String> = Vec::new();
+    for base in class.bases() {
+        if let Some(qualified) = qualified_in(context.facts, module, is_package, base) {
+            inherited.extend(field_names(index, &qualified));
+        }
+    }
+    for member in split.new_members() {
+        let role = role_of(split, member);
+        if let Some(field) = inherited.iter().find(|field| !keeps(role, field)) {
+            return Err(format!(
+                "`{}` holds secrets, but it inherits `{field}`, which `{}` must not have: split its base by hand",
+                split.name, member.name
+            ));
+        }
+    }
+
+    let bases = class.arguments.as_ref().map_or(String::new(), |arguments| {
+        source.slice(arguments.range()).to_string()
+    });
+    // A statement's lines, with the comment lines right above it.
+    let text_of_lines = |range: TextRange| -> String {
+        let mut start = source.line_start(range.start());
+        while start > class.body[0].start() {
+            let previous = source.line_start(start - TextSize::new(1));
+            let line = source.slice(TextRange::new(previous, start)).trim();
+            if !line.starts_with('#') {
+                break;
+            }
+            start = previous;
+        }
+        source
+            .slice(TextRange::new(start, source.full_line_end(range.end())))
+            .to_string()
+    };
+    let ensure_ending = |mut text: String| {
+        if !text.ends_with(['\n', '\r']) {
+            text.push_str(ending);
+        }
+        text
+    };
+    let mut docstring: Option<String> = None;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut config: Option<&Stmt> = None;
+    let mut validators: Vec<(Vec<String>, String)> = Vec::new();
+    let mut model_validators: Vec<String> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
+    for (position, stmt) in class.body.iter().enumerate() {
+        let text = ensure_ending(text_of_lines(stmt_range_with_decorators(stmt)));
+        match stmt {
+            Stmt::Expr(expr) if position == 0 && matches!(*expr.value, Expr::StringLiteral(_)) => {
+                docstring = Some(text);
+            }
+            Stmt::AnnAssign(assign) => match assign.target.as_ref() {
+                Expr::Name(name) => fields.push((name.id.to_string(), text)),
+                _ => others.push(text),
+            },
+            Stmt::Assign(assign)
+                if assign.targets.iter().any(
+                    |target| matches!(target, Expr::Name(name) if name.id == "model_config"),
+                ) =>
+            {
+                config = Some(stmt);
+            }
+            Stmt::ClassDef(inner) if inner.name.id == "Config" => config = Some(stmt),
+            Stmt::FunctionDef(function) => match validator_fields(function) {
+                Some(Validator::Fields(names)) => validators.push((names, text)),
+                Some(Validator::Model) => model_validators.push(text),
+                None => others.push(text),
+            },
+            Stmt::Pass(_) => {}
+            _ => others.push(text),
+        }
+    }
+
+    let v1 = match config {
+        Some(Stmt::ClassDef(_)) => true,
+        Some(_) => false,
+        None => {
+            let text = source.text();
+            !(text.contains("model_config")
+                || text.contains("ConfigDict")
+                || text.contains("field_validator"))
+                && (text.contains("orm_mode")
+                    || text.contains("class Config")
+                    || text.contains("@validator"))
+        }
+    };
+    let mut needs: Vec<Symbol> = Vec::new();
+    let read_config = match config {
+        Some(stmt) => read_config_text(context, stmt, unit, ending),
+        None if v1 => format!("{unit}class Config:{ending}{unit}{unit}orm_mode = True{ending}"),
+        None => {
+            needs.push(Symbol::new("pydantic", "ConfigDict"));
+            let config_dict = context
+                .facts
+                .imports
+                .local_name_of("pydantic.ConfigDict")
+                .unwrap_or("ConfigDict");
+            format!("{unit}model_config = {config_dict}(from_attributes=True){ending}")
+        }
+    };
+    let mut classes: Vec<String> = Vec::new();
+    for member in split.new_members() {
+        let role = role_of(split, member);
+        let mut text = format!("class {}{bases}:{ending}", member.name);
+        let doc = match role {
+            Role::Create => format!("{unit}\"\"\"What a client sends.\"\"\"{ending}"),
+            Role::Read => format!("{unit}\"\"\"What the API sends back: no secrets.\"\"\"{ending}"),
+            Role::InDb => docstring
+                .clone()
+                .unwrap_or_else(|| format!("{unit}\"\"\"The stored form.\"\"\"{ending}")),
+        };
+        text.push_str(&doc);
+        let mut sections: Vec<String> = Vec::new();
+        match (role, config) {
+            (Role::Read, _) => sections.push(read_config.clone()),
+            (_, Some(stmt)) => sections.push(ensure_ending(text_of_lines(stmt.range()))),
+            _ => {}
+        }
+        let kept: String = fields
+            .iter()
+            .filter(|(name, _)| keeps(role, name))
+            .map(|(_, text)| text.as_str())
+            .collect();
+        if !kept.is_empty() {
+            sections.push(kept);
+        }
+        for (names, validator) in &validators {
+            if names
+                .iter()
+                .all(|name| keeps(role, name) && fields.iter().any(|(field, _)| field == name))
+            {
+                sections.push(validator.clone());
+            }
+        }
+        if role == Role::Create {
+            sections.extend(model_validators.iter().cloned());
+        }
+        if role == Role::InDb {
+            sections.extend(others.iter().cloned());
+        }
+        for section in sections {
+            text.push_str(ending);
+            text.push_str(&section);
+        }
+        classes.push(text);
+    }
+    let separator = format!("{ending}{ending}");
+    let mut text = classes.join(&separator);
+    if split.replaces_original() {
+        text.push_str(&separator);
+        text.push_str(&format!(
+            "{} = {}  # kept for code outside the project: use {}, {} or {}{ending}",
+            split.name, split.in_db.name, split.create.name, split.read.name, split.in_db.name
+        ));
+        let range = TextRange::new(
+            source.line_start(class.start()),
+            source.full_line_end(class.end()),
+        );
+        return Ok((Edit::replacement(text, range), needs));
+    }
+    let end = source.full_line_end(class.end());
+    Ok((
+        Edit::insertion(format!("{ending}{ending}{text}"), end),
+        needs,
+    ))
+}
+
+fn role_of(split: &SplitModel, member: &Member) -> Role {
+    if member.name == split.create.name {
+        Role::Create
+    } else if member.name == split.read.name {
+        Role::Read
+    } else {
+        Role::InDb
+    }
+}
+
+/// A statement's range with its decorators.
+fn stmt_range_with_decorators(stmt: &Stmt) -> TextRange {
+    match stmt {
+        Stmt::FunctionDef(function) => match function.decorator_list.first() {
+            Some(first) => TextRange::new(first.start(), function.end()),
+            None => function.range(),
+        },
+        other => other.range(),
+    }
+}
+
+enum Validator {
+    /// `@field_validator("a", "b")` / `@validator("a")`.
+    Fields(Vec<String>),
+    /// `@model_validator(...)` / `@root_validator`.
+    Model,
+}
+
+fn validator_fields(function: &StmtFunctionDef) -> Option<Validator> {
+    for decorator in &function.decorator_list {
+        let (callee, arguments) = match &decorator.expression {
+            Expr::Call(call) => (call.func.as_ref(), Some(&call.arguments)),
+            other => (other, None),
+        };
+        let name = match callee {
+            Expr::Name(name) => name.id.as_str(),
+            Expr::Attribute(attribute) => attribute.attr.id.as_str(),
+            _ => continue,
+        };
+        match name {
+            "field_validator" | "validator" => {
+                let names = arguments?
+                    .args
+                    .iter()
+                    .filter_map(|argument| match argument {
+                        Expr::StringLiteral(literal) => Some(literal.value.to_str().to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                return Some(Validator::Fields(names));
+            }
+            "model_validator" | "root_validator" => return Some(Validator::Model),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The Read member's configuration: the original's, reading attributes.
+fn read_config_text(context: &FileContext, stmt: &Stmt, unit: &str, ending: &str) -> String {
+    let source = context.source;
+    let original = source
+        .slice(TextRange::new(
+            source.line_start(stmt.start()),
+            source.full_line_end(stmt.end()),
+        ))
+        .to_string();
+    let original = if original.ends_with(['\n', '\r']) {
+        original
+    } else {
+        format!("{original}{ending}")
+    };
+    match stmt {
+        Stmt::Assign(assign) => match assign.value.as_ref() {
+            Expr::Call(call)
+                if call.arguments.find_keyword("from_attributes").is_none()
+                    && !source.slice(call.range()).contains('\n') =>
+            {
+                let close = call.arguments.end() - TextSize::new(1);
+                let separator = if call.arguments.is_empty() { "" } else { ", " };
+                let offset = usize::from(close - source.line_start(stmt.start()));
+                let mut text = original.clone();
+                text.insert_str(offset, &format!("{separator}from_attributes=True"));
+                text
+            }
+            _ => original,
+        },
+        Stmt::ClassDef(inner) => {
+            let has_flag = source.slice(inner.range()).contains("orm_mode")
+                || source.slice(inner.range()).contains("from_attributes");
+            if has_flag {
+                original
+            } else {
+                format!("{original}{unit}{unit}orm_mode = True{ending}")
+            }
+        }
+        _ => original,
+    }
+}
