@@ -135,21 +135,7 @@ pub fn public_schema(index: &ProjectIndex, qualified: &str) -> Result<String, No
     let canonical = index.canonical(qualified);
     let name = canonical.rsplit('.').next().unwrap_or(&canonical);
     let is_orm = model_kind(index, &canonical) == Some(ClassKind::OrmModel);
-    let stem = INTERNAL_SUFFIXES
-        .iter()
-        .find_map(|suffix| name.strip_suffix(suffix).filter(|stem| !stem.is_empty()))
-        .unwrap_or(name);
-    let mut names: Vec<String> = Vec::new();
-    for base in [name, stem] {
-        for suffix in PUBLIC_SUFFIXES {
-            let candidate = format!("{base}{suffix}");
-            if !names.contains(&candidate) {
-                names.push(candidate);
-            }
-        }
-    }
-    names.push(stem.to_string());
-    names.push(name.to_string());
+    let names = public_names(name);
     let mut candidates: Vec<(bool, usize, String)> = Vec::new();
     for (rank, candidate) in names.iter().enumerate() {
         for schema in index.classes_named(candidate) {
@@ -169,6 +155,28 @@ pub fn public_schema(index: &ProjectIndex, qualified: &str) -> Result<String, No
         .next()
         .map(|(_, _, schema)| schema)
         .ok_or(NoPublicSchema)
+}
+
+/// The names a class's public schema may have, in order of preference:
+/// `UserRead`, `UserOut`, … for `User`; for `UserInDB` also the names after
+/// `User`, and `User` itself.
+pub fn public_names(name: &str) -> Vec<String> {
+    let stem = INTERNAL_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix).filter(|stem| !stem.is_empty()))
+        .unwrap_or(name);
+    let mut names: Vec<String> = Vec::new();
+    for base in [name, stem] {
+        for suffix in PUBLIC_SUFFIXES {
+            let candidate = format!("{base}{suffix}");
+            if !names.contains(&candidate) {
+                names.push(candidate);
+            }
+        }
+    }
+    names.push(stem.to_string());
+    names.push(name.to_string());
+    names
 }
 
 /// What a method returns, followed through the class's project bases with

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
-use crate::models::{PUBLIC_SUFFIXES, model_kind, secret_fields};
+use crate::models::{PUBLIC_SUFFIXES, model_kind, public_names, secret_fields};
 
 /// Class names that are already one member of a family: never split.
 const FAMILY_SUFFIXES: [&str; 12] = [
@@ -106,6 +106,24 @@ impl SchemaPlan {
         self.models
             .values()
             .filter(move |split| split.home == module && split.new_members().next().is_some())
+    }
+
+    /// The `Read` member this run writes that a class is sent through: the
+    /// split model's own, or one named after an ORM class (`UserRead` for
+    /// `models.User`).
+    pub fn new_read_for(&self, index: &ProjectIndex, class: &str) -> Option<&Member> {
+        let canonical = index.canonical(class);
+        if let Some(split) = self.models.get(&canonical) {
+            return (!split.read.exists).then_some(&split.read);
+        }
+        let name = canonical.rsplit('.').next()?;
+        let names = public_names(name);
+        names.iter().find_map(|candidate| {
+            self.models
+                .values()
+                .find(|split| !split.read.exists && split.read.name == *candidate)
+                .map(|split| &split.read)
+        })
     }
 
     /// Drops splits whose new members could not be written.

@@ -101,10 +101,18 @@ fn run_case(transform: &'static Transform, case: &Path, files: &[PathBuf]) -> St
         PythonVersion::PY39
     };
     let mut transforms: Vec<&'static Transform> = vec![transform];
-    // `# fixture: with annotated-params` runs that transform first, as a default run would.
-    if all.contains("# fixture: with annotated-params") {
-        transforms.insert(0, transforms::by_name("annotated-params").unwrap());
+    // `# fixture: with NAME` runs that transform too, in catalogue order, as a default run would.
+    for line in all.lines() {
+        if let Some(name) = line.strip_prefix("# fixture: with ") {
+            transforms.push(transforms::by_name(name.trim()).expect("a known transform"));
+        }
     }
+    transforms.sort_by_key(|transform| {
+        transforms::ALL
+            .iter()
+            .position(|known| std::ptr::eq(*known, *transform))
+    });
+    transforms.dedup_by(|a, b| std::ptr::eq(*a, *b));
     let mut selection = common::selection(
         &transforms,
         all.contains("# fixture: unsafe"),

@@ -119,7 +119,7 @@ use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::{dotted_text, function_header_range};
 use crate::imports::{ProjectReference, Symbol, project_reference};
 use crate::index::{ClassKind, ProjectIndex, body_yields, summarize_module};
-use crate::models::{model_kind, public_schema, secret_fields};
+use crate::models::{NoPublicSchema, model_kind, public_schema, secret_fields};
 use crate::returns::{ReturnInference, Returned, always_exits, is_response_class};
 use crate::syntax::append_argument;
 use crate::transform::{FileContext, Findings, Transform};
@@ -397,6 +397,16 @@ impl<'a> RouteContext<'a> {
         }
     }
 
+    /// A `Read` schema `split-schemas` writes in this run for the class.
+    fn planned_read(&self, qualified: &str) -> Result<String, NoPublicSchema> {
+        self.context
+            .project
+            .schemas
+            .new_read_for(self.index, qualified)
+            .map(|member| member.qualified.clone())
+            .ok_or(NoPublicSchema)
+    }
+
     /// The schema a returned shape is sent through, or why there is none
     /// (a phrase that reads after "returns").
     fn schema_for(&self, shape: &TypeShape) -> Result<TypeShape, String> {
@@ -410,6 +420,7 @@ impl<'a> RouteContext<'a> {
                             return Ok(shape.clone());
                         }
                         public_schema(self.index, qualified)
+                            .or_else(|_| self.planned_read(qualified))
                             .map(TypeShape::Class)
                             .map_err(|_| {
                                 format!(
@@ -419,6 +430,7 @@ impl<'a> RouteContext<'a> {
                             })
                     }
                     Some(ClassKind::OrmModel) => public_schema(self.index, qualified)
+                        .or_else(|_| self.planned_read(qualified))
                         .map(TypeShape::Class)
                         .map_err(|_| {
                             format!(
