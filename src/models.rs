@@ -37,6 +37,18 @@ pub fn is_secret_field(name: &str) -> bool {
         || name.ends_with("_token")
 }
 
+/// Whether a secret field holds a hash the server computes
+/// (`hashed_password`, `password_hash`), not what the client typed.
+pub fn is_hashed_field(name: &str) -> bool {
+    name.starts_with("hashed_") || name.ends_with("_hash") || name.ends_with("_hashed")
+}
+
+/// Whether the server, not the client, sets a field: `id`, `created_at`,
+/// `updated_at`, hashed secrets.
+pub fn is_server_made(name: &str) -> bool {
+    matches!(name, "id" | "created_at" | "updated_at") || is_hashed_field(name)
+}
+
 /// The kind of a project class, through its project base classes: `User`
 /// deriving from a project `UserBase(BaseModel)` is a Pydantic model, and a
 /// SQLModel class with `table=True` is a table wherever `SQLModel` comes in.

@@ -622,7 +622,9 @@ fn mentions_split_model(project: &Project, file: &ProjectFile) -> bool {
     project
         .schemas
         .models()
-        .any(|split| file.contents.contains(split.name.as_str()))
+        .map(|split| split.name.as_str())
+        .chain(project.schemas.refused_names())
+        .any(|name| file.contents.contains(name))
 }
 
 /// Whether every new member of a split is now defined in its home module

@@ -7,13 +7,37 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
-use crate::models::{PUBLIC_SUFFIXES, model_kind, public_names, secret_fields};
+use crate::models::{
+    PUBLIC_SUFFIXES, field_names, is_hashed_field, is_secret_field, is_server_made, model_kind,
+    public_names, secret_fields,
+};
 
 /// Class names that are already one member of a family: never split.
 const FAMILY_SUFFIXES: [&str; 12] = [
     "Create", "Update", "Read", "Out", "Public", "Response", "Schema", "InDB", "InDb", "Base",
     "Patch", "Login",
 ];
+
+/// Which member of the family a value or a class is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// What a client sends.
+    Create,
+    /// What the API sends back.
+    Read,
+    /// What is stored or loaded.
+    InDb,
+}
+
+/// Whether the member with `role` keeps `field`: `Create` drops what the
+/// server makes, `Read` every secret, `InDB` plaintext secrets.
+pub fn keeps(role: Role, field: &str) -> bool {
+    match role {
+        Role::Create => !is_server_made(field),
+        Role::Read => !is_secret_field(field) && !is_hashed_field(field),
+        Role::InDb => !is_secret_field(field) || is_hashed_field(field),
+    }
+}
 
 /// One member of a model's family.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,24 +82,48 @@ impl SplitModel {
 #[derive(Debug, Default)]
 pub struct SchemaPlan {
     models: BTreeMap<String, SplitModel>,
+    /// Models that qualify but cannot be split automatically: home module,
+    /// class name, and why.
+    refused: Vec<(String, String, String)>,
 }
 
 impl SchemaPlan {
     pub fn new(index: &ProjectIndex) -> Self {
         let mut modules: Vec<_> = index.modules().collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
-        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        // A model sent to clients leaks its secrets; a model only received
+        // leaks nothing, but lets clients set what the server makes
+        // (`id`, `hashed_password`) when it holds such fields. A request
+        // model with a plaintext `password` alone is already a `Create`.
+        let mut sent: BTreeSet<String> = BTreeSet::new();
+        let mut received: BTreeSet<String> = BTreeSet::new();
         for module in &modules {
             for model_use in &module.model_uses {
-                if matches!(model_use.role, ModelRole::Body | ModelRole::Response) {
-                    candidates.insert(index.canonical(&model_use.class));
-                }
+                let class = index.canonical(&model_use.class);
+                match model_use.role {
+                    ModelRole::Response => sent.insert(class),
+                    ModelRole::Body => received.insert(class),
+                };
             }
         }
         let mut models = BTreeMap::new();
-        for model in candidates {
-            if let Some(split) = plan_model(index, &model) {
-                models.insert(model, split);
+        let mut refused = Vec::new();
+        for model in sent.union(&received) {
+            let wanted = sent.contains(model)
+                || field_names(index, model)
+                    .iter()
+                    .any(|field| is_server_made(field));
+            if !wanted {
+                continue;
+            }
+            let Some(split) = plan_model(index, model) else {
+                continue;
+            };
+            match inherited_conflict(index, &split) {
+                Some(reason) => refused.push((split.home.clone(), split.name.clone(), reason)),
+                None => {
+                    models.insert(model.clone(), split);
+                }
             }
         }
         // Parameters that receive a request body of a split model.
@@ -90,7 +138,7 @@ impl SchemaPlan {
                 }
             }
         }
-        SchemaPlan { models }
+        SchemaPlan { models, refused }
     }
 
     pub fn model(&self, canonical: &str) -> Option<&SplitModel> {
@@ -124,6 +172,22 @@ impl SchemaPlan {
                 .find(|split| !split.read.exists && split.read.name == *candidate)
                 .map(|split| &split.read)
         })
+    }
+
+    /// Models of `module` that qualify but are not split, and why.
+    pub fn refused_in<'s>(
+        &'s self,
+        module: &'s str,
+    ) -> impl Iterator<Item = (&'s String, &'s String)> {
+        self.refused
+            .iter()
+            .filter(move |(home, _, _)| home == module)
+            .map(|(_, name, reason)| (name, reason))
+    }
+
+    /// Names of the models that qualify but are not split.
+    pub fn refused_names(&self) -> impl Iterator<Item = &str> {
+        self.refused.iter().map(|(_, name, _)| name.as_str())
     }
 
     /// Drops splits whose new members could not be written.
@@ -195,6 +259,33 @@ fn plan_model(index: &ProjectIndex, model: &str) -> Option<SplitModel> {
         )?,
         create_parameters: BTreeSet::new(),
     })
+}
+
+/// Why a model cannot be split automatically: a new member would inherit
+/// a field it must not have (`id` from `UserBase` into `UserCreate`).
+fn inherited_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String> {
+    let (_, class) = index.class(&split.model)?;
+    let inherited: Vec<String> = class
+        .bases
+        .iter()
+        .flat_map(|base| field_names(index, base))
+        .collect();
+    for (role, member) in [
+        (Role::Create, &split.create),
+        (Role::Read, &split.read),
+        (Role::InDb, &split.in_db),
+    ] {
+        if member.exists {
+            continue;
+        }
+        if let Some(field) = inherited.iter().find(|field| !keeps(role, field)) {
+            return Some(format!(
+                "`{}` holds secrets, but it inherits `{field}`, which `{}` must not have: split its base by hand",
+                split.name, member.name
+            ));
+        }
+    }
+    None
 }
 
 /// The parameter of `callee` that an argument in `slot` lands in:

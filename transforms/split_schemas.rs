@@ -116,8 +116,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::{ProjectReference, Symbol, project_reference, unused_import_removals};
 use crate::index::qualified_in;
-use crate::models::{field_names, is_secret_field};
-use crate::schema_split::{Member, SplitModel};
+use crate::schema_split::{Member, Role, SplitModel, keeps};
 use crate::transform::{FileContext, Findings, Transform};
 
 pub static TRANSFORM: Transform = Transform {
@@ -128,14 +127,6 @@ pub static TRANSFORM: Transform = Transform {
     source: include_str!("split_schemas.rs"),
     run,
 };
-
-/// Which member a use takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Create,
-    Read,
-    InDb,
-}
 
 /// A reference to a model being split, and the member it becomes.
 struct Use<'a> {
@@ -149,7 +140,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     };
     let plan = &context.project.schemas;
-    if plan.models().next().is_none() {
+    if plan.models().next().is_none() && plan.refused_in(module).next().is_none() {
         return;
     }
     let index = &context.project.index;
@@ -200,6 +191,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
                 findings.push(&TRANSFORM, class.range(), reason, None);
                 return;
             }
+        }
+    }
+
+    for (model, reason) in plan.refused_in(module) {
+        if let Some(class) = context.facts.module_classes.get(model) {
+            findings.push(&TRANSFORM, class.range(), reason.clone(), None);
         }
     }
 
@@ -690,23 +687,6 @@ fn all_entries(context: &FileContext, after: &str, names: &[&str]) -> Vec<Edit> 
     Vec::new()
 }
 
-/// Which fields each member keeps.
-fn is_hashed(field: &str) -> bool {
-    field.starts_with("hashed_") || field.ends_with("_hash") || field.ends_with("_hashed")
-}
-
-fn server_made(field: &str) -> bool {
-    matches!(field, "id" | "created_at" | "updated_at") || is_hashed(field)
-}
-
-fn keeps(role: Role, field: &str) -> bool {
-    match role {
-        Role::Create => !server_made(field),
-        Role::Read => !is_secret_field(field) && !is_hashed(field),
-        Role::InDb => !(is_secret_field(field) && !is_hashed(field)),
-    }
-}
-
 /// The edit replacing the model's class with its new members (and the
 /// alias), or adding the missing members after it; and the imports the new
 /// text needs. `Err` says why the model cannot be split.
@@ -716,36 +696,14 @@ fn definition(
     class: &ast::StmtClassDef,
 ) -> Result<(Edit, Vec<Symbol>), String> {
     let source = context.source;
-    let index = &context.project.index;
     let ending = source.line_ending().as_str();
     let unit = source.indent_unit();
-    if !class.decorator_list.is_empty() || source.indentation_at(class.start()) != "" {
+    if !class.decorator_list.is_empty() || !source.indentation_at(class.start()).is_empty() {
         return Err(format!(
             "`{}` holds secrets, but a decorated or nested class is not split automatically",
             split.name
         ));
     }
-    // Inherited fields must suit every member that inherits them.
-    let module = context.module_name.unwrap_or_default();
-    let is_package = index
-        .module(module)
-        .is_some_and(|summary| summary.is_package);
-    let mut inherited: Vec<String> = Vec::new();
-    for base in class.bases() {
-        if let Some(qualified) = qualified_in(context.facts, module, is_package, base) {
-            inherited.extend(field_names(index, &qualified));
-        }
-    }
-    for member in split.new_members() {
-        let role = role_of(split, member);
-        if let Some(field) = inherited.iter().find(|field| !keeps(role, field)) {
-            return Err(format!(
-                "`{}` holds secrets, but it inherits `{field}`, which `{}` must not have: split its base by hand",
-                split.name, member.name
-            ));
-        }
-    }
-
     let bases = class.arguments.as_ref().map_or(String::new(), |arguments| {
         source.slice(arguments.range()).to_string()
     });
