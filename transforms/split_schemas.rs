@@ -410,6 +410,9 @@ fn role_uses<'a>(
             };
             if from_body && resolve(annotation).is_some() {
                 push_all(annotation, Role::Create, &mut found);
+            } else if !from_body {
+                // Injected by a dependency: a loaded object.
+                push_all(annotation, Role::InDb, &mut found);
             }
         }
     }
@@ -443,12 +446,27 @@ fn role_uses<'a>(
     }
     impl<'a> Visitor<'a> for Stored<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if let Stmt::AnnAssign(assign) = stmt {
+            // Annotated names, and dependency aliases
+            // (`CurrentUser = Annotated[User, Depends(get_current_user)]`).
+            let typed = match stmt {
+                Stmt::AnnAssign(assign) => Some(assign.annotation.as_ref()),
+                Stmt::Assign(assign) => match assign.value.as_ref() {
+                    Expr::Subscript(subscript)
+                        if matches!(subscript.value.as_ref(), Expr::Name(name) if name.id == "Annotated")
+                            || matches!(subscript.value.as_ref(), Expr::Attribute(attribute) if attribute.attr.id == "Annotated") =>
+                    {
+                        Some(assign.value.as_ref())
+                    }
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some(typed) = typed {
                 let mut references = References {
                     resolve: self.resolve,
                     found: Vec::new(),
                 };
-                references.visit_expr(&assign.annotation);
+                references.visit_expr(typed);
                 for (reference, split) in references.found {
                     self.found.push((reference, split, Role::InDb));
                 }
