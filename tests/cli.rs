@@ -686,3 +686,75 @@ fn min_uses_is_read_from_the_configuration() {
     );
     assert!(!diff.contains("SessionDep"), "{diff}");
 }
+
+const ONE_USER_MODEL: &str = "\
+from pydantic import BaseModel
+
+
+class User(BaseModel):
+    id: int | None = None
+    email: str
+    password: str | None = None
+    hashed_password: str | None = None
+";
+
+const USER_ROUTES: &str = "\
+from fastapi import APIRouter
+
+from app.schemas import User
+
+router = APIRouter()
+
+
+@router.post(\"/users\", response_model=User)
+def sign_up(user: User):
+    return user
+";
+
+#[test]
+fn a_split_lands_whole_and_a_second_apply_changes_nothing() {
+    let directory = committed_project(&[
+        ("app/__init__.py", b""),
+        ("app/schemas.py", ONE_USER_MODEL.as_bytes()),
+        ("app/routes.py", USER_ROUTES.as_bytes()),
+    ]);
+    let arguments = ["apply", "--select", "split-schemas", "--unsafe"];
+    let output = run(directory.path(), &arguments);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let routes = String::from_utf8(read(&directory, "app/routes.py")).unwrap();
+    assert!(
+        routes.contains("from app.schemas import UserCreate, UserRead\n"),
+        "{routes}"
+    );
+    assert!(
+        routes.contains("def sign_up(user: UserCreate):"),
+        "{routes}"
+    );
+    let schemas = String::from_utf8(read(&directory, "app/schemas.py")).unwrap();
+    assert!(schemas.contains("class UserRead(BaseModel):"), "{schemas}");
+    assert!(schemas.contains("\nUser = UserInDB  #"), "{schemas}");
+
+    git(directory.path(), &["commit", "-q", "-am", "apply"]);
+    let again = run(directory.path(), &arguments);
+    assert!(stderr(&again).contains("0 changed"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_split_whose_model_cannot_be_written_leaves_its_uses_alone() {
+    let directory = committed_project(&[
+        ("app/__init__.py", b""),
+        ("app/schemas.py", ONE_USER_MODEL.as_bytes()),
+        ("app/routes.py", USER_ROUTES.as_bytes()),
+    ]);
+    // schemas.py has uncommitted changes: apply may not write it, so no
+    // module may start importing `UserCreate` from it.
+    let edited = format!("{ONE_USER_MODEL}\n# work in progress\n");
+    std::fs::write(directory.path().join("app/schemas.py"), &edited).unwrap();
+    let output = run(
+        directory.path(),
+        &["apply", "--select", "split-schemas", "--unsafe"],
+    );
+    assert_eq!(read(&directory, "app/routes.py"), USER_ROUTES.as_bytes());
+    assert_eq!(read(&directory, "app/schemas.py"), edited.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
