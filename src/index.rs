@@ -625,12 +625,13 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
                 });
             }
         }
+        let returned = crate::returns::returned_values(function);
         for call in &facts.calls {
             if !function.range().contains_range(call.range()) {
                 continue;
             }
-            if let Some(class) = qualified(&call.func)
-                && crate::returns::returned_directly(function, call)
+            if returned.contains(&call.range())
+                && let Some(class) = qualified(&call.func)
             {
                 uses.push(ModelUse {
                     class,

@@ -574,16 +574,16 @@ struct Query {
     rows: bool,
 }
 
-/// Whether `call` is the whole value of one of the function's own
-/// `return` statements (`return User(...)`).
-pub fn returned_directly(function: &StmtFunctionDef, call: &ast::ExprCall) -> bool {
+/// The ranges of the values the function's own `return` statements return
+/// (`return User(...)` gives the call's range).
+pub fn returned_values(function: &StmtFunctionDef) -> Vec<TextRange> {
     let mut finder = ReturnFinder::default();
     finder.visit_body(&function.body);
-    finder.returns.iter().any(|stmt| {
-        stmt.value
-            .as_deref()
-            .is_some_and(|value| value.range() == call.range())
-    })
+    finder
+        .returns
+        .iter()
+        .filter_map(|stmt| stmt.value.as_deref().map(Ranged::range))
+        .collect()
 }
 
 /// Whether a qualified name is one of FastAPI's or Starlette's response
