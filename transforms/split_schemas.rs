@@ -753,21 +753,24 @@ fn definition(
         }
         text
     };
+    // The body in its own order: each statement, what it is, its text.
     let mut docstring: Option<String> = None;
-    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut items: Vec<(Item, String)> = Vec::new();
     let mut config: Option<&Stmt> = None;
-    let mut validators: Vec<(Vec<String>, String)> = Vec::new();
-    let mut model_validators: Vec<String> = Vec::new();
-    let mut others: Vec<String> = Vec::new();
+    let mut field_list: Vec<String> = Vec::new();
     for (position, stmt) in class.body.iter().enumerate() {
         let text = ensure_ending(text_of_lines(stmt_range_with_decorators(stmt)));
-        match stmt {
+        let item = match stmt {
             Stmt::Expr(expr) if position == 0 && matches!(*expr.value, Expr::StringLiteral(_)) => {
                 docstring = Some(text);
+                continue;
             }
             Stmt::AnnAssign(assign) => match assign.target.as_ref() {
-                Expr::Name(name) => fields.push((name.id.to_string(), text)),
-                _ => others.push(text),
+                Expr::Name(name) => {
+                    field_list.push(name.id.to_string());
+                    Item::Field(name.id.to_string())
+                }
+                _ => Item::Other,
             },
             Stmt::Assign(assign)
                 if assign.targets.iter().any(
@@ -775,16 +778,21 @@ fn definition(
                 ) =>
             {
                 config = Some(stmt);
+                Item::Config
             }
-            Stmt::ClassDef(inner) if inner.name.id == "Config" => config = Some(stmt),
+            Stmt::ClassDef(inner) if inner.name.id == "Config" => {
+                config = Some(stmt);
+                Item::Config
+            }
             Stmt::FunctionDef(function) => match validator_fields(function) {
-                Some(Validator::Fields(names)) => validators.push((names, text)),
-                Some(Validator::Model) => model_validators.push(text),
-                None => others.push(text),
+                Some(Validator::Fields(names)) => Item::FieldValidator(names),
+                Some(Validator::Model) => Item::ModelValidator,
+                None => Item::Other,
             },
-            Stmt::Pass(_) => {}
-            _ => others.push(text),
-        }
+            Stmt::Pass(_) => continue,
+            _ => Item::Other,
+        };
+        items.push((item, text));
     }
 
     let v1 = match config {
@@ -826,37 +834,41 @@ fn definition(
                 .unwrap_or_else(|| format!("{unit}\"\"\"The stored form.\"\"\"{ending}")),
         };
         text.push_str(&doc);
-        let mut sections: Vec<String> = Vec::new();
-        match (role, config) {
-            (Role::Read, _) => sections.push(read_config.clone()),
-            (_, Some(stmt)) => sections.push(ensure_ending(text_of_lines(stmt.range()))),
-            _ => {}
+        // Kept statements in their order; consecutive fields stay together,
+        // anything else is set apart by a blank line.
+        let mut kept: Vec<(bool, String)> = Vec::new();
+        if role == Role::Read && config.is_none() && !v1 {
+            kept.push((false, read_config.clone()));
         }
-        let kept: String = fields
-            .iter()
-            .filter(|(name, _)| keeps(role, name))
-            .map(|(_, text)| text.as_str())
-            .collect();
-        if !kept.is_empty() {
-            sections.push(kept);
-        }
-        for (names, validator) in &validators {
-            if names
-                .iter()
-                .all(|name| keeps(role, name) && fields.iter().any(|(field, _)| field == name))
-            {
-                sections.push(validator.clone());
+        for (item, statement) in &items {
+            let keep = match item {
+                Item::Field(name) => keeps(role, name),
+                Item::Config => true,
+                Item::FieldValidator(names) => names
+                    .iter()
+                    .all(|name| keeps(role, name) && field_list.contains(name)),
+                Item::ModelValidator => role == Role::Create,
+                Item::Other => role == Role::InDb,
+            };
+            if !keep {
+                continue;
             }
+            let statement = match (item, role) {
+                (Item::Config, Role::Read) => read_config.clone(),
+                _ => statement.clone(),
+            };
+            kept.push((matches!(item, Item::Field(_)), statement));
         }
-        if role == Role::Create {
-            sections.extend(model_validators.iter().cloned());
+        if role == Role::Read && config.is_none() && v1 {
+            kept.push((false, read_config.clone()));
         }
-        if role == Role::InDb {
-            sections.extend(others.iter().cloned());
-        }
-        for section in sections {
-            text.push_str(ending);
-            text.push_str(&section);
+        let mut previous_was_field = false;
+        for (position, (is_field, statement)) in kept.iter().enumerate() {
+            if position == 0 || !(*is_field && previous_was_field) {
+                text.push_str(ending);
+            }
+            text.push_str(statement);
+            previous_was_field = *is_field;
         }
         classes.push(text);
     }
@@ -900,6 +912,15 @@ fn stmt_range_with_decorators(stmt: &Stmt) -> TextRange {
         },
         other => other.range(),
     }
+}
+
+/// What a statement of the model's body is, for deciding where it goes.
+enum Item {
+    Field(String),
+    Config,
+    FieldValidator(Vec<String>),
+    ModelValidator,
+    Other,
 }
 
 enum Validator {
