@@ -52,8 +52,8 @@
 //! also called directly in its file: a caller that awaits it, or passes its
 //! coroutine on, would break.
 
-use ruff_python_ast::StmtFunctionDef;
 use ruff_python_ast::token::TokenKind;
+use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::blocking::{AsyncBody, analyze};
@@ -180,9 +180,27 @@ fn blocking_helper_call(context: &FileContext, function: &StmtFunctionDef) -> Op
         {
             return None;
         }
+        let callee = context.source.slice(call.func.range());
+        // A function of this file is judged as it is now (an earlier fix in
+        // this run may have made it a plain `def`); others from the index.
+        if let Expr::Name(name) = call.func.as_ref()
+            && let Some(local) = context.facts.module_functions.get(name.id.as_str())
+        {
+            if local.is_async {
+                return None;
+            }
+            let body = analyze(
+                context.facts,
+                context.project,
+                context.module_name,
+                &context.options.blocking_calls,
+                local,
+            );
+            let blocks = &body.blocking.first()?.what;
+            return Some(format!("`{callee}` (it calls `{blocks}`)"));
+        }
         let qualified = qualified_in(context.facts, module, is_package, &call.func)?;
         let blocks = index.blocking_call_of(&qualified)?;
-        let callee = context.source.slice(call.func.range());
         Some(format!("`{callee}` (it calls `{blocks}`)"))
     })
 }
