@@ -575,15 +575,24 @@ struct Query {
 }
 
 /// The ranges of the values the function's own `return` statements return
-/// (`return User(...)` gives the call's range).
+/// (`return User(...)` gives the call's range; `return await f(...)` the
+/// awaited call's as well).
 pub fn returned_values(function: &StmtFunctionDef) -> Vec<TextRange> {
     let mut finder = ReturnFinder::default();
     finder.visit_body(&function.body);
-    finder
+    let mut ranges = Vec::new();
+    for value in finder
         .returns
         .iter()
-        .filter_map(|stmt| stmt.value.as_deref().map(Ranged::range))
-        .collect()
+        .filter_map(|stmt| stmt.value.as_deref())
+    {
+        ranges.push(value.range());
+        // `return await service.get(...)`: the call too.
+        if let Expr::Await(awaited) = value {
+            ranges.push(awaited.value.range());
+        }
+    }
+    ranges
 }
 
 /// Whether a qualified name is one of FastAPI's or Starlette's response

@@ -11,6 +11,7 @@ use crate::models::{
     PUBLIC_SUFFIXES, field_names, is_hashed_field, is_secret_field, is_server_made, model_kind,
     public_names, secret_fields,
 };
+use crate::types::TypeShape;
 
 /// Class names that are already one member of a family: never split.
 const FAMILY_SUFFIXES: [&str; 12] = [
@@ -101,8 +102,27 @@ impl SchemaPlan {
             for model_use in &module.model_uses {
                 let class = index.canonical(&model_use.class);
                 match model_use.role {
-                    ModelRole::Response => sent.insert(class),
-                    ModelRole::Body => received.insert(class),
+                    ModelRole::Response => {
+                        // `return get_user(...)`: what the function returns is sent.
+                        if let Some((_, function)) = index.function(&class) {
+                            match &function.returns_shape {
+                                Some(TypeShape::Class(returned)) => {
+                                    sent.insert(index.canonical(returned));
+                                }
+                                Some(TypeShape::List(item)) => {
+                                    if let TypeShape::Class(returned) = item.as_ref() {
+                                        sent.insert(index.canonical(returned));
+                                    }
+                                }
+                                _ => {}
+                            }
+                        } else {
+                            sent.insert(class);
+                        }
+                    }
+                    ModelRole::Body => {
+                        received.insert(class);
+                    }
                 };
             }
         }
@@ -119,7 +139,7 @@ impl SchemaPlan {
             let Some(split) = plan_model(index, model) else {
                 continue;
             };
-            match inherited_conflict(index, &split) {
+            match inherited_conflict(index, &split).or_else(|| subclass_conflict(index, &split)) {
                 Some(reason) => refused.push((split.home.clone(), split.name.clone(), reason)),
                 None => {
                     models.insert(model.clone(), split);
@@ -286,6 +306,30 @@ fn inherited_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String
         }
     }
     None
+}
+
+/// Why a model cannot be split automatically: a project class derives from
+/// it, and would silently lose the fields `InDB` leaves out.
+fn subclass_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String> {
+    let dropped = field_names(index, &split.model)
+        .into_iter()
+        .any(|field| !keeps(Role::InDb, &field));
+    if !split.replaces_original() || !dropped {
+        return None;
+    }
+    let subclass = index.modules().find_map(|module| {
+        module.class_summaries.iter().find_map(|class| {
+            class
+                .bases
+                .iter()
+                .any(|base| index.canonical(base) == split.model)
+                .then(|| class.name.clone())
+        })
+    })?;
+    Some(format!(
+        "`{}` holds secrets, but `{subclass}` derives from it and would lose fields `{}` leaves out: split it by hand",
+        split.name, split.in_db.name
+    ))
 }
 
 /// The parameter of `callee` that an argument in `slot` lands in:

@@ -179,18 +179,38 @@ fn run(context: &FileContext, findings: &mut Findings) {
         match definition(context, split, class) {
             Ok((edit, needs)) => {
                 definitions.push(class.range());
-                notes.push((
-                    class.range(),
-                    format!(
-                        "`{}` holds secrets and serves routes: split it into {}",
-                        split.name,
-                        split
-                            .new_members()
-                            .map(|member| format!("`{}`", member.name))
+                let mut message = format!(
+                    "`{}` holds secrets and serves routes: split it into {}",
+                    split.name,
+                    split
+                        .new_members()
+                        .map(|member| format!("`{}`", member.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                // A plaintext secret with no hash beside it was being stored.
+                let fields = crate::models::field_names(&context.project.index, &split.model);
+                let unhashed: Vec<&String> = fields
+                    .iter()
+                    .filter(|field| !keeps(Role::InDb, field))
+                    .collect();
+                if !split.in_db.exists
+                    && !unhashed.is_empty()
+                    && !fields
+                        .iter()
+                        .any(|field| crate::models::is_hashed_field(field))
+                {
+                    message.push_str(&format!(
+                        "; `{}` leaves out {}: store a hash instead",
+                        split.in_db.name,
+                        unhashed
+                            .iter()
+                            .map(|field| format!("`{field}`"))
                             .collect::<Vec<_>>()
                             .join(", ")
-                    ),
-                ));
+                    ));
+                }
+                notes.push((class.range(), message));
                 edits.push(edit);
                 symbols.extend(needs);
             }
