@@ -214,7 +214,15 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
         .collect();
 
     // Module names and, for `apply`, which files git lets us write.
-    let mut namer = modules::ModuleNamer::default();
+    // A project that imports `src.…` names its modules from above `src/`.
+    let imports_src = loaded.iter().any(|file| {
+        file.read.as_ref().is_ok_and(|(_, bytes)| {
+            bytes
+                .split(|byte| *byte == b'\n')
+                .any(|line| line.starts_with(b"from src.") || line.starts_with(b"import src."))
+        })
+    });
+    let mut namer = modules::ModuleNamer::default().keeping_src(imports_src);
     let mut git = write::GitGuard::default();
     let mut places: Vec<(Option<(String, bool)>, Option<String>)> = Vec::new();
     for file in &loaded {

@@ -9,9 +9,17 @@ use super::config::absolute;
 #[derive(Debug, Default)]
 pub struct ModuleNamer {
     is_package_directory: HashMap<PathBuf, bool>,
+    /// The project imports `src.…`: `src/` is part of module names.
+    keep_src: bool,
 }
 
 impl ModuleNamer {
+    /// Names modules under `src/` as `src.…` when `keep` is set.
+    pub fn keeping_src(mut self, keep: bool) -> Self {
+        self.keep_src = keep;
+        self
+    }
+
     /// `(dotted name, is __init__.py)`: through the chain of directories that
     /// hold an `__init__.py`; for a file outside any package, relative to the
     /// nearest project root (`pyproject.toml`, `setup.py`, `setup.cfg`, or its
@@ -62,7 +70,7 @@ impl ModuleNamer {
             });
             let root = root.as_deref();
             if let Some(root) = root {
-                let root = if path.starts_with(root.join("src")) {
+                let root = if path.starts_with(root.join("src")) && !self.keep_src {
                     root.join("src")
                 } else {
                     root.to_path_buf()
@@ -137,6 +145,17 @@ mod tests {
             Some(("scripts.seed".into(), false))
         );
         assert_eq!(name(&mut namer, "{{cookiecutter}}/x.py"), None);
+        // A project that imports `src.…` keeps `src` in its names.
+        write("src/entities/user.py");
+        let mut keeping = ModuleNamer::default().keeping_src(true);
+        assert_eq!(
+            name(&mut keeping, "src/entities/user.py"),
+            Some(("src.entities.user".into(), false))
+        );
+        assert_eq!(
+            name(&mut namer, "src/entities/user.py"),
+            Some(("entities.user".into(), false))
+        );
         // A namespace directory in a package: from above the top package.
         assert_eq!(
             name(&mut namer, "service/app/donations/models.py"),
