@@ -347,6 +347,18 @@ impl<'a> FastApiFacts<'a> {
             || self.resolves_to(&subscript.value, "typing_extensions.Annotated")
     }
 
+    /// Whether FastAPI fills a route parameter from the request body: an
+    /// annotated parameter without a default, or with `Body(...)`.
+    pub fn is_body_parameter(&self, parameter: &ast::ParameterWithDefault) -> bool {
+        parameter.parameter.annotation.is_some()
+            && match parameter.default.as_deref() {
+                None => true,
+                Some(default) => self
+                    .param_call(default)
+                    .is_some_and(|(function, _)| function == ParamFunction::Body),
+            }
+    }
+
     /// Calls in this file whose callee is named `name`: `name(…)` or `x.name(…)`.
     pub fn calls_to<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'a ast::ExprCall> + 's {
         self.calls

@@ -538,6 +538,51 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// Makes `symbols` available and removes the imports of `names` that
+/// nothing references once the text in `replaced` is gone, as one set of
+/// edits: first which symbols merge into import statements rewritten
+/// anyway, then the new imports, then the removals knowing where those go.
+/// Returns the text to use for each symbol, and the edits.
+pub fn import_replacing(
+    importer: &Importer,
+    module: &ModModule,
+    tokens: &ruff_python_ast::token::Tokens,
+    source: &SourceFile,
+    names: &[String],
+    replaced: &[TextRange],
+    symbols: &[Symbol],
+) -> (Vec<String>, Vec<Edit>) {
+    let removals_for = |insertions: &[TextSize]| {
+        unused_import_removals(module, tokens, source, names, replaced, symbols, insertions)
+    };
+    let (_, absorbed) = removals_for(&[]);
+    let to_import: Vec<Symbol> = symbols
+        .iter()
+        .filter(|symbol| !absorbed.contains(symbol))
+        .cloned()
+        .collect();
+    let imported = importer.import(&to_import);
+    let insertions: Vec<TextSize> = imported
+        .edits
+        .iter()
+        .filter(|edit| edit.is_insertion())
+        .map(Ranged::start)
+        .collect();
+    let (removals, _) = removals_for(&insertions);
+    let references = symbols
+        .iter()
+        .map(
+            |symbol| match to_import.iter().position(|known| known == symbol) {
+                Some(index) => imported.references[index].clone(),
+                None => symbol.name.to_string(),
+            },
+        )
+        .collect();
+    let mut edits = imported.edits;
+    edits.extend(removals);
+    (references, edits)
+}
+
 /// Edits removing the imports of `names` that nothing references any more
 /// once the text in `replaced` is gone. Only module-level imports are
 /// touched; a name that appears in any string (an annotation, `__all__`) is

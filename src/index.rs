@@ -608,13 +608,9 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
             let Some(annotation) = parameter.parameter.annotation.as_deref() else {
                 continue;
             };
-            let from_body = match parameter.default.as_deref() {
-                None => true,
-                Some(default) => facts
-                    .param_call(default)
-                    .is_some_and(|(function, _)| function == ParamFunction::Body),
-            };
-            if !from_body || !matches!(annotation, Expr::Name(_) | Expr::Attribute(_)) {
+            if !facts.is_body_parameter(parameter)
+                || !matches!(annotation, Expr::Name(_) | Expr::Attribute(_))
+            {
                 continue;
             }
             if let Some(class) = qualified(annotation) {

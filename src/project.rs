@@ -637,19 +637,7 @@ fn split_landed(
     if split.new_members().next().is_none() {
         return true;
     }
-    let Some(position) = files
-        .iter()
-        .position(|file| file.module_name.as_deref() == Some(split.home.as_str()))
-    else {
-        return false;
-    };
-    let (file, Some(outcome)) = (&files[position], &outcomes[position]) else {
-        return false;
-    };
-    if !file.writable || outcome.error.is_some() {
-        return false;
-    }
-    outcome.fixed.as_deref().is_some_and(|fixed| {
+    written_text(files, outcomes, &split.home).is_some_and(|fixed| {
         split.new_members().all(|member| {
             let prefix = format!("class {}(", member.name);
             fixed.lines().any(|line| line.starts_with(&prefix))
@@ -669,21 +657,23 @@ fn definition_landed(
     outcomes: &[Option<FileOutcome>],
     alias: &PlannedAlias,
 ) -> bool {
-    let Some(position) = files
-        .iter()
-        .position(|file| file.module_name.as_deref() == Some(alias.home.as_str()))
-    else {
-        return false;
-    };
-    let (file, Some(outcome)) = (&files[position], &outcomes[position]) else {
-        return false;
-    };
-    if !file.writable || outcome.error.is_some() {
-        return false;
-    }
     let prefix = format!("{} = ", alias.name);
-    outcome
-        .fixed
-        .as_deref()
+    written_text(files, outcomes, &alias.home)
         .is_some_and(|fixed| fixed.lines().any(|line| line.starts_with(&prefix)))
+}
+
+/// The new text of module `home`, when the run changed it and may write it.
+fn written_text<'o>(
+    files: &[ProjectFile],
+    outcomes: &'o [Option<FileOutcome>],
+    home: &str,
+) -> Option<&'o str> {
+    let position = files
+        .iter()
+        .position(|file| file.module_name.as_deref() == Some(home))?;
+    let outcome = outcomes[position].as_ref()?;
+    if !files[position].writable || outcome.error.is_some() {
+        return None;
+    }
+    outcome.fixed.as_deref()
 }

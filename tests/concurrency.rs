@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::process::Command;
-
 const APP: &str = r#"
 import time
 
@@ -77,17 +75,7 @@ fn blocking_routes_stop_serialising_after_apply() {
         "/report serial\n/rates serial\n"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args(["apply", "--allow-dirty", "src"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::apply_to_src(directory.path(), &[]);
     let rewritten = std::fs::read_to_string(directory.path().join("src/app.py")).unwrap();
     // One route never awaits: it becomes `def`. The other awaits: its sleep moves off the loop.
     assert!(rewritten.contains("\ndef report():"), "{rewritten}");

@@ -8,8 +8,6 @@
 
 mod common;
 
-use std::process::Command;
-
 const MODELS: &str = r#"
 from sqlalchemy import String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -138,23 +136,9 @@ fn hashed_password_leaves_the_responses_after_apply() {
         "before apply, every route leaks the hash"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args([
-            "apply",
-            "--allow-dirty",
-            "--select",
-            "response-model",
-            "--unsafe",
-            "src",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    common::apply_to_src(
+        directory.path(),
+        &["--select", "response-model", "--unsafe"],
     );
     let routes = std::fs::read_to_string(app.join("routes.py")).unwrap();
     assert!(
@@ -258,24 +242,7 @@ fn one_model_for_everything_is_split_and_stops_leaking() {
         "before apply, every response carries the hash"
     );
 
-    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args([
-            "apply",
-            "--allow-dirty",
-            "--select",
-            "split-schemas",
-            "--unsafe",
-            "src",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    common::apply_to_src(directory.path(), &["--select", "split-schemas", "--unsafe"]);
     let rewritten = std::fs::read_to_string(&path).unwrap();
     assert!(
         rewritten.contains("def sign_up(user: UserCreate):"),

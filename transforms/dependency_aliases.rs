@@ -95,10 +95,10 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
-use ruff_text_size::{Ranged, TextRange, TextSize};
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::edit::{Edit, Fix, Safety};
-use crate::imports::{Symbol, relative_spelling, unused_import_removals};
+use crate::imports::{Symbol, import_replacing, relative_spelling};
 use crate::index::{annotated_dependency, key_of};
 use crate::project::PlannedAlias;
 use crate::transform::{FileContext, Findings, Transform};
@@ -342,39 +342,21 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
     // A name other modules import from this one is a re-export: it stays.
     candidates.retain(|name| !project.index.is_imported_from(module_name, name));
     let replaced: Vec<TextRange> = uses.iter().map(|item| item.annotation.range()).collect();
-    // First which alias imports merge into statements rewritten anyway, then
-    // the imports, then the removals knowing where new imports go.
-    let removals_for = |insertions: &[TextSize]| {
-        unused_import_removals(
-            context.module,
-            context.tokens,
-            context.source,
-            &candidates,
-            &replaced,
-            &symbols,
-            insertions,
-        )
-    };
-    let (_, absorbed) = removals_for(&[]);
-    let to_import: Vec<Symbol> = symbols
-        .iter()
-        .filter(|symbol| !absorbed.contains(symbol))
-        .cloned()
-        .collect();
-    let imported = context.importer().import(&to_import);
-    let insertions: Vec<TextSize> = imported
-        .edits
-        .iter()
-        .filter(|edit| edit.is_insertion())
-        .map(Ranged::start)
-        .collect();
-    let (removals, _) = removals_for(&insertions);
+    let (references, import_edits) = import_replacing(
+        &context.importer(),
+        context.module,
+        context.tokens,
+        context.source,
+        &candidates,
+        &replaced,
+        &symbols,
+    );
 
     let mut replacements: Vec<Edit> = Vec::new();
     for item in &uses {
         let symbol = alias_symbol(context, module_name, item.alias);
-        let reference = match to_import.iter().position(|candidate| *candidate == symbol) {
-            Some(index) if item.alias.home != module_name => imported.references[index].clone(),
+        let reference = match symbols.iter().position(|candidate| *candidate == symbol) {
+            Some(index) if item.alias.home != module_name => references[index].clone(),
             _ => item.alias.name.clone(),
         };
         replacements.push(Edit::replacement(reference, item.annotation.range()));
@@ -395,8 +377,7 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             None => edits.extend(inside),
         }
     }
-    edits.extend(imported.edits);
-    edits.extend(removals);
+    edits.extend(import_edits);
 
     let fix = (!waiting).then(|| {
         Fix::new(

@@ -114,7 +114,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::edit::{Edit, Fix, Safety};
-use crate::imports::{ProjectReference, Symbol, project_reference, unused_import_removals};
+use crate::imports::{ProjectReference, Symbol, import_replacing, project_reference};
 use crate::index::qualified_in;
 use crate::schema_split::{Member, Role, SplitModel, keeps};
 use crate::transform::{FileContext, Findings, Transform};
@@ -322,45 +322,23 @@ fn run(context: &FileContext, findings: &mut Findings) {
     local_names.sort();
     local_names.dedup();
     local_names.retain(|name| !context.project.index.is_imported_from(module, name));
-    let removals_for = |insertions: &[TextSize]| {
-        unused_import_removals(
-            context.module,
-            context.tokens,
-            context.source,
-            &local_names,
-            &replaced,
-            &symbols,
-            insertions,
-        )
-    };
-    let (_, absorbed) = removals_for(&[]);
-    let to_import: Vec<Symbol> = symbols
-        .iter()
-        .filter(|symbol| !absorbed.contains(symbol))
-        .cloned()
-        .collect();
-    let imported = context.importer().import(&to_import);
-    let insertions: Vec<TextSize> = imported
-        .edits
-        .iter()
-        .filter(|edit| edit.is_insertion())
-        .map(Ranged::start)
-        .collect();
-    let (removals, _) = removals_for(&insertions);
+    let (references, import_edits) = import_replacing(
+        &context.importer(),
+        context.module,
+        context.tokens,
+        context.source,
+        &local_names,
+        &replaced,
+        &symbols,
+    );
     for (range, position) in pending {
-        let symbol = &symbols[position];
-        let text = match to_import.iter().position(|known| known == symbol) {
-            Some(index) => imported.references[index].clone(),
-            None => symbol.name.to_string(),
-        };
-        replacements.push((range, text));
+        replacements.push((range, references[position].clone()));
     }
     for (range, text) in replacements {
         notes.push((range, format!("use `{text}` here")));
         edits.push(Edit::replacement(text, range));
     }
-    edits.extend(imported.edits);
-    edits.extend(removals);
+    edits.extend(import_edits);
 
     let fix = Fix::new(
         format!("split models with secrets in `{module}`"),
@@ -429,12 +407,7 @@ fn role_uses<'a>(
             let Some(annotation) = parameter.parameter.annotation.as_deref() else {
                 continue;
             };
-            let from_body = match parameter.default.as_deref() {
-                None => true,
-                Some(default) => facts
-                    .param_call(default)
-                    .is_some_and(|(kind, _)| kind == crate::fastapi::ParamFunction::Body),
-            };
+            let from_body = facts.is_body_parameter(parameter);
             if from_body && resolve(annotation).is_some() {
                 push_all(annotation, Role::Create, &mut found);
             } else if !from_body {

@@ -157,3 +157,22 @@ pub fn run_probe(python: &std::path::Path, directory: &std::path::Path, script: 
     );
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Runs `fastapi-codemod apply --allow-dirty ARGS… src` in `directory` and
+/// checks that it succeeds.
+pub fn apply_to_src(directory: &std::path::Path, arguments: &[&str]) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .arg("apply")
+        .arg("--allow-dirty")
+        .args(arguments)
+        .arg("src")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
