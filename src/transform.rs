@@ -143,6 +143,21 @@ impl<'a> FileContext<'a> {
         (self.source.line_number(start)..=self.source.line_number(function.name.start())).collect()
     }
 
+    /// What a function's own body blocks on and awaits, judged with this
+    /// file's facts, the project and the configured blocking calls.
+    pub fn blocking_in<'f>(
+        &self,
+        function: &'f ruff_python_ast::StmtFunctionDef,
+    ) -> crate::blocking::AsyncBody<'f> {
+        crate::blocking::analyze(
+            self.facts,
+            self.project,
+            self.module_name,
+            &self.options.blocking_calls,
+            function,
+        )
+    }
+
     /// Whether the transform with this name runs in this pass.
     pub fn is_selected(&self, name: &str) -> bool {
         self.selected.iter().any(|transform| transform.name == name)

@@ -56,7 +56,7 @@ use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::blocking::{AsyncBody, analyze};
+use crate::blocking::AsyncBody;
 use crate::edit::{Edit, Fix, Safety};
 use crate::index::qualified_in;
 use crate::syntax::tokens_within;
@@ -131,13 +131,7 @@ pub fn converts(context: &FileContext, function: &StmtFunctionDef) -> Option<Str
     if !function.is_async || !is_route_or_dependency(context, function) {
         return None;
     }
-    let body = analyze(
-        context.facts,
-        context.project,
-        context.module_name,
-        &context.options.blocking_calls,
-        function,
-    );
+    let body = context.blocking_in(function);
     converts_with(context, function, &body)
 }
 
@@ -189,13 +183,7 @@ fn blocking_helper_call(context: &FileContext, function: &StmtFunctionDef) -> Op
             if local.is_async {
                 return None;
             }
-            let body = analyze(
-                context.facts,
-                context.project,
-                context.module_name,
-                &context.options.blocking_calls,
-                local,
-            );
+            let body = context.blocking_in(local);
             let blocks = &body.blocking.first()?.what;
             return Some(format!("`{callee}` (it calls `{blocks}`)"));
         }

@@ -87,7 +87,7 @@
 
 use ruff_text_size::Ranged;
 
-use crate::blocking::{BlockingSite, analyze};
+use crate::blocking::BlockingSite;
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::Symbol;
 use crate::transform::{ExecutorStyle, FileContext, Findings, Transform};
@@ -106,13 +106,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         if !function.is_async {
             continue;
         }
-        let body = analyze(
-            context.facts,
-            context.project,
-            context.module_name,
-            &context.options.blocking_calls,
-            function,
-        );
+        let body = context.blocking_in(function);
         if context.is_selected("async-without-await")
             && super::async_without_await::converts_with(context, function, &body).is_some()
         {
