@@ -202,6 +202,8 @@ pub struct ProjectIndex {
     modules: HashMap<String, ModuleSummary>,
     /// Class name → qualified names of the classes with that name, sorted.
     classes_by_name: HashMap<String, Vec<String>>,
+    /// Field names the project's configuration adds to the secret ones.
+    extra_secret_fields: Vec<String>,
 }
 
 impl ProjectIndex {
@@ -227,6 +229,7 @@ impl ProjectIndex {
         let mut index = ProjectIndex {
             modules,
             classes_by_name,
+            extra_secret_fields: Vec::new(),
         };
         index.resolve_uses();
         index
@@ -316,6 +319,24 @@ impl ProjectIndex {
         let (module, name) = canonical.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
         Some((summary, summary.class(name)?))
+    }
+
+    /// Adds field names (`ssn`, or patterns `*_pin`, `pin_*`) to those that
+    /// hold secrets.
+    pub fn set_secret_fields(&mut self, fields: Vec<String>) {
+        self.extra_secret_fields = fields;
+    }
+
+    /// Whether a field holds a secret: a known name, or one configured.
+    pub fn is_secret_field(&self, name: &str) -> bool {
+        crate::models::is_secret_field(name)
+            || self.extra_secret_fields.iter().any(|pattern| {
+                match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
+                    (Some(suffix), _) => name.ends_with(suffix),
+                    (_, Some(prefix)) => name.starts_with(prefix),
+                    _ => name == pattern,
+                }
+            })
     }
 
     /// Qualified names of the project's classes called `name`, sorted.

@@ -117,7 +117,7 @@ pub fn secret_fields(index: &ProjectIndex, qualified: &str) -> Vec<String> {
     let is_token_response = class_name.contains("Token");
     field_names(index, qualified)
         .into_iter()
-        .filter(|name| is_secret_field(name))
+        .filter(|name| index.is_secret_field(name))
         .filter(|name| !(is_token_response && (name == "token" || name.ends_with("_token"))))
         .collect()
 }

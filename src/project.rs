@@ -22,8 +22,9 @@ pub struct Project {
 }
 
 impl Project {
-    pub fn new(index: ProjectIndex, options: AliasOptions) -> Self {
-        let aliases = AliasPlan::new(&index, options);
+    pub fn new(mut index: ProjectIndex, options: ProjectOptions) -> Self {
+        index.set_secret_fields(options.secret_fields.clone());
+        let aliases = AliasPlan::new(&index, &options);
         let schemas = SchemaPlan::new(&index);
         Project {
             index,
@@ -61,20 +62,23 @@ pub struct AliasDefinition {
     pub after: Option<String>,
 }
 
-/// Options of the alias plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AliasOptions {
+/// Options of the run's plans (aliases, schema splits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectOptions {
     /// How many uses make an alias worth creating.
     pub min_uses: usize,
     /// Count uses still in default-value form (`annotated-params` runs too).
     pub count_default_form: bool,
+    /// More field names that hold secrets (`split-schemas`' configuration).
+    pub secret_fields: Vec<String>,
 }
 
-impl Default for AliasOptions {
+impl Default for ProjectOptions {
     fn default() -> Self {
-        AliasOptions {
+        ProjectOptions {
             min_uses: 2,
             count_default_form: true,
+            secret_fields: Vec::new(),
         }
     }
 }
@@ -86,7 +90,7 @@ pub struct AliasPlan {
 }
 
 impl AliasPlan {
-    pub fn new(index: &ProjectIndex, options: AliasOptions) -> Self {
+    pub fn new(index: &ProjectIndex, options: &ProjectOptions) -> Self {
         let mut modules: Vec<_> = index.modules().collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
 
@@ -458,7 +462,7 @@ pub struct ProjectFile<'a> {
 pub fn process_project(
     files: &[ProjectFile],
     mode: Mode,
-    options: AliasOptions,
+    options: ProjectOptions,
 ) -> Vec<FileOutcome> {
     use rayon::prelude::*;
 

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
 use crate::models::{
-    PUBLIC_SUFFIXES, field_names, is_hashed_field, is_secret_field, is_server_made, model_kind,
-    public_names, secret_fields,
+    PUBLIC_SUFFIXES, field_names, is_hashed_field, is_server_made, model_kind, public_names,
+    secret_fields,
 };
 use crate::types::TypeShape;
 
@@ -32,11 +32,12 @@ pub enum Role {
 
 /// Whether the member with `role` keeps `field`: `Create` drops what the
 /// server makes, `Read` every secret, `InDB` plaintext secrets.
-pub fn keeps(role: Role, field: &str) -> bool {
+pub fn keeps(index: &ProjectIndex, role: Role, field: &str) -> bool {
+    let secret = index.is_secret_field(field);
     match role {
         Role::Create => !is_server_made(field),
-        Role::Read => !is_secret_field(field) && !is_hashed_field(field),
-        Role::InDb => !is_secret_field(field) || is_hashed_field(field),
+        Role::Read => !secret && !is_hashed_field(field),
+        Role::InDb => !secret || is_hashed_field(field),
     }
 }
 
@@ -298,7 +299,7 @@ fn inherited_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String
         if member.exists {
             continue;
         }
-        if let Some(field) = inherited.iter().find(|field| !keeps(role, field)) {
+        if let Some(field) = inherited.iter().find(|field| !keeps(index, role, field)) {
             return Some(format!(
                 "`{}` holds secrets, but it inherits `{field}`, which `{}` must not have: split its base by hand",
                 split.name, member.name
@@ -313,7 +314,7 @@ fn inherited_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String
 fn subclass_conflict(index: &ProjectIndex, split: &SplitModel) -> Option<String> {
     let dropped = field_names(index, &split.model)
         .into_iter()
-        .any(|field| !keeps(Role::InDb, &field));
+        .any(|field| !keeps(index, Role::InDb, &field));
     if !split.replaces_original() || !dropped {
         return None;
     }

@@ -758,3 +758,53 @@ fn a_split_whose_model_cannot_be_written_leaves_its_uses_alone() {
     assert_eq!(read(&directory, "app/schemas.py"), edited.as_bytes());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn secret_fields_are_read_from_the_configuration() {
+    let model = "\
+from pydantic import BaseModel
+
+
+class Patient(BaseModel):
+    id: int | None = None
+    name: str
+    ssn: str
+";
+    let routes = "\
+from fastapi import APIRouter
+
+from app.schemas import Patient
+
+router = APIRouter()
+
+
+@router.get(\"/patients/{patient_id}\", response_model=Patient)
+def read_patient(patient_id: int):
+    return Patient(id=patient_id, name=\"n\", ssn=\"s\")
+";
+    let files: [(&str, &[u8]); 3] = [
+        ("app/__init__.py", b""),
+        ("app/schemas.py", model.as_bytes()),
+        ("app/routes.py", routes.as_bytes()),
+    ];
+    // `ssn` is no secret by default: nothing to split.
+    let plain = project(&files);
+    let diff = stdout(&run(
+        plain.path(),
+        &["diff", "--select", "split-schemas", "--unsafe"],
+    ));
+    assert!(diff.is_empty(), "{diff}");
+
+    let mut configured = files.to_vec();
+    configured.push((
+        "pyproject.toml",
+        b"[tool.fastapi-codemod.split-schemas]\nsecret-fields = [\"ssn\"]\n",
+    ));
+    let directory = project(&configured);
+    let diff = stdout(&run(
+        directory.path(),
+        &["diff", "--select", "split-schemas", "--unsafe"],
+    ));
+    assert!(diff.contains("+class PatientRead(BaseModel):"), "{diff}");
+    assert!(diff.contains("response_model=PatientRead"), "{diff}");
+}

@@ -3,9 +3,12 @@
 //! ## What it does
 //! Splits a Pydantic model that holds a secret field (`password`,
 //! `hashed_password`, `password_hash`, `secret`, `*_secret`, `token`,
-//! `*_token`, `api_key`, `private_key`) and that routes use — as a request
-//! body, a `response_model`, a return annotation or a returned value — into
-//! the three models the practice asks for, written next to it:
+//! `*_token`, `api_key`, `private_key`, and the names listed under
+//! `[tool.fastapi-codemod.split-schemas] secret-fields`) that routes send to
+//! clients — as a `response_model`, a return annotation or a returned value,
+//! also through a service function — or receive as a request body while it
+//! holds fields only the server should set, into the three models the
+//! practice asks for, written next to it:
 //! - `<Name>Create`: what a client sends. Plaintext secrets stay; fields
 //!   the server makes (`id`, `created_at`, `updated_at`, hashed secrets) go.
 //! - `<Name>Read`: what a client may see. No secret of any kind, and it reads
@@ -192,7 +195,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
                 let fields = crate::models::field_names(&context.project.index, &split.model);
                 let unhashed: Vec<&String> = fields
                     .iter()
-                    .filter(|field| !keeps(Role::InDb, field))
+                    .filter(|field| !keeps(&context.project.index, Role::InDb, field))
                     .collect();
                 if !split.in_db.exists
                     && !unhashed.is_empty()
@@ -835,11 +838,11 @@ fn definition(
         }
         for (item, statement) in &items {
             let keep = match item {
-                Item::Field(name) => keeps(role, name),
+                Item::Field(name) => keeps(&context.project.index, role, name),
                 Item::Config => true,
-                Item::FieldValidator(names) => names
-                    .iter()
-                    .all(|name| keeps(role, name) && field_list.contains(name)),
+                Item::FieldValidator(names) => names.iter().all(|name| {
+                    keeps(&context.project.index, role, name) && field_list.contains(name)
+                }),
                 Item::ModelValidator => role == Role::Create,
                 Item::Other => role == Role::InDb,
             };

@@ -28,6 +28,9 @@ pub struct ProjectConfig {
     pub executor_style: Option<crate::transform::ExecutorStyle>,
     /// `[tool.fastapi-codemod.blocking-in-async] blocking-calls`.
     pub blocking_calls: Vec<String>,
+    /// `[tool.fastapi-codemod.split-schemas] secret-fields`: more field
+    /// names (or `*_suffix` / `prefix_*` patterns) that hold secrets.
+    pub secret_fields: Vec<String>,
 }
 
 impl ProjectConfig {
@@ -244,6 +247,25 @@ fn load(file: &Path) -> Result<Loaded> {
                         }
                         other => bail!(
                             "{}: unknown option `{other}` in [tool.fastapi-codemod.blocking-in-async]",
+                            file.display()
+                        ),
+                    }
+                }
+            }
+            "split-schemas" if value.is_table() => {
+                for (option, setting) in value.as_table().into_iter().flatten() {
+                    let context = || {
+                        format!(
+                            "{}: [tool.fastapi-codemod.split-schemas] {option}",
+                            file.display()
+                        )
+                    };
+                    match option.as_str() {
+                        "secret-fields" => {
+                            config.secret_fields = string_list(setting).with_context(context)?
+                        }
+                        other => bail!(
+                            "{}: unknown option `{other}` in [tool.fastapi-codemod.split-schemas]",
                             file.display()
                         ),
                     }

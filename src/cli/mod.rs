@@ -26,7 +26,7 @@ use walk::{WalkItem, collect_files};
 
 use crate::edit::Safety;
 use crate::pipeline::{self, Mode, Selection};
-use crate::project::{AliasOptions, ProjectFile, process_project};
+use crate::project::{ProjectFile, ProjectOptions, process_project};
 use crate::transform::{Transform, TransformOptions};
 use crate::transforms;
 
@@ -161,8 +161,9 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     // Configuration is resolved up front, in order, so workers share nothing mutable.
     let mut resolver = ConfigResolver::new(run.config.as_deref());
     let mut work: Vec<(PathBuf, Result<Selection, String>)> = Vec::new();
-    // The alias plan spans the project: the first configuration that sets it wins.
+    // The plans span the project: the first configuration that sets an option wins.
     let mut min_uses: Option<usize> = None;
+    let mut secret_fields: Option<Vec<String>> = None;
     let mut report = Report::new(action, run.format);
     for item in items {
         match item {
@@ -173,6 +174,9 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
                 let config = match resolver.for_file(&path) {
                     Some(Ok(config)) => {
                         min_uses = min_uses.or(config.alias_min_uses);
+                        if secret_fields.is_none() && !config.secret_fields.is_empty() {
+                            secret_fields = Some(config.secret_fields.clone());
+                        }
                         Some(config)
                     }
                     Some(Err(message)) => {
@@ -247,14 +251,15 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
             })
         })
         .collect();
-    let options = AliasOptions {
+    let options = ProjectOptions {
         count_default_form: project_files.iter().any(|file| {
             file.selection
                 .transforms
                 .iter()
                 .any(|transform| transform.name == "annotated-params")
         }),
-        min_uses: min_uses.unwrap_or(AliasOptions::default().min_uses),
+        min_uses: min_uses.unwrap_or(ProjectOptions::default().min_uses),
+        secret_fields: secret_fields.unwrap_or_default(),
     };
     let mut outcomes = process_project(&project_files, mode, options).into_iter();
 

@@ -48,7 +48,7 @@ pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::{AliasOptions, ProjectFile, process_project};
+    use fastapi_codemod::project::{ProjectFile, ProjectOptions, process_project};
     let run = |contents: &[String]| {
         let project_files: Vec<ProjectFile> = files
             .iter()
@@ -61,7 +61,7 @@ pub fn fix_project_checked(
                 writable: true,
             })
             .collect();
-        process_project(&project_files, Mode::Fix, AliasOptions::default())
+        process_project(&project_files, Mode::Fix, ProjectOptions::default())
     };
     let originals: Vec<String> = files
         .iter()
