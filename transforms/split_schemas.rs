@@ -594,10 +594,32 @@ fn spelling(
                 .map(|(_, target)| target.to_string())?;
             let (from, _) = target.rsplit_once('.')?;
             let from = if from.is_empty() { "." } else { from };
-            Some(Spelling::Import(Symbol::owned(
-                from.to_string(),
-                member.name.clone(),
-            )))
+            // The model's module, or a package that re-exports it (which
+            // re-exports the new members too); any other module that
+            // happens to import the model does not, so import from home.
+            let dots = from.len() - from.trim_start_matches('.').len();
+            let absolute = if dots == 0 {
+                Some(from.to_string())
+            } else {
+                crate::index::resolve_relative(module, is_package, dots as u32, Some(&from[dots..]))
+            };
+            let re_exporting = absolute.as_deref().is_some_and(|absolute| {
+                absolute == split.home
+                    || context
+                        .project
+                        .index
+                        .module(absolute)
+                        .is_some_and(|summary| summary.is_package)
+            });
+            let from = if re_exporting {
+                from.to_string()
+            } else if dots > 0 {
+                crate::imports::relative_spelling(module, is_package, &split.home)
+                    .unwrap_or_else(|| split.home.clone())
+            } else {
+                split.home.clone()
+            };
+            Some(Spelling::Import(Symbol::owned(from, member.name.clone())))
         }
         _ => None,
     }
