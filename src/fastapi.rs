@@ -180,6 +180,10 @@ pub struct FastApiFacts<'a> {
     /// Names imported only under `if TYPE_CHECKING:`, which do not exist
     /// when the module runs.
     pub type_checking_names: HashSet<String>,
+    /// Names module-level imports bind when the module runs (not those
+    /// imported inside functions, nor under `TYPE_CHECKING`): what code at
+    /// module level, such as a decorator, may use.
+    pub runtime_import_names: HashSet<String>,
 }
 
 impl<'a> FastApiFacts<'a> {
@@ -231,8 +235,21 @@ impl<'a> FastApiFacts<'a> {
             module_assignments,
             dependency_names: HashSet::new(),
             calls: std::mem::take(&mut collector.named_calls),
-            type_checking_names: type_checking_names(module),
+            type_checking_names: HashSet::new(),
+            runtime_import_names: HashSet::new(),
         };
+        let mut runtime = HashSet::new();
+        let mut type_checking = HashSet::new();
+        module_import_names(
+            &module.body,
+            &facts.imports,
+            &mut runtime,
+            &mut type_checking,
+            false,
+        );
+        type_checking.retain(|name| !runtime.contains(name));
+        facts.runtime_import_names = runtime;
+        facts.type_checking_names = type_checking;
 
         let router_classes = facts.router_classes(&collector.classes);
         for (target, value) in &collector.assignments {
@@ -350,13 +367,25 @@ impl<'a> FastApiFacts<'a> {
     /// Whether FastAPI fills a route parameter from the request body: an
     /// annotated parameter without a default, or with `Body(...)`.
     pub fn is_body_parameter(&self, parameter: &ast::ParameterWithDefault) -> bool {
-        parameter.parameter.annotation.is_some()
-            && match parameter.default.as_deref() {
-                None => true,
-                Some(default) => self
-                    .param_call(default)
-                    .is_some_and(|(function, _)| function == ParamFunction::Body),
-            }
+        let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+            return false;
+        };
+        let is_body = |expr: &Expr| {
+            self.param_call(expr)
+                .map(|(function, _)| function == ParamFunction::Body)
+        };
+        // `Annotated[User, Body()]`, `Annotated[User, Depends(f)]`.
+        if self.is_annotated(annotation)
+            && let Expr::Subscript(subscript) = annotation
+            && let Expr::Tuple(tuple) = subscript.slice.as_ref()
+            && let Some(kind) = tuple.elts.iter().skip(1).find_map(is_body)
+        {
+            return kind;
+        }
+        match parameter.default.as_deref() {
+            None => true,
+            Some(default) => is_body(default).unwrap_or(false),
+        }
     }
 
     /// Calls in this file whose callee is named `name`: `name(…)` or `x.name(…)`.
@@ -420,30 +449,75 @@ impl<'a> FastApiFacts<'a> {
     }
 }
 
-/// Local names bound by imports in module-level `if TYPE_CHECKING:` blocks.
-fn type_checking_names(module: &ModModule) -> HashSet<String> {
-    let mut names = HashSet::new();
-    for stmt in &module.body {
-        let Stmt::If(branch) = stmt else { continue };
-        let is_type_checking = dotted_text(&branch.test)
-            .is_some_and(|text| text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING"));
-        if !is_type_checking {
-            continue;
-        }
-        for stmt in &branch.body {
-            let aliases = match stmt {
-                Stmt::Import(import) => &import.names,
-                Stmt::ImportFrom(import) => &import.names,
-                _ => continue,
-            };
-            for alias in aliases {
-                let local = alias.asname.as_ref().unwrap_or(&alias.name);
-                let local = local.id.as_str();
-                names.insert(local.split('.').next().unwrap_or(local).to_string());
+/// Local names bound by module-level imports, split into those that exist
+/// when the module runs (at top level, or in module-level `if` / `try`
+/// blocks) and those bound only under `if TYPE_CHECKING:` (also spelled
+/// `typing.TYPE_CHECKING` or an alias of it). Imports inside functions and
+/// classes are in neither.
+fn module_import_names(
+    body: &[Stmt],
+    imports: &ImportBindings,
+    runtime: &mut HashSet<String>,
+    type_checking: &mut HashSet<String>,
+    under_type_checking: bool,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::Import(ast::StmtImport { names, .. })
+            | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
+                for alias in names {
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name);
+                    let local = local.id.as_str();
+                    let local = local.split('.').next().unwrap_or(local).to_string();
+                    if under_type_checking {
+                        type_checking.insert(local);
+                    } else {
+                        runtime.insert(local);
+                    }
+                }
             }
+            Stmt::If(branch) => {
+                let is_type_checking = imports
+                    .qualified_name(&branch.test)
+                    .is_some_and(|name| name.ends_with("TYPE_CHECKING"))
+                    || dotted_text(&branch.test).is_some_and(|text| {
+                        text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING")
+                    });
+                module_import_names(
+                    &branch.body,
+                    imports,
+                    runtime,
+                    type_checking,
+                    under_type_checking || is_type_checking,
+                );
+                for clause in &branch.elif_else_clauses {
+                    module_import_names(
+                        &clause.body,
+                        imports,
+                        runtime,
+                        type_checking,
+                        under_type_checking,
+                    );
+                }
+            }
+            Stmt::Try(block) => {
+                for part in [&block.body, &block.orelse, &block.finalbody] {
+                    module_import_names(part, imports, runtime, type_checking, under_type_checking);
+                }
+                for handler in &block.handlers {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    module_import_names(
+                        &handler.body,
+                        imports,
+                        runtime,
+                        type_checking,
+                        under_type_checking,
+                    );
+                }
+            }
+            _ => {}
         }
     }
-    names
 }
 
 /// `(router expression, method)` for a decorator shaped like `@x.get(...)`.

@@ -82,11 +82,12 @@ pub fn project_reference(
         }
         resolve_relative(module, is_package, dots as u32, Some(&target[dots..]))
     };
-    // Names imported only for type checkers do not exist at run time.
+    // Only what module-level imports bind when the module runs: not names
+    // imported inside a function, nor only for type checkers.
     let mut bindings: Vec<(&str, &str, String)> = facts
         .imports
         .iter()
-        .filter(|(local, _)| !facts.type_checking_names.contains(*local))
+        .filter(|(local, _)| facts.runtime_import_names.contains(*local))
         .filter_map(|(local, target)| Some((local, target, absolute(target)?)))
         .collect();
     bindings.sort();
@@ -165,6 +166,8 @@ pub struct Importer<'a> {
     source: &'a SourceFile,
     /// The project's top-level package, whose imports form the last section.
     first_party: Option<&'a str>,
+    /// Names module-level imports bind at run time; only these are reused.
+    runtime_names: Option<&'a std::collections::HashSet<String>>,
 }
 
 impl<'a> Importer<'a> {
@@ -178,6 +181,7 @@ impl<'a> Importer<'a> {
             bindings,
             source,
             first_party: None,
+            runtime_names: None,
         }
     }
 
@@ -185,6 +189,13 @@ impl<'a> Importer<'a> {
     /// isort's first-party section.
     pub fn with_first_party(mut self, package: Option<&'a str>) -> Self {
         self.first_party = package;
+        self
+    }
+
+    /// Reuses only names bound by module-level imports at run time (not
+    /// imports inside functions or under `TYPE_CHECKING`).
+    pub fn with_runtime_names(mut self, names: &'a std::collections::HashSet<String>) -> Self {
+        self.runtime_names = Some(names);
         self
     }
 
@@ -196,7 +207,12 @@ impl<'a> Importer<'a> {
             let existing = symbol
                 .equivalents()
                 .iter()
-                .find_map(|qualified| self.bindings.local_name_of(qualified).map(str::to_string));
+                .find_map(|qualified| self.bindings.local_name_of(qualified))
+                .filter(|local| {
+                    self.runtime_names
+                        .is_none_or(|names| names.contains(*local))
+                })
+                .map(str::to_string);
             match existing {
                 Some(local) => imported.references.push(local),
                 None => {

@@ -20,20 +20,13 @@ const INTERNAL_SUFFIXES: [&str; 8] = [
     "InDB", "InDb", "DB", "Db", "Internal", "Private", "Model", "Table",
 ];
 
-/// Whether a field name means a secret: `password`, `hashed_password`,
-/// `password_hash`, `secret`, `*_secret`, `token`, `*_token`, `api_key`,
-/// `private_key`.
+/// Whether a field name means a secret: any `*password*` (`password`,
+/// `hashed_password`, `password_hash`, `password_confirm`), `secret`,
+/// `*_secret`, `token`, `*_token`, `api_key`, `private_key`.
 pub fn is_secret_field(name: &str) -> bool {
-    matches!(
-        name,
-        "password"
-            | "hashed_password"
-            | "password_hash"
-            | "secret"
-            | "token"
-            | "api_key"
-            | "private_key"
-    ) || name.ends_with("_secret")
+    matches!(name, "secret" | "token" | "api_key" | "private_key")
+        || name.contains("password")
+        || name.ends_with("_secret")
         || name.ends_with("_token")
 }
 
@@ -144,28 +137,48 @@ pub struct NoPublicSchema;
 /// read attributes are preferred: Pydantic v1 cannot validate an ORM object
 /// without `orm_mode`.
 pub fn public_schema(index: &ProjectIndex, qualified: &str) -> Result<String, NoPublicSchema> {
+    public_schema_for(index, qualified, None)
+}
+
+/// [`public_schema`], seen from module `near`: among schemas of one name
+/// (`app.v1.schemas.UserRead`, `app.v2.schemas.UserRead`), the one from a
+/// module `near` imports comes first.
+pub fn public_schema_for(
+    index: &ProjectIndex,
+    qualified: &str,
+    near: Option<&str>,
+) -> Result<String, NoPublicSchema> {
+    let imported: Vec<&String> = near
+        .and_then(|module| index.module(module))
+        .map(|summary| summary.imported_modules.iter().collect())
+        .unwrap_or_default();
     let canonical = index.canonical(qualified);
     let name = canonical.rsplit('.').next().unwrap_or(&canonical);
     let is_orm = model_kind(index, &canonical) == Some(ClassKind::OrmModel);
     let names = public_names(name);
-    let mut candidates: Vec<(bool, usize, String)> = Vec::new();
+    let mut candidates: Vec<(bool, usize, bool, String)> = Vec::new();
     for (rank, candidate) in names.iter().enumerate() {
         for schema in index.classes_named(candidate) {
             if *schema == canonical
                 || model_kind(index, schema) != Some(ClassKind::PydanticModel)
                 || !secret_fields(index, schema).is_empty()
+                || wraps(index, schema, name)
             {
                 continue;
             }
             let preferred = !is_orm || reads_attributes(index, schema);
-            candidates.push((!preferred, rank, schema.clone()));
+            let home = schema.rsplit_once('.').map_or("", |(home, _)| home);
+            let is_near = imported.iter().any(|module| {
+                *module == home || index.canonical(&format!("{module}.{candidate}")) == *schema
+            });
+            candidates.push((!preferred, rank, !is_near, schema.clone()));
         }
     }
     candidates.sort();
     candidates
         .into_iter()
         .next()
-        .map(|(_, _, schema)| schema)
+        .map(|(_, _, _, schema)| schema)
         .ok_or(NoPublicSchema)
 }
 
@@ -189,6 +202,18 @@ pub fn public_names(name: &str) -> Vec<String> {
     names.push(stem.to_string());
     names.push(name.to_string());
     names
+}
+
+/// Whether a schema wraps the model rather than describing it: an envelope
+/// such as `PostResponse(data: list[Post], count: int)`.
+fn wraps(index: &ProjectIndex, schema: &str, model_name: &str) -> bool {
+    ancestors(index, schema).iter().any(|class| {
+        class.fields.iter().any(|(_, annotation, _)| {
+            annotation
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == model_name)
+        })
+    })
 }
 
 /// What a method returns, followed through the class's project bases with

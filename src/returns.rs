@@ -236,7 +236,9 @@ impl<'a> ReturnInference<'a> {
                 let body = self.value(&conditional.body, locals, depth + 1);
                 let orelse = self.value(&conditional.orelse, locals, depth + 1);
                 match (body, orelse) {
-                    (Returned::Nothing, other) | (other, Returned::Nothing) => other,
+                    (Returned::Nothing, _) | (_, Returned::Nothing) => {
+                        Returned::Unknown(format!("`{}`, which may be `None`", self.text_of(expr)))
+                    }
                     (body, orelse) if body == orelse => body,
                     _ => Returned::Unknown(format!(
                         "`{}`, whose branches differ",

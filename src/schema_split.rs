@@ -117,6 +117,12 @@ impl SchemaPlan {
                                 }
                                 _ => {}
                             }
+                        } else if index.class(&class).is_none()
+                            && let Some((owner, _)) = class.rsplit_once('.')
+                            && index.class(owner).is_some()
+                        {
+                            // `return User.model_validate(...)`.
+                            sent.insert(index.canonical(owner));
                         } else {
                             sent.insert(class);
                         }

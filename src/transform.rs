@@ -120,7 +120,9 @@ pub struct FileContext<'a> {
 impl<'a> FileContext<'a> {
     pub fn importer(&self) -> Importer<'a> {
         let package = self.module_name.and_then(|name| name.split('.').next());
-        Importer::new(self.module, &self.facts.imports, self.source).with_first_party(package)
+        Importer::new(self.module, &self.facts.imports, self.source)
+            .with_first_party(package)
+            .with_runtime_names(&self.facts.runtime_import_names)
     }
 
     /// The module `typing`-only names like `Annotated` come from for the target version.

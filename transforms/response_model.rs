@@ -119,7 +119,7 @@ use crate::edit::{Edit, Fix, Safety};
 use crate::fastapi::{dotted_text, function_header_range};
 use crate::imports::{ProjectReference, Symbol, project_reference};
 use crate::index::{ClassKind, ProjectIndex, body_yields, summarize_module};
-use crate::models::{NoPublicSchema, model_kind, public_schema, secret_fields};
+use crate::models::{NoPublicSchema, model_kind, public_schema_for, secret_fields};
 use crate::returns::{ReturnInference, Returned, always_exits, is_response_class};
 use crate::syntax::append_argument;
 use crate::transform::{FileContext, Findings, Transform};
@@ -217,7 +217,12 @@ impl<'a> RouteContext<'a> {
         findings: &mut Findings,
     ) {
         let context = self.context;
+        // `**options` may carry `response_model` already.
         if arguments.find_keyword("response_model").is_some()
+            || arguments
+                .keywords
+                .iter()
+                .any(|keyword| keyword.arg.is_none())
             || self.sends_raw_responses(arguments)
             || function
                 .returns
@@ -419,7 +424,7 @@ impl<'a> RouteContext<'a> {
                         if secrets.is_empty() {
                             return Ok(shape.clone());
                         }
-                        public_schema(self.index, qualified)
+                        public_schema_for(self.index, qualified, Some(self.module))
                             .or_else(|_| self.planned_read(qualified))
                             .map(TypeShape::Class)
                             .map_err(|_| {
@@ -429,7 +434,7 @@ impl<'a> RouteContext<'a> {
                                 )
                             })
                     }
-                    Some(ClassKind::OrmModel) => public_schema(self.index, qualified)
+                    Some(ClassKind::OrmModel) => public_schema_for(self.index, qualified, Some(self.module))
                         .or_else(|_| self.planned_read(qualified))
                         .map(TypeShape::Class)
                         .map_err(|_| {

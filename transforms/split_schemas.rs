@@ -157,8 +157,20 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let is_package = index
         .module(module)
         .is_some_and(|summary| summary.is_package);
+    // A reference: a name, an attribute chain, or a string annotation of one
+    // (`"User"`, `"schemas.User"`).
     let resolve = |expr: &Expr| -> Option<&SplitModel> {
-        let qualified = qualified_in(context.facts, module, is_package, expr)?;
+        let qualified = match expr {
+            Expr::StringLiteral(literal) => {
+                let text = literal.value.to_str();
+                if !is_dotted_name(text) {
+                    return None;
+                }
+                let parsed = ruff_python_parser::parse_expression(text).ok()?;
+                qualified_in(context.facts, module, is_package, parsed.expr())?
+            }
+            other => qualified_in(context.facts, module, is_package, other)?,
+        };
         plan.model(&index.canonical(&qualified))
     };
 
@@ -276,7 +288,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 
     // How this file writes each member.
     let mut replacements: Vec<(TextRange, String)> = Vec::new();
-    let mut pending: Vec<(TextRange, usize)> = Vec::new();
+    let mut pending: Vec<(TextRange, usize, Option<char>)> = Vec::new();
     for item in &uses {
         let member = match item.role {
             Role::Create => &item.split.create,
@@ -286,14 +298,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
         match spelling(context, module, is_package, item.expr, item.split, member) {
             Some(Spelling::Text(text)) => replacements.push((item.expr.range(), text)),
             Some(Spelling::Import(symbol)) => {
-                let position = match symbols.iter().position(|known| *known == symbol) {
-                    Some(position) => position,
-                    None => {
-                        symbols.push(symbol);
-                        symbols.len() - 1
-                    }
-                };
-                pending.push((item.expr.range(), position));
+                let position = symbol_position(&mut symbols, symbol);
+                pending.push((item.expr.range(), position, None));
+            }
+            Some(Spelling::QuotedImport(symbol, quote)) => {
+                let position = symbol_position(&mut symbols, symbol);
+                pending.push((item.expr.range(), position, Some(quote)));
             }
             None => notes.push((
                 item.expr.range(),
@@ -304,7 +314,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             )),
         }
     }
-    if uses.is_empty() && definitions.is_empty() && edits.is_empty() {
+    if uses.is_empty() && definitions.is_empty() && edits.is_empty() && symbols.is_empty() {
         for (range, message) in notes {
             findings.push(&TRANSFORM, range, message, None);
         }
@@ -334,8 +344,15 @@ fn run(context: &FileContext, findings: &mut Findings) {
         &replaced,
         &symbols,
     );
-    for (range, position) in pending {
-        replacements.push((range, references[position].clone()));
+    for (range, position, quote) in pending {
+        let reference = &references[position];
+        replacements.push((
+            range,
+            match quote {
+                Some(quote) => format!("{quote}{reference}{quote}"),
+                None => reference.clone(),
+            },
+        ));
     }
     for (range, text) in replacements {
         notes.push((range, format!("use `{text}` here")));
@@ -361,14 +378,20 @@ struct References<'a> {
 
 impl<'a> Visitor<'a> for References<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        if !matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+        let is_all = matches!(stmt, Stmt::Assign(assign) if assign
+            .targets
+            .iter()
+            .any(|target| matches!(target, Expr::Name(name) if name.id == "__all__")));
+        if !matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) && !is_all {
             visitor::walk_stmt(self, stmt);
         }
     }
 
     fn visit_expr(&mut self, expr: &'a Expr) {
-        if matches!(expr, Expr::Name(_) | Expr::Attribute(_))
-            && let Some(split) = (self.resolve)(expr)
+        if matches!(
+            expr,
+            Expr::Name(_) | Expr::Attribute(_) | Expr::StringLiteral(_)
+        ) && let Some(split) = (self.resolve)(expr)
         {
             self.found.push((expr, split));
             return;
@@ -411,9 +434,10 @@ fn role_uses<'a>(
                 continue;
             };
             let from_body = facts.is_body_parameter(parameter);
-            if from_body && resolve(annotation).is_some() {
+            if from_body {
+                // `User`, `Annotated[User, Body()]`, `"User"`.
                 push_all(annotation, Role::Create, &mut found);
-            } else if !from_body {
+            } else {
                 // Injected by a dependency: a loaded object.
                 push_all(annotation, Role::InDb, &mut found);
             }
@@ -548,6 +572,8 @@ fn is_alias_target(context: &FileContext, expr: &Expr) -> bool {
 enum Spelling {
     Text(String),
     Import(Symbol),
+    /// Imported, and written inside the string annotation's quotes.
+    QuotedImport(Symbol, char),
 }
 
 fn spelling(
@@ -582,15 +608,62 @@ fn spelling(
             member.name
         ))),
         Expr::Name(name) => {
+            name_spelling(context, module, is_package, name.id.as_str(), split, member)
+        }
+        // `"User"` → `"UserCreate"`, `"schemas.User"` → `"schemas.UserCreate"`.
+        Expr::StringLiteral(literal) => {
+            let text = literal.value.to_str();
+            let quote = context.source.slice(expr.range()).chars().next()?;
+            let inner = match text.rsplit_once('.') {
+                Some((prefix, _)) => format!("{prefix}.{}", member.name),
+                None => match name_spelling(context, module, is_package, text, split, member)? {
+                    Spelling::Text(text) => text,
+                    Spelling::Import(symbol) => {
+                        return Some(Spelling::QuotedImport(symbol, quote));
+                    }
+                    Spelling::QuotedImport(..) => return None,
+                },
+            };
+            Some(Spelling::Text(format!("{quote}{inner}{quote}")))
+        }
+        _ => None,
+    }
+}
+
+/// How a file writes a member where it refers to the model by a plain
+/// name (bound by an import, or defined in the model's own module).
+fn name_spelling(
+    context: &FileContext,
+    module: &str,
+    is_package: bool,
+    name: &str,
+    split: &SplitModel,
+    member: &Member,
+) -> Option<Spelling> {
+    {
+        {
             if module == split.home {
                 return Some(Spelling::Text(member.name.clone()));
+            }
+            // A name imported inside a function (to break an import cycle)
+            // or only for type checkers cannot move to module level.
+            if !context.facts.runtime_import_names.contains(name) {
+                return None;
+            }
+            // The member's name must be free here.
+            if context.facts.imports.is_bound(&member.name)
+                || context.facts.module_classes.contains_key(&member.name)
+                || context.facts.module_functions.contains_key(&member.name)
+                || context.facts.module_assignments.contains(&member.name)
+            {
+                return None;
             }
             // From where this file imports the model.
             let target = context
                 .facts
                 .imports
                 .iter()
-                .find(|(local, _)| *local == name.id.as_str())
+                .find(|(local, _)| *local == name)
                 .map(|(_, target)| target.to_string())?;
             let (from, _) = target.rsplit_once('.')?;
             let from = if from.is_empty() { "." } else { from };
@@ -621,8 +694,29 @@ fn spelling(
             };
             Some(Spelling::Import(Symbol::owned(from, member.name.clone())))
         }
-        _ => None,
     }
+}
+
+/// The position of `symbol` in `symbols`, added if missing.
+fn symbol_position(symbols: &mut Vec<Symbol>, symbol: Symbol) -> usize {
+    match symbols.iter().position(|known| *known == symbol) {
+        Some(position) => position,
+        None => {
+            symbols.push(symbol);
+            symbols.len() - 1
+        }
+    }
+}
+
+/// Whether a string is a plain dotted name (`User`, `schemas.User`).
+fn is_dotted_name(text: &str) -> bool {
+    !text.is_empty()
+        && text.split('.').all(|part| {
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
 }
 
 /// For a package `__init__` that imports a split model by name: the new
@@ -751,9 +845,15 @@ fn definition(
         source.slice(arguments.range()).to_string()
     });
     // A statement's lines, with the comment lines right above it.
+    let header_end = source.full_line_end(
+        class
+            .arguments
+            .as_ref()
+            .map_or(class.name.end(), |arguments| arguments.end()),
+    );
     let text_of_lines = |range: TextRange| -> String {
         let mut start = source.line_start(range.start());
-        while start > class.body[0].start() {
+        while start > header_end {
             let previous = source.line_start(start - TextSize::new(1));
             let line = source.slice(TextRange::new(previous, start)).trim();
             if !line.starts_with('#') {
@@ -805,6 +905,7 @@ fn definition(
             Stmt::FunctionDef(function) => match validator_fields(function) {
                 Some(Validator::Fields(names)) => Item::FieldValidator(names),
                 Some(Validator::Model) => Item::ModelValidator,
+                None if is_computed_field(function) => Item::ComputedField,
                 None => Item::Other,
             },
             Stmt::Pass(_) => continue,
@@ -863,16 +964,31 @@ fn definition(
                 Item::Field(name) => keeps(&context.project.index, role, name),
                 Item::Config => true,
                 Item::FieldValidator(names) => names.iter().all(|name| {
-                    keeps(&context.project.index, role, name) && field_list.contains(name)
+                    name == "*"
+                        || (keeps(&context.project.index, role, name) && field_list.contains(name))
                 }),
                 Item::ModelValidator => role == Role::Create,
+                Item::ComputedField => role != Role::Create,
                 Item::Other => role == Role::InDb,
             };
-            if !keep {
+            // Nor where it reads a field this member drops
+            // (`info.data["password"]`, `self.password`).
+            let reads_dropped = !matches!(item, Item::Field(_))
+                && field_list.iter().any(|field| {
+                    !keeps(&context.project.index, role, field) && mentions_field(statement, field)
+                });
+            if !keep || reads_dropped {
                 continue;
             }
             let statement = match (item, role) {
                 (Item::Config, Role::Read) => read_config.clone(),
+                // A self-reference (`friends: list["User"]`) names the member.
+                (Item::Field(_), _) => statement
+                    .replace(
+                        &format!("\"{}\"", split.name),
+                        &format!("\"{}\"", member.name),
+                    )
+                    .replace(&format!("'{}'", split.name), &format!("'{}'", member.name)),
                 _ => statement.clone(),
             };
             kept.push((matches!(item, Item::Field(_)), statement));
@@ -938,7 +1054,16 @@ enum Item {
     Config,
     FieldValidator(Vec<String>),
     ModelValidator,
+    /// `@computed_field`: part of what is sent and stored, not received.
+    ComputedField,
     Other,
+}
+
+/// Whether a statement's text reads a field: `self.field`, `values["field"]`.
+fn mentions_field(text: &str, field: &str) -> bool {
+    text.contains(&format!(".{field}"))
+        || text.contains(&format!("\"{field}\""))
+        || text.contains(&format!("'{field}'"))
 }
 
 enum Validator {
@@ -976,6 +1101,18 @@ fn validator_fields(function: &StmtFunctionDef) -> Option<Validator> {
         }
     }
     None
+}
+
+/// Whether a method is decorated `@computed_field`.
+fn is_computed_field(function: &StmtFunctionDef) -> bool {
+    function.decorator_list.iter().any(|decorator| {
+        let callee = match &decorator.expression {
+            Expr::Call(call) => call.func.as_ref(),
+            other => other,
+        };
+        matches!(callee, Expr::Name(name) if name.id == "computed_field")
+            || matches!(callee, Expr::Attribute(attribute) if attribute.attr.id == "computed_field")
+    })
 }
 
 /// The Read member's configuration: the original's, reading attributes.
