@@ -245,8 +245,13 @@ fn plan_model(index: &ProjectIndex, model: &str) -> Option<SplitModel> {
                     && (!public || secret_fields(index, qualified).is_empty())
             })
             .collect();
-        // The home module's own class first.
-        found.sort_by_key(|qualified| !qualified.starts_with(&format!("{home}.")));
+        // A family lives together: only the model's own module counts (a
+        // `UserRead` elsewhere may describe something else entirely).
+        found.retain(|qualified| {
+            qualified
+                .rsplit_once('.')
+                .is_some_and(|(module, _)| module == home)
+        });
         found.first().map(|qualified| qualified.to_string())
     };
     let member = |suffix: &str, found: Option<String>| -> Option<Member> {

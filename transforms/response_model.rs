@@ -331,7 +331,7 @@ impl<'a> RouteContext<'a> {
                 &TRANSFORM,
                 location,
                 format!(
-                    "`{name}` should have `response_model={}`, but this file cannot import it: the name is taken, or imported only under `TYPE_CHECKING`",
+                    "`{name}` should have `response_model={}`, but this file cannot import it: the name is taken, or imported only inside a function or under `TYPE_CHECKING`",
                     schema.describe()
                 ),
                 None,

@@ -322,7 +322,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
     }
 
     // Imports: the new names, and the model's import once nothing uses it.
-    let replaced: Vec<TextRange> = uses.iter().map(|item| item.expr.range()).collect();
+    // Only uses actually rewritten free the model's import.
+    let replaced: Vec<TextRange> = replacements
+        .iter()
+        .map(|(range, _)| *range)
+        .chain(pending.iter().map(|(range, _, _)| *range))
+        .collect();
     let mut local_names: Vec<String> = uses
         .iter()
         .filter_map(|item| match item.expr {
@@ -360,13 +365,15 @@ fn run(context: &FileContext, findings: &mut Findings) {
     }
     edits.extend(import_edits);
 
-    let fix = Fix::new(
-        format!("split models with secrets in `{module}`"),
-        edits,
-        Safety::Unsafe,
-    );
+    let fix = (!edits.is_empty()).then(|| {
+        Fix::new(
+            format!("split models with secrets in `{module}`"),
+            edits,
+            Safety::Unsafe,
+        )
+    });
     for (range, message) in notes {
-        findings.push(&TRANSFORM, range, message, Some(fix.clone()));
+        findings.push(&TRANSFORM, range, message, fix.clone());
     }
 }
 
