@@ -6,7 +6,6 @@ mod common;
 
 use fastapi_codemod::edit::{Edit, Fix, Safety};
 use fastapi_codemod::fix_loop::apply_fixes;
-use fastapi_codemod::pipeline::{self, Mode};
 use fastapi_codemod::transforms;
 use proptest::prelude::*;
 use ruff_python_ast::PythonVersion;
@@ -289,7 +288,7 @@ proptest! {
         }
 
         // Check mode reports on the same text without changing anything.
-        let checked = pipeline::process(source, &selection, Mode::Check);
+        let checked = common::check_project(&files, &selection).remove(0);
         prop_assert!(checked.fixed.is_none());
         prop_assert!(!checked.findings.is_empty());
     }

@@ -44,6 +44,22 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
 
 /// Runs files as one project (module name and contents each) in fix mode,
 /// checking that every output parses and that a second run changes nothing.
+/// Runs files as one project in check mode: findings only.
+pub fn check_project(files: &[(String, bool, String)], selection: &Selection) -> Vec<FileOutcome> {
+    use fastapi_codemod::project::{ProjectFile, ProjectOptions, process_project};
+    let project_files: Vec<ProjectFile> = files
+        .iter()
+        .map(|(module, is_package, contents)| ProjectFile {
+            module_name: Some(module.clone()),
+            is_package: *is_package,
+            contents,
+            selection,
+            writable: true,
+        })
+        .collect();
+    process_project(&project_files, Mode::Check, ProjectOptions::default())
+}
+
 pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
