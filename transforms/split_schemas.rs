@@ -180,6 +180,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 
     // The new classes, where the model lives.
     let mut definitions: Vec<TextRange> = Vec::new();
+    let mut refusals: Vec<(TextRange, String)> = Vec::new();
     for split in plan.new_in(module) {
         let Some(class) = context.facts.module_classes.get(&split.name) else {
             continue;
@@ -229,11 +230,16 @@ fn run(context: &FileContext, findings: &mut Findings) {
                 edits.push(edit);
                 symbols.extend(needs);
             }
-            Err(reason) => {
-                findings.push(&TRANSFORM, class.range(), reason, None);
-                return;
-            }
+            Err(reason) => refusals.push((class.range(), reason)),
         }
+    }
+    // A model that cannot be written here: this file changes nothing, and
+    // the run drops the split everywhere once it sees it did not land.
+    if !refusals.is_empty() {
+        for (range, reason) in refusals {
+            findings.push(&TRANSFORM, range, reason, None);
+        }
+        return;
     }
 
     for (model, reason) in plan.refused_in(module) {
@@ -842,6 +848,21 @@ fn definition(
     let source = context.source;
     let ending = source.line_ending().as_str();
     let unit = source.indent_unit();
+    // Statements sharing a line (`class User(BaseModel): id: int`, `a: int; b: str`)
+    // cannot be handed out line by line.
+    let shares_lines = class.body.iter().any(|stmt| {
+        let line_start = source.line_start(stmt.start());
+        !source
+            .slice(TextRange::new(line_start, stmt.start()))
+            .trim()
+            .is_empty()
+    });
+    if shares_lines {
+        return Err(format!(
+            "`{}` holds secrets, but its body shares lines between statements: split it by hand",
+            split.name
+        ));
+    }
     if !class.decorator_list.is_empty() || !source.indentation_at(class.start()).is_empty() {
         return Err(format!(
             "`{}` holds secrets, but a decorated or nested class is not split automatically",
