@@ -720,7 +720,7 @@ mod tests {
         check(&facts);
     }
 
-    fn default_of<'a>(function: &'a StmtFunctionDef, index: usize) -> &'a Expr {
+    fn default_of(function: &StmtFunctionDef, index: usize) -> &Expr {
         function.parameters.args[index]
             .default
             .as_deref()

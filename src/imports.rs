@@ -242,7 +242,7 @@ impl<'a> Importer<'a> {
                 .map(|symbol| symbol.name.as_ref())
                 .collect();
             names.sort_by_key(|name| isort_key(name));
-            if let Some(statement) = self.from_import_of(module) {
+            if let Some(statement) = self.existing_from_import(module) {
                 imported
                     .edits
                     .extend(self.extend_from_import(statement, &names));
@@ -295,7 +295,7 @@ impl<'a> Importer<'a> {
     }
 
     /// The first module-level `from module import …` (not a star import).
-    fn from_import_of(&self, module: &str) -> Option<&'a ast::StmtImportFrom> {
+    fn existing_from_import(&self, module: &str) -> Option<&'a ast::StmtImportFrom> {
         let level = (module.len() - module.trim_start_matches('.').len()) as u32;
         let module = module.trim_start_matches('.');
         self.module.body.iter().find_map(|stmt| match stmt {

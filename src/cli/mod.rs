@@ -228,7 +228,9 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     });
     let mut namer = modules::ModuleNamer::default().keeping_src(imports_src);
     let mut git = write::GitGuard::default();
-    let mut places: Vec<(Option<(String, bool)>, Option<String>)> = Vec::new();
+    // Per file: its module name and whether it is a package, and why `apply` may not write it.
+    type Place = (Option<(String, bool)>, Option<String>);
+    let mut places: Vec<Place> = Vec::new();
     for file in &loaded {
         let module = namer.module_name(&file.path);
         let refusal = match action {
