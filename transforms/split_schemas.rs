@@ -1159,15 +1159,24 @@ fn read_config_text(context: &FileContext, stmt: &Stmt, unit: &str, ending: &str
     };
     match stmt {
         Stmt::Assign(assign) => match assign.value.as_ref() {
-            Expr::Call(call)
-                if call.arguments.find_keyword("from_attributes").is_none()
-                    && !source.slice(call.range()).contains('\n') =>
-            {
-                let close = call.arguments.end() - TextSize::new(1);
-                let separator = if call.arguments.is_empty() { "" } else { ", " };
-                let offset = usize::from(close - source.line_start(stmt.start()));
+            // `ConfigDict(...)` in any layout gains the argument the way a
+            // decorator gains `response_model=`.
+            Expr::Call(call) if call.arguments.find_keyword("from_attributes").is_none() => {
+                let base = source.line_start(stmt.start());
+                let mut edits = crate::syntax::append_argument(
+                    source,
+                    context.tokens,
+                    &call.arguments,
+                    "from_attributes=True",
+                    context.options.line_length,
+                );
+                edits.sort_by_key(|edit| std::cmp::Reverse(edit.start()));
                 let mut text = original.clone();
-                text.insert_str(offset, &format!("{separator}from_attributes=True"));
+                for edit in edits {
+                    let start = usize::from(edit.start() - base);
+                    let end = usize::from(edit.end() - base);
+                    text.replace_range(start..end, edit.content());
+                }
                 text
             }
             _ => original,
