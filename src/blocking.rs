@@ -286,10 +286,7 @@ impl<'a> Finder<'a, '_> {
 
     /// A dependency alias's type, from the project index.
     fn alias_receiver(&self, qualified: &str) -> Option<Receiver> {
-        let (module, name) = qualified.rsplit_once('.')?;
-        let summary = self.project.index.module(module)?;
-        let alias = summary.aliases.iter().find(|alias| alias.name == name)?;
-        self.class_receiver(&alias.key.type_name)
+        self.class_receiver(self.project.index.alias_type(qualified)?)
     }
 
     /// What an expression evaluates to, when it is a blocking receiver.

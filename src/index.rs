@@ -339,6 +339,15 @@ impl ProjectIndex {
             })
     }
 
+    /// The type a project dependency alias stands for
+    /// (`app.deps.CurrentUser` → `app.models.User`).
+    pub fn alias_type(&self, qualified: &str) -> Option<&str> {
+        let (module, name) = qualified.rsplit_once('.')?;
+        let summary = self.modules.get(module)?;
+        let alias = summary.aliases.iter().find(|alias| alias.name == name)?;
+        Some(&alias.key.type_name)
+    }
+
     /// Qualified names of the project's classes called `name`, sorted.
     pub fn classes_named(&self, name: &str) -> &[String] {
         self.classes_by_name.get(name).map_or(&[], Vec::as_slice)
@@ -598,14 +607,7 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
         type_variables: &no_variables,
         text,
     };
-    let response_class = |shape: TypeShape| match shape {
-        TypeShape::Class(class) => Some(class),
-        TypeShape::List(item) => match *item {
-            TypeShape::Class(class) => Some(class),
-            _ => None,
-        },
-        _ => None,
-    };
+    let response_class = |shape: TypeShape| shape.class().map(|(class, _)| class.to_string());
     for route in &facts.routes {
         let function = route.function;
         if let Some(model) = route.decorator.arguments.find_keyword("response_model")

@@ -180,12 +180,8 @@ impl<'a> ReturnInference<'a> {
         match shape {
             TypeShape::Class(qualified) => {
                 let canonical = self.index.canonical(&qualified);
-                let alias = canonical.rsplit_once('.').and_then(|(module, name)| {
-                    let summary = self.index.module(module)?;
-                    summary.aliases.iter().find(|alias| alias.name == name)
-                });
-                match alias {
-                    Some(alias) => TypeShape::Class(alias.key.type_name.clone()),
+                match self.index.alias_type(&canonical) {
+                    Some(type_name) => TypeShape::Class(type_name.to_string()),
                     None => TypeShape::Class(canonical),
                 }
             }

@@ -106,16 +106,10 @@ impl SchemaPlan {
                     ModelRole::Response => {
                         // `return get_user(...)`: what the function returns is sent.
                         if let Some((_, function)) = index.function(&class) {
-                            match &function.returns_shape {
-                                Some(TypeShape::Class(returned)) => {
-                                    sent.insert(index.canonical(returned));
-                                }
-                                Some(TypeShape::List(item)) => {
-                                    if let TypeShape::Class(returned) = item.as_ref() {
-                                        sent.insert(index.canonical(returned));
-                                    }
-                                }
-                                _ => {}
+                            if let Some((returned, _)) =
+                                function.returns_shape.as_ref().and_then(TypeShape::class)
+                            {
+                                sent.insert(index.canonical(returned));
                             }
                         } else if index.class(&class).is_none()
                             && let Some((owner, _)) = class.rsplit_once('.')

@@ -36,6 +36,19 @@ impl TypeShape {
         }
     }
 
+    /// The class of one object, or of a list's items, and whether it is a
+    /// list: `User` → `(User, false)`, `list[User]` → `(User, true)`.
+    pub fn class(&self) -> Option<(&str, bool)> {
+        match self {
+            TypeShape::Class(class) => Some((class, false)),
+            TypeShape::List(item) => match item.as_ref() {
+                TypeShape::Class(class) => Some((class, true)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// How the shape reads in a message: `app.models.User` → `User`,
     /// `list[User]`.
     pub fn describe(&self) -> String {

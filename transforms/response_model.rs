@@ -465,14 +465,7 @@ impl<'a> RouteContext<'a> {
     /// with the imports it needs.
     fn schema_text(&self, schema: &TypeShape) -> Option<(String, Vec<Edit>)> {
         let context = self.context;
-        let (qualified, is_list) = match schema {
-            TypeShape::Class(qualified) => (qualified, false),
-            TypeShape::List(item) => match item.as_ref() {
-                TypeShape::Class(qualified) => (qualified, true),
-                _ => return None,
-            },
-            _ => return None,
-        };
+        let (qualified, is_list) = schema.class()?;
         let mut symbols: Vec<Symbol> = Vec::new();
         let bound = match project_reference(
             self.index,
