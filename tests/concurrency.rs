@@ -3,7 +3,7 @@
 //! two handlers' running intervals overlap, not wall time against a limit.
 //!
 //! It needs Python with `fastapi` and `httpx`; it makes that environment
-//! itself once, under `target/`, from the package registry (or uses the
+//! itself once, under cargo's target directory, from the package registry (or uses the
 //! interpreter named by `FASTAPI_CODEMOD_PYTHON`).
 
 mod common;

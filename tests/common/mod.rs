@@ -108,7 +108,9 @@ pub fn fix_project_checked(
 
 /// A Python interpreter with `fastapi`, `httpx` and `sqlalchemy`, for tests
 /// that run real apps: the one `FASTAPI_CODEMOD_PYTHON` names, else a
-/// virtual environment made once under `target/` from the package registry.
+/// virtual environment made once under cargo's temporary directory for
+/// integration tests (`CARGO_TARGET_TMPDIR`, inside whatever target
+/// directory cargo uses) from the package registry.
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
     use std::process::Command;
@@ -116,12 +118,14 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
     if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
         return PathBuf::from(python);
     }
-    let environment = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env");
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let environment = scratch.join("python-test-env");
     let python = environment.join("bin/python");
     // The marker names the packages, so adding one reinstalls.
     let ready = environment.join(format!(".ready-{}", PACKAGES.join("-")));
     // Test binaries run in parallel: one makes the environment at a time.
-    let lock_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-test-env.lock");
+    std::fs::create_dir_all(scratch).expect("cargo's temporary directory can be made");
+    let lock_path = scratch.join("python-test-env.lock");
     let lock = std::fs::File::create(&lock_path).expect("the lock file can be made");
     lock.lock().expect("the lock is taken");
     if !ready.exists() {
