@@ -1,6 +1,6 @@
 //! Which calls block the event loop, and where they sit in an `async def`.
 //!
-//! Knowledge shared by `blocking-in-async` and `async-without-await`: calls
+//! Knowledge shared by the transforms that free the event loop: calls
 //! are recognised through imports, never by spelling (`import requests as r`
 //! then `r.get`, `from time import sleep`), and methods through the type of
 //! their receiver (a parameter annotated `Session`, a variable assigned
@@ -14,6 +14,11 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::fastapi::FastApiFacts;
 use crate::project::Project;
+
+/// More calls that block, from the configuration: `mycompany.sdk.Client.send`
+/// (a method of a class), `legacy_billing.*` (everything in a module).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlockingCalls(pub Vec<String>);
 
 /// Module-level functions (and constructors) that block.
 const BLOCKING_FUNCTIONS: &[&str] = &[

@@ -520,6 +520,65 @@ fn module_import_names(
     }
 }
 
+/// Every name a module binds at module level: functions, classes,
+/// assignment and annotation targets, type aliases and imports, including
+/// those inside module-level `if` / `try` blocks.
+pub fn module_bound_names(module: &ModModule) -> Vec<String> {
+    fn collect(body: &[Stmt], names: &mut Vec<String>) {
+        for stmt in body {
+            match stmt {
+                Stmt::FunctionDef(function) => names.push(function.name.id.to_string()),
+                Stmt::ClassDef(class) => names.push(class.name.id.to_string()),
+                Stmt::Assign(assign) => {
+                    for target in &assign.targets {
+                        if let Expr::Name(name) = target {
+                            names.push(name.id.to_string());
+                        }
+                    }
+                }
+                Stmt::AnnAssign(assign) => {
+                    if let Expr::Name(name) = assign.target.as_ref() {
+                        names.push(name.id.to_string());
+                    }
+                }
+                Stmt::TypeAlias(alias) => {
+                    if let Expr::Name(name) = alias.name.as_ref() {
+                        names.push(name.id.to_string());
+                    }
+                }
+                Stmt::Import(ast::StmtImport { names: aliases, .. })
+                | Stmt::ImportFrom(ast::StmtImportFrom { names: aliases, .. }) => {
+                    for alias in aliases {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                        names.push(local.split('.').next().unwrap_or(local).to_string());
+                    }
+                }
+                Stmt::If(branch) => {
+                    collect(&branch.body, names);
+                    for clause in &branch.elif_else_clauses {
+                        collect(&clause.body, names);
+                    }
+                }
+                Stmt::Try(block) => {
+                    for part in [&block.body, &block.orelse, &block.finalbody] {
+                        collect(part, names);
+                    }
+                    for handler in &block.handlers {
+                        let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                        collect(&handler.body, names);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    collect(&module.body, &mut names);
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// `(router expression, method)` for a decorator shaped like `@x.get(...)`.
 fn route_decorator_parts(decorator: &Expr) -> Option<(&Expr, &str)> {
     let Expr::Call(call) = decorator else {

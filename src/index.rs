@@ -115,8 +115,10 @@ pub struct DependencyUse {
     pub parameter: String,
     /// The type as written at this use.
     pub type_text: String,
-    /// Whether it is still in the default-value form (`annotated-params` converts it).
+    /// Whether it is still in the default-value form (`Depends` as the default).
     pub default_form: bool,
+    /// The suppression comments on the parameter or its function's header.
+    pub ignored: Option<crate::suppression::LineSuppression>,
 }
 
 /// What a route does with a class.
@@ -383,9 +385,9 @@ impl ProjectIndex {
         false
     }
 
-    /// The type `annotated-params` gives an unannotated parameter whose
-    /// dependency is `dependency`: what the function provides, the class
-    /// itself, else `Any`.
+    /// The type an unannotated parameter whose dependency is `dependency`
+    /// takes when it is written in `Annotated` form: what the function
+    /// provides, the class itself, else `Any`.
     pub fn inferred_type(&self, dependency: &str) -> String {
         if let Some((_, function)) = self.function(dependency) {
             return match &function.provides_qualified {
@@ -563,19 +565,20 @@ pub fn summarize_module(
 
     collect_model_uses(&facts, &mut summary, text);
 
-    // Uses that an ignore comment keeps as they are do not count towards an
-    // alias. Most files have no such comment: skip the line bookkeeping then.
+    // Suppression comments on a use, for plans to honour. Most files have
+    // no such comment: skip the line bookkeeping then.
     let comments = text.contains("fastapi-codemod").then(|| {
         let source = SourceFile::new(text);
         let suppressions = Suppressions::from_tokens(tokens, &source);
         (source, suppressions)
     });
-    let ignored = |range: ruff_text_size::TextRange| {
-        comments.as_ref().is_some_and(|(source, suppressions)| {
-            (source.line_number(range.start())..=source.line_number(range.end()))
-                .any(|line| suppressions.is_suppressed(line, "dependency-aliases", None))
-        })
-    };
+    let ignored =
+        |ranges: [ruff_text_size::TextRange; 2]| {
+            let (source, suppressions) = comments.as_ref()?;
+            suppressions.over(ranges.into_iter().flat_map(|range| {
+                source.line_number(range.start())..=source.line_number(range.end())
+            }))
+        };
     for function in &facts.functions {
         let header_start = function
             .decorator_list
@@ -583,10 +586,8 @@ pub fn summarize_module(
             .map_or(function.start(), Ranged::start);
         let header = ruff_text_size::TextRange::new(header_start, function.name.end());
         for parameter in function.parameters.iter_non_variadic_params() {
-            if ignored(header) || ignored(parameter.range()) {
-                continue;
-            }
-            if let Some(dependency_use) = dependency_use(&facts, &summary, parameter, text) {
+            if let Some(mut dependency_use) = dependency_use(&facts, &summary, parameter, text) {
+                dependency_use.ignored = ignored([header, parameter.range()]);
                 summary.dependency_uses.push(dependency_use);
             }
         }
@@ -1210,7 +1211,7 @@ fn dependency_use(
     text: &str,
 ) -> Option<DependencyUse> {
     let Some(annotation) = parameter.parameter.annotation.as_deref() else {
-        // Unannotated: `annotated-params` gives it the dependency's type,
+        // Unannotated: written in `Annotated` form it takes the dependency's type,
         // which the index settles once every module is known.
         let (function, call) = facts.param_call(parameter.default.as_deref()?)?;
         if !function.is_dependency() {
@@ -1232,6 +1233,7 @@ fn dependency_use(
             parameter: parameter.parameter.name.id.to_string(),
             type_text: String::new(),
             default_form: true,
+            ignored: None,
         });
     };
     let (type_expr, call, default_form) = match annotated_dependency(facts, annotation) {
@@ -1259,6 +1261,7 @@ fn dependency_use(
         parameter: parameter.parameter.name.id.to_string(),
         type_text: text[type_expr.range()].to_string(),
         default_form,
+        ignored: None,
     })
 }
 

@@ -1,7 +1,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match fastapi_codemod::cli::main() {
+    let catalogue = fastapi_codemod::cli::Catalogue(fastapi_codemod::transforms::ALL);
+    match fastapi_codemod::cli::main(catalogue) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("fastapi-codemod: error: {error:#}");

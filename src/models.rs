@@ -12,6 +12,11 @@ use crate::types::TypeShape;
 const MAX_DEPTH: usize = 16;
 
 /// Suffixes of a model's public schema, in order of preference.
+/// Field names (or `*_suffix` / `prefix_*` patterns) the project's
+/// configuration adds to those that hold secrets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretFields(pub Vec<String>);
+
 pub const PUBLIC_SUFFIXES: [&str; 5] = ["Read", "Out", "Public", "Response", "Schema"];
 
 /// Suffixes that mark a model's stored or internal form (`UserInDB`), whose

@@ -132,12 +132,16 @@ pub struct FileOutcome {
     /// The titles of the fixes applied, in the order they landed, each once.
     pub applied_titles: Vec<String>,
     pub error: Option<FileError>,
+    /// The plans the file's transforms looked at, by type (see [`crate::plan`]).
+    pub consulted: Vec<std::any::TypeId>,
+    /// When the file changed: the names its new text binds at module level.
+    pub bound_names: Vec<String>,
 }
 
 /// Runs the selected transforms over a file's decoded contents, as a file
 /// on its own.
 pub fn process(contents: &str, selection: &Selection, mode: Mode) -> FileOutcome {
-    process_module(contents, selection, mode, &Project::default(), None)
+    process_module(contents, selection, mode, &Project::default(), None, false)
 }
 
 /// Runs the selected transforms over one module of a project.
@@ -147,9 +151,10 @@ pub fn process_module(
     mode: Mode,
     project: &Project,
     module_name: Option<&str>,
+    is_package: bool,
 ) -> FileOutcome {
     match parse_file(contents) {
-        Ok(file) => process_parsed(file, selection, mode, project, module_name),
+        Ok(file) => process_parsed(file, selection, mode, project, module_name, is_package),
         Err(error) => FileOutcome {
             error: Some(error),
             ..FileOutcome::default()
@@ -184,10 +189,12 @@ pub fn process_parsed(
     mode: Mode,
     project: &Project,
     module_name: Option<&str>,
+    is_package: bool,
 ) -> FileOutcome {
     let place = Place {
         project,
         module_name,
+        is_package,
     };
     match catch_unwind(AssertUnwindSafe(|| {
         process_unguarded(file, selection, mode, place)
@@ -215,6 +222,7 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 struct Place<'a> {
     project: &'a Project,
     module_name: Option<&'a str>,
+    is_package: bool,
 }
 
 fn process_unguarded(
@@ -228,7 +236,8 @@ fn process_unguarded(
         parsed,
     } = file;
 
-    let first_findings = run_transforms(&original, &parsed, selection, place);
+    let mut consulted: Vec<std::any::TypeId> = Vec::new();
+    let first_findings = run_transforms(&original, &parsed, selection, place, &mut consulted);
     let mut outcome = FileOutcome {
         findings: first_findings
             .iter()
@@ -249,12 +258,14 @@ fn process_unguarded(
         ..FileOutcome::default()
     };
     if mode == Mode::Check {
+        outcome.consulted = consulted;
         return outcome;
     }
 
     let mut current = original.clone();
     let mut findings = first_findings;
     drop(parsed);
+    let mut last_tree: Option<Parsed<ModModule>> = None;
     for _ in 0..MAX_PASSES {
         let fixes: Vec<(&'static str, &Fix)> = findings
             .iter()
@@ -264,7 +275,12 @@ fn process_unguarded(
         if fixes.is_empty() {
             if current.text() != original.text() {
                 outcome.fixed = Some(current.to_contents());
+                outcome.bound_names = last_tree
+                    .as_ref()
+                    .map(|tree| crate::fastapi::module_bound_names(tree.syntax()))
+                    .unwrap_or_default();
             }
+            outcome.consulted = consulted;
             return outcome;
         }
         let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
@@ -292,11 +308,13 @@ fn process_unguarded(
                     transforms: involved,
                     message: error.error.to_string(),
                 });
+                outcome.consulted = consulted;
                 return outcome;
             }
         };
-        findings = run_transforms(&next, &reparsed, selection, place);
+        findings = run_transforms(&next, &reparsed, selection, place, &mut consulted);
         current = next;
+        last_tree = Some(reparsed);
     }
     let mut transforms: Vec<&'static str> = findings
         .iter()
@@ -308,6 +326,7 @@ fn process_unguarded(
     outcome.applied.clear();
     outcome.applied_titles.clear();
     outcome.error = Some(FileError::NotConverged { transforms });
+    outcome.consulted = consulted;
     outcome
 }
 
@@ -389,6 +408,7 @@ fn run_transforms(
     parsed: &Parsed<ModModule>,
     selection: &Selection,
     place: Place,
+    consulted: &mut Vec<std::any::TypeId>,
 ) -> Vec<Finding> {
     let facts = FastApiFacts::new(parsed.syntax());
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
@@ -402,10 +422,17 @@ fn run_transforms(
         project: place.project,
         module_name: place.module_name,
         selected: &selection.transforms,
+        is_package: place.is_package,
+        consulted: std::cell::RefCell::new(Vec::new()),
     };
     let mut findings = Findings::default();
     for transform in &selection.transforms {
         (transform.run)(&context, &mut findings);
+    }
+    for kind in context.consulted.into_inner() {
+        if !consulted.contains(&kind) {
+            consulted.push(kind);
+        }
     }
     let mut findings = findings.into_vec();
     findings.sort_by_key(|finding| (finding.range.start(), finding.transform));
@@ -430,11 +457,10 @@ mod tests {
     fn transform(name: &'static str, run: fn(&FileContext, &mut Findings)) -> &'static Transform {
         Box::leak(Box::new(Transform {
             name,
-            safety: Safety::Safe,
             summary: "test",
-            ruff_code: None,
             source: "//! # test\n",
             run,
+            ..Transform::BASE
         }))
     }
 

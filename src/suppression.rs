@@ -9,9 +9,9 @@ use ruff_text_size::Ranged;
 
 use crate::source::SourceFile;
 
-/// What one line's comments suppress.
-#[derive(Debug, Default, Clone)]
-struct LineSuppression {
+/// What a line's comments (or several lines' together) suppress.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LineSuppression {
     /// `# fastapi-codemod: ignore` with no list, or a bare `# noqa`.
     everything: bool,
     transforms: Vec<String>,
@@ -46,12 +46,35 @@ impl Suppressions {
     /// Whether `transform` (mirroring ruff's `ruff_code`, if any) is
     /// suppressed on a one-based line.
     pub fn is_suppressed(&self, line: usize, transform: &str, ruff_code: Option<&str>) -> bool {
-        let Some(entry) = self.lines.get(&line) else {
-            return false;
-        };
-        entry.everything
-            || entry.transforms.iter().any(|name| name == transform)
-            || ruff_code.is_some_and(|code| entry.ruff_codes.iter().any(|listed| listed == code))
+        self.lines
+            .get(&line)
+            .is_some_and(|entry| entry.covers(transform, ruff_code))
+    }
+
+    /// What the comments on any of `lines` suppress together, if anything.
+    pub fn over(&self, lines: impl IntoIterator<Item = usize>) -> Option<LineSuppression> {
+        if self.lines.is_empty() {
+            return None;
+        }
+        let mut merged: Option<LineSuppression> = None;
+        for line in lines {
+            if let Some(entry) = self.lines.get(&line) {
+                let merged = merged.get_or_insert_with(LineSuppression::default);
+                merged.everything |= entry.everything;
+                merged.transforms.extend(entry.transforms.iter().cloned());
+                merged.ruff_codes.extend(entry.ruff_codes.iter().cloned());
+            }
+        }
+        merged
+    }
+}
+
+impl LineSuppression {
+    /// Whether these comments suppress `transform` (mirroring ruff's `ruff_code`, if any).
+    pub fn covers(&self, transform: &str, ruff_code: Option<&str>) -> bool {
+        self.everything
+            || self.transforms.iter().any(|name| name == transform)
+            || ruff_code.is_some_and(|code| self.ruff_codes.iter().any(|listed| listed == code))
     }
 }
 
@@ -127,51 +150,43 @@ mod tests {
 
     #[test]
     fn directives() {
+        assert!(suppressed("# fastapi-codemod: ignore", "param-style", None));
         assert!(suppressed(
-            "# fastapi-codemod: ignore",
-            "annotated-params",
+            "# fastapi-codemod: ignore[param-style]",
+            "param-style",
             None
         ));
         assert!(suppressed(
-            "# fastapi-codemod: ignore[annotated-params]",
-            "annotated-params",
-            None
-        ));
-        assert!(suppressed(
-            "# fastapi-codemod: ignore[a, annotated-params]",
-            "annotated-params",
+            "# fastapi-codemod: ignore[a, param-style]",
+            "param-style",
             None
         ));
         assert!(!suppressed(
-            "# fastapi-codemod: ignore[response-model]",
-            "annotated-params",
+            "# fastapi-codemod: ignore[other-transform]",
+            "param-style",
             None
         ));
         assert!(suppressed(
             "# noqa: FAST002",
-            "annotated-params",
+            "param-style",
             Some("FAST002")
         ));
         assert!(suppressed(
             "# noqa:E501,FAST002",
-            "annotated-params",
+            "param-style",
             Some("FAST002")
         ));
-        assert!(suppressed("# noqa", "annotated-params", Some("FAST002")));
-        assert!(!suppressed(
-            "# noqa: E501",
-            "annotated-params",
-            Some("FAST002")
-        ));
-        assert!(!suppressed("# noqa: FAST002", "response-model", None));
+        assert!(suppressed("# noqa", "param-style", Some("FAST002")));
+        assert!(!suppressed("# noqa: E501", "param-style", Some("FAST002")));
+        assert!(!suppressed("# noqa: FAST002", "other-transform", None));
         assert!(suppressed(
             "# type: ignore  # noqa: FAST002",
-            "annotated-params",
+            "param-style",
             Some("FAST002")
         ));
         assert!(!suppressed(
             "# just a comment",
-            "annotated-params",
+            "param-style",
             Some("FAST002")
         ));
     }

@@ -5,9 +5,15 @@ use ruff_python_ast::PythonVersion;
 use ruff_python_ast::token::Tokens;
 use ruff_text_size::TextRange;
 
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::edit::{Finding, Fix, Safety};
 use crate::fastapi::FastApiFacts;
 use crate::imports::Importer;
+use crate::plan::{Plan, PlanContext};
 use crate::project::Project;
 use crate::source::SourceFile;
 use crate::suppression::Suppressions;
@@ -27,9 +33,38 @@ pub struct Transform {
     pub source: &'static str,
     /// Looks at one parsed file and reports findings, with fixes where it can.
     pub run: fn(&FileContext, &mut Findings),
+    /// Whether what it does in a file, judged from the file's text, can
+    /// depend on other files. A file no selected transform says so of is
+    /// finished in the index pass, on its first parse.
+    pub needs_project: fn(&str) -> bool,
+    /// Its project step, computed once from the index (see [`crate::plan`]).
+    pub plan: Option<MakePlan>,
+    /// Reads its `[tool.fastapi-codemod.NAME]` table into [`Settings`];
+    /// an error names the option and says what was expected.
+    pub configure: Option<Configure>,
 }
 
+/// Makes a transform's plan from the index.
+pub type MakePlan = fn(&PlanContext) -> Box<dyn Plan>;
+
+/// Reads a transform's configuration table.
+pub type Configure = fn(&toml::Table, &mut Settings) -> Result<(), String>;
+
 impl Transform {
+    /// A transform that does nothing, to fill in the fields one leaves out:
+    /// `Transform { name: …, run, ..Transform::BASE }`.
+    pub const BASE: Transform = Transform {
+        name: "",
+        safety: Safety::Safe,
+        summary: "",
+        ruff_code: None,
+        source: "",
+        run: |_, _| {},
+        needs_project: |_| false,
+        plan: None,
+        configure: None,
+    };
+
     /// The documentation: the transform file's leading `//!` comment, as Markdown.
     pub fn documentation(&self) -> String {
         let mut lines = Vec::new();
@@ -55,17 +90,15 @@ impl std::fmt::Debug for Transform {
 }
 
 /// Options that change what transforms write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TransformOptions {
     /// The oldest Python the code must run on.
     pub target_version: PythonVersion,
     /// The longest line new code may write before it is wrapped the way
     /// black and ruff's formatter would wrap it.
     pub line_length: usize,
-    /// How `blocking-in-async` moves a call off the event loop.
-    pub executor_style: ExecutorStyle,
-    /// More calls that block (`mycompany.sdk.Client.send`, `legacy_billing.*`).
-    pub blocking_calls: Vec<String>,
+    /// What transforms read from their own configuration tables.
+    pub settings: Settings,
 }
 
 impl Default for TransformOptions {
@@ -73,31 +106,49 @@ impl Default for TransformOptions {
         TransformOptions {
             target_version: PythonVersion::PY39,
             line_length: 88,
-            executor_style: ExecutorStyle::RunInExecutor,
-            blocking_calls: Vec::new(),
+            settings: Settings::default(),
         }
     }
 }
 
-/// How a blocking call runs off the event loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExecutorStyle {
-    /// `await asyncio.get_running_loop().run_in_executor(None, partial(f, …))`
-    RunInExecutor,
-    /// `await asyncio.to_thread(f, …)`
-    ToThread,
-    /// `await run_in_threadpool(f, …)` from `fastapi.concurrency`
-    Threadpool,
+/// Values of any type, one per type: what transforms' `configure` read from
+/// their tables (`BlockingCalls`, `SecretFields`, a transform's own options
+/// struct), for the transforms and the engine to look up by type.
+#[derive(Clone, Default)]
+pub struct Settings {
+    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
 }
 
-impl ExecutorStyle {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "run_in_executor" => Some(ExecutorStyle::RunInExecutor),
-            "to_thread" => Some(ExecutorStyle::ToThread),
-            "threadpool" | "run_in_threadpool" => Some(ExecutorStyle::Threadpool),
-            _ => None,
+impl Settings {
+    pub fn set<T: Any + Send + Sync>(&mut self, value: T) {
+        self.values.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.values
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
+
+    /// Adds every value of `other` whose type this one lacks.
+    pub fn fill_from(&mut self, other: &Settings) {
+        for (kind, value) in &other.values {
+            self.values
+                .entry(*kind)
+                .or_insert_with(|| Arc::clone(value));
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("values", &self.values.len())
+            .finish()
     }
 }
 
@@ -115,6 +166,10 @@ pub struct FileContext<'a> {
     pub module_name: Option<&'a str>,
     /// The transforms running in this pass.
     pub selected: &'a [&'static Transform],
+    /// Whether this file is a package's `__init__.py`.
+    pub is_package: bool,
+    /// The plans this file's transforms looked at, by type.
+    pub(crate) consulted: RefCell<Vec<TypeId>>,
 }
 
 impl<'a> FileContext<'a> {
@@ -151,18 +206,38 @@ impl<'a> FileContext<'a> {
         &self,
         function: &'f ruff_python_ast::StmtFunctionDef,
     ) -> crate::blocking::AsyncBody<'f> {
+        let configured = self
+            .options
+            .settings
+            .get::<crate::blocking::BlockingCalls>()
+            .map_or(&[][..], |calls| calls.0.as_slice());
         crate::blocking::analyze(
             self.facts,
             self.project,
             self.module_name,
-            &self.options.blocking_calls,
+            configured,
             function,
         )
     }
 
-    /// Whether the transform with this name runs in this pass.
-    pub fn is_selected(&self, name: &str) -> bool {
-        self.selected.iter().any(|transform| transform.name == name)
+    /// Whether `transform` runs in this pass.
+    pub fn is_selected(&self, transform: &Transform) -> bool {
+        self.selected
+            .iter()
+            .any(|selected| std::ptr::eq(*selected, transform))
+    }
+
+    /// The run's plan of type `P`, when the transform that makes it runs in
+    /// this project. A file that looks at a plan is run again when the plan
+    /// withdraws a promise.
+    pub fn plan<P: Plan>(&self) -> Option<&'a P> {
+        let found = self.project.plan::<P>()?;
+        let kind = TypeId::of::<P>();
+        let mut consulted = self.consulted.borrow_mut();
+        if !consulted.contains(&kind) {
+            consulted.push(kind);
+        }
+        Some(found)
     }
 
     /// Whether `transform` is suppressed by a comment on any line from

@@ -118,20 +118,31 @@ fn run_case(transform: &'static Transform, case: &Path, files: &[PathBuf]) -> St
         all.contains("# fixture: unsafe"),
         target_version,
     );
-    // `# fixture: executor-style=to_thread` sets that option.
-    if let Some(style) = all
-        .lines()
-        .find_map(|line| line.strip_prefix("# fixture: executor-style="))
-    {
-        selection.options.executor_style = fastapi_codemod::transform::ExecutorStyle::parse(style)
-            .expect("a known executor style");
+    // `# fixture: OPTION=VALUE` sets an option of the transform's own
+    // table, as `[tool.fastapi-codemod.NAME]` would: `executor-style=to_thread`,
+    // `blocking-calls=a,b` (a comma makes a list).
+    let mut table = toml::Table::new();
+    for line in all.lines() {
+        let Some((option, value)) = line
+            .strip_prefix("# fixture: ")
+            .and_then(|rest| rest.split_once('='))
+        else {
+            continue;
+        };
+        if option == "target-version" {
+            continue;
+        }
+        let value = if value.contains(',') {
+            toml::Value::Array(value.split(',').map(|item| item.into()).collect())
+        } else {
+            toml::Value::String(value.to_string())
+        };
+        table.insert(option.to_string(), value);
     }
-    // `# fixture: blocking-calls=a,b` sets that option.
-    if let Some(line) = all
-        .lines()
-        .find_map(|line| line.strip_prefix("# fixture: blocking-calls="))
-    {
-        selection.options.blocking_calls = line.split(',').map(str::to_string).collect();
+    if !table.is_empty() {
+        let configure = transform.configure.expect("the transform has options");
+        configure(&table, &mut selection.options.settings)
+            .expect("the fixture's options are valid");
     }
     let outcomes = common::fix_project_checked(&inputs, &selection);
 

@@ -69,6 +69,9 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("async_without_await.rs"),
     run,
+    // Callers, dependency uses and helpers' bodies live in other modules.
+    needs_project: |text| text.contains("async def"),
+    ..Transform::BASE
 };
 
 fn run(context: &FileContext, findings: &mut Findings) {

@@ -87,10 +87,11 @@
 
 use ruff_text_size::Ranged;
 
+use crate::blocking::BlockingCalls;
 use crate::blocking::BlockingSite;
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::Symbol;
-use crate::transform::{ExecutorStyle, FileContext, Findings, Transform};
+use crate::transform::{FileContext, Findings, Settings, Transform};
 
 pub static TRANSFORM: Transform = Transform {
     name: "blocking-in-async",
@@ -99,7 +100,65 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("blocking_in_async.rs"),
     run,
+    // Receivers' types come from other modules (aliases, instances).
+    needs_project: |text| text.contains("async def"),
+    configure: Some(configure),
+    ..Transform::BASE
 };
+
+/// How a blocking call runs off the event loop (`executor-style`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExecutorStyle {
+    /// `await asyncio.get_running_loop().run_in_executor(None, partial(f, …))`
+    #[default]
+    RunInExecutor,
+    /// `await asyncio.to_thread(f, …)`
+    ToThread,
+    /// `await run_in_threadpool(f, …)` from `fastapi.concurrency`
+    Threadpool,
+}
+
+impl ExecutorStyle {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "run_in_executor" => Some(ExecutorStyle::RunInExecutor),
+            "to_thread" => Some(ExecutorStyle::ToThread),
+            "threadpool" | "run_in_threadpool" => Some(ExecutorStyle::Threadpool),
+            _ => None,
+        }
+    }
+}
+
+/// Reads `executor-style`, and `blocking-calls` (which `async-without-await`
+/// honours too).
+fn configure(table: &toml::Table, settings: &mut Settings) -> Result<(), String> {
+    for (option, value) in table {
+        match option.as_str() {
+            "executor-style" => {
+                let style = value.as_str().and_then(ExecutorStyle::parse).ok_or_else(|| {
+                    format!(
+                        "{option}: expected \"run_in_executor\", \"to_thread\" or \"threadpool\""
+                    )
+                })?;
+                settings.set(style);
+            }
+            "blocking-calls" => {
+                let calls = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(String::from))
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or_else(|| format!("{option}: expected a list of strings"))?;
+                settings.set(BlockingCalls(calls));
+            }
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(())
+}
 
 fn run(context: &FileContext, findings: &mut Findings) {
     for &function in &context.facts.functions {
@@ -107,7 +166,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             continue;
         }
         let body = context.blocking_in(function);
-        if context.is_selected("async-without-await")
+        if context.is_selected(&super::async_without_await::TRANSFORM)
             && super::async_without_await::converts_with(context, function, &body).is_some()
         {
             continue;
@@ -147,7 +206,13 @@ fn fix_for(context: &FileContext, site: &BlockingSite) -> Fix {
         let text = format!("await {asyncio}.sleep({inner})");
         return finish(site, text, edits);
     } else {
-        match context.options.executor_style {
+        let style = context
+            .options
+            .settings
+            .get::<ExecutorStyle>()
+            .copied()
+            .unwrap_or_default();
+        match style {
             ExecutorStyle::RunInExecutor => {
                 let (asyncio, edit) = importer.import_module("asyncio");
                 edits.extend(edit);

@@ -100,8 +100,11 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::{Symbol, import_replacing, relative_spelling};
 use crate::index::{annotated_dependency, key_of};
-use crate::project::PlannedAlias;
 use crate::transform::{FileContext, Findings, Transform};
+
+mod plan;
+
+pub use plan::{AliasDefinition, AliasOptions, AliasPlan, PlannedAlias, alias_name};
 
 pub static TRANSFORM: Transform = Transform {
     name: "dependency-aliases",
@@ -110,19 +113,30 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("dependency_aliases.rs"),
     run,
+    needs_project: |text| text.contains("Depends") || text.contains("Security"),
+    plan: Some(plan::plan),
+    configure: Some(plan::configure),
 };
 
 fn run(context: &FileContext, findings: &mut Findings) {
     let Some(module_name) = context.module_name else {
         return;
     };
-    define_new_aliases(context, module_name, findings);
-    rewrite_uses(context, module_name, findings);
+    let Some(plan) = context.plan::<AliasPlan>() else {
+        return;
+    };
+    define_new_aliases(context, plan, module_name, findings);
+    rewrite_uses(context, plan, module_name, findings);
 }
 
 /// Adds the definitions of new aliases whose home is this module.
-fn define_new_aliases(context: &FileContext, module_name: &str, findings: &mut Findings) {
-    for alias in context.project.aliases.new_in(module_name) {
+fn define_new_aliases(
+    context: &FileContext,
+    plan: &AliasPlan,
+    module_name: &str,
+    findings: &mut Findings,
+) {
+    for alias in plan.new_in(module_name) {
         let Some(definition) = &alias.definition else {
             continue;
         };
@@ -256,7 +270,12 @@ struct Use<'a> {
     alias: &'a PlannedAlias,
 }
 
-fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Findings) {
+fn rewrite_uses(
+    context: &FileContext,
+    plan: &AliasPlan,
+    module_name: &str,
+    findings: &mut Findings,
+) {
     let project = context.project;
     let mut uses: Vec<Use> = Vec::new();
     for &function in &context.facts.functions {
@@ -273,14 +292,14 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
             let Some(key) = key_of(
                 context.facts,
                 module_name,
-                is_package(context),
+                context.is_package,
                 type_expr,
                 call,
                 context.source.text(),
             ) else {
                 continue;
             };
-            let Some(alias) = project.aliases.for_key(&project.index.canonical_key(key)) else {
+            let Some(alias) = plan.for_key(&project.index.canonical_key(key)) else {
                 continue;
             };
             if context.is_suppressed(
@@ -317,10 +336,9 @@ fn rewrite_uses(context: &FileContext, module_name: &str, findings: &mut Finding
     // Uses wait while `annotated-params` is still converting parameters in
     // this file, or while an alias this module defines is not written yet:
     // imports are removed only once the text that still needs them is final.
-    let waiting = context.is_selected("annotated-params") && has_default_form_dependencies(context)
-        || context
-            .project
-            .aliases
+    let waiting = context.is_selected(&super::annotated_params::TRANSFORM)
+        && has_default_form_dependencies(context)
+        || plan
             .new_in(module_name)
             .any(|alias| !is_defined_here(context, &alias.name));
 
@@ -441,7 +459,7 @@ fn alias_symbol(context: &FileContext, module_name: &str, alias: &PlannedAlias) 
         .iter()
         .any(|(_, target)| target.starts_with('.'));
     let module = if relative {
-        relative_spelling(module_name, is_package(context), &alias.home)
+        relative_spelling(module_name, context.is_package, &alias.home)
             .unwrap_or_else(|| alias.home.clone())
     } else {
         alias.home.clone()
@@ -449,18 +467,9 @@ fn alias_symbol(context: &FileContext, module_name: &str, alias: &PlannedAlias) 
     Symbol::owned(module, alias.name.clone())
 }
 
-fn is_package(context: &FileContext) -> bool {
-    context
-        .module_name
-        .and_then(|name| context.project.index.module(name))
-        .is_some_and(|summary| summary.is_package)
-}
-
 /// Whether `annotated-params` still has parameters to convert in this file.
 fn has_default_form_dependencies(context: &FileContext) -> bool {
-    let Some(annotated_params) = crate::transforms::by_name("annotated-params") else {
-        return false;
-    };
+    let annotated_params = &super::annotated_params::TRANSFORM;
     context.facts.functions.iter().any(|function| {
         let header = context.header_lines(function);
         function

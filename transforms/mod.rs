@@ -6,12 +6,12 @@
 
 use crate::transform::Transform;
 
-mod annotated_params;
-mod async_without_await;
-mod blocking_in_async;
-mod dependency_aliases;
-mod response_model;
-mod split_schemas;
+pub mod annotated_params;
+pub mod async_without_await;
+pub mod blocking_in_async;
+pub mod dependency_aliases;
+pub mod response_model;
+pub mod split_schemas;
 
 /// Every transform, in the order they run and are listed.
 pub static ALL: &[&Transform] = &[

@@ -132,6 +132,9 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("response_model.rs"),
     run,
+    // Routes' results come from functions, classes and queries elsewhere.
+    needs_project: |text| text.contains('@') || text.contains("add_api_route"),
+    ..Transform::BASE
 };
 
 /// Response classes that still send JSON, and so still use a response model.
@@ -405,9 +408,8 @@ impl<'a> RouteContext<'a> {
     /// A `Read` schema `split-schemas` writes in this run for the class.
     fn planned_read(&self, qualified: &str) -> Result<String, NoPublicSchema> {
         self.context
-            .project
-            .schemas
-            .new_read_for(self.index, qualified)
+            .plan::<super::split_schemas::plan::SchemaPlan>()
+            .and_then(|plan| plan.new_read_for(self.index, qualified))
             .map(|member| member.qualified.clone())
             .ok_or(NoPublicSchema)
     }

@@ -119,8 +119,11 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::edit::{Edit, Fix, Safety};
 use crate::imports::{ProjectReference, Symbol, import_replacing, project_reference};
 use crate::index::qualified_in;
-use crate::schema_split::{Member, Role, SplitModel, keeps};
 use crate::transform::{FileContext, Findings, Transform};
+
+pub mod plan;
+
+use plan::{Member, Role, SchemaPlan, SplitModel, keeps};
 
 pub static TRANSFORM: Transform = Transform {
     name: "split-schemas",
@@ -129,6 +132,9 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("split_schemas.rs"),
     run,
+    plan: Some(plan::plan),
+    configure: Some(plan::configure),
+    ..Transform::BASE
 };
 
 /// A reference to a model being split, and the member it becomes.
@@ -142,7 +148,9 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let Some(module) = context.module_name else {
         return;
     };
-    let plan = &context.project.schemas;
+    let Some(plan) = context.plan::<SchemaPlan>() else {
+        return;
+    };
     // Most files never mention a model being split: nothing to look at.
     let text = context.source.text();
     if !plan
@@ -154,9 +162,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     }
     let index = &context.project.index;
-    let is_package = index
-        .module(module)
-        .is_some_and(|summary| summary.is_package);
+    let is_package = context.is_package;
     // A reference: a name, an attribute chain, or a string annotation of one
     // (`"User"`, `"schemas.User"`).
     let resolve = |expr: &Expr| -> Option<&SplitModel> {

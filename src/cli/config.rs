@@ -9,6 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use ruff_python_ast::PythonVersion;
 
 use super::args::parse_target_version;
+use crate::transform::{Settings, Transform};
 
 /// The settings of one `pyproject.toml`.
 #[derive(Debug, Clone, Default)]
@@ -22,15 +23,8 @@ pub struct ProjectConfig {
     pub target_version: Option<PythonVersion>,
     /// `line-length`, or `[tool.ruff]` / `[tool.black]`'s.
     pub line_length: Option<usize>,
-    /// `[tool.fastapi-codemod.dependency-aliases] min-uses`.
-    pub alias_min_uses: Option<usize>,
-    /// `[tool.fastapi-codemod.blocking-in-async] executor-style`.
-    pub executor_style: Option<crate::transform::ExecutorStyle>,
-    /// `[tool.fastapi-codemod.blocking-in-async] blocking-calls`.
-    pub blocking_calls: Vec<String>,
-    /// `[tool.fastapi-codemod.split-schemas] secret-fields`: more field
-    /// names (or `*_suffix` / `prefix_*` patterns) that hold secrets.
-    pub secret_fields: Vec<String>,
+    /// What transforms read from their `[tool.fastapi-codemod.NAME]` tables.
+    pub settings: Settings,
 }
 
 impl ProjectConfig {
@@ -52,19 +46,22 @@ impl ProjectConfig {
 /// Finds and caches the configuration that applies to each directory.
 #[derive(Debug, Default)]
 pub struct ConfigResolver {
+    /// The transforms whose tables a configuration may hold.
+    catalogue: &'static [&'static Transform],
     /// `--config FILE`: one configuration for everything.
     fixed: Option<Result<ProjectConfig, String>>,
     by_directory: HashMap<PathBuf, Option<Result<ProjectConfig, String>>>,
 }
 
 impl ConfigResolver {
-    pub fn new(config_file: Option<&Path>) -> Self {
+    pub fn new(config_file: Option<&Path>, catalogue: &'static [&'static Transform]) -> Self {
         let fixed = config_file.map(|file| {
-            load(file)
+            load(file, catalogue)
                 .map(|loaded| loaded.config)
                 .map_err(|error| format!("{error:#}"))
         });
         ConfigResolver {
+            catalogue,
             fixed,
             by_directory: HashMap::new(),
         }
@@ -90,7 +87,7 @@ impl ConfigResolver {
         }
         let candidate = directory.join("pyproject.toml");
         let here = if candidate.is_file() {
-            match load(&candidate) {
+            match load(&candidate, self.catalogue) {
                 Ok(config) if config.has_tool_table => Some(Ok(config.config)),
                 Ok(config) => {
                     // No table of ours: keep looking up, but remember requires-python.
@@ -121,7 +118,7 @@ struct Loaded {
     has_tool_table: bool,
 }
 
-fn load(file: &Path) -> Result<Loaded> {
+fn load(file: &Path, catalogue: &[&Transform]) -> Result<Loaded> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("{}: cannot read", file.display()))?;
     let document: toml::Table =
@@ -199,80 +196,32 @@ fn load(file: &Path) -> Result<Loaded> {
                     .with_context(context)?;
                 config.target_version = Some(version.0);
             }
-            "dependency-aliases" if value.is_table() => {
-                for (option, setting) in value.as_table().into_iter().flatten() {
-                    let context = || {
-                        format!(
-                            "{}: [tool.fastapi-codemod.dependency-aliases] {option}",
-                            file.display()
-                        )
-                    };
-                    match option.as_str() {
-                        "min-uses" => {
-                            let uses = setting.as_integer().filter(|uses| *uses >= 1);
-                            let uses = uses
-                                .context("expected a whole number of at least 1")
-                                .with_context(context)?;
-                            config.alias_min_uses = usize::try_from(uses).ok();
-                        }
-                        other => bail!(
-                            "{}: unknown option `{other}` in [tool.fastapi-codemod.dependency-aliases]",
-                            file.display()
-                        ),
+            // A transform's own table: it reads its options itself.
+            name if value.is_table() => {
+                let Some(transform) = catalogue.iter().find(|transform| transform.name == name)
+                else {
+                    bail!(
+                        "{}: unknown key `{name}` in [tool.fastapi-codemod]",
+                        file.display()
+                    );
+                };
+                let table = value.as_table().expect("checked to be a table");
+                match transform.configure {
+                    Some(configure) => {
+                        configure(table, &mut config.settings).map_err(|message| {
+                            anyhow::anyhow!(
+                                "{}: [tool.fastapi-codemod.{name}] {message}",
+                                file.display()
+                            )
+                        })?
                     }
+                    None if table.is_empty() => {}
+                    None => bail!(
+                        "{}: [tool.fastapi-codemod.{name}] `{name}` has no options",
+                        file.display()
+                    ),
                 }
             }
-            "blocking-in-async" if value.is_table() => {
-                for (option, setting) in value.as_table().into_iter().flatten() {
-                    let context = || {
-                        format!(
-                            "{}: [tool.fastapi-codemod.blocking-in-async] {option}",
-                            file.display()
-                        )
-                    };
-                    match option.as_str() {
-                        "executor-style" => {
-                            let style = setting
-                                .as_str()
-                                .and_then(crate::transform::ExecutorStyle::parse);
-                            let style = style
-                                .context(
-                                    "expected \"run_in_executor\", \"to_thread\" or \"threadpool\"",
-                                )
-                                .with_context(context)?;
-                            config.executor_style = Some(style);
-                        }
-                        "blocking-calls" => {
-                            config.blocking_calls = string_list(setting).with_context(context)?
-                        }
-                        other => bail!(
-                            "{}: unknown option `{other}` in [tool.fastapi-codemod.blocking-in-async]",
-                            file.display()
-                        ),
-                    }
-                }
-            }
-            "split-schemas" if value.is_table() => {
-                for (option, setting) in value.as_table().into_iter().flatten() {
-                    let context = || {
-                        format!(
-                            "{}: [tool.fastapi-codemod.split-schemas] {option}",
-                            file.display()
-                        )
-                    };
-                    match option.as_str() {
-                        "secret-fields" => {
-                            config.secret_fields = string_list(setting).with_context(context)?
-                        }
-                        other => bail!(
-                            "{}: unknown option `{other}` in [tool.fastapi-codemod.split-schemas]",
-                            file.display()
-                        ),
-                    }
-                }
-            }
-            // Per-transform option tables, e.g. [tool.fastapi-codemod.blocking-in-async].
-            name if value.is_table() && crate::transforms::by_name(name).is_some() => {}
             other => bail!(
                 "{}: unknown key `{other}` in [tool.fastapi-codemod]",
                 file.display()

@@ -26,9 +26,8 @@ use walk::{WalkItem, collect_files};
 
 use crate::edit::Safety;
 use crate::pipeline::{self, Mode, Selection};
-use crate::project::{ProjectFile, ProjectOptions, process_project};
+use crate::project::{ProjectFile, process_project};
 use crate::transform::{Transform, TransformOptions};
-use crate::transforms;
 
 /// Files larger than this are refused rather than parsed.
 const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
@@ -44,18 +43,33 @@ pub enum Action {
     Check,
 }
 
-/// Parses the command line and runs it.
-pub fn main() -> Result<ExitCode> {
+/// The transforms a run can choose from, in the order they run.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalogue(pub &'static [&'static Transform]);
+
+impl Catalogue {
+    pub fn by_name(self, name: &str) -> Option<&'static Transform> {
+        self.0
+            .iter()
+            .copied()
+            .find(|transform| transform.name == name)
+    }
+}
+
+/// Parses the command line and runs it with the transforms of `catalogue`.
+pub fn main(catalogue: Catalogue) -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Diff { run, exit_code } => execute(&run, Action::Diff { exit_code }),
-        Command::Apply { run, allow_dirty } => execute(&run, Action::Apply { allow_dirty }),
-        Command::Check { run } => execute(&run, Action::Check),
+        Command::Diff { run, exit_code } => execute(catalogue, &run, Action::Diff { exit_code }),
+        Command::Apply { run, allow_dirty } => {
+            execute(catalogue, &run, Action::Apply { allow_dirty })
+        }
+        Command::Check { run } => execute(catalogue, &run, Action::Check),
         Command::List { format } => {
-            print!("{}", report::list(transforms::ALL, format));
+            print!("{}", report::list(catalogue.0, format));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Explain { name } => match transforms::by_name(&name) {
+        Command::Explain { name } => match catalogue.by_name(&name) {
             Some(transform) => {
                 print!("{}", transform.documentation());
                 Ok(ExitCode::SUCCESS)
@@ -65,10 +79,10 @@ pub fn main() -> Result<ExitCode> {
     }
 }
 
-fn execute(run: &RunArgs, action: Action) -> Result<ExitCode> {
+fn execute(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCode> {
     // Validate names once, up front: a typo is a usage error, not a silent no-op.
     for name in run.select.iter().flatten().chain(&run.ignore) {
-        check_transform_name(name)?;
+        check_transform_name(catalogue, name)?;
     }
     let jobs = run
         .jobs
@@ -80,13 +94,13 @@ fn execute(run: &RunArgs, action: Action) -> Result<ExitCode> {
         .build()
         .context("cannot start worker threads")?;
     match &run.stdin_filename {
-        Some(name) => pool.install(|| execute_stdin(run, action, name)),
-        None => pool.install(|| execute_paths(run, action)),
+        Some(name) => pool.install(|| execute_stdin(catalogue, run, action, name)),
+        None => pool.install(|| execute_paths(catalogue, run, action)),
     }
 }
 
-fn check_transform_name(name: &str) -> Result<()> {
-    if name == "ALL" || transforms::by_name(name).is_some() {
+fn check_transform_name(catalogue: Catalogue, name: &str) -> Result<()> {
+    if name == "ALL" || catalogue.by_name(name).is_some() {
         Ok(())
     } else {
         bail!("unknown transform `{name}`; `fastapi-codemod list` shows them all")
@@ -95,7 +109,11 @@ fn check_transform_name(name: &str) -> Result<()> {
 
 /// The transforms and options for a file, from its configuration and the
 /// command line (which wins).
-fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Selection> {
+fn selection_for(
+    catalogue: Catalogue,
+    run: &RunArgs,
+    config: Option<&ProjectConfig>,
+) -> Result<Selection> {
     let (select, mut ignore): (Option<&Vec<String>>, Vec<String>) = match &run.select {
         Some(select) => (Some(select), Vec::new()),
         None => (
@@ -107,9 +125,10 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
     };
     ignore.extend(run.ignore.iter().cloned());
     for name in select.into_iter().flatten().chain(&ignore) {
-        check_transform_name(name)?;
+        check_transform_name(catalogue, name)?;
     }
-    let chosen: Vec<&'static Transform> = transforms::ALL
+    let chosen: Vec<&'static Transform> = catalogue
+        .0
         .iter()
         .copied()
         .filter(|transform| match select {
@@ -134,11 +153,8 @@ fn selection_for(run: &RunArgs, config: Option<&ProjectConfig>) -> Result<Select
         options: TransformOptions {
             target_version,
             line_length,
-            executor_style: config
-                .and_then(|config| config.executor_style)
-                .unwrap_or(TransformOptions::default().executor_style),
-            blocking_calls: config
-                .map(|config| config.blocking_calls.clone())
+            settings: config
+                .map(|config| config.settings.clone())
                 .unwrap_or_default(),
         },
     })
@@ -150,7 +166,7 @@ struct Loaded {
     read: Result<(Selection, Vec<u8>), String>,
 }
 
-fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
+fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCode> {
     let paths = if run.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -159,11 +175,8 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
     let items = collect_files(&paths);
 
     // Configuration is resolved up front, in order, so workers share nothing mutable.
-    let mut resolver = ConfigResolver::new(run.config.as_deref());
+    let mut resolver = ConfigResolver::new(run.config.as_deref(), catalogue.0);
     let mut work: Vec<(PathBuf, Result<Selection, String>)> = Vec::new();
-    // The plans span the project: the first configuration that sets an option wins.
-    let mut min_uses: Option<usize> = None;
-    let mut secret_fields: Option<Vec<String>> = None;
     let mut report = Report::new(action, run.format);
     for item in items {
         match item {
@@ -172,13 +185,7 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
             }
             WalkItem::File { path, explicit } => {
                 let config = match resolver.for_file(&path) {
-                    Some(Ok(config)) => {
-                        min_uses = min_uses.or(config.alias_min_uses);
-                        if secret_fields.is_none() && !config.secret_fields.is_empty() {
-                            secret_fields = Some(config.secret_fields.clone());
-                        }
-                        Some(config)
-                    }
+                    Some(Ok(config)) => Some(config),
                     Some(Err(message)) => {
                         work.push((path, Err(format!("configuration error: {message}"))));
                         continue;
@@ -192,8 +199,8 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
                 {
                     continue;
                 }
-                let selection =
-                    selection_for(run, config.as_ref()).map_err(|error| format!("{error:#}"));
+                let selection = selection_for(catalogue, run, config.as_ref())
+                    .map_err(|error| format!("{error:#}"));
                 work.push((path, selection));
             }
         }
@@ -253,17 +260,7 @@ fn execute_paths(run: &RunArgs, action: Action) -> Result<ExitCode> {
             })
         })
         .collect();
-    let options = ProjectOptions {
-        count_default_form: project_files.iter().any(|file| {
-            file.selection
-                .transforms
-                .iter()
-                .any(|transform| transform.name == "annotated-params")
-        }),
-        min_uses: min_uses.unwrap_or(ProjectOptions::default().min_uses),
-        secret_fields: secret_fields.unwrap_or_default(),
-    };
-    let mut outcomes = process_project(&project_files, mode, options).into_iter();
+    let mut outcomes = process_project(&project_files, mode).into_iter();
 
     for (file, (_, refusal)) in loaded.into_iter().zip(places) {
         let display_path = display(&file.path);
@@ -326,18 +323,23 @@ fn decode(bytes: &[u8]) -> Result<&str, String> {
     Ok(text)
 }
 
-fn execute_stdin(run: &RunArgs, action: Action, name: &Path) -> Result<ExitCode> {
+fn execute_stdin(
+    catalogue: Catalogue,
+    run: &RunArgs,
+    action: Action,
+    name: &Path,
+) -> Result<ExitCode> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
         .context("cannot read standard input")?;
-    let mut resolver = ConfigResolver::new(run.config.as_deref());
+    let mut resolver = ConfigResolver::new(run.config.as_deref(), catalogue.0);
     let config = match resolver.for_file(name) {
         Some(Ok(config)) => Some(config),
         Some(Err(message)) => bail!("configuration error: {message}"),
         None => None,
     };
-    let selection = selection_for(run, config.as_ref())?;
+    let selection = selection_for(catalogue, run, config.as_ref())?;
     let mode = if action == Action::Check {
         Mode::Check
     } else {

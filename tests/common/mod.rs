@@ -46,7 +46,7 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
 /// checking that every output parses and that a second run changes nothing.
 /// Runs files as one project in check mode: findings only.
 pub fn check_project(files: &[(String, bool, String)], selection: &Selection) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::{ProjectFile, ProjectOptions, process_project};
+    use fastapi_codemod::project::{ProjectFile, process_project};
     let project_files: Vec<ProjectFile> = files
         .iter()
         .map(|(module, is_package, contents)| ProjectFile {
@@ -57,14 +57,14 @@ pub fn check_project(files: &[(String, bool, String)], selection: &Selection) ->
             writable: true,
         })
         .collect();
-    process_project(&project_files, Mode::Check, ProjectOptions::default())
+    process_project(&project_files, Mode::Check)
 }
 
 pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::{ProjectFile, ProjectOptions, process_project};
+    use fastapi_codemod::project::{ProjectFile, process_project};
     let run = |contents: &[String]| {
         let project_files: Vec<ProjectFile> = files
             .iter()
@@ -77,7 +77,7 @@ pub fn fix_project_checked(
                 writable: true,
             })
             .collect();
-        process_project(&project_files, Mode::Fix, ProjectOptions::default())
+        process_project(&project_files, Mode::Fix)
     };
     let originals: Vec<String> = files
         .iter()

@@ -1,17 +1,48 @@
-//! The plan for `split-schemas`: which Pydantic models that hold secrets
+//! The plan of `split-schemas`: which Pydantic models that hold secrets
 //! and serve routes are split into `Create` / `Read` / `InDB`, which members
 //! already exist, and which parameters receive request bodies and so take
 //! the `Create` member. A pure function of the index, so every file's
-//! transform makes the same decisions.
+//! transform makes the same decisions; each new member is a promise that
+//! the model's module defines it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
 use crate::models::{
-    PUBLIC_SUFFIXES, field_names, is_hashed_field, is_server_made, model_kind, public_names,
-    secret_fields,
+    PUBLIC_SUFFIXES, SecretFields, field_names, is_hashed_field, is_server_made, model_kind,
+    public_names, secret_fields,
 };
+use crate::plan::{Plan, PlanContext, PlanFile, Promise};
+use crate::transform::Settings;
 use crate::types::TypeShape;
+
+/// Reads `secret-fields`: more field names (or `*_suffix` / `prefix_*`
+/// patterns) that hold secrets, for every transform that judges secrets.
+pub fn configure(table: &toml::Table, settings: &mut Settings) -> Result<(), String> {
+    for (option, value) in table {
+        match option.as_str() {
+            "secret-fields" => {
+                let fields = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(String::from))
+                            .collect::<Option<Vec<String>>>()
+                    })
+                    .ok_or_else(|| format!("{option}: expected a list of strings"))?;
+                settings.set(SecretFields(fields));
+            }
+            other => return Err(format!("unknown option `{other}`")),
+        }
+    }
+    Ok(())
+}
+
+/// The project step.
+pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
+    Box::new(SchemaPlan::new(context.index))
+}
 
 /// Class names that are already one member of a family: never split.
 const FAMILY_SUFFIXES: [&str; 12] = [
@@ -210,12 +241,70 @@ impl SchemaPlan {
     pub fn refused_names(&self) -> impl Iterator<Item = &str> {
         self.refused.iter().map(|(_, name, _)| name.as_str())
     }
+}
 
-    /// Drops splits whose new members could not be written.
-    pub fn without(&mut self, failed: &[String]) {
-        for model in failed {
-            self.models.remove(model);
+impl Plan for SchemaPlan {
+    /// The modules of split or refused models, and modules that import a
+    /// split model, the module or package it is in, or a name like it (an
+    /// ORM class of the same name, which `response-model` sends through the
+    /// new `Read` member).
+    fn concerns(&self, file: &PlanFile) -> bool {
+        let Some(module) = file.module_name else {
+            return false;
+        };
+        if self.models.values().any(|split| split.home == module)
+            || self.refused.iter().any(|(home, _, _)| home == module)
+        {
+            return true;
         }
+        let Some(summary) = file.summary else {
+            return false;
+        };
+        let names: Vec<&str> = self
+            .models
+            .values()
+            .map(|split| split.name.as_str())
+            .chain(self.refused_names())
+            .collect();
+        summary.imports.iter().any(|(local, target)| {
+            names.contains(&local.as_str())
+                || names
+                    .iter()
+                    .any(|name| target.rsplit('.').next() == Some(*name))
+                || self.models.values().any(|split| {
+                    target == &split.home || split.home.starts_with(&format!("{target}."))
+                })
+        }) || summary.imported_modules.iter().any(|imported| {
+            self.models.values().any(|split| {
+                *imported == split.home || split.home.starts_with(&format!("{imported}."))
+            })
+        }) || names.iter().any(|name| summary.bound_names.contains(*name))
+    }
+
+    /// Each new member, defined in the model's module.
+    fn promises(&self) -> Vec<Promise> {
+        self.models
+            .values()
+            .flat_map(|split| {
+                split.new_members().map(|member| Promise::Defines {
+                    module: split.home.clone(),
+                    name: member.name.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Drops splits with a member that could not be written: no file may
+    /// refer to any member of theirs.
+    fn withdraw(&mut self, broken: &[Promise]) {
+        self.models.retain(|_, split| {
+            !split.new_members().any(|member| {
+                broken.contains(&Promise::Defines {
+                    module: split.home.clone(),
+                    name: member.name.clone(),
+                })
+            })
+        });
     }
 }
 

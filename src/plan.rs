@@ -1,0 +1,92 @@
+//! Project steps: what a transform decides once for the whole project,
+//! from the index, before any file runs, so that every file's run sees the
+//! same decisions in parallel.
+//!
+//! A [`Plan`] says which files it concerns (a cheap prefilter: a file it
+//! does not concern runs as if there were no plan), and what it promises
+//! other files: a name that a module will define once the run has written
+//! it. After each pass the engine checks every promise; one that did not
+//! land (its module could not be written, or its fix broke) is withdrawn,
+//! and the files that consulted the plan are run again without it. So a
+//! change that spans files lands whole or not at all, whatever the
+//! transform.
+
+use std::any::Any;
+use std::fmt::Debug;
+
+use crate::index::{ModuleSummary, ProjectIndex};
+use crate::transform::{Settings, Transform};
+
+/// A transform's decisions for the whole project.
+pub trait Plan: Any + Send + Sync + Debug {
+    /// Whether a file must run with this plan. A file the plan does not
+    /// concern must come out the same with the plan as without it.
+    fn concerns(&self, file: &PlanFile) -> bool;
+
+    /// What other files may rely on once the run has written it.
+    fn promises(&self) -> Vec<Promise> {
+        Vec::new()
+    }
+
+    /// Takes back promises that did not land; the plan must no longer
+    /// rely on them, nor let any file rely on them.
+    fn withdraw(&mut self, _broken: &[Promise]) {}
+}
+
+/// What a plan may look at to decide whether it concerns a file.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanFile<'a> {
+    pub module_name: Option<&'a str>,
+    /// The file's summary in the index, when it has one.
+    pub summary: Option<&'a ModuleSummary>,
+}
+
+/// Something a plan promises other files.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Promise {
+    /// `module` binds `name` at module level once the run has written it.
+    Defines { module: String, name: String },
+}
+
+impl Promise {
+    /// The module whose new text must keep the promise.
+    pub fn module(&self) -> &str {
+        match self {
+            Promise::Defines { module, .. } => module,
+        }
+    }
+}
+
+/// What a plan is computed from.
+pub struct PlanContext<'a> {
+    pub index: &'a ProjectIndex,
+    /// The project's settings: for each kind, the first configuration (in
+    /// path order) that sets it.
+    pub settings: &'a Settings,
+    /// Every transform that runs on some file of the project.
+    pub selected: &'a [&'static Transform],
+}
+
+impl PlanContext<'_> {
+    /// Whether `transform` runs on some file of the project.
+    pub fn runs(&self, transform: &Transform) -> bool {
+        self.selected
+            .iter()
+            .any(|selected| std::ptr::eq(*selected, transform))
+    }
+}
+
+/// One transform's plan in a run.
+#[derive(Debug)]
+pub struct PlannedStep {
+    pub transform: &'static Transform,
+    pub plan: Box<dyn Plan>,
+}
+
+impl PlannedStep {
+    /// The plan as its own type, if it is a `P`.
+    pub fn downcast<P: Plan>(&self) -> Option<&P> {
+        let plan: &dyn Any = &*self.plan;
+        plan.downcast_ref::<P>()
+    }
+}

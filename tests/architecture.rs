@@ -1,0 +1,62 @@
+//! The engine's shape, checked: it knows no transform by name, so adding a
+//! transform touches only its own files under `transforms/` and the one
+//! registration list.
+
+use std::path::{Path, PathBuf};
+
+use fastapi_codemod::transforms;
+
+/// Every `.rs` file under `directory`, sorted.
+fn rust_files(directory: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![directory.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).expect("a readable source directory") {
+            let path = entry.expect("a readable entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_engine_names_no_transform() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let files = rust_files(&source);
+    assert!(files.len() > 10, "the engine's files are found");
+    let mut found = Vec::new();
+    for file in files {
+        // The binary is the glue that hands the catalogue to the command line.
+        if file.ends_with("src/main.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for transform in transforms::ALL {
+            for (number, line) in text.lines().enumerate() {
+                if line.contains(transform.name) {
+                    found.push(format!(
+                        "{}:{}: {}",
+                        file.strip_prefix(&source).unwrap().display(),
+                        number + 1,
+                        transform.name
+                    ));
+                }
+            }
+        }
+        assert!(
+            !text.contains("crate::transforms"),
+            "{} imports the catalogue",
+            file.display()
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "transform names in the engine:\n{}",
+        found.join("\n")
+    );
+}
