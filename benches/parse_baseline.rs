@@ -36,10 +36,10 @@ fn main() {
                     .with_extension("")
                     .to_string_lossy()
                     .replace(['/', '\\'], ".");
-                fastapi_codemod::index::summarize(&name, false, &text)
+                fastapi_codemod::project::index::summarize(&name, false, &text)
             })
             .collect();
-        let index = fastapi_codemod::index::ProjectIndex::new(summaries);
+        let index = fastapi_codemod::project::index::ProjectIndex::new(summaries);
         eprintln!("indexed {} of {} files", index.len(), files.len());
         return;
     }

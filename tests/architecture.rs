@@ -60,3 +60,38 @@ fn the_engine_names_no_transform() {
         found.join("\n")
     );
 }
+
+/// The engine's layers, lowest first: each may use only those before it.
+const LAYERS: [&str; 4] = ["text", "python", "project", "cli"];
+
+#[test]
+fn layers_import_only_downwards() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut upward = Vec::new();
+    for (level, layer) in LAYERS.iter().enumerate() {
+        let files = rust_files(&source.join(layer));
+        assert!(!files.is_empty(), "the {layer} layer has files");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                for higher in &LAYERS[level + 1..] {
+                    if line.contains(&format!("crate::{higher}::"))
+                        || line.contains(&format!("crate::{higher};"))
+                        || line.contains(&format!("super::super::{higher}"))
+                    {
+                        upward.push(format!(
+                            "{}:{}: {layer} uses {higher}",
+                            file.strip_prefix(&source).unwrap().display(),
+                            number + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports that go up a layer:\n{}",
+        upward.join("\n")
+    );
+}

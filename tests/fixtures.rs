@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use fastapi_codemod::cli::modules::ModuleNamer;
-use fastapi_codemod::transform::Transform;
+use fastapi_codemod::project::transform::Transform;
 use fastapi_codemod::transforms;
 use ruff_python_ast::PythonVersion;
 

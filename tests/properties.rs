@@ -4,8 +4,8 @@
 
 mod common;
 
-use fastapi_codemod::edit::{Edit, Fix, Safety};
-use fastapi_codemod::fix_loop::apply_fixes;
+use fastapi_codemod::text::edit::{Edit, Fix, Safety};
+use fastapi_codemod::text::fix_loop::apply_fixes;
 use fastapi_codemod::transforms;
 use proptest::prelude::*;
 use ruff_python_ast::PythonVersion;

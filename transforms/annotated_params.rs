@@ -79,12 +79,13 @@ use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::edit::{Edit, Fix, Safety};
-use crate::fastapi::{ParamFunction, yielded_type};
-use crate::imports::{Symbol, unused_import_removals};
-use crate::index::{UNINFORMATIVE_TYPES, qualified_in};
-use crate::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
-use crate::transform::{FileContext, Findings, Transform};
+use crate::project::index::UNINFORMATIVE_TYPES;
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::fastapi::qualified_in;
+use crate::python::fastapi::{ParamFunction, yielded_type};
+use crate::python::imports::{Symbol, unused_import_removals};
+use crate::python::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
+use crate::text::edit::{Edit, Fix, Safety};
 
 pub static TRANSFORM: Transform = Transform {
     name: "annotated-params",

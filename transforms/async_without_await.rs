@@ -56,11 +56,11 @@ use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{Expr, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::blocking::AsyncBody;
-use crate::edit::{Edit, Fix, Safety};
-use crate::index::qualified_in;
-use crate::syntax::tokens_within;
-use crate::transform::{FileContext, Findings, Transform};
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::blocking::AsyncBody;
+use crate::python::fastapi::qualified_in;
+use crate::python::syntax::tokens_within;
+use crate::text::edit::{Edit, Fix, Safety};
 
 pub static TRANSFORM: Transform = Transform {
     name: "async-without-await",
@@ -215,7 +215,7 @@ fn is_route_or_dependency(context: &FileContext, function: &StmtFunctionDef) -> 
 
 /// The edit deleting `async ` before `def`.
 fn remove_async(context: &FileContext, header: TextRange) -> Option<Edit> {
-    let tokens = crate::syntax::tokens_within(context.tokens, header);
+    let tokens = crate::python::syntax::tokens_within(context.tokens, header);
     let position = tokens
         .iter()
         .position(|token| token.kind() == TokenKind::Async)?;

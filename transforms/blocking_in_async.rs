@@ -87,11 +87,11 @@
 
 use ruff_text_size::Ranged;
 
-use crate::blocking::BlockingCalls;
-use crate::blocking::BlockingSite;
-use crate::edit::{Edit, Fix, Safety};
-use crate::imports::Symbol;
-use crate::transform::{FileContext, Findings, Settings, Transform};
+use crate::project::transform::{FileContext, Findings, Settings, Transform};
+use crate::python::blocking::BlockingCalls;
+use crate::python::blocking::BlockingSite;
+use crate::python::imports::Symbol;
+use crate::text::edit::{Edit, Fix, Safety};
 
 pub static TRANSFORM: Transform = Transform {
     name: "blocking-in-async",
@@ -299,7 +299,7 @@ fn finish(site: &BlockingSite, text: String, mut edits: Vec<Edit>) -> Fix {
 /// written instead.
 #[allow(clippy::too_many_arguments)]
 fn flat_or_verbatim(
-    source: &crate::source::SourceFile,
+    source: &crate::text::source::SourceFile,
     call: &ruff_python_ast::ExprCall,
     open: &str,
     close: &str,

@@ -97,10 +97,10 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::edit::{Edit, Fix, Safety};
-use crate::imports::{Symbol, import_replacing, relative_spelling};
-use crate::index::{annotated_dependency, key_of};
-use crate::transform::{FileContext, Findings, Transform};
+use crate::project::index::{annotated_dependency, key_of};
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::imports::{Symbol, import_replacing, relative_spelling};
+use crate::text::edit::{Edit, Fix, Safety};
 
 mod plan;
 
@@ -439,7 +439,7 @@ fn joined_signature(
         cursor = edit.end();
     }
     text.push_str(source.slice(TextRange::new(cursor, parameters.end())));
-    let joined = crate::syntax::join_parameter_lines(&text)?;
+    let joined = crate::python::syntax::join_parameter_lines(&text)?;
     let line_start = source.line_start(function.name.start());
     let prefix = source.slice(TextRange::new(line_start, parameters.start()));
     let line_end = source.full_line_end(parameters.end());

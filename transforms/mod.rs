@@ -4,7 +4,7 @@
 //! documentation `fastapi-codemod explain NAME` prints. Shared FastAPI
 //! knowledge lives in the engine (`src/fastapi.rs`), not here.
 
-use crate::transform::Transform;
+use crate::project::transform::Transform;
 
 pub mod annotated_params;
 pub mod async_without_await;

@@ -115,15 +115,17 @@
 use ruff_python_ast::{self as ast, Expr, PythonVersion, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::edit::{Edit, Fix, Safety};
-use crate::fastapi::{dotted_text, function_header_range};
-use crate::imports::{ProjectReference, Symbol, project_reference};
-use crate::index::{ClassKind, ProjectIndex, body_yields, summarize_module};
-use crate::models::{NoPublicSchema, model_kind, public_schema_for, secret_fields};
-use crate::returns::{ReturnInference, Returned, always_exits, is_response_class};
-use crate::syntax::append_argument;
-use crate::transform::{FileContext, Findings, Transform};
-use crate::types::TypeShape;
+use crate::project::index::{ClassKind, ProjectIndex, body_yields, summarize_module};
+use crate::project::models::{NoPublicSchema, model_kind, public_schema_for, secret_fields};
+use crate::project::references::{ProjectReference, project_reference};
+use crate::project::returns::{ReturnInference, Returned, is_response_class};
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::fastapi::{dotted_text, function_header_range};
+use crate::python::flow::always_exits;
+use crate::python::imports::Symbol;
+use crate::python::syntax::append_argument;
+use crate::python::types::TypeShape;
+use crate::text::edit::{Edit, Fix, Safety};
 
 pub static TRANSFORM: Transform = Transform {
     name: "response-model",

@@ -116,10 +116,11 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::edit::{Edit, Fix, Safety};
-use crate::imports::{ProjectReference, Symbol, import_replacing, project_reference};
-use crate::index::qualified_in;
-use crate::transform::{FileContext, Findings, Transform};
+use crate::project::references::{ProjectReference, project_reference};
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::fastapi::qualified_in;
+use crate::python::imports::{Symbol, import_replacing};
+use crate::text::edit::{Edit, Fix, Safety};
 
 pub mod plan;
 
@@ -211,7 +212,8 @@ fn run(context: &FileContext, findings: &mut Findings) {
                         .join(", ")
                 );
                 // A plaintext secret with no hash beside it was being stored.
-                let fields = crate::models::field_names(&context.project.index, &split.model);
+                let fields =
+                    crate::project::models::field_names(&context.project.index, &split.model);
                 let unhashed: Vec<&String> = fields
                     .iter()
                     .filter(|field| !keeps(&context.project.index, Role::InDb, field))
@@ -220,7 +222,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
                     && !unhashed.is_empty()
                     && !fields
                         .iter()
-                        .any(|field| crate::models::is_hashed_field(field))
+                        .any(|field| crate::python::naming::is_hashed_field(field))
                 {
                     message.push_str(&format!(
                         "; `{}` leaves out {}: store a hash instead",
@@ -693,7 +695,12 @@ fn name_spelling(
             let absolute = if dots == 0 {
                 Some(from.to_string())
             } else {
-                crate::index::resolve_relative(module, is_package, dots as u32, Some(&from[dots..]))
+                crate::python::fastapi::resolve_relative(
+                    module,
+                    is_package,
+                    dots as u32,
+                    Some(&from[dots..]),
+                )
             };
             let re_exporting = absolute.as_deref().is_some_and(|absolute| {
                 absolute == split.home
@@ -706,7 +713,7 @@ fn name_spelling(
             let from = if re_exporting {
                 from.to_string()
             } else if dots > 0 {
-                crate::imports::relative_spelling(module, is_package, &split.home)
+                crate::python::imports::relative_spelling(module, is_package, &split.home)
                     .unwrap_or_else(|| split.home.clone())
             } else {
                 split.home.clone()
@@ -1169,7 +1176,7 @@ fn read_config_text(context: &FileContext, stmt: &Stmt, unit: &str, ending: &str
             // decorator gains `response_model=`.
             Expr::Call(call) if call.arguments.find_keyword("from_attributes").is_none() => {
                 let base = source.line_start(stmt.start());
-                let mut edits = crate::syntax::append_argument(
+                let mut edits = crate::python::syntax::append_argument(
                     source,
                     context.tokens,
                     &call.arguments,

@@ -9,7 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use ruff_python_ast::PythonVersion;
 
 use super::args::parse_target_version;
-use crate::transform::{Settings, Transform};
+use crate::project::transform::{Settings, Transform};
 
 /// The settings of one `pyproject.toml`.
 #[derive(Debug, Clone, Default)]

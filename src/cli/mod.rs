@@ -24,10 +24,10 @@ use config::{ConfigResolver, ProjectConfig};
 use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
-use crate::edit::Safety;
-use crate::pipeline::{self, Mode, Selection};
-use crate::project::{ProjectFile, process_project};
-use crate::transform::{Transform, TransformOptions};
+use crate::project::pipeline::{self, Mode, Selection};
+use crate::project::run::{ProjectFile, process_project};
+use crate::project::transform::{Transform, TransformOptions};
+use crate::text::edit::Safety;
 
 /// Files larger than this are refused rather than parsed.
 const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;

@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::args::OutputFormat;
 use super::diff::{colorize, unified_diff};
 use super::{Action, Counts, use_colour};
-use crate::pipeline::{FileOutcome, LocatedFinding};
-use crate::transform::Transform;
+use crate::project::pipeline::{FileOutcome, LocatedFinding};
+use crate::project::transform::Transform;
 
 /// What happened to one file.
 #[derive(Debug, Serialize)]

@@ -2,8 +2,8 @@
 
 #![allow(dead_code)]
 
-use fastapi_codemod::pipeline::{self, FileOutcome, Mode, Selection};
-use fastapi_codemod::transform::{Transform, TransformOptions};
+use fastapi_codemod::project::pipeline::{self, FileOutcome, Mode, Selection};
+use fastapi_codemod::project::transform::{Transform, TransformOptions};
 use ruff_python_ast::PythonVersion;
 
 /// A selection of exactly these transforms.
@@ -46,7 +46,7 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
 /// checking that every output parses and that a second run changes nothing.
 /// Runs files as one project in check mode: findings only.
 pub fn check_project(files: &[(String, bool, String)], selection: &Selection) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::{ProjectFile, process_project};
+    use fastapi_codemod::project::run::{ProjectFile, process_project};
     let project_files: Vec<ProjectFile> = files
         .iter()
         .map(|(module, is_package, contents)| ProjectFile {
@@ -64,7 +64,7 @@ pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::{ProjectFile, process_project};
+    use fastapi_codemod::project::run::{ProjectFile, process_project};
     let run = |contents: &[String]| {
         let project_files: Vec<ProjectFile> = files
             .iter()

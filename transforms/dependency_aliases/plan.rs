@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES};
-use crate::plan::{Plan, PlanContext, PlanFile, Promise};
-use crate::transform::Settings;
+use crate::project::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES};
+use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
+use crate::project::transform::Settings;
 
 /// `[tool.fastapi-codemod.dependency-aliases]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub fn configure(table: &toml::Table, settings: &mut Settings) -> Result<(), Str
 pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
     let default = AliasOptions::default();
     let options = context.settings.get::<AliasOptions>().unwrap_or(&default);
-    let count_default_form = context.runs(&crate::transforms::annotated_params::TRANSFORM);
+    let count_default_form = context.runs(crate::transforms::annotated_params::TRANSFORM.name);
     Box::new(AliasPlan::new(context.index, options, count_default_form))
 }
 
@@ -284,7 +284,7 @@ const BUILTIN_TYPES: [&str; 12] = [
 /// imports under that name, or a name to import.
 fn importable_type(
     key: &DependencyKey,
-    module: &crate::index::ModuleSummary,
+    module: &crate::project::index::ModuleSummary,
 ) -> Option<(String, Option<(String, String)>)> {
     let type_name = key.type_name.as_str();
     if BUILTIN_TYPES.contains(&type_name) {

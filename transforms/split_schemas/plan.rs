@@ -7,14 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
-use crate::models::{
-    PUBLIC_SUFFIXES, SecretFields, field_names, is_hashed_field, is_server_made, model_kind,
-    public_names, secret_fields,
+use crate::project::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
+use crate::project::models::{field_names, model_kind, secret_fields};
+use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
+use crate::project::transform::Settings;
+use crate::python::naming::{
+    PUBLIC_SUFFIXES, SecretFields, is_hashed_field, is_server_made, public_names,
 };
-use crate::plan::{Plan, PlanContext, PlanFile, Promise};
-use crate::transform::Settings;
-use crate::types::TypeShape;
+use crate::python::types::TypeShape;
 
 /// Reads `secret-fields`: more field names (or `*_suffix` / `prefix_*`
 /// patterns) that hold secrets, for every transform that judges secrets.

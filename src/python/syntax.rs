@@ -5,8 +5,8 @@ use ruff_python_ast::token::{Token, TokenKind, Tokens, parenthesized_range};
 use ruff_python_ast::{AnyNodeRef, ArgOrKeyword, Arguments};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::edit::Edit;
-use crate::source::SourceFile;
+use crate::text::edit::Edit;
+use crate::text::source::SourceFile;
 
 /// The tokens that lie entirely within `range`.
 pub fn tokens_within(tokens: &Tokens, range: TextRange) -> &[Token] {

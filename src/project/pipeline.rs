@@ -13,13 +13,13 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::TextRange;
 
-use crate::edit::{Finding, Fix, Safety};
-use crate::fastapi::FastApiFacts;
-use crate::fix_loop::apply_fixes;
 use crate::project::Project;
-use crate::source::SourceFile;
-use crate::suppression::Suppressions;
-use crate::transform::{FileContext, Findings, Transform, TransformOptions};
+use crate::project::transform::{FileContext, Findings, Transform, TransformOptions};
+use crate::python::fastapi::FastApiFacts;
+use crate::python::suppression::Suppressions;
+use crate::text::edit::{Finding, Fix, Safety};
+use crate::text::fix_loop::apply_fixes;
+use crate::text::source::SourceFile;
 
 /// How many rounds of fixing a file may take before it is declared not to converge.
 pub const MAX_PASSES: usize = 10;
@@ -132,7 +132,7 @@ pub struct FileOutcome {
     /// The titles of the fixes applied, in the order they landed, each once.
     pub applied_titles: Vec<String>,
     pub error: Option<FileError>,
-    /// The plans the file's transforms looked at, by type (see [`crate::plan`]).
+    /// The plans the file's transforms looked at, by type (see [`crate::project::plan`]).
     pub consulted: Vec<std::any::TypeId>,
     /// When the file changed: the names its new text binds at module level.
     pub bound_names: Vec<String>,
@@ -277,7 +277,7 @@ fn process_unguarded(
                 outcome.fixed = Some(current.to_contents());
                 outcome.bound_names = last_tree
                     .as_ref()
-                    .map(|tree| crate::fastapi::module_bound_names(tree.syntax()))
+                    .map(|tree| crate::python::fastapi::module_bound_names(tree.syntax()))
                     .unwrap_or_default();
             }
             outcome.consulted = consulted;
@@ -444,7 +444,7 @@ mod tests {
     use ruff_text_size::TextSize;
 
     use super::*;
-    use crate::edit::Edit;
+    use crate::text::edit::Edit;
 
     fn selection(transform: &'static Transform) -> Selection {
         Selection {

@@ -5,18 +5,17 @@ use ruff_python_ast::PythonVersion;
 use ruff_python_ast::token::Tokens;
 use ruff_text_size::TextRange;
 
-use std::any::{Any, TypeId};
+use std::any::TypeId;
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::sync::Arc;
 
-use crate::edit::{Finding, Fix, Safety};
-use crate::fastapi::FastApiFacts;
-use crate::imports::Importer;
-use crate::plan::{Plan, PlanContext};
 use crate::project::Project;
-use crate::source::SourceFile;
-use crate::suppression::Suppressions;
+use crate::project::plan::{Plan, PlanContext};
+pub use crate::project::settings::Settings;
+use crate::python::fastapi::FastApiFacts;
+use crate::python::imports::Importer;
+use crate::python::suppression::Suppressions;
+use crate::text::edit::{Finding, Fix, Safety};
+use crate::text::source::SourceFile;
 
 /// One rewrite in the catalogue. Each lives in its own file under
 /// `transforms/`, whose leading `//!` comment is its documentation.
@@ -37,7 +36,7 @@ pub struct Transform {
     /// depend on other files. A file no selected transform says so of is
     /// finished in the index pass, on its first parse.
     pub needs_project: fn(&str) -> bool,
-    /// Its project step, computed once from the index (see [`crate::plan`]).
+    /// Its project step, computed once from the index (see [`crate::project::plan`]).
     pub plan: Option<MakePlan>,
     /// Reads its `[tool.fastapi-codemod.NAME]` table into [`Settings`];
     /// an error names the option and says what was expected.
@@ -111,47 +110,6 @@ impl Default for TransformOptions {
     }
 }
 
-/// Values of any type, one per type: what transforms' `configure` read from
-/// their tables (`BlockingCalls`, `SecretFields`, a transform's own options
-/// struct), for the transforms and the engine to look up by type.
-#[derive(Clone, Default)]
-pub struct Settings {
-    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
-}
-
-impl Settings {
-    pub fn set<T: Any + Send + Sync>(&mut self, value: T) {
-        self.values.insert(TypeId::of::<T>(), Arc::new(value));
-    }
-
-    pub fn get<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.values
-            .get(&TypeId::of::<T>())
-            .and_then(|value| value.downcast_ref::<T>())
-    }
-
-    /// Adds every value of `other` whose type this one lacks.
-    pub fn fill_from(&mut self, other: &Settings) {
-        for (kind, value) in &other.values {
-            self.values
-                .entry(*kind)
-                .or_insert_with(|| Arc::clone(value));
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("values", &self.values.len())
-            .finish()
-    }
-}
-
 /// Everything a transform may read about one file.
 pub struct FileContext<'a> {
     pub source: &'a SourceFile,
@@ -205,15 +163,15 @@ impl<'a> FileContext<'a> {
     pub fn blocking_in<'f>(
         &self,
         function: &'f ruff_python_ast::StmtFunctionDef,
-    ) -> crate::blocking::AsyncBody<'f> {
+    ) -> crate::python::blocking::AsyncBody<'f> {
         let configured = self
             .options
             .settings
-            .get::<crate::blocking::BlockingCalls>()
+            .get::<crate::python::blocking::BlockingCalls>()
             .map_or(&[][..], |calls| calls.0.as_slice());
-        crate::blocking::analyze(
+        crate::python::blocking::analyze(
             self.facts,
-            self.project,
+            &self.project.index,
             self.module_name,
             configured,
             function,

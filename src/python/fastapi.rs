@@ -640,6 +640,54 @@ pub fn yielded_type<'e>(facts: &FastApiFacts, returns: &'e Expr) -> Option<&'e E
     }
 }
 
+/// The qualified name of a plain name or attribute chain in this module:
+/// through its imports, or a name defined here.
+pub fn qualified_in(
+    facts: &FastApiFacts,
+    module: &str,
+    is_package: bool,
+    expr: &Expr,
+) -> Option<String> {
+    if let Some(qualified) = facts.imports.qualified_name(expr) {
+        let dots = qualified.len() - qualified.trim_start_matches('.').len();
+        if dots == 0 {
+            return Some(qualified);
+        }
+        return resolve_relative(module, is_package, dots as u32, Some(&qualified[dots..]));
+    }
+    let text = dotted_text(expr)?;
+    let first = text.split('.').next()?;
+    (facts.module_functions.contains_key(first)
+        || facts.module_classes.contains_key(first)
+        || facts.module_assignments.contains(first))
+    .then(|| format!("{module}.{text}"))
+}
+
+/// The absolute module a relative import refers to, from module `module`
+/// (`is_package` for an `__init__.py`).
+pub fn resolve_relative(
+    module: &str,
+    is_package: bool,
+    level: u32,
+    target: Option<&str>,
+) -> Option<String> {
+    let mut parts: Vec<&str> = module.split('.').collect();
+    if !is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    let mut base = parts.join(".");
+    if let Some(target) = target.filter(|target| !target.is_empty()) {
+        if !base.is_empty() {
+            base.push('.');
+        }
+        base.push_str(target);
+    }
+    Some(base)
+}
+
 /// `a.b.c` for a name or an attribute chain of names.
 pub fn dotted_text(expr: &Expr) -> Option<String> {
     match expr {
@@ -784,6 +832,23 @@ mod tests {
             .default
             .as_deref()
             .expect("parameter has a default")
+    }
+
+    #[test]
+    fn relative_imports() {
+        assert_eq!(
+            resolve_relative("app.api.users", false, 1, Some("deps")).as_deref(),
+            Some("app.api.deps")
+        );
+        assert_eq!(
+            resolve_relative("app.api", true, 1, Some("deps")).as_deref(),
+            Some("app.api.deps")
+        );
+        assert_eq!(
+            resolve_relative("app.api.users", false, 2, None).as_deref(),
+            Some("app")
+        );
+        assert_eq!(resolve_relative("app", false, 3, None), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use ruff_text_size::Ranged;
 
-use crate::edit::{Edit, Fix};
+use crate::text::edit::{Edit, Fix};
 
 /// The text after applying as many of `fixes` as fit together, and the
 /// indices (into `fixes`) of those that were applied.
@@ -66,7 +66,7 @@ mod tests {
     use ruff_text_size::{TextRange, TextSize};
 
     use super::*;
-    use crate::edit::Safety;
+    use crate::text::edit::Safety;
 
     fn fix(edits: &[(u32, u32, &str)]) -> Fix {
         let edits = edits

@@ -14,8 +14,9 @@
 use std::any::Any;
 use std::fmt::Debug;
 
-use crate::index::{ModuleSummary, ProjectIndex};
-use crate::transform::{Settings, Transform};
+use crate::project::index::{ModuleSummary, ProjectIndex};
+use crate::project::settings::Settings;
+use crate::text::edit::Safety;
 
 /// A transform's decisions for the whole project.
 pub trait Plan: Any + Send + Sync + Debug {
@@ -63,23 +64,25 @@ pub struct PlanContext<'a> {
     /// The project's settings: for each kind, the first configuration (in
     /// path order) that sets it.
     pub settings: &'a Settings,
-    /// Every transform that runs on some file of the project.
-    pub selected: &'a [&'static Transform],
+    /// The names of the transforms that run on some file of the project.
+    pub selected: &'a [&'static str],
 }
 
 impl PlanContext<'_> {
-    /// Whether `transform` runs on some file of the project.
-    pub fn runs(&self, transform: &Transform) -> bool {
-        self.selected
-            .iter()
-            .any(|selected| std::ptr::eq(*selected, transform))
+    /// Whether the transform named `name` runs on some file of the project.
+    pub fn runs(&self, name: &str) -> bool {
+        self.selected.contains(&name)
     }
 }
 
 /// One transform's plan in a run.
 #[derive(Debug)]
 pub struct PlannedStep {
-    pub transform: &'static Transform,
+    /// The name of the transform that made it.
+    pub made_by: &'static str,
+    /// That transform's safety: the promises of an unsafe one are kept
+    /// only when unsafe fixes apply.
+    pub safety: Safety,
     pub plan: Box<dyn Plan>,
 }
 

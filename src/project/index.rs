@@ -13,10 +13,12 @@ use ruff_python_ast::{self as ast, Expr, ParameterWithDefault, Stmt};
 use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::Ranged;
 
-use crate::fastapi::{FastApiFacts, ParamFunction, dotted_text};
-use crate::source::SourceFile;
-use crate::suppression::Suppressions;
-use crate::types::{TypeScope, TypeShape, shape_of};
+use crate::python::fastapi::{
+    FastApiFacts, ParamFunction, dotted_text, qualified_in, resolve_relative,
+};
+use crate::python::suppression::Suppressions;
+use crate::python::types::{TypeScope, TypeShape, shape_of};
+use crate::text::source::SourceFile;
 
 /// Marks a type to infer from the dependency named after it.
 const INFERRED_TYPE: &str = "?infer:";
@@ -118,7 +120,7 @@ pub struct DependencyUse {
     /// Whether it is still in the default-value form (`Depends` as the default).
     pub default_form: bool,
     /// The suppression comments on the parameter or its function's header.
-    pub ignored: Option<crate::suppression::LineSuppression>,
+    pub ignored: Option<crate::python::suppression::LineSuppression>,
 }
 
 /// What a route does with a class.
@@ -331,7 +333,7 @@ impl ProjectIndex {
 
     /// Whether a field holds a secret: a known name, or one configured.
     pub fn is_secret_field(&self, name: &str) -> bool {
-        crate::models::is_secret_field(name)
+        crate::python::naming::is_secret_field(name)
             || self.extra_secret_fields.iter().any(|pattern| {
                 match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
                     (Some(suffix), _) => name.ends_with(suffix),
@@ -460,29 +462,14 @@ impl ProjectIndex {
     }
 }
 
-/// The absolute module a relative import refers to, from module `module`
-/// (`is_package` for an `__init__.py`).
-pub fn resolve_relative(
-    module: &str,
-    is_package: bool,
-    level: u32,
-    target: Option<&str>,
-) -> Option<String> {
-    let mut parts: Vec<&str> = module.split('.').collect();
-    if !is_package {
-        parts.pop();
+impl crate::python::blocking::ProjectTypes for ProjectIndex {
+    fn canonical(&self, qualified: &str) -> String {
+        ProjectIndex::canonical(self, qualified)
     }
-    for _ in 1..level {
-        parts.pop()?;
+
+    fn alias_type(&self, qualified: &str) -> Option<&str> {
+        ProjectIndex::alias_type(self, qualified)
     }
-    let mut base = parts.join(".");
-    if let Some(target) = target.filter(|target| !target.is_empty()) {
-        if !base.is_empty() {
-            base.push('.');
-        }
-        base.push_str(target);
-    }
-    Some(base)
 }
 
 /// Summarizes one module's source; `None` when it does not parse.
@@ -645,7 +632,7 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
                 });
             }
         }
-        let returned = crate::returns::returned_values(function);
+        let returned = crate::python::flow::returned_values(function);
         for call in &facts.calls {
             if !function.range().contains_range(call.range()) {
                 continue;
@@ -855,7 +842,7 @@ fn function_summary(
     text: &str,
 ) -> FunctionSummary {
     let returns = function.returns.as_deref();
-    let provides = returns.and_then(|returns| crate::fastapi::yielded_type(facts, returns));
+    let provides = returns.and_then(|returns| crate::python::fastapi::yielded_type(facts, returns));
     let type_variables: HashSet<String> = summary
         .type_variables
         .iter()
@@ -908,8 +895,13 @@ fn first_blocking_call(
     module: &str,
     function: &ast::StmtFunctionDef,
 ) -> Option<String> {
-    let project = crate::project::Project::default();
-    let body = crate::blocking::analyze(facts, &project, Some(module), &[], function);
+    let body = crate::python::blocking::analyze(
+        facts,
+        &crate::python::blocking::NoProject,
+        Some(module),
+        &[],
+        function,
+    );
     body.blocking.first().map(|site| site.what.clone())
 }
 
@@ -1022,7 +1014,7 @@ fn class_summary(
             _ => None,
         })
         .collect();
-    let type_parameters = crate::types::class_type_parameters(&scope, class);
+    let type_parameters = crate::python::types::class_type_parameters(&scope, class);
     let methods = class
         .body
         .iter()
@@ -1106,29 +1098,6 @@ fn reads_attributes(class: &ast::StmtClassDef) -> bool {
         }
         _ => false,
     })
-}
-
-/// The qualified name of a plain name or attribute chain in this module:
-/// through its imports, or a name defined here.
-pub fn qualified_in(
-    facts: &FastApiFacts,
-    module: &str,
-    is_package: bool,
-    expr: &Expr,
-) -> Option<String> {
-    if let Some(qualified) = facts.imports.qualified_name(expr) {
-        let dots = qualified.len() - qualified.trim_start_matches('.').len();
-        if dots == 0 {
-            return Some(qualified);
-        }
-        return resolve_relative(module, is_package, dots as u32, Some(&qualified[dots..]));
-    }
-    let text = dotted_text(expr)?;
-    let first = text.split('.').next()?;
-    (facts.module_functions.contains_key(first)
-        || facts.module_classes.contains_key(first)
-        || facts.module_assignments.contains(first))
-    .then(|| format!("{module}.{text}"))
 }
 
 /// The key of `Annotated[T, Depends(f, …)]`, if `expr` is one.
@@ -1275,23 +1244,6 @@ mod tests {
                 .iter()
                 .map(|(name, package, source)| summarize(name, *package, source).unwrap()),
         )
-    }
-
-    #[test]
-    fn relative_imports() {
-        assert_eq!(
-            resolve_relative("app.api.users", false, 1, Some("deps")).as_deref(),
-            Some("app.api.deps")
-        );
-        assert_eq!(
-            resolve_relative("app.api", true, 1, Some("deps")).as_deref(),
-            Some("app.api.deps")
-        );
-        assert_eq!(
-            resolve_relative("app.api.users", false, 2, None).as_deref(),
-            Some("app")
-        );
-        assert_eq!(resolve_relative("app", false, 3, None), None);
     }
 
     #[test]

@@ -12,8 +12,30 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::fastapi::FastApiFacts;
-use crate::project::Project;
+use crate::python::fastapi::FastApiFacts;
+
+/// What the analysis needs to know of other modules: it is given the
+/// project's index, or [`NoProject`] when a module is judged alone.
+pub trait ProjectTypes {
+    /// A qualified name followed through re-exports to where it is defined.
+    fn canonical(&self, qualified: &str) -> String;
+    /// The type a dependency alias stands for (`app.deps.SessionDep` →
+    /// `sqlalchemy.orm.Session`).
+    fn alias_type(&self, qualified: &str) -> Option<&str>;
+}
+
+/// No other module is known: names are what they say.
+pub struct NoProject;
+
+impl ProjectTypes for NoProject {
+    fn canonical(&self, qualified: &str) -> String {
+        qualified.to_string()
+    }
+
+    fn alias_type(&self, _qualified: &str) -> Option<&str> {
+        None
+    }
+}
 
 /// More calls that block, from the configuration: `mycompany.sdk.Client.send`
 /// (a method of a class), `legacy_billing.*` (everything in a module).
@@ -192,7 +214,7 @@ pub struct AsyncBody<'a> {
 /// functions, lambdas or classes).
 pub fn analyze<'a>(
     facts: &FastApiFacts,
-    project: &Project,
+    project: &dyn ProjectTypes,
     module_name: Option<&str>,
     configured: &[String],
     function: &'a StmtFunctionDef,
@@ -222,7 +244,7 @@ pub fn analyze<'a>(
 
 struct Finder<'a, 'f> {
     facts: &'f FastApiFacts<'f>,
-    project: &'f Project,
+    project: &'f dyn ProjectTypes,
     module_name: Option<&'f str>,
     configured: &'f [String],
     types: HashMap<String, Receiver>,
@@ -268,10 +290,10 @@ impl<'a> Finder<'a, '_> {
                 .or_else(|| self.receiver_of_annotation(&binary.right)),
             _ => {
                 let qualified = self.qualified(annotation).or_else(|| {
-                    let name = crate::fastapi::dotted_text(annotation)?;
+                    let name = crate::python::fastapi::dotted_text(annotation)?;
                     Some(format!("{}.{name}", self.module_name?))
                 })?;
-                let canonical = self.project.index.canonical(&qualified);
+                let canonical = self.project.canonical(&qualified);
                 self.class_receiver(&canonical)
                     .or_else(|| self.alias_receiver(&canonical))
             }
@@ -291,7 +313,7 @@ impl<'a> Finder<'a, '_> {
 
     /// A dependency alias's type, from the project index.
     fn alias_receiver(&self, qualified: &str) -> Option<Receiver> {
-        self.class_receiver(self.project.index.alias_type(qualified)?)
+        self.class_receiver(self.project.alias_type(qualified)?)
     }
 
     /// What an expression evaluates to, when it is a blocking receiver.

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use ruff_python_ast::{self as ast, Expr, Operator};
 use ruff_text_size::Ranged;
 
-use crate::fastapi::FastApiFacts;
-use crate::index::qualified_in;
+use crate::python::fastapi::FastApiFacts;
+use crate::python::fastapi::qualified_in;
 
 /// What a type annotation says a value is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

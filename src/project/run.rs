@@ -1,50 +1,45 @@
-//! What one run knows about the whole project: the index, and the plans of
-//! the transforms that make one (see [`crate::plan`]); and the run itself,
-//! which makes every cross-file change land whole or not at all.
+//! A whole project's run: the index pass, the plans, every file, and the
+//! check that makes every cross-file change land whole or not at all.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::index::{ModuleSummary, ProjectIndex, summarize_parsed};
-use crate::pipeline::{FileOutcome, Mode, Selection, parse_file, process_module, process_parsed};
-use crate::plan::{Plan, PlanContext, PlanFile, PlannedStep, Promise};
-use crate::transform::{Settings, Transform};
+use crate::project::Project;
+use crate::project::index::{ModuleSummary, ProjectIndex, summarize_parsed};
+use crate::project::pipeline::{
+    FileOutcome, Mode, Selection, parse_file, process_module, process_parsed,
+};
+use crate::project::plan::{PlanContext, PlanFile, PlannedStep, Promise};
+use crate::project::settings::Settings;
+use crate::project::transform::Transform;
+use crate::python::naming::SecretFields;
 
-/// The index and the plans of one run.
-#[derive(Debug, Default)]
-pub struct Project {
-    pub index: ProjectIndex,
-    pub plans: Vec<PlannedStep>,
-}
-
-impl Project {
-    /// The index, and the plan of every transform in `selected` that makes one.
-    pub fn new(
-        mut index: ProjectIndex,
-        settings: &Settings,
-        selected: &[&'static Transform],
-    ) -> Self {
-        if let Some(fields) = settings.get::<crate::models::SecretFields>() {
-            index.set_secret_fields(fields.0.clone());
-        }
-        let context = PlanContext {
-            index: &index,
-            settings,
-            selected,
-        };
-        let plans = selected
-            .iter()
-            .filter_map(|transform| {
-                let plan = (transform.plan?)(&context);
-                Some(PlannedStep { transform, plan })
+/// The index, and the plan of every transform in `selected` that makes one.
+pub fn plan_project(
+    mut index: ProjectIndex,
+    settings: &Settings,
+    selected: &[&'static Transform],
+) -> Project {
+    if let Some(fields) = settings.get::<SecretFields>() {
+        index.set_secret_fields(fields.0.clone());
+    }
+    let names: Vec<&'static str> = selected.iter().map(|transform| transform.name).collect();
+    let context = PlanContext {
+        index: &index,
+        settings,
+        selected: &names,
+    };
+    let plans = selected
+        .iter()
+        .filter_map(|transform| {
+            let plan = (transform.plan?)(&context);
+            Some(PlannedStep {
+                made_by: transform.name,
+                safety: transform.safety,
+                plan,
             })
-            .collect();
-        Project { index, plans }
-    }
-
-    /// The plan of type `P`, if the transform that makes it runs.
-    pub fn plan<P: Plan>(&self) -> Option<&P> {
-        self.plans.iter().find_map(PlannedStep::downcast::<P>)
-    }
+        })
+        .collect();
+    Project { index, plans }
 }
 
 /// One file of a project run.
@@ -127,7 +122,7 @@ pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
             }
         }
     }
-    let mut project = Project::new(index, &settings, &selected);
+    let mut project = plan_project(index, &settings, &selected);
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
 
     // Files left for the second pass: those that need the project, and
@@ -178,7 +173,7 @@ pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
         let mut any_broken = false;
         for step in &mut project.plans {
             // Fixes that cannot apply write nothing, and nothing relies on them.
-            if step.transform.safety == crate::edit::Safety::Unsafe && !unsafe_fixes {
+            if step.safety == crate::text::edit::Safety::Unsafe && !unsafe_fixes {
                 continue;
             }
             let broken: Vec<Promise> = step

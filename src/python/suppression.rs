@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_text_size::Ranged;
 
-use crate::source::SourceFile;
+use crate::text::source::SourceFile;
 
 /// What a line's comments (or several lines' together) suppress.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

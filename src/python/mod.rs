@@ -1,0 +1,13 @@
+//! Layer 2, Python and FastAPI semantics of one file: what its names mean
+//! through its imports, its routes and dependencies, annotations as types,
+//! which calls block, suppression comments, how to import a symbol, and
+//! token-level edits. Built on [`crate::text`]; knows nothing of other files.
+
+pub mod blocking;
+pub mod fastapi;
+pub mod flow;
+pub mod imports;
+pub mod naming;
+pub mod suppression;
+pub mod syntax;
+pub mod types;
