@@ -205,12 +205,7 @@ fn is_route_or_dependency(context: &FileContext, function: &StmtFunctionDef) -> 
         return false;
     };
     let qualified = format!("{module}.{}", function.name.id);
-    context
-        .project
-        .index
-        .modules()
-        .flat_map(|summary| &summary.dependency_uses)
-        .any(|dependency_use| dependency_use.key.dependency == qualified)
+    context.project.index.is_used_as_dependency(&qualified)
 }
 
 /// The edit deleting `async ` before `def`.

@@ -200,12 +200,25 @@ impl ModuleSummary {
     }
 }
 
-/// Every module of the project, by dotted name.
+/// Every module of the project, by dotted name, with the maps that answer
+/// questions across modules without walking them: each built once, so a
+/// query costs the same however large the project is.
 #[derive(Debug, Default)]
 pub struct ProjectIndex {
     modules: HashMap<String, ModuleSummary>,
     /// Class name → qualified names of the classes with that name, sorted.
     classes_by_name: HashMap<String, Vec<String>>,
+    /// Qualified name → the modules that import it by that name.
+    importers: HashMap<String, Vec<String>>,
+    /// Canonical qualified name of a function → the modules that call it.
+    callers: HashMap<String, HashSet<String>>,
+    /// Canonical qualified names of the functions used as dependencies.
+    dependencies: HashSet<String>,
+    /// Module → the project modules its imports run (`import a.b.c` runs
+    /// `a` and `a.b` too), for the import graph.
+    import_edges: HashMap<String, Vec<String>>,
+    /// Memoized answers to `reaches`: every module reachable from a module.
+    reachable: std::sync::Mutex<HashMap<String, std::sync::Arc<HashSet<String>>>>,
     /// Field names the project's configuration adds to the secret ones.
     extra_secret_fields: Vec<String>,
 }
@@ -230,12 +243,55 @@ impl ProjectIndex {
         for qualified in classes_by_name.values_mut() {
             qualified.sort();
         }
+        let mut importers: HashMap<String, Vec<String>> = HashMap::new();
+        for summary in modules.values() {
+            for target in summary.imports.values() {
+                importers
+                    .entry(target.clone())
+                    .or_default()
+                    .push(summary.name.clone());
+            }
+        }
         let mut index = ProjectIndex {
             modules,
             classes_by_name,
-            extra_secret_fields: Vec::new(),
+            importers,
+            ..ProjectIndex::default()
         };
         index.resolve_uses();
+        let mut callers: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut dependencies = HashSet::new();
+        let mut import_edges: HashMap<String, Vec<String>> = HashMap::new();
+        for summary in index.modules.values() {
+            for called in &summary.called {
+                callers
+                    .entry(index.canonical(called))
+                    .or_default()
+                    .insert(summary.name.clone());
+            }
+            for dependency_use in &summary.dependency_uses {
+                dependencies.insert(dependency_use.key.dependency.clone());
+            }
+            let mut edges: Vec<String> = Vec::new();
+            for imported in &summary.imported_modules {
+                let mut prefix = String::new();
+                for part in imported.split('.') {
+                    if !prefix.is_empty() {
+                        prefix.push('.');
+                    }
+                    prefix.push_str(part);
+                    if index.modules.contains_key(prefix.as_str()) {
+                        edges.push(prefix.clone());
+                    }
+                }
+            }
+            edges.sort();
+            edges.dedup();
+            import_edges.insert(summary.name.clone(), edges);
+        }
+        index.callers = callers;
+        index.dependencies = dependencies;
+        index.import_edges = import_edges;
         index
     }
 
@@ -284,22 +340,22 @@ impl ProjectIndex {
 
     /// Whether a module other than `module` calls `module.name`.
     pub fn is_called_from_elsewhere(&self, module: &str, name: &str) -> bool {
-        let qualified = format!("{module}.{name}");
-        self.modules.values().any(|summary| {
-            summary.name != module
-                && summary
-                    .called
-                    .iter()
-                    .any(|called| self.canonical(called) == qualified)
-        })
+        self.callers
+            .get(&format!("{module}.{name}"))
+            .is_some_and(|callers| callers.iter().any(|caller| caller != module))
     }
 
     /// Whether another module imports `name` from `module` (a re-export).
     pub fn is_imported_from(&self, module: &str, name: &str) -> bool {
-        let qualified = format!("{module}.{name}");
-        self.modules.values().any(|summary| {
-            summary.name != module && summary.imports.values().any(|target| *target == qualified)
-        })
+        self.importers
+            .get(&format!("{module}.{name}"))
+            .is_some_and(|importers| importers.iter().any(|importer| importer != module))
+    }
+
+    /// Whether some module uses the function `qualified` (followed through
+    /// re-exports) as a dependency.
+    pub fn is_used_as_dependency(&self, qualified: &str) -> bool {
+        self.dependencies.contains(&self.canonical(qualified))
     }
 
     /// The module and function a qualified name refers to, if in the project.
@@ -357,34 +413,40 @@ impl ProjectIndex {
         self.classes_by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
-    /// Whether `from` imports `to`, directly or through other project modules.
+    /// Whether `from` imports `to`, directly or through other project
+    /// modules. The modules reachable from `from` are found once, then
+    /// remembered.
     pub fn reaches(&self, from: &str, to: &str) -> bool {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut queue: VecDeque<&str> = VecDeque::from([from]);
-        while let Some(module) = queue.pop_front() {
-            if module == to {
-                return true;
-            }
-            if !seen.insert(module) {
-                continue;
-            }
-            if let Some(summary) = self.modules.get(module) {
-                for imported in &summary.imported_modules {
-                    // `import a.b.c` runs `a` and `a.b` too.
-                    let mut prefix = String::new();
-                    for part in imported.split('.') {
-                        if !prefix.is_empty() {
-                            prefix.push('.');
-                        }
-                        prefix.push_str(part);
-                        if let Some((name, _)) = self.modules.get_key_value(prefix.as_str()) {
-                            queue.push_back(name.as_str());
+        if from == to {
+            return true;
+        }
+        let known = self
+            .reachable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(from)
+            .cloned();
+        let reachable = match known {
+            Some(reachable) => reachable,
+            None => {
+                let mut seen: HashSet<String> = HashSet::new();
+                let mut queue: VecDeque<&str> = VecDeque::from([from]);
+                while let Some(module) = queue.pop_front() {
+                    for next in self.import_edges.get(module).into_iter().flatten() {
+                        if seen.insert(next.clone()) {
+                            queue.push_back(next);
                         }
                     }
                 }
+                let reachable = std::sync::Arc::new(seen);
+                self.reachable
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(from.to_string(), std::sync::Arc::clone(&reachable));
+                reachable
             }
-        }
-        false
+        };
+        reachable.contains(to)
     }
 
     /// The type an unannotated parameter whose dependency is `dependency`
