@@ -83,7 +83,7 @@ use crate::project::index::UNINFORMATIVE_TYPES;
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::fastapi::qualified_in;
 use crate::python::fastapi::{ParamFunction, yielded_type};
-use crate::python::imports::{Symbol, unused_import_removals};
+use crate::python::imports::Symbol;
 use crate::python::syntax::{argument_deletion, join_lines, list_item_deletion, tokens_within};
 use crate::text::edit::{Edit, Fix, Safety};
 
@@ -681,38 +681,8 @@ fn build_fix(
         edits = vec![exploded];
     }
     edits.extend(imported.edits);
-    edits.extend(required_import_removal(context, rewrites));
     let title = format!("use `Annotated` in the signature of `{}`", function.name.id);
     Fix::new(title, edits, safety)
-}
-
-/// pydantic v1's `Required` moved out with the defaults: its import goes
-/// when nothing else in the file uses it.
-fn required_import_removal(context: &FileContext, rewrites: &[Rewrite]) -> Vec<Edit> {
-    let names: Vec<String> = context
-        .facts
-        .imports
-        .iter()
-        .filter(|(_, target)| matches!(*target, "pydantic.Required" | "pydantic.fields.Required"))
-        .map(|(local, _)| local.to_string())
-        .collect();
-    if names.is_empty() {
-        return Vec::new();
-    }
-    let replaced: Vec<TextRange> = rewrites
-        .iter()
-        .map(|rewrite| rewrite.parameter.range())
-        .collect();
-    let (edits, _) = unused_import_removals(
-        context.module,
-        context.tokens,
-        context.source,
-        &names,
-        &replaced,
-        &[],
-        &[],
-    );
-    edits
 }
 
 /// A variadic parameter's text with its stars, whether or not the parser's

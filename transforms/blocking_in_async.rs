@@ -59,7 +59,6 @@
 //! Use instead:
 //! ```python
 //! import asyncio
-//! import time
 //! from functools import partial
 //!
 //! import httpx

@@ -93,13 +93,12 @@
 //! be written in its module (a syntax error there, a file `apply` may not
 //! touch), no use of it is rewritten.
 
-use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, ParameterWithDefault, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::index::{annotated_dependency, key_of};
 use crate::project::transform::{FileContext, Findings, Transform};
-use crate::python::imports::{Symbol, import_replacing, relative_spelling};
+use crate::python::imports::{Symbol, relative_spelling};
 use crate::text::edit::{Edit, Fix, Safety};
 
 mod plan;
@@ -334,8 +333,8 @@ fn rewrite_uses(
     }
 
     // Uses wait while `annotated-params` is still converting parameters in
-    // this file, or while an alias this module defines is not written yet:
-    // imports are removed only once the text that still needs them is final.
+    // this file (both rewrite the same signatures), or while an alias this
+    // module defines is not written yet.
     let waiting = context.is_selected(&super::annotated_params::TRANSFORM)
         && has_default_form_dependencies(context)
         || plan
@@ -351,24 +350,9 @@ fn rewrite_uses(
             }
         }
     }
-    let mut candidates: Vec<String> = Vec::new();
-    for item in &uses {
-        collect_names(item.annotation, &mut candidates);
-    }
-    candidates.sort();
-    candidates.dedup();
-    // A name other modules import from this one is a re-export: it stays.
-    candidates.retain(|name| !project.index.is_imported_from(module_name, name));
-    let replaced: Vec<TextRange> = uses.iter().map(|item| item.annotation.range()).collect();
-    let (references, import_edits) = import_replacing(
-        &context.importer(),
-        context.module,
-        context.tokens,
-        context.source,
-        &candidates,
-        &replaced,
-        &symbols,
-    );
+    // The imports the uses leave unused are the engine's to remove.
+    let imported = context.importer().import(&symbols);
+    let (references, import_edits) = (imported.references, imported.edits);
 
     let mut replacements: Vec<Edit> = Vec::new();
     for item in &uses {
@@ -483,18 +467,4 @@ fn has_default_form_dependencies(context: &FileContext) -> bool {
                     && !context.is_suppressed(annotated_params, parameter.range(), &header)
             })
     })
-}
-
-/// The names an annotation refers to (`Annotated`, `Session`, `deps`, …).
-fn collect_names(expr: &Expr, names: &mut Vec<String>) {
-    struct Names<'n>(&'n mut Vec<String>);
-    impl<'a> Visitor<'a> for Names<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(name) = expr {
-                self.0.push(name.id.to_string());
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    Names(names).visit_expr(expr);
 }

@@ -119,7 +119,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::project::references::{ProjectReference, project_reference};
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::fastapi::qualified_in;
-use crate::python::imports::{Symbol, import_replacing};
+use crate::python::imports::Symbol;
 use crate::text::edit::{Edit, Fix, Safety};
 
 pub mod plan;
@@ -335,34 +335,10 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     }
 
-    // Imports: the new names, and the model's import once nothing uses it.
-    // Only uses actually rewritten free the model's import.
-    let replaced: Vec<TextRange> = replacements
-        .iter()
-        .map(|(range, _)| *range)
-        .chain(pending.iter().map(|(range, _, _)| *range))
-        .collect();
-    let mut local_names: Vec<String> = uses
-        .iter()
-        .filter_map(|item| match item.expr {
-            Expr::Name(name) if context.facts.imports.is_bound(name.id.as_str()) => {
-                Some(name.id.to_string())
-            }
-            _ => None,
-        })
-        .collect();
-    local_names.sort();
-    local_names.dedup();
-    local_names.retain(|name| !context.project.index.is_imported_from(module, name));
-    let (references, import_edits) = import_replacing(
-        &context.importer(),
-        context.module,
-        context.tokens,
-        context.source,
-        &local_names,
-        &replaced,
-        &symbols,
-    );
+    // Imports: the new names. The model's import, once nothing uses it, is
+    // the engine's to remove.
+    let imported = context.importer().import(&symbols);
+    let (references, import_edits) = (imported.references, imported.edits);
     for (range, position, quote) in pending {
         let reference = &references[position];
         replacements.push((

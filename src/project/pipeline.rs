@@ -13,9 +13,13 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::TextRange;
 
+use std::collections::HashSet;
+
 use crate::project::Project;
 use crate::project::transform::{FileContext, Findings, Transform, TransformOptions};
+use crate::python::bindings;
 use crate::python::fastapi::FastApiFacts;
+use crate::python::imports::import_removals;
 use crate::python::suppression::Suppressions;
 use crate::text::edit::{Finding, Fix, Safety};
 use crate::text::fix_loop::apply_fixes;
@@ -262,6 +266,17 @@ fn process_unguarded(
         return outcome;
     }
 
+    // Which imports the original uses: those the fixes leave unused are
+    // removed once the fixes settle, and no others.
+    let imports_before = first_findings
+        .iter()
+        .any(|finding| {
+            finding
+                .fix
+                .as_ref()
+                .is_some_and(|fix| is_applicable(fix, selection))
+        })
+        .then(|| ImportUse::of(&original, &parsed));
     let mut current = original.clone();
     let mut findings = first_findings;
     drop(parsed);
@@ -272,8 +287,29 @@ fn process_unguarded(
             .filter_map(|finding| Some((finding.transform, finding.fix.as_ref()?)))
             .filter(|(_, fix)| is_applicable(fix, selection))
             .collect();
-        if fixes.is_empty() {
+        let settled = fixes.is_empty();
+        let (text, applied) = if settled {
+            (String::new(), Vec::new())
+        } else {
+            let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
+            apply_fixes(current.text(), &only_fixes)
+        };
+        // Fixes that can never land (a transform's own edits overlap) end
+        // the loop as if there were none.
+        if settled || applied.is_empty() {
             if current.text() != original.text() {
+                if let (Some(before), Some(tree)) = (&imports_before, last_tree.take()) {
+                    let (pruned, tree, removed) = prune_imports(current, tree, before, place);
+                    current = pruned;
+                    last_tree = Some(tree);
+                    if !removed.is_empty() {
+                        let names: Vec<String> =
+                            removed.iter().map(|name| format!("`{name}`")).collect();
+                        outcome
+                            .applied_titles
+                            .push(format!("remove imports left unused: {}", names.join(", ")));
+                    }
+                }
                 outcome.fixed = Some(current.to_contents());
                 outcome.bound_names = last_tree
                     .as_ref()
@@ -283,8 +319,6 @@ fn process_unguarded(
             outcome.consulted = consulted;
             return outcome;
         }
-        let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
-        let (text, applied) = apply_fixes(current.text(), &only_fixes);
         let mut involved: Vec<&'static str> = applied.iter().map(|&index| fixes[index].0).collect();
         for name in &involved {
             *outcome.applied.entry(name).or_default() += 1;
@@ -328,6 +362,81 @@ fn process_unguarded(
     outcome.error = Some(FileError::NotConverged { transforms });
     outcome.consulted = consulted;
     outcome
+}
+
+/// Which module-level imports a file binds, and which of them its code uses.
+struct ImportUse {
+    bound: HashSet<String>,
+    used: HashSet<String>,
+}
+
+impl ImportUse {
+    fn of(source: &SourceFile, parsed: &Parsed<ModModule>) -> Self {
+        let referenced = bindings::referenced_names(parsed.syntax(), parsed.tokens(), source);
+        let bound: HashSet<String> = bindings::module_imports(parsed.syntax())
+            .into_iter()
+            .map(|binding| binding.local)
+            .collect();
+        let used = bound
+            .iter()
+            .filter(|name| referenced.contains(*name))
+            .cloned()
+            .collect();
+        ImportUse { bound, used }
+    }
+}
+
+/// Removes the imports that the original used, or that fixes added, and
+/// that nothing refers to any more; never names other modules import from
+/// this one, nor a name a fix adds to a package's `__init__.py` (that is a
+/// re-export). Twice at most: emptying an `if TYPE_CHECKING:` block frees
+/// `TYPE_CHECKING` itself. A removal that would not parse is not made.
+fn prune_imports(
+    mut current: SourceFile,
+    mut tree: Parsed<ModModule>,
+    before: &ImportUse,
+    place: Place,
+) -> (SourceFile, Parsed<ModModule>, Vec<String>) {
+    let mut removed: Vec<String> = Vec::new();
+    for _ in 0..2 {
+        let unused: Vec<String> =
+            bindings::unreferenced_imports(tree.syntax(), tree.tokens(), &current)
+                .into_iter()
+                .map(|binding| binding.local)
+                .filter(|name| {
+                    // In a package, a name a fix adds and nothing uses is a
+                    // re-export (`from .user import UserRead`).
+                    before.used.contains(name) || !before.bound.contains(name) && !place.is_package
+                })
+                .filter(|name| {
+                    !place
+                        .module_name
+                        .is_some_and(|module| place.project.index.is_imported_from(module, name))
+                })
+                .collect();
+        if unused.is_empty() {
+            break;
+        }
+        let edits = import_removals(tree.syntax(), tree.tokens(), &current, &unused);
+        let fix = Fix::new("remove imports left unused", edits, Safety::Safe);
+        let (text, applied) = apply_fixes(current.text(), &[&fix]);
+        if applied.is_empty() || text == current.text() {
+            break;
+        }
+        let next = current.with_text(text);
+        let Ok(reparsed) = parse_module(next.text()) else {
+            break;
+        };
+        for name in unused {
+            if !removed.contains(&name) {
+                removed.push(name);
+            }
+        }
+        current = next;
+        tree = reparsed;
+    }
+    removed.sort();
+    (current, tree, removed)
 }
 
 fn is_applicable(fix: &Fix, selection: &Selection) -> bool {

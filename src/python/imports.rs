@@ -465,185 +465,168 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// Makes `symbols` available and removes the imports of `names` that
-/// nothing references once the text in `replaced` is gone, as one set of
-/// edits: first which symbols merge into import statements rewritten
-/// anyway, then the new imports, then the removals knowing where those go.
-/// Returns the text to use for each symbol, and the edits.
-pub fn import_replacing(
-    importer: &Importer,
+/// Edits removing the imports that bind the names in `unused` (and only
+/// those): at module level, and in module-level `if TYPE_CHECKING:` blocks,
+/// which go whole when nothing is left in them. A statement that loses
+/// some of its names keeps its layout (one line, or one name per line with
+/// comments kept); a section of imports that empties takes its blank line
+/// with it.
+pub fn import_removals(
     module: &ModModule,
     tokens: &ruff_python_ast::token::Tokens,
     source: &SourceFile,
-    names: &[String],
-    replaced: &[TextRange],
-    symbols: &[Symbol],
-) -> (Vec<String>, Vec<Edit>) {
-    let removals_for = |insertions: &[TextSize]| {
-        unused_import_removals(module, tokens, source, names, replaced, symbols, insertions)
-    };
-    let (_, absorbed) = removals_for(&[]);
-    let to_import: Vec<Symbol> = symbols
-        .iter()
-        .filter(|symbol| !absorbed.contains(symbol))
-        .cloned()
-        .collect();
-    let imported = importer.import(&to_import);
-    let insertions: Vec<TextSize> = imported
-        .edits
-        .iter()
-        .filter(|edit| edit.is_insertion())
-        .map(Ranged::start)
-        .collect();
-    let (removals, _) = removals_for(&insertions);
-    let references = symbols
-        .iter()
-        .map(
-            |symbol| match to_import.iter().position(|known| known == symbol) {
-                Some(index) => imported.references[index].clone(),
-                None => symbol.name.to_string(),
-            },
-        )
-        .collect();
-    let mut edits = imported.edits;
-    edits.extend(removals);
-    (references, edits)
-}
-
-/// Edits removing the imports of `names` that nothing references any more
-/// once the text in `replaced` is gone. Only module-level imports are
-/// touched; a name that appears in any string (an annotation, `__all__`) is
-/// kept, to be safe.
-///
-/// `additions` are names about to be imported: when a one-line `from`
-/// statement of their module is rewritten here anyway, they are written into
-/// it and returned as absorbed (the caller must not import them again).
-pub fn unused_import_removals(
-    module: &ModModule,
-    tokens: &ruff_python_ast::token::Tokens,
-    source: &SourceFile,
-    names: &[String],
-    replaced: &[TextRange],
-    additions: &[Symbol],
-    insertions: &[TextSize],
-) -> (Vec<Edit>, Vec<Symbol>) {
-    let unused = unreferenced(module, names, replaced);
+    unused: &[String],
+) -> Vec<Edit> {
     let mut edits = Vec::new();
-    let mut absorbed: Vec<Symbol> = Vec::new();
     let mut deleted_statements: Vec<&Stmt> = Vec::new();
     if unused.is_empty() {
-        return (edits, absorbed);
+        return edits;
     }
     for stmt in &module.body {
-        let (aliases, from_module): (&[ast::Alias], Option<String>) = match stmt {
-            Stmt::Import(import) => (&import.names, None),
-            Stmt::ImportFrom(import) => (
-                &import.names,
-                Some(format!(
-                    "{}{}",
-                    ".".repeat(import.level as usize),
-                    import
-                        .module
-                        .as_ref()
-                        .map_or("", |module| module.id.as_str())
-                )),
-            ),
-            _ => continue,
-        };
-        let local = |alias: &ast::Alias| -> String {
-            match (&alias.asname, &from_module) {
-                (Some(asname), _) => asname.id.to_string(),
-                (None, Some(_)) => alias.name.id.to_string(),
-                (None, None) => alias
-                    .name
-                    .id
-                    .split('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            }
-        };
-        let removed: Vec<bool> = aliases
-            .iter()
-            .map(|alias| unused.contains(&local(alias)))
-            .collect();
-        if !removed.contains(&true) {
-            continue;
-        }
-        let one_line = !source.slice(stmt.range()).contains(['\n', '\r']);
-        let joining: Vec<&Symbol> = additions
-            .iter()
-            .filter(|symbol| one_line && from_module.as_deref() == Some(symbol.module.as_ref()))
-            .filter(|symbol| !absorbed.contains(symbol))
-            .collect();
-        let (Some(first), Some(last)) = (aliases.first(), aliases.last()) else {
-            continue;
-        };
-        if removed.iter().all(|&gone| gone) && joining.is_empty() {
-            let line_start = source.line_start(stmt.start());
-            let line_end = source.full_line_end(stmt.end());
-            let alone = source
-                .slice(TextRange::new(line_start, stmt.start()))
-                .trim()
-                .is_empty()
-                && source
-                    .slice(TextRange::new(stmt.end(), line_end))
-                    .trim()
-                    .is_empty();
-            if alone {
-                deleted_statements.push(stmt);
-                edits.push(Edit::deletion(TextRange::new(line_start, line_end)));
-            }
-            continue;
-        }
-        if one_line {
-            let mut kept: Vec<String> = aliases
-                .iter()
-                .zip(&removed)
-                .filter(|(_, gone)| !**gone)
-                .map(|(alias, _)| source.slice(alias.range()).to_string())
-                .collect();
-            for symbol in joining {
-                if !kept.iter().any(|name| name == symbol.name.as_ref()) {
-                    kept.push(symbol.name.to_string());
-                    kept.sort_by_key(|name| isort_key(name));
+        match stmt {
+            Stmt::Import(_) | Stmt::ImportFrom(_) => {
+                if let Some(removal) = statement_removal(stmt, tokens, source, unused) {
+                    if removal.whole {
+                        deleted_statements.push(stmt);
+                    }
+                    edits.extend(removal.edits);
                 }
-                absorbed.push(symbol.clone());
             }
-            let prefix = source.slice(TextRange::new(stmt.start(), first.start()));
-            let suffix = source.slice(TextRange::new(last.end(), stmt.end()));
-            edits.push(Edit::replacement(
-                format!("{prefix}{}{suffix}", kept.join(", ")),
-                stmt.range(),
-            ));
-            continue;
-        }
-        // One name per line: remove the lines of the names that go, unless
-        // that would remove every name (then the statement goes whole).
-        let ranges: Vec<TextRange> = aliases.iter().map(Ranged::range).collect();
-        let inner = TextRange::new(first.start(), stmt.end());
-        let deletions: Vec<TextRange> = removed
-            .iter()
-            .enumerate()
-            .filter(|(_, gone)| **gone)
-            .map(|(index, _)| {
-                crate::python::syntax::list_item_deletion(source, tokens, &ranges, index, inner)
-            })
-            .collect();
-        if deletions
-            .windows(2)
-            .all(|pair| pair[0].end() <= pair[1].start())
-        {
-            edits.extend(deletions.into_iter().map(Edit::deletion));
+            Stmt::If(branch)
+                if crate::python::bindings::is_type_checking(&branch.test)
+                    && branch.elif_else_clauses.is_empty() =>
+            {
+                let removals: Vec<Option<StatementRemoval>> = branch
+                    .body
+                    .iter()
+                    .map(|inner| statement_removal(inner, tokens, source, unused))
+                    .collect();
+                let emptied = removals
+                    .iter()
+                    .all(|removal| removal.as_ref().is_some_and(|removal| removal.whole));
+                if emptied {
+                    // Nothing is left to check for types: the block goes whole.
+                    let start = source.line_start(stmt.start());
+                    let end = source.full_line_end(stmt.end());
+                    let alone = source
+                        .slice(TextRange::new(start, stmt.start()))
+                        .trim()
+                        .is_empty();
+                    if alone {
+                        edits.push(Edit::deletion(TextRange::new(start, end)));
+                    }
+                } else {
+                    edits.extend(
+                        removals
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|removal| removal.edits),
+                    );
+                }
+            }
+            _ => {}
         }
     }
     edits.extend(emptied_section_blank_lines(
         module,
         source,
         &deleted_statements,
-        insertions,
+        &[],
     ));
-    (edits, absorbed)
+    edits
+}
+
+/// How one import statement loses the names in `unused`.
+struct StatementRemoval {
+    edits: Vec<Edit>,
+    /// The whole statement goes.
+    whole: bool,
+}
+
+fn statement_removal(
+    stmt: &Stmt,
+    tokens: &ruff_python_ast::token::Tokens,
+    source: &SourceFile,
+    unused: &[String],
+) -> Option<StatementRemoval> {
+    let (aliases, is_from): (&[ast::Alias], bool) = match stmt {
+        Stmt::Import(import) => (&import.names, false),
+        Stmt::ImportFrom(import) => (&import.names, true),
+        _ => return None,
+    };
+    let local = |alias: &ast::Alias| -> String {
+        match (&alias.asname, is_from) {
+            (Some(asname), _) => asname.id.to_string(),
+            (None, true) => alias.name.id.to_string(),
+            (None, false) => alias
+                .name
+                .id
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    };
+    let removed: Vec<bool> = aliases
+        .iter()
+        .map(|alias| unused.contains(&local(alias)))
+        .collect();
+    if !removed.contains(&true) {
+        return None;
+    }
+    let (first, last) = (aliases.first()?, aliases.last()?);
+    if removed.iter().all(|&gone| gone) {
+        let line_start = source.line_start(stmt.start());
+        let line_end = source.full_line_end(stmt.end());
+        let alone = source
+            .slice(TextRange::new(line_start, stmt.start()))
+            .trim()
+            .is_empty()
+            && source
+                .slice(TextRange::new(stmt.end(), line_end))
+                .trim()
+                .is_empty();
+        return alone.then(|| StatementRemoval {
+            edits: vec![Edit::deletion(TextRange::new(line_start, line_end))],
+            whole: true,
+        });
+    }
+    let one_line = !source.slice(stmt.range()).contains(['\n', '\r']);
+    if one_line {
+        let kept: Vec<&str> = aliases
+            .iter()
+            .zip(&removed)
+            .filter(|(_, gone)| !**gone)
+            .map(|(alias, _)| source.slice(alias.range()))
+            .collect();
+        let prefix = source.slice(TextRange::new(stmt.start(), first.start()));
+        let suffix = source.slice(TextRange::new(last.end(), stmt.end()));
+        return Some(StatementRemoval {
+            edits: vec![Edit::replacement(
+                format!("{prefix}{}{suffix}", kept.join(", ")),
+                stmt.range(),
+            )],
+            whole: false,
+        });
+    }
+    // One name per line: remove the lines of the names that go.
+    let ranges: Vec<TextRange> = aliases.iter().map(Ranged::range).collect();
+    let inner = TextRange::new(first.start(), stmt.end());
+    let deletions: Vec<TextRange> = removed
+        .iter()
+        .enumerate()
+        .filter(|(_, gone)| **gone)
+        .map(|(index, _)| {
+            crate::python::syntax::list_item_deletion(source, tokens, &ranges, index, inner)
+        })
+        .collect();
+    deletions
+        .windows(2)
+        .all(|pair| pair[0].end() <= pair[1].start())
+        .then(|| StatementRemoval {
+            edits: deletions.into_iter().map(Edit::deletion).collect(),
+            whole: false,
+        })
 }
 
 /// When every statement of an import section (imports between blank lines)
@@ -723,61 +706,6 @@ fn emptied_section_blank_lines(
         }
     }
     edits
-}
-
-/// Which of `names` nothing outside `replaced` refers to.
-fn unreferenced(module: &ModModule, names: &[String], replaced: &[TextRange]) -> Vec<String> {
-    use ruff_python_ast::visitor::{self, Visitor};
-
-    struct References<'n> {
-        names: &'n [String],
-        replaced: &'n [TextRange],
-        used: Vec<&'n str>,
-    }
-    impl<'a> Visitor<'a> for References<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            let inside = |range: TextRange| {
-                self.replaced
-                    .iter()
-                    .any(|replaced| replaced.contains_range(range))
-            };
-            match expr {
-                Expr::Name(name) if !inside(name.range()) => {
-                    if let Some(found) = self
-                        .names
-                        .iter()
-                        .find(|candidate| *candidate == name.id.as_str())
-                    {
-                        self.used.push(found);
-                    }
-                }
-                Expr::StringLiteral(string) if !inside(string.range()) => {
-                    let value = string.value.to_str();
-                    for candidate in self.names {
-                        let is_word = value
-                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                            .any(|word| word == candidate);
-                        if is_word {
-                            self.used.push(candidate);
-                        }
-                    }
-                }
-                _ => {}
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut references = References {
-        names,
-        replaced,
-        used: Vec::new(),
-    };
-    references.visit_body(&module.body);
-    names
-        .iter()
-        .filter(|name| !references.used.contains(&name.as_str()))
-        .cloned()
-        .collect()
 }
 
 enum ImportCategory {

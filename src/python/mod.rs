@@ -3,6 +3,7 @@
 //! which calls block, suppression comments, how to import a symbol, and
 //! token-level edits. Built on [`crate::text`]; knows nothing of other files.
 
+pub mod bindings;
 pub mod blocking;
 pub mod fastapi;
 pub mod flow;

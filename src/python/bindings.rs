@@ -1,0 +1,363 @@
+//! Which names a module's imports bind, and which names its code refers
+//! to: what the engine needs to remove exactly the imports that fixes left
+//! unused, the way pyflakes judges them.
+//!
+//! A name counts as referred to when code loads or deletes it anywhere in
+//! the file (a local of the same name counts too, to be safe), when a
+//! string annotation (`"User"`, `list["models.User"]`) names it, when
+//! `__all__` lists it, or when a `# type:` comment mentions it.
+
+use std::collections::HashSet;
+
+use ruff_python_ast::token::{TokenKind, Tokens};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{Expr, ExprContext, ModModule, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::python::fastapi::dotted_text;
+use crate::text::source::SourceFile;
+
+/// A name bound by an import at module level, or in a module-level
+/// `if TYPE_CHECKING:` block.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ImportBinding {
+    /// The name the import binds (`os` for `import os.path`).
+    pub local: String,
+    /// What it imports, as written: `os.path`, `.deps.get_db`.
+    pub target: String,
+    /// Bound only for type checkers.
+    pub under_type_checking: bool,
+}
+
+/// The imports whose names may be removed when nothing uses them: those of
+/// top-level statements and of module-level `if TYPE_CHECKING:` blocks
+/// (imports in other blocks, such as `try: import x`, are left alone).
+pub fn module_imports(module: &ModModule) -> Vec<ImportBinding> {
+    let mut bindings = Vec::new();
+    for stmt in &module.body {
+        match stmt {
+            Stmt::Import(_) | Stmt::ImportFrom(_) => import_bindings(stmt, false, &mut bindings),
+            Stmt::If(branch) if is_type_checking(&branch.test) => {
+                for inner in &branch.body {
+                    import_bindings(inner, true, &mut bindings);
+                }
+            }
+            _ => {}
+        }
+    }
+    bindings
+}
+
+/// Whether a test is `TYPE_CHECKING` (or `typing.TYPE_CHECKING`, any alias).
+pub fn is_type_checking(test: &Expr) -> bool {
+    dotted_text(test)
+        .is_some_and(|text| text == "TYPE_CHECKING" || text.ends_with(".TYPE_CHECKING"))
+}
+
+fn import_bindings(stmt: &Stmt, under_type_checking: bool, bindings: &mut Vec<ImportBinding>) {
+    match stmt {
+        Stmt::Import(import) => {
+            for alias in &import.names {
+                let module = alias.name.id.as_str();
+                let local = match &alias.asname {
+                    Some(asname) => asname.id.to_string(),
+                    None => module.split('.').next().unwrap_or(module).to_string(),
+                };
+                bindings.push(ImportBinding {
+                    local,
+                    target: module.to_string(),
+                    under_type_checking,
+                });
+            }
+        }
+        Stmt::ImportFrom(import) => {
+            let prefix = format!(
+                "{}{}",
+                ".".repeat(import.level as usize),
+                import
+                    .module
+                    .as_ref()
+                    .map_or("", |module| module.id.as_str())
+            );
+            for alias in &import.names {
+                let name = alias.name.id.as_str();
+                if name == "*" {
+                    continue;
+                }
+                let local = alias
+                    .asname
+                    .as_ref()
+                    .map_or(name, |asname| asname.id.as_str());
+                let target = if prefix.ends_with('.') {
+                    format!("{prefix}{name}")
+                } else {
+                    format!("{prefix}.{name}")
+                };
+                bindings.push(ImportBinding {
+                    local: local.to_string(),
+                    target,
+                    under_type_checking,
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every name the module's code refers to (see the module comment).
+pub fn referenced_names(
+    module: &ModModule,
+    tokens: &Tokens,
+    source: &SourceFile,
+) -> HashSet<String> {
+    let mut references = References::default();
+    references.visit_body(&module.body);
+    let mut names = references.names;
+    // `# type: List[Session]` comments, word by word.
+    for token in tokens
+        .iter()
+        .filter(|token| token.kind() == TokenKind::Comment)
+    {
+        let comment = source.slice(token.range());
+        if let Some(index) = comment.find("type:") {
+            for word in comment[index + 5..].split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+                if !word.is_empty() && word != "ignore" {
+                    names.insert(word.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+#[derive(Default)]
+struct References {
+    names: HashSet<String>,
+    /// Inside an annotation, where a string is a forward reference.
+    in_annotation: usize,
+}
+
+impl References {
+    fn annotation(&mut self, expr: &Expr) {
+        self.in_annotation += 1;
+        self.visit_expr(expr);
+        self.in_annotation -= 1;
+    }
+
+    /// The names a string annotation refers to.
+    fn forward_reference(&mut self, text: &str) {
+        let Ok(parsed) = ruff_python_parser::parse_expression(text) else {
+            return;
+        };
+        let mut inner = References {
+            in_annotation: 1,
+            ..References::default()
+        };
+        inner.visit_expr(parsed.expr());
+        self.names.extend(inner.names);
+    }
+
+    fn dunder_all(&mut self, value: &Expr) {
+        let elements: &[Expr] = match value {
+            Expr::List(list) => &list.elts,
+            Expr::Tuple(tuple) => &tuple.elts,
+            Expr::Call(call) => {
+                // `__all__.extend([...])` and the like.
+                for argument in &call.arguments.args {
+                    self.dunder_all(argument);
+                }
+                return;
+            }
+            Expr::BinOp(binary) => {
+                self.dunder_all(&binary.left);
+                self.dunder_all(&binary.right);
+                return;
+            }
+            _ => return,
+        };
+        for element in elements {
+            if let Expr::StringLiteral(string) = element {
+                self.names.insert(string.value.to_str().to_string());
+            }
+        }
+    }
+}
+
+fn targets_all(target: &Expr) -> bool {
+    matches!(target, Expr::Name(name) if name.id == "__all__")
+}
+
+impl<'a> Visitor<'a> for References {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            // The names an import binds are not uses of them.
+            Stmt::Import(_) | Stmt::ImportFrom(_) => {}
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                if let Some(parameters) = &function.type_params {
+                    self.visit_type_params(parameters);
+                }
+                for parameter in function.parameters.iter() {
+                    if let Some(annotation) = parameter.annotation() {
+                        self.annotation(annotation);
+                    }
+                    if let Some(default) = parameter.default() {
+                        self.visit_expr(default);
+                    }
+                }
+                if let Some(returns) = &function.returns {
+                    self.annotation(returns);
+                }
+                self.visit_body(&function.body);
+            }
+            Stmt::AnnAssign(assign) => {
+                self.annotation(&assign.annotation);
+                self.visit_expr(&assign.target);
+                if let Some(value) = &assign.value {
+                    if targets_all(&assign.target) {
+                        self.dunder_all(value);
+                    }
+                    self.visit_expr(value);
+                }
+            }
+            Stmt::Assign(assign) if assign.targets.iter().any(targets_all) => {
+                self.dunder_all(&assign.value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AugAssign(assign) if targets_all(&assign.target) => {
+                self.dunder_all(&assign.value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Expr(expression) => {
+                if let Expr::Call(call) = expression.value.as_ref()
+                    && let Expr::Attribute(attribute) = call.func.as_ref()
+                    && targets_all(&attribute.value)
+                {
+                    self.dunder_all(&expression.value);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(name) => {
+                if !matches!(name.ctx, ExprContext::Store) {
+                    self.names.insert(name.id.to_string());
+                }
+            }
+            Expr::StringLiteral(string) if self.in_annotation > 0 => {
+                self.forward_reference(&string.value.to_str().to_string());
+            }
+            // `Literal["a"]` holds values, and `Annotated[T, …]` metadata
+            // after its type: only the type is an annotation.
+            Expr::Subscript(subscript) if self.in_annotation > 0 => {
+                self.visit_expr(&subscript.value);
+                let base = dotted_text(&subscript.value).unwrap_or_default();
+                let last = base.rsplit('.').next().unwrap_or_default();
+                let saved = self.in_annotation;
+                match (last, subscript.slice.as_ref()) {
+                    ("Literal", slice) => {
+                        self.in_annotation = 0;
+                        self.visit_expr(slice);
+                    }
+                    ("Annotated", Expr::Tuple(tuple)) => {
+                        for (position, element) in tuple.elts.iter().enumerate() {
+                            self.in_annotation = if position == 0 { saved } else { 0 };
+                            self.visit_expr(element);
+                        }
+                    }
+                    (_, slice) => self.visit_expr(slice),
+                }
+                self.in_annotation = saved;
+            }
+            // A call is code, also inside an annotation (`Depends(f)`);
+            // `cast("User", value)` and `TypeVar("T", bound="User")` take a
+            // type.
+            Expr::Call(call) => {
+                let saved = std::mem::take(&mut self.in_annotation);
+                let callee = match call.func.as_ref() {
+                    Expr::Name(name) => Some(name.id.as_str()),
+                    Expr::Attribute(attribute) => Some(attribute.attr.id.as_str()),
+                    _ => None,
+                };
+                self.visit_expr(&call.func);
+                for (position, argument) in call.arguments.args.iter().enumerate() {
+                    if callee == Some("cast") && position == 0 {
+                        self.annotation(argument);
+                    } else {
+                        self.visit_expr(argument);
+                    }
+                }
+                for keyword in &call.arguments.keywords {
+                    let is_bound = callee == Some("TypeVar")
+                        && keyword.arg.as_ref().is_some_and(|arg| arg.id == "bound");
+                    if is_bound {
+                        self.annotation(&keyword.value);
+                    } else {
+                        self.visit_expr(&keyword.value);
+                    }
+                }
+                self.in_annotation = saved;
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+/// The names bound by `module_imports` that nothing refers to.
+pub fn unreferenced_imports(
+    module: &ModModule,
+    tokens: &Tokens,
+    source: &SourceFile,
+) -> Vec<ImportBinding> {
+    let referenced = referenced_names(module, tokens, source);
+    module_imports(module)
+        .into_iter()
+        .filter(|binding| !referenced.contains(&binding.local))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreferenced(source: &str) -> Vec<String> {
+        let parsed = ruff_python_parser::parse_module(source).unwrap();
+        let file = SourceFile::new(source);
+        unreferenced_imports(parsed.syntax(), parsed.tokens(), &file)
+            .into_iter()
+            .map(|binding| binding.local)
+            .collect()
+    }
+
+    #[test]
+    fn uses_the_way_pyflakes_sees_them() {
+        let source = r#"
+"""Sleep for a time."""
+import os.path
+import time
+from typing import TYPE_CHECKING, Annotated, List, Literal, cast
+from fastapi import Query
+from app import models, schemas
+from app.deps import get_db, get_user, Unused
+
+if TYPE_CHECKING:
+    from app.models import Item
+
+__all__ = ["get_user"]
+x: "List[models.User]" = cast("schemas.User", None)
+data = {"time": 1, "Unused": 2}
+y: Annotated["Item", Query(description="time")] = None
+z: Literal["Unused"] = "Unused"
+
+def route(item: "Item", db=get_db):  # type: (int) -> None
+    return os.path.join("a")
+"#;
+        assert_eq!(unreferenced(source), ["time", "Unused"]);
+    }
+}
