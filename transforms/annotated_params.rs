@@ -233,15 +233,12 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
         }
     }
 
-    let fix = match unfixable {
-        Some(_) => None,
-        None => Some(build_fix(
-            context,
-            function,
-            &rewrites,
-            keyword_only_from,
-            safety,
-        )),
+    let (fix, notes) = match unfixable {
+        Some(_) => (None, Vec::new()),
+        None => {
+            let (fix, notes) = build_fix(context, function, &rewrites, keyword_only_from, safety);
+            (Some(fix), notes)
+        }
     };
     for rewrite in &rewrites {
         let name = &rewrite.parameter.parameter.name.id;
@@ -257,6 +254,18 @@ fn check_function(context: &FileContext, function: &StmtFunctionDef, findings: &
                 rewrite.function.name()
             ),
         };
+        // How a type whose name is taken here is reached instead.
+        let mut message = message;
+        for note in &notes {
+            if let AnnotationText::InferredImport {
+                name: type_name, ..
+            } = &rewrite.annotation
+                && note.starts_with(&format!("`{type_name}` "))
+            {
+                message.push_str("; ");
+                message.push_str(note);
+            }
+        }
         findings.push(&TRANSFORM, rewrite.parameter.range(), message, fix.clone());
     }
 }
@@ -509,12 +518,8 @@ fn inferred_from_index(context: &FileContext, dependency: &Expr) -> Option<Annot
             return Some(AnnotationText::Inferred(format!("{local}.{type_name}")));
         }
     }
-    if context.facts.module_functions.contains_key(type_name)
-        || context.facts.module_classes.contains_key(type_name)
-        || context.facts.module_assignments.contains(type_name)
-    {
-        return None;
-    }
+    // A name this file binds to something else is reached another way by
+    // the importer, which says how.
     Some(AnnotationText::InferredImport {
         module: type_module.to_string(),
         name: type_name.to_string(),
@@ -592,7 +597,7 @@ fn build_fix(
     rewrites: &[Rewrite],
     keyword_only_from: Option<&ParameterWithDefault>,
     safety: Safety,
-) -> Fix {
+) -> (Fix, Vec<String>) {
     let mut symbols = vec![Symbol::new(context.typing_module(), "Annotated")];
     if rewrites
         .iter()
@@ -682,7 +687,7 @@ fn build_fix(
     }
     edits.extend(imported.edits);
     let title = format!("use `Annotated` in the signature of `{}`", function.name.id);
-    Fix::new(title, edits, safety)
+    (Fix::new(title, edits, safety), imported.notes)
 }
 
 /// A variadic parameter's text with its stars, whether or not the parser's

@@ -753,16 +753,26 @@ fn re_exports<'a>(
                 ".".repeat(import.level as usize),
                 import.module.as_ref().map_or("", |name| name.id.as_str())
             );
-            let mut added: Vec<&str> = Vec::new();
-            for member in split
+            let names: Vec<&str> = split
                 .new_members()
                 .filter(|member| !context.facts.imports.is_bound(&member.name))
-            {
-                let symbol = Symbol::owned(from.clone(), member.name.clone());
+                .map(|member| member.name.as_str())
+                .collect();
+            let listed = all_entries(context, &split.name, &names);
+            let mut added: Vec<&str> = Vec::new();
+            for name in names {
+                // Without `__all__`, an explicit re-export (`UserRead as
+                // UserRead`) says the name is there for other modules.
+                let symbol = Symbol::owned(from.clone(), name);
+                let symbol = if listed.is_empty() {
+                    symbol.re_exported()
+                } else {
+                    symbol
+                };
                 if !symbols.contains(&symbol) {
                     symbols.push(symbol);
                 }
-                added.push(&member.name);
+                added.push(name);
             }
             if added.is_empty() {
                 continue;
@@ -778,7 +788,7 @@ fn re_exports<'a>(
                         .join(", "),
                     split.name
                 ),
-                all_entries(context, &split.name, &added),
+                listed,
             ));
         }
     }

@@ -251,7 +251,7 @@ impl<'a> Visitor<'a> for References {
                 }
             }
             Expr::StringLiteral(string) if self.in_annotation > 0 => {
-                self.forward_reference(&string.value.to_str().to_string());
+                self.forward_reference(string.value.to_str());
             }
             // `Literal["a"]` holds values, and `Annotated[T, …]` metadata
             // after its type: only the type is an annotation.

@@ -1,6 +1,9 @@
 //! Making a symbol available in a file: reuse an existing import of it,
 //! extend an existing `from module import …`, refer through an existing
 //! `import module`, or add a new import line where isort would put it.
+//! A new import never binds a name the file already binds to something
+//! else: the symbol is then reached through its module, or imported under
+//! another name, and the importer says so.
 
 use std::borrow::Cow;
 
@@ -17,6 +20,9 @@ use crate::text::source::SourceFile;
 pub struct Symbol {
     pub module: Cow<'static, str>,
     pub name: Cow<'static, str>,
+    /// The name to bind it to, when not its own (`User as ModelsUser`), or
+    /// its own name for an explicit re-export (`UserRead as UserRead`).
+    pub alias: Option<Cow<'static, str>>,
 }
 
 impl Symbol {
@@ -24,6 +30,7 @@ impl Symbol {
         Symbol {
             module: Cow::Borrowed(module),
             name: Cow::Borrowed(name),
+            alias: None,
         }
     }
 
@@ -31,6 +38,27 @@ impl Symbol {
         Symbol {
             module: Cow::Owned(module.into()),
             name: Cow::Owned(name.into()),
+            alias: None,
+        }
+    }
+
+    /// The same symbol, imported as an explicit re-export (`X as X`), the
+    /// form type checkers and pyflakes read as meant for other modules.
+    pub fn re_exported(mut self) -> Self {
+        self.alias = Some(self.name.clone());
+        self
+    }
+
+    /// The name the import binds.
+    pub fn local(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+
+    /// How an import statement names it: `name` or `name as alias`.
+    fn imported_as(&self) -> String {
+        match &self.alias {
+            Some(alias) => format!("{} as {alias}", self.name),
+            None => self.name.to_string(),
         }
     }
 
@@ -45,6 +73,54 @@ impl Symbol {
         }
         names
     }
+}
+
+/// How a file gets a symbol.
+enum Way {
+    /// Imported as itself (or under the alias it carries).
+    Direct(Symbol),
+    /// Reached through a module the file already imports: `models.User`.
+    Through(String),
+    /// Its module imported from the module's parent: `from app.db import
+    /// models`, then `models.User`.
+    FromParent { module: Symbol, reference: String },
+    /// Its top-level module imported: `import functools`, then `functools.partial`.
+    ModuleImport { module: String, reference: String },
+}
+
+impl Way {
+    /// What a finding should say of a symbol reached another way.
+    fn note(&self, symbol: &Symbol) -> Option<String> {
+        let qualified = format!("{}.{}", symbol.module, symbol.name);
+        let taken = symbol.local();
+        match self {
+            Way::Direct(direct) if direct.alias != symbol.alias => Some(format!(
+                "`{taken}` is taken here, so `{qualified}` is imported as `{}`",
+                direct.local()
+            )),
+            Way::Direct(_) => None,
+            Way::Through(reference)
+            | Way::FromParent { reference, .. }
+            | Way::ModuleImport { reference, .. } => Some(format!(
+                "`{taken}` is taken here, so `{qualified}` is written `{reference}`"
+            )),
+        }
+    }
+}
+
+fn camel_case(snake: &str) -> String {
+    snake
+        .trim_start_matches('.')
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }
 
 /// `..deps` for `app.api.deps` seen from `app.api.routes.users`.
@@ -68,6 +144,9 @@ pub fn relative_spelling(from: &str, is_package: bool, to: &str) -> Option<Strin
 pub struct Imported {
     pub references: Vec<String>,
     pub edits: Vec<Edit>,
+    /// For symbols whose name the file already binds to something else: how
+    /// they are reached instead, for the finding's message.
+    pub notes: Vec<String>,
 }
 
 /// Decides how a file imports symbols; read-only over the file.
@@ -112,6 +191,122 @@ impl<'a> Importer<'a> {
 
     /// Makes every symbol available; `references[i]` is the text to use for `symbols[i]`.
     pub fn import(&self, symbols: &[Symbol]) -> Imported {
+        let taken = self.bound_names();
+        let mut notes = Vec::new();
+        let mut ways: Vec<Way> = Vec::with_capacity(symbols.len());
+        for symbol in symbols {
+            let way = self.way_to(symbol, &taken);
+            if let Some(note) = way.note(symbol) {
+                notes.push(note);
+            }
+            ways.push(way);
+        }
+        // The symbols imported as themselves, or modules imported by name.
+        let direct: Vec<Symbol> = ways
+            .iter()
+            .filter_map(|way| match way {
+                Way::Direct(symbol) => Some(symbol.clone()),
+                Way::FromParent { module, .. } => Some(module.clone()),
+                Way::Through(_) | Way::ModuleImport { .. } => None,
+            })
+            .collect();
+        let mut imported = self.import_free(&direct);
+        let mut direct_references = std::mem::take(&mut imported.references).into_iter();
+        for way in &ways {
+            let reference = match way {
+                Way::Direct(_) => direct_references.next().unwrap_or_default(),
+                Way::FromParent { reference, .. } => {
+                    direct_references.next();
+                    reference.clone()
+                }
+                Way::Through(reference) => reference.clone(),
+                Way::ModuleImport { module, reference } => {
+                    let line = format!("import {module}");
+                    let edit = self.new_import_line(module, &line);
+                    if !imported.edits.contains(&edit) {
+                        imported.edits.push(edit);
+                    }
+                    reference.clone()
+                }
+            };
+            imported.references.push(reference);
+        }
+        imported.notes = notes;
+        imported
+    }
+
+    /// How this file can get `symbol` without binding a name it already
+    /// binds to something else.
+    fn way_to(&self, symbol: &Symbol, taken: &std::collections::HashSet<String>) -> Way {
+        let reusable = symbol
+            .equivalents()
+            .iter()
+            .any(|qualified| self.runtime_local_of(qualified).is_some());
+        if reusable || !taken.contains(symbol.local()) {
+            return Way::Direct(symbol.clone());
+        }
+        let module = symbol.module.as_ref();
+        // The file already reaches the module: `from app.db import models`.
+        if let Some(local) = self
+            .runtime_local_of(module)
+            .map(str::to_string)
+            .or_else(|| self.module_import_of(module))
+        {
+            return Way::Through(format!("{local}.{}", symbol.name));
+        }
+        let (parent, last) = match module.rsplit_once('.') {
+            // `..models` is `models` from `..`.
+            Some((parent, last)) if parent.chars().all(|c| c == '.') => {
+                (format!("{parent}."), last)
+            }
+            Some((parent, last)) => (parent.to_string(), last),
+            None => (String::new(), module),
+        };
+        if !last.is_empty() && !taken.contains(last) {
+            let reference = format!("{last}.{}", symbol.name);
+            return if parent.is_empty() {
+                Way::ModuleImport {
+                    module: module.to_string(),
+                    reference,
+                }
+            } else {
+                Way::FromParent {
+                    module: Symbol::owned(parent, last.to_string()),
+                    reference,
+                }
+            };
+        }
+        let mut alias = format!("{}{}", camel_case(last), symbol.name);
+        while taken.contains(&alias) {
+            alias.push('_');
+        }
+        Way::Direct(Symbol {
+            alias: Some(Cow::Owned(alias)),
+            ..symbol.clone()
+        })
+    }
+
+    /// Every name the file binds at module level, and every name any of its
+    /// imports binds.
+    fn bound_names(&self) -> std::collections::HashSet<String> {
+        let mut names: std::collections::HashSet<String> =
+            crate::python::fastapi::module_bound_names(self.module)
+                .into_iter()
+                .collect();
+        names.extend(self.bindings.iter().map(|(local, _)| local.to_string()));
+        names
+    }
+
+    /// The local name a module-level import binds to `qualified` at run time.
+    fn runtime_local_of(&self, qualified: &str) -> Option<&'a str> {
+        self.bindings.local_name_of(qualified).filter(|local| {
+            self.runtime_names
+                .is_none_or(|names| names.contains(*local))
+        })
+    }
+
+    /// `import` for symbols whose local names are free (or reused).
+    fn import_free(&self, symbols: &[Symbol]) -> Imported {
         let mut imported = Imported::default();
         let mut missing: Vec<Symbol> = Vec::new();
         for symbol in symbols {
@@ -127,7 +322,7 @@ impl<'a> Importer<'a> {
             match existing {
                 Some(local) => imported.references.push(local),
                 None => {
-                    imported.references.push(symbol.name.to_string());
+                    imported.references.push(symbol.local().to_string());
                     if !missing.contains(symbol) {
                         missing.push(symbol.clone());
                     }
@@ -147,19 +342,26 @@ impl<'a> Importer<'a> {
         modules.dedup();
         let mut new_lines: Vec<Edit> = Vec::new();
         for module in modules {
-            let mut names: Vec<&str> = missing
+            let mut in_module: Vec<&Symbol> = missing
                 .iter()
                 .filter(|symbol| symbol.module == module)
-                .map(|symbol| symbol.name.as_ref())
                 .collect();
-            names.sort_by_key(|name| isort_key(name));
+            in_module.sort_by_key(|symbol| isort_key(&symbol.name));
+            let spelled: Vec<String> = in_module
+                .iter()
+                .map(|symbol| symbol.imported_as())
+                .collect();
+            let names: Vec<&str> = spelled.iter().map(String::as_str).collect();
+            let plain = in_module.iter().all(|symbol| symbol.alias.is_none());
             if let Some(statement) = self.existing_from_import(module) {
                 imported
                     .edits
                     .extend(self.extend_from_import(statement, &names));
-            } else if let Some(alias) = self.module_import_of(module) {
+            } else if let Some(alias) = self.module_import_of(module).filter(|_| plain) {
                 for (symbol, reference) in symbols.iter().zip(imported.references.iter_mut()) {
-                    if symbol.module == module && names.contains(&symbol.name.as_ref()) {
+                    if symbol.module == module
+                        && in_module.iter().any(|missing| missing.name == symbol.name)
+                    {
                         *reference = format!("{alias}.{}", symbol.name);
                     }
                 }
@@ -1095,6 +1297,56 @@ mod tests {
             text,
             "import os\n\nfrom pydantic import BaseModel\nfrom sqlalchemy import select\n"
         );
+    }
+
+    #[test]
+    fn a_taken_name_is_reached_through_its_module() {
+        let owned = |module: &str, name: &str| Symbol::owned(module.to_string(), name.to_string());
+        // `User` already means the schema: the ORM class comes through its module.
+        let file = SourceFile::new("from app.schemas import User\n");
+        let parsed = parse_module(file.text()).unwrap();
+        let facts = FastApiFacts::new(parsed.syntax());
+        let importer = Importer::new(parsed.syntax(), &facts.imports, &file);
+        let imported = importer.import(&[owned("app.db.models", "User")]);
+        let fix = Fix::new("import", imported.edits, Safety::Safe);
+        assert_eq!(
+            apply_fixes(file.text(), &[&fix]).0,
+            "from app.db import models\nfrom app.schemas import User\n"
+        );
+        assert_eq!(imported.references, ["models.User"]);
+        assert_eq!(
+            imported.notes,
+            ["`User` is taken here, so `app.db.models.User` is written `models.User`"]
+        );
+        // A module the file imports already.
+        let source = "from app.schemas import User\nfrom app.db import models\n";
+        let (text, references) = import(source, &[owned("app.db.models", "User")]);
+        assert_eq!(
+            (text.as_str(), references),
+            (source, vec!["models.User".to_string()])
+        );
+        // The module's name is taken too: an alias.
+        let (text, references) =
+            import("User = 1\nmodels = 2\n", &[owned("app.db.models", "User")]);
+        assert_eq!(
+            text,
+            "from app.db.models import User as ModelsUser\n\nUser = 1\nmodels = 2\n"
+        );
+        assert_eq!(references, ["ModelsUser"]);
+        // A top-level module is imported whole.
+        let (text, references) = import("partial = 3\n", &[Symbol::new("functools", "partial")]);
+        assert_eq!(text, "import functools\n\npartial = 3\n");
+        assert_eq!(references, ["functools.partial"]);
+    }
+
+    #[test]
+    fn explicit_re_exports() {
+        let (text, references) = import(
+            "from .user import User\n",
+            &[Symbol::owned(".user", "UserRead").re_exported()],
+        );
+        assert_eq!(text, "from .user import User, UserRead as UserRead\n");
+        assert_eq!(references, ["UserRead"]);
     }
 
     #[test]

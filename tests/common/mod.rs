@@ -106,15 +106,15 @@ pub fn fix_project_checked(
     outcomes
 }
 
-/// A Python interpreter with `fastapi`, `httpx` and `sqlalchemy`, for tests
-/// that run real apps: the one `FASTAPI_CODEMOD_PYTHON` names, else a
+/// A Python interpreter with `fastapi`, `httpx`, `sqlalchemy` and `ruff`,
+/// for tests that run real apps or judge output as ruff does: the one `FASTAPI_CODEMOD_PYTHON` names, else a
 /// virtual environment made once under cargo's temporary directory for
 /// integration tests (`CARGO_TARGET_TMPDIR`, inside whatever target
 /// directory cargo uses) from the package registry.
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
     use std::process::Command;
-    const PACKAGES: [&str; 3] = ["fastapi", "httpx", "sqlalchemy"];
+    const PACKAGES: [&str; 4] = ["fastapi", "httpx", "sqlalchemy", "ruff"];
     if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
         return PathBuf::from(python);
     }
@@ -195,4 +195,177 @@ pub fn apply_to_src(directory: &std::path::Path, arguments: &[&str]) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// One fixture: a `.py` file, or a folder holding a project, under
+/// `tests/fixtures/<transform>/`, with the selection its comments ask for.
+pub struct FixtureCase {
+    pub transform: &'static Transform,
+    /// The fixture file or folder.
+    pub path: std::path::PathBuf,
+    /// Its name, for the snapshot.
+    pub name: String,
+    pub files: Vec<FixtureFile>,
+    pub selection: Selection,
+}
+
+/// One file of a fixture.
+pub struct FixtureFile {
+    /// The path inside the fixture folder (or the file name), with `/`.
+    pub label: String,
+    pub module: String,
+    pub is_package: bool,
+    pub contents: String,
+}
+
+impl FixtureCase {
+    /// The files as `fix_project_checked` takes them.
+    pub fn inputs(&self) -> Vec<(String, bool, String)> {
+        self.files
+            .iter()
+            .map(|file| (file.module.clone(), file.is_package, file.contents.clone()))
+            .collect()
+    }
+}
+
+/// Every fixture, in catalogue order, then by name.
+///
+/// A fixture may say `# fixture: target-version=py38`, `# fixture: unsafe`,
+/// `# fixture: with NAME` (run that transform too, in catalogue order) or
+/// `# fixture: OPTION=VALUE` (an option of the transform's own table, as
+/// `[tool.fastapi-codemod.NAME]` would set it; a comma makes a list).
+pub fn fixture_cases() -> Vec<FixtureCase> {
+    use fastapi_codemod::cli::modules::ModuleNamer;
+    use fastapi_codemod::transforms;
+    use std::path::{Path, PathBuf};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut cases = Vec::new();
+    for transform in transforms::ALL {
+        let Ok(entries) = std::fs::read_dir(root.join(transform.name)) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .map(|entry| entry.expect("readable fixture entry").path())
+            .collect();
+        paths.sort();
+        for path in paths {
+            let sources = python_files(&path);
+            if sources.is_empty() {
+                continue;
+            }
+            let mut namer = ModuleNamer::default();
+            let files: Vec<FixtureFile> = sources
+                .iter()
+                .map(|source| {
+                    let contents = std::fs::read_to_string(source).expect("fixtures are UTF-8");
+                    let (module, is_package) = if path.is_dir() {
+                        namer
+                            .module_name(source)
+                            .expect("fixture files have module names")
+                    } else {
+                        (
+                            source.file_stem().unwrap().to_string_lossy().to_string(),
+                            false,
+                        )
+                    };
+                    let label = if path.is_dir() {
+                        source
+                            .strip_prefix(&path)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/")
+                    } else {
+                        source.file_name().unwrap().to_string_lossy().to_string()
+                    };
+                    FixtureFile {
+                        label,
+                        module,
+                        is_package,
+                        contents,
+                    }
+                })
+                .collect();
+            let selection = fixture_selection(transform, &files);
+            cases.push(FixtureCase {
+                transform,
+                name: path.file_stem().unwrap().to_string_lossy().to_string(),
+                path,
+                files,
+                selection,
+            });
+        }
+    }
+    cases
+}
+
+fn fixture_selection(transform: &'static Transform, files: &[FixtureFile]) -> Selection {
+    use fastapi_codemod::transforms;
+    let all: String = files.iter().map(|file| file.contents.as_str()).collect();
+    let target_version = if all.contains("# fixture: target-version=py38") {
+        PythonVersion::PY38
+    } else {
+        PythonVersion::PY39
+    };
+    let mut chosen: Vec<&'static Transform> = vec![transform];
+    for line in all.lines() {
+        if let Some(name) = line.strip_prefix("# fixture: with ") {
+            chosen.push(transforms::by_name(name.trim()).expect("a known transform"));
+        }
+    }
+    chosen.sort_by_key(|chosen| {
+        transforms::ALL
+            .iter()
+            .position(|known| std::ptr::eq(*known, *chosen))
+    });
+    chosen.dedup_by(|a, b| std::ptr::eq(*a, *b));
+    let mut selection = selection(&chosen, all.contains("# fixture: unsafe"), target_version);
+    let mut table = toml::Table::new();
+    for line in all.lines() {
+        let Some((option, value)) = line
+            .strip_prefix("# fixture: ")
+            .and_then(|rest| rest.split_once('='))
+        else {
+            continue;
+        };
+        if option == "target-version" {
+            continue;
+        }
+        let value = if value.contains(',') {
+            toml::Value::Array(value.split(',').map(|item| item.into()).collect())
+        } else {
+            toml::Value::String(value.to_string())
+        };
+        table.insert(option.to_string(), value);
+    }
+    if !table.is_empty() {
+        let configure = transform.configure.expect("the transform has options");
+        configure(&table, &mut selection.options.settings)
+            .expect("the fixture's options are valid");
+    }
+    selection
+}
+
+fn python_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
+    if case.is_file() {
+        return if case.extension().is_some_and(|extension| extension == "py") {
+            vec![case.to_path_buf()]
+        } else {
+            vec![]
+        };
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![case.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).expect("readable fixture directory") {
+            let path = entry.expect("readable entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "py") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
 }
