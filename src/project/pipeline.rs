@@ -19,7 +19,7 @@ use crate::project::Project;
 use crate::project::transform::{FileContext, Findings, Transform, TransformOptions};
 use crate::python::bindings;
 use crate::python::fastapi::FastApiFacts;
-use crate::python::imports::import_removals;
+use crate::python::imports::{explicit_re_exports, import_removals};
 use crate::python::suppression::Suppressions;
 use crate::text::edit::{Finding, Fix, Safety};
 use crate::text::fix_loop::apply_fixes;
@@ -299,15 +299,27 @@ fn process_unguarded(
         if settled || applied.is_empty() {
             if current.text() != original.text() {
                 if let (Some(before), Some(tree)) = (&imports_before, last_tree.take()) {
-                    let (pruned, tree, removed) = prune_imports(current, tree, before, place);
-                    current = pruned;
+                    let (text, tree, pruned) = prune_imports(current, tree, before, place);
+                    current = text;
                     last_tree = Some(tree);
-                    if !removed.is_empty() {
-                        let names: Vec<String> =
-                            removed.iter().map(|name| format!("`{name}`")).collect();
-                        outcome
-                            .applied_titles
-                            .push(format!("remove imports left unused: {}", names.join(", ")));
+                    let quoted = |names: &[String]| {
+                        names
+                            .iter()
+                            .map(|name| format!("`{name}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    };
+                    if !pruned.removed.is_empty() {
+                        outcome.applied_titles.push(format!(
+                            "remove imports left unused: {}",
+                            quoted(&pruned.removed)
+                        ));
+                    }
+                    if !pruned.re_exported.is_empty() {
+                        outcome.applied_titles.push(format!(
+                            "keep imports other modules take from here as explicit re-exports: {}",
+                            quoted(&pruned.re_exported)
+                        ));
                     }
                 }
                 outcome.fixed = Some(current.to_contents());
@@ -386,39 +398,55 @@ impl ImportUse {
     }
 }
 
+/// What pruning did to a file's imports.
+#[derive(Debug, Default)]
+struct Pruned {
+    /// Imports removed.
+    removed: Vec<String>,
+    /// Imports kept because other modules import them from here, now marked
+    /// as explicit re-exports (`name as name`).
+    re_exported: Vec<String>,
+}
+
 /// Removes the imports that the original used, or that fixes added, and
-/// that nothing refers to any more; never names other modules import from
-/// this one, nor a name a fix adds to a package's `__init__.py` (that is a
-/// re-export). Twice at most: emptying an `if TYPE_CHECKING:` block frees
-/// `TYPE_CHECKING` itself. A removal that would not parse is not made.
+/// that nothing refers to any more. An explicit re-export (`name as name`)
+/// stays. One that other modules import from this file stays too, written
+/// as an explicit re-export, so that pyflakes sees why. Twice at most:
+/// emptying an `if TYPE_CHECKING:` block frees `TYPE_CHECKING` itself. A
+/// change that would not parse is not made.
 fn prune_imports(
     mut current: SourceFile,
     mut tree: Parsed<ModModule>,
     before: &ImportUse,
     place: Place,
-) -> (SourceFile, Parsed<ModModule>, Vec<String>) {
-    let mut removed: Vec<String> = Vec::new();
+) -> (SourceFile, Parsed<ModModule>, Pruned) {
+    let mut pruned = Pruned::default();
     for _ in 0..2 {
-        let unused: Vec<String> =
-            bindings::unreferenced_imports(tree.syntax(), tree.tokens(), &current)
-                .into_iter()
-                .map(|binding| binding.local)
-                .filter(|name| {
-                    // In a package, a name a fix adds and nothing uses is a
-                    // re-export (`from .user import UserRead`).
-                    before.used.contains(name) || !before.bound.contains(name) && !place.is_package
-                })
-                .filter(|name| {
-                    !place
-                        .module_name
-                        .is_some_and(|module| place.project.index.is_imported_from(module, name))
-                })
-                .collect();
-        if unused.is_empty() {
+        let (mut unused, mut exported): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for binding in bindings::unreferenced_imports(tree.syntax(), tree.tokens(), &current) {
+            let name = binding.local;
+            if binding.explicit_re_export
+                || !(before.used.contains(&name) || !before.bound.contains(&name))
+                || unused.contains(&name)
+                || exported.contains(&name)
+            {
+                continue;
+            }
+            let imported_elsewhere = place
+                .module_name
+                .is_some_and(|module| place.project.index.is_imported_from(module, &name));
+            if imported_elsewhere {
+                exported.push(name);
+            } else {
+                unused.push(name);
+            }
+        }
+        if unused.is_empty() && exported.is_empty() {
             break;
         }
-        let edits = import_removals(tree.syntax(), tree.tokens(), &current, &unused);
-        let fix = Fix::new("remove imports left unused", edits, Safety::Safe);
+        let mut edits = import_removals(tree.syntax(), tree.tokens(), &current, &unused);
+        edits.extend(explicit_re_exports(tree.syntax(), &exported));
+        let fix = Fix::new("tidy imports left unused", edits, Safety::Safe);
         let (text, applied) = apply_fixes(current.text(), &[&fix]);
         if applied.is_empty() || text == current.text() {
             break;
@@ -427,16 +455,14 @@ fn prune_imports(
         let Ok(reparsed) = parse_module(next.text()) else {
             break;
         };
-        for name in unused {
-            if !removed.contains(&name) {
-                removed.push(name);
-            }
-        }
+        pruned.removed.extend(unused);
+        pruned.re_exported.extend(exported);
         current = next;
         tree = reparsed;
     }
-    removed.sort();
-    (current, tree, removed)
+    pruned.removed.sort();
+    pruned.re_exported.sort();
+    (current, tree, pruned)
 }
 
 fn is_applicable(fix: &Fix, selection: &Selection) -> bool {

@@ -27,6 +27,9 @@ pub struct ImportBinding {
     pub target: String,
     /// Bound only for type checkers.
     pub under_type_checking: bool,
+    /// Written `name as name`: an explicit re-export, which pyflakes (and
+    /// type checkers) take as meant for other modules.
+    pub explicit_re_export: bool,
 }
 
 /// The imports whose names may be removed when nothing uses them: those of
@@ -64,6 +67,10 @@ fn import_bindings(stmt: &Stmt, under_type_checking: bool, bindings: &mut Vec<Im
                     None => module.split('.').next().unwrap_or(module).to_string(),
                 };
                 bindings.push(ImportBinding {
+                    explicit_re_export: alias
+                        .asname
+                        .as_ref()
+                        .is_some_and(|asname| asname.id == module),
                     local,
                     target: module.to_string(),
                     under_type_checking,
@@ -97,6 +104,10 @@ fn import_bindings(stmt: &Stmt, under_type_checking: bool, bindings: &mut Vec<Im
                     local: local.to_string(),
                     target,
                     under_type_checking,
+                    explicit_re_export: alias
+                        .asname
+                        .as_ref()
+                        .is_some_and(|asname| asname.id == name),
                 });
             }
         }

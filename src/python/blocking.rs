@@ -492,9 +492,17 @@ impl<'a> Visitor<'a> for Finder<'a, '_> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Lambda(_) => {}
-            Expr::Await(_) => {
+            Expr::Await(awaited) => {
                 self.body.awaits = true;
-                visitor::walk_expr(self, expr);
+                // An awaited call returns an awaitable: whatever its
+                // receiver's annotation says, it does not block.
+                if let Expr::Call(call) = awaited.value.as_ref() {
+                    self.parenthesized = Some(call.func.range());
+                    self.visit_expr(&call.func);
+                    visitor::walk_arguments(self, &call.arguments);
+                } else {
+                    visitor::walk_expr(self, expr);
+                }
             }
             Expr::Generator(_) => {
                 self.in_generator += 1;

@@ -738,6 +738,30 @@ pub fn import_removals(
     edits
 }
 
+/// Edits marking the module-level `from` imports of `names` as explicit
+/// re-exports: `from app.security import oauth2_scheme` becomes
+/// `… import oauth2_scheme as oauth2_scheme`.
+pub fn explicit_re_exports(module: &ModModule, names: &[String]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    if names.is_empty() {
+        return edits;
+    }
+    for stmt in &module.body {
+        let Stmt::ImportFrom(import) = stmt else {
+            continue;
+        };
+        for alias in &import.names {
+            if alias.asname.is_none() && names.iter().any(|name| *name == alias.name.id.as_str()) {
+                edits.push(Edit::insertion(
+                    format!(" as {}", alias.name.id),
+                    alias.end(),
+                ));
+            }
+        }
+    }
+    edits
+}
+
 /// How one import statement loses the names in `unused`.
 struct StatementRemoval {
     edits: Vec<Edit>,
