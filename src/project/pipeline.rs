@@ -425,8 +425,11 @@ fn prune_imports(
         let (mut unused, mut exported): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
         for binding in bindings::unreferenced_imports(tree.syntax(), tree.tokens(), &current) {
             let name = binding.local;
+            // Left alone: explicit re-exports, imports the original had
+            // without using them, and names already seen.
+            let unused_before = before.bound.contains(&name) && !before.used.contains(&name);
             if binding.explicit_re_export
-                || !(before.used.contains(&name) || !before.bound.contains(&name))
+                || unused_before
                 || unused.contains(&name)
                 || exported.contains(&name)
             {
