@@ -47,10 +47,7 @@ fn pyflakes(python: &Path, directory: &Path) -> Diagnostics {
             .unwrap()
             .to_string_lossy()
             .to_string();
-        let message = diagnostic["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let message = without_line_numbers(diagnostic["message"].as_str().unwrap_or_default());
         *diagnostics
             .entry((file, code.to_string(), message))
             .or_default() += 1;
