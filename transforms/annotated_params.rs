@@ -94,8 +94,6 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: Some("FAST002"),
     source: include_str!("annotated_params.rs"),
     run,
-    // Unannotated dependency parameters take the type their dependency provides.
-    needs_project: |text| text.contains("Depends") || text.contains("Security"),
     ..Transform::BASE
 };
 

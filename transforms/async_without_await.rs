@@ -69,8 +69,6 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("async_without_await.rs"),
     run,
-    // Callers, dependency uses and helpers' bodies live in other modules.
-    needs_project: |text| text.contains("async def"),
     ..Transform::BASE
 };
 
@@ -160,7 +158,7 @@ pub fn converts_with(
 fn blocking_helper_call(context: &FileContext, function: &StmtFunctionDef) -> Option<String> {
     let module = context.module_name?;
     let index = &context.project.index;
-    let is_package = index.module(module)?.is_package;
+    let is_package = context.is_package;
     let body = TextRange::new(function.body.first()?.start(), function.body.last()?.end());
     let nested: Vec<TextRange> = context
         .facts

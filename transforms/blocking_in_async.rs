@@ -99,8 +99,6 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("blocking_in_async.rs"),
     run,
-    // Receivers' types come from other modules (aliases, instances).
-    needs_project: |text| text.contains("async def"),
     configure: Some(configure),
     ..Transform::BASE
 };

@@ -112,7 +112,6 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("dependency_aliases.rs"),
     run,
-    needs_project: |text| text.contains("Depends") || text.contains("Security"),
     plan: Some(plan::plan),
     configure: Some(plan::configure),
 };

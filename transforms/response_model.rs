@@ -134,8 +134,6 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: None,
     source: include_str!("response_model.rs"),
     run,
-    // Routes' results come from functions, classes and queries elsewhere.
-    needs_project: |text| text.contains('@') || text.contains("add_api_route"),
     ..Transform::BASE
 };
 
@@ -147,9 +145,9 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     }
     let module = context.module_name.unwrap_or("__main__");
-    // A lone file has no project index: it is its own.
+    // A lone file (no module name) has no project index: it is its own.
     let own_index;
-    let index = match context.project.index.module(module) {
+    let index = match context.module_name {
         Some(_) => &context.project.index,
         None => {
             own_index = ProjectIndex::new([summarize_module(
@@ -162,9 +160,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             &own_index
         }
     };
-    let is_package = index
-        .module(module)
-        .is_some_and(|summary| summary.is_package);
+    let is_package = context.is_package;
     let route = RouteContext {
         context,
         index,

@@ -135,7 +135,6 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: Some(plan::configure),
-    ..Transform::BASE
 };
 
 /// A reference to a model being split, and the member it becomes.

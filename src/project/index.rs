@@ -221,9 +221,101 @@ pub struct ProjectIndex {
     reachable: std::sync::Mutex<HashMap<String, std::sync::Arc<HashSet<String>>>>,
     /// Field names the project's configuration adds to the secret ones.
     extra_secret_fields: Vec<String>,
+    /// Set on an index that stands for a project not indexed yet: every
+    /// question asked of it, so that its answers can be checked later
+    /// against the real index (see [`ProjectIndex::recording`]).
+    log: Option<std::sync::Mutex<Vec<IndexQuery>>>,
+}
+
+/// A question asked of the index, as a recording index logs it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IndexQuery {
+    Module(String),
+    AllModules,
+    Canonical(String),
+    CalledFromElsewhere(String, String),
+    ImportedFrom(String, String),
+    UsedAsDependency(String),
+    Function(String),
+    Class(String),
+    AliasType(String),
+    ClassesNamed(String),
+    Reaches(String, String),
+    /// What a name's type is for the event loop, with the configured
+    /// blocking calls the question was asked with, and the answer given.
+    Receiver {
+        qualified: String,
+        configured: Vec<String>,
+        answer: Option<String>,
+    },
 }
 
 impl ProjectIndex {
+    /// An index of no module that logs every question asked of it. A file
+    /// run against it in the index pass, before the real index exists, can
+    /// keep its outcome if the real index answers every logged question the
+    /// same way ([`ProjectIndex::answers_like`]): then the file's run would
+    /// be the same, and it need not be parsed again.
+    pub fn recording(secret_fields: Vec<String>) -> Self {
+        ProjectIndex {
+            extra_secret_fields: secret_fields,
+            log: Some(std::sync::Mutex::new(Vec::new())),
+            ..ProjectIndex::default()
+        }
+    }
+
+    /// The questions a recording index was asked, each once.
+    pub fn take_log(&self) -> Vec<IndexQuery> {
+        let Some(log) = &self.log else {
+            return Vec::new();
+        };
+        let mut queries = std::mem::take(
+            &mut *log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut seen: HashSet<IndexQuery> = HashSet::new();
+        queries.retain(|query| seen.insert(query.clone()));
+        queries
+    }
+
+    /// Whether this index answers `query` as an index of no module did
+    /// when it was logged.
+    pub fn answers_like(&self, query: &IndexQuery) -> bool {
+        match query {
+            IndexQuery::Module(name) => self.module(name).is_none(),
+            IndexQuery::AllModules => self.is_empty(),
+            IndexQuery::Canonical(qualified) => self.canonical(qualified) == *qualified,
+            IndexQuery::CalledFromElsewhere(module, name) => {
+                !self.is_called_from_elsewhere(module, name)
+            }
+            IndexQuery::ImportedFrom(module, name) => !self.is_imported_from(module, name),
+            IndexQuery::UsedAsDependency(qualified) => !self.is_used_as_dependency(qualified),
+            IndexQuery::Function(qualified) => self.function(qualified).is_none(),
+            IndexQuery::Class(qualified) => self.class(qualified).is_none(),
+            IndexQuery::AliasType(qualified) => self.alias_type(qualified).is_none(),
+            IndexQuery::ClassesNamed(name) => self.classes_named(name).is_empty(),
+            IndexQuery::Reaches(from, to) => self.reaches(from, to) == (from == to),
+            IndexQuery::Receiver {
+                qualified,
+                configured,
+                answer,
+            } => {
+                crate::python::blocking::ProjectTypes::receiver_class(self, qualified, configured)
+                    == *answer
+            }
+        }
+    }
+
+    /// Logs a question, on a recording index.
+    fn record(&self, query: impl FnOnce() -> IndexQuery) {
+        if let Some(log) = &self.log {
+            log.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(query());
+        }
+    }
+
     pub fn new(summaries: impl IntoIterator<Item = ModuleSummary>) -> Self {
         let mut modules = HashMap::new();
         for summary in summaries {
@@ -296,18 +388,22 @@ impl ProjectIndex {
     }
 
     pub fn module(&self, name: &str) -> Option<&ModuleSummary> {
+        self.record(|| IndexQuery::Module(name.to_string()));
         self.modules.get(name)
     }
 
     pub fn modules(&self) -> impl Iterator<Item = &ModuleSummary> {
+        self.record(|| IndexQuery::AllModules);
         self.modules.values()
     }
 
     pub fn len(&self) -> usize {
+        self.record(|| IndexQuery::AllModules);
         self.modules.len()
     }
 
     pub fn is_empty(&self) -> bool {
+        self.record(|| IndexQuery::AllModules);
         self.modules.is_empty()
     }
 
@@ -315,6 +411,11 @@ impl ProjectIndex {
     /// `app/api/__init__.py` imports `get_db` from `.deps`, is
     /// `app.api.deps.get_db`.
     pub fn canonical(&self, qualified: &str) -> String {
+        self.record(|| IndexQuery::Canonical(qualified.to_string()));
+        self.follow_re_exports(qualified)
+    }
+
+    fn follow_re_exports(&self, qualified: &str) -> String {
         let mut current = qualified.to_string();
         for _ in 0..16 {
             let Some((module, name)) = current.rsplit_once('.') else {
@@ -340,6 +441,7 @@ impl ProjectIndex {
 
     /// Whether a module other than `module` calls `module.name`.
     pub fn is_called_from_elsewhere(&self, module: &str, name: &str) -> bool {
+        self.record(|| IndexQuery::CalledFromElsewhere(module.to_string(), name.to_string()));
         self.callers
             .get(&format!("{module}.{name}"))
             .is_some_and(|callers| callers.iter().any(|caller| caller != module))
@@ -347,6 +449,7 @@ impl ProjectIndex {
 
     /// Whether another module imports `name` from `module` (a re-export).
     pub fn is_imported_from(&self, module: &str, name: &str) -> bool {
+        self.record(|| IndexQuery::ImportedFrom(module.to_string(), name.to_string()));
         self.importers
             .get(&format!("{module}.{name}"))
             .is_some_and(|importers| importers.iter().any(|importer| importer != module))
@@ -355,11 +458,13 @@ impl ProjectIndex {
     /// Whether some module uses the function `qualified` (followed through
     /// re-exports) as a dependency.
     pub fn is_used_as_dependency(&self, qualified: &str) -> bool {
+        self.record(|| IndexQuery::UsedAsDependency(qualified.to_string()));
         self.dependencies.contains(&self.canonical(qualified))
     }
 
     /// The module and function a qualified name refers to, if in the project.
     pub fn function(&self, qualified: &str) -> Option<(&ModuleSummary, &FunctionSummary)> {
+        self.record(|| IndexQuery::Function(qualified.to_string()));
         let canonical = self.canonical(qualified);
         let (module, name) = canonical.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
@@ -375,6 +480,7 @@ impl ProjectIndex {
 
     /// The module and class a qualified name refers to, if in the project.
     pub fn class(&self, qualified: &str) -> Option<(&ModuleSummary, &ClassSummary)> {
+        self.record(|| IndexQuery::Class(qualified.to_string()));
         let canonical = self.canonical(qualified);
         let (module, name) = canonical.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
@@ -402,6 +508,11 @@ impl ProjectIndex {
     /// The type a project dependency alias stands for
     /// (`app.deps.CurrentUser` → `app.models.User`).
     pub fn alias_type(&self, qualified: &str) -> Option<&str> {
+        self.record(|| IndexQuery::AliasType(qualified.to_string()));
+        self.alias_type_of(qualified)
+    }
+
+    fn alias_type_of(&self, qualified: &str) -> Option<&str> {
         let (module, name) = qualified.rsplit_once('.')?;
         let summary = self.modules.get(module)?;
         let alias = summary.aliases.iter().find(|alias| alias.name == name)?;
@@ -410,6 +521,7 @@ impl ProjectIndex {
 
     /// Qualified names of the project's classes called `name`, sorted.
     pub fn classes_named(&self, name: &str) -> &[String] {
+        self.record(|| IndexQuery::ClassesNamed(name.to_string()));
         self.classes_by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
@@ -417,6 +529,7 @@ impl ProjectIndex {
     /// modules. The modules reachable from `from` are found once, then
     /// remembered.
     pub fn reaches(&self, from: &str, to: &str) -> bool {
+        self.record(|| IndexQuery::Reaches(from.to_string(), to.to_string()));
         if from == to {
             return true;
         }
@@ -453,6 +566,7 @@ impl ProjectIndex {
     /// takes when it is written in `Annotated` form: what the function
     /// provides, the class itself, else `Any`.
     pub fn inferred_type(&self, dependency: &str) -> String {
+        self.record(|| IndexQuery::Function(dependency.to_string()));
         if let Some((_, function)) = self.function(dependency) {
             return match &function.provides_qualified {
                 Some(provides) => self.canonical(provides),
@@ -465,7 +579,7 @@ impl ProjectIndex {
         let canonical = self.canonical(dependency);
         let is_class = canonical
             .rsplit_once('.')
-            .and_then(|(module, name)| Some(self.modules.get(module)?.classes.contains(name)))
+            .and_then(|(module, name)| Some(self.module(module)?.classes.contains(name)))
             .unwrap_or(false);
         if is_class {
             canonical
@@ -525,12 +639,21 @@ impl ProjectIndex {
 }
 
 impl crate::python::blocking::ProjectTypes for ProjectIndex {
-    fn canonical(&self, qualified: &str) -> String {
-        ProjectIndex::canonical(self, qualified)
-    }
-
-    fn alias_type(&self, qualified: &str) -> Option<&str> {
-        ProjectIndex::alias_type(self, qualified)
+    /// The class a name's instances are, for the event loop: followed
+    /// through re-exports and dependency aliases, when that class blocks.
+    fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
+        // Asked of the real index, or logged with its answer.
+        let canonical = self.follow_re_exports(qualified);
+        let resolved = self
+            .alias_type_of(&canonical)
+            .map_or(canonical, str::to_string);
+        let answer = crate::python::blocking::blocking_class(&resolved, configured);
+        self.record(|| IndexQuery::Receiver {
+            qualified: qualified.to_string(),
+            configured: configured.to_vec(),
+            answer: answer.clone(),
+        });
+        answer
     }
 }
 
@@ -560,13 +683,25 @@ pub fn summarize_module(
     text: &str,
 ) -> ModuleSummary {
     let facts = FastApiFacts::new(module);
+    summarize_with_facts(name, is_package, module, tokens, text, &facts)
+}
+
+/// Summarizes a module whose FastAPI facts are already known.
+pub fn summarize_with_facts(
+    name: &str,
+    is_package: bool,
+    module: &ModModule,
+    tokens: &Tokens,
+    text: &str,
+    facts: &FastApiFacts,
+) -> ModuleSummary {
     let mut summary = ModuleSummary {
         name: name.to_string(),
         is_package,
         ..ModuleSummary::default()
     };
 
-    summary.imports = absolute_imports(&facts, name, is_package);
+    summary.imports = absolute_imports(facts, name, is_package);
     summary.type_variables = module
         .body
         .iter()
@@ -584,12 +719,12 @@ pub fn summarize_module(
         })
         .collect();
     for stmt in &module.body {
-        collect_module_level(stmt, &mut summary, &facts, text);
+        collect_module_level(stmt, &mut summary, facts, text);
     }
     summary.called = facts
         .calls
         .iter()
-        .filter_map(|call| qualified_in(&facts, name, is_package, &call.func))
+        .filter_map(|call| qualified_in(facts, name, is_package, &call.func))
         .collect();
     summary.routers = module
         .body
@@ -612,7 +747,7 @@ pub fn summarize_module(
     imported.dedup();
     summary.imported_modules = imported;
 
-    collect_model_uses(&facts, &mut summary, text);
+    collect_model_uses(facts, &mut summary, text);
 
     // Suppression comments on a use, for plans to honour. Most files have
     // no such comment: skip the line bookkeeping then.
@@ -635,7 +770,7 @@ pub fn summarize_module(
             .map_or(function.start(), Ranged::start);
         let header = ruff_text_size::TextRange::new(header_start, function.name.end());
         for parameter in function.parameters.iter_non_variadic_params() {
-            if let Some(mut dependency_use) = dependency_use(&facts, &summary, parameter, text) {
+            if let Some(mut dependency_use) = dependency_use(facts, &summary, parameter, text) {
                 dependency_use.ignored = ignored([header, parameter.range()]);
                 summary.dependency_uses.push(dependency_use);
             }

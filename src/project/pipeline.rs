@@ -243,22 +243,7 @@ fn process_unguarded(
     let mut consulted: Vec<std::any::TypeId> = Vec::new();
     let first_findings = run_transforms(&original, &parsed, selection, place, &mut consulted);
     let mut outcome = FileOutcome {
-        findings: first_findings
-            .iter()
-            .map(|finding| {
-                let (line, column) = original.line_column(finding.range.start());
-                LocatedFinding {
-                    line,
-                    column,
-                    transform: finding.transform,
-                    message: finding.message.clone(),
-                    fixable: finding
-                        .fix
-                        .as_ref()
-                        .is_some_and(|fix| is_applicable(fix, selection)),
-                }
-            })
-            .collect(),
+        findings: locate(&original, &first_findings, selection),
         ..FileOutcome::default()
     };
     if mode == Mode::Check {
@@ -541,6 +526,80 @@ fn excessive_nesting(tokens: &Tokens) -> Option<TextRange> {
     None
 }
 
+/// What the transforms report on a file's first pass, without fixing it.
+#[derive(Debug, Clone, Default)]
+pub struct FirstLook {
+    pub findings: Vec<LocatedFinding>,
+    /// Whether some finding carries a fix that would apply.
+    pub has_fixes: bool,
+    /// The plans the transforms looked up, by type.
+    pub consulted: Vec<std::any::TypeId>,
+}
+
+/// Runs the selected transforms once over a parsed file whose facts are
+/// known, and reports what they find; fixes nothing. The index pass uses
+/// it against a recording index, so that a file that has nothing to fix,
+/// and whose run the real index would not change, is finished on its
+/// first parse.
+pub fn first_look(
+    file: &ParsedFile,
+    facts: &FastApiFacts,
+    selection: &Selection,
+    project: &Project,
+    module_name: Option<&str>,
+    is_package: bool,
+) -> Result<FirstLook, FileError> {
+    let place = Place {
+        project,
+        module_name,
+        is_package,
+    };
+    let looked = catch_unwind(AssertUnwindSafe(|| {
+        let mut consulted = Vec::new();
+        let findings = run_transforms_with(
+            &file.source,
+            &file.parsed,
+            facts,
+            selection,
+            place,
+            &mut consulted,
+        );
+        FirstLook {
+            has_fixes: findings.iter().any(|finding| {
+                finding
+                    .fix
+                    .as_ref()
+                    .is_some_and(|fix| is_applicable(fix, selection))
+            }),
+            findings: locate(&file.source, &findings, selection),
+            consulted,
+        }
+    }));
+    looked.map_err(|payload| FileError::Panic {
+        message: panic_message(&*payload),
+    })
+}
+
+/// Findings placed by line and column, in order.
+fn locate(source: &SourceFile, findings: &[Finding], selection: &Selection) -> Vec<LocatedFinding> {
+    findings
+        .iter()
+        .map(|finding| {
+            let (line, column) = source.line_column(finding.range.start());
+            LocatedFinding {
+                line,
+                column,
+                transform: finding.transform,
+                message: finding.message.clone(),
+                fixable: finding
+                    .fix
+                    .as_ref()
+                    .is_some_and(|fix| is_applicable(fix, selection)),
+            }
+        })
+        .collect()
+}
+
 fn run_transforms(
     source: &SourceFile,
     parsed: &Parsed<ModModule>,
@@ -549,12 +608,23 @@ fn run_transforms(
     consulted: &mut Vec<std::any::TypeId>,
 ) -> Vec<Finding> {
     let facts = FastApiFacts::new(parsed.syntax());
+    run_transforms_with(source, parsed, &facts, selection, place, consulted)
+}
+
+fn run_transforms_with(
+    source: &SourceFile,
+    parsed: &Parsed<ModModule>,
+    facts: &FastApiFacts,
+    selection: &Selection,
+    place: Place,
+    consulted: &mut Vec<std::any::TypeId>,
+) -> Vec<Finding> {
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
     let context = FileContext {
         source,
         module: parsed.syntax(),
         tokens: parsed.tokens(),
-        facts: &facts,
+        facts,
         suppressions: &suppressions,
         options: &selection.options,
         project: place.project,

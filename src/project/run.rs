@@ -4,13 +4,14 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::project::Project;
-use crate::project::index::{ModuleSummary, ProjectIndex, summarize_parsed};
+use crate::project::index::{IndexQuery, ModuleSummary, ProjectIndex, summarize_with_facts};
 use crate::project::pipeline::{
-    FileOutcome, Mode, Selection, parse_file, process_module, process_parsed,
+    FileError, FileOutcome, FirstLook, Mode, Selection, first_look, parse_file, process_module,
 };
 use crate::project::plan::{PlanContext, PlanFile, PlannedStep, Promise};
 use crate::project::settings::Settings;
 use crate::project::transform::Transform;
+use crate::python::fastapi::FastApiFacts;
 use crate::python::naming::SecretFields;
 
 /// The index, and the plan of every transform in `selected` that makes one.
@@ -61,51 +62,22 @@ pub struct ProjectFile<'a> {
 /// consulted the plan run again without it: a change across files lands
 /// whole or not at all.
 ///
-/// Each file is parsed once in the index pass. A file whose transforms
-/// cannot depend on other files (see [`Transform::needs_project`]) is
-/// processed right there on that parse; only the others, and the files a
-/// plan concerns, are parsed again once the plans are made.
+/// Each file is parsed once in the index pass, where its transforms also
+/// look at it against a recording index. A file with nothing to fix whose
+/// look the real index would not change is finished there, on that one
+/// parse; only the others are parsed again once the plans are made.
 pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
-    use rayon::prelude::*;
+    run(files, mode, true)
+}
 
-    let empty = Project::default();
-    let first: Vec<(Option<ModuleSummary>, Option<FileOutcome>)> = files
-        .par_iter()
-        .map(|file| {
-            let parsed = match parse_file(file.contents) {
-                Ok(parsed) => parsed,
-                Err(error) => {
-                    return (
-                        None,
-                        Some(FileOutcome {
-                            error: Some(error),
-                            ..FileOutcome::default()
-                        }),
-                    );
-                }
-            };
-            let summary = file.module_name.as_deref().and_then(|name| {
-                let summarized = catch_unwind(AssertUnwindSafe(|| {
-                    summarize_parsed(name, file.is_package, &parsed.parsed, parsed.source.text())
-                }));
-                summarized.ok()
-            });
-            let outcome = (!needs_project(file)).then(|| {
-                process_parsed(
-                    parsed,
-                    file.selection,
-                    mode,
-                    &empty,
-                    file.module_name.as_deref(),
-                    file.is_package,
-                )
-            });
-            (summary, outcome)
-        })
-        .collect();
-    let (summaries, mut outcomes): (Vec<Option<ModuleSummary>>, Vec<Option<FileOutcome>>) =
-        first.into_iter().unzip();
-    let index = ProjectIndex::new(summaries.into_iter().flatten());
+/// [`process_project`] without keeping any first look: every file runs
+/// again against the project. The outcome must be the same; tests check it.
+pub fn process_project_in_full(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
+    run(files, mode, false)
+}
+
+fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOutcome> {
+    use rayon::prelude::*;
 
     // The project's settings and transforms: the first configuration that
     // sets a kind of setting wins; every transform some file runs.
@@ -122,22 +94,65 @@ pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
             }
         }
     }
+    let secret_fields = settings
+        .get::<SecretFields>()
+        .map(|fields| fields.0.clone())
+        .unwrap_or_default();
+
+    // The index pass: each file parsed once, summarized, and looked at by
+    // its transforms against a recording index.
+    let first: Vec<IndexPass> = files
+        .par_iter()
+        .map(|file| index_pass(file, &secret_fields))
+        .collect();
+    let mut summaries = Vec::with_capacity(first.len());
+    let mut looks = Vec::with_capacity(first.len());
+    let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(first.len());
+    for pass in first {
+        summaries.push(pass.summary);
+        looks.push(pass.look);
+        outcomes.push(pass.error.map(|error| FileOutcome {
+            error: Some(error),
+            ..FileOutcome::default()
+        }));
+    }
+    let index = ProjectIndex::new(summaries.into_iter().flatten());
     let mut project = plan_project(index, &settings, &selected);
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
 
-    // Files left for the second pass: those that need the project, and
-    // those a plan concerns.
-    let mut pending: Vec<bool> = files
-        .iter()
-        .zip(&outcomes)
-        .map(|(file, outcome)| {
-            outcome.is_none()
-                || project
-                    .plans
-                    .iter()
-                    .any(|step| step.plan.concerns(&plan_file(&project.index, file)))
-        })
-        .collect();
+    // A file's first look stands when it has nothing to fix, no plan
+    // concerns it, and the real index answers every question it asked as
+    // the recording one did: its run would be the same. The others run
+    // again, against the project.
+    let mut pending: Vec<bool> = vec![false; files.len()];
+    for (position, (file, look)) in files.iter().zip(looks).enumerate() {
+        let Some(look) = look else {
+            // A file that did not parse has its error; one whose look failed
+            // runs again, where the failure is reported.
+            pending[position] = outcomes[position].is_none();
+            continue;
+        };
+        let concerned = project
+            .plans
+            .iter()
+            .any(|step| step.plan.concerns(&plan_file(&project.index, file)));
+        let stands = keep_first_looks
+            && !look.first.has_fixes
+            && !concerned
+            && look
+                .queries
+                .iter()
+                .all(|query| project.index.answers_like(query));
+        if stands {
+            outcomes[position] = Some(FileOutcome {
+                findings: look.first.findings,
+                consulted: look.first.consulted,
+                ..FileOutcome::default()
+            });
+        } else {
+            pending[position] = true;
+        }
+    }
     let positions: std::collections::HashMap<&str, usize> = files
         .iter()
         .enumerate()
@@ -217,12 +232,80 @@ pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
         .collect()
 }
 
-/// Whether some selected transform's work on this file can depend on other files.
-fn needs_project(file: &ProjectFile) -> bool {
-    file.selection
-        .transforms
-        .iter()
-        .any(|transform| (transform.needs_project)(file.contents))
+/// What the index pass learns of one file.
+struct IndexPass {
+    summary: Option<ModuleSummary>,
+    look: Option<Look>,
+    /// Why the file cannot be processed at all.
+    error: Option<FileError>,
+}
+
+/// A file's first look, with the questions it asked of the index.
+struct Look {
+    first: FirstLook,
+    queries: Vec<IndexQuery>,
+}
+
+/// Parses a file once, summarizes it for the index, and lets its
+/// transforms look at it against a recording index that stands for the
+/// project (see [`ProjectIndex::recording`]).
+fn index_pass(file: &ProjectFile, secret_fields: &[String]) -> IndexPass {
+    let parsed = match parse_file(file.contents) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            return IndexPass {
+                summary: None,
+                look: None,
+                error: Some(error),
+            };
+        }
+    };
+    let facts = catch_unwind(AssertUnwindSafe(|| {
+        FastApiFacts::new(parsed.parsed.syntax())
+    }));
+    let Ok(facts) = facts else {
+        // The second pass reports the panic.
+        return IndexPass {
+            summary: None,
+            look: None,
+            error: None,
+        };
+    };
+    let summary = file.module_name.as_deref().and_then(|name| {
+        catch_unwind(AssertUnwindSafe(|| {
+            summarize_with_facts(
+                name,
+                file.is_package,
+                parsed.parsed.syntax(),
+                parsed.parsed.tokens(),
+                parsed.source.text(),
+                &facts,
+            )
+        }))
+        .ok()
+    });
+    let recording = Project {
+        index: ProjectIndex::recording(secret_fields.to_vec()),
+        plans: Vec::new(),
+    };
+    let look = first_look(
+        &parsed,
+        &facts,
+        file.selection,
+        &recording,
+        file.module_name.as_deref(),
+        file.is_package,
+    )
+    .ok()
+    .map(|first| Look {
+        first,
+        queries: recording.index.take_log(),
+    });
+    IndexPass {
+        summary,
+        look,
+        error: None,
+    }
 }
 
 fn plan_file<'a>(index: &'a ProjectIndex, file: &'a ProjectFile) -> PlanFile<'a> {

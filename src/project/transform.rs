@@ -32,10 +32,6 @@ pub struct Transform {
     pub source: &'static str,
     /// Looks at one parsed file and reports findings, with fixes where it can.
     pub run: fn(&FileContext, &mut Findings),
-    /// Whether what it does in a file, judged from the file's text, can
-    /// depend on other files. A file no selected transform says so of is
-    /// finished in the index pass, on its first parse.
-    pub needs_project: fn(&str) -> bool,
     /// Its project step, computed once from the index (see [`crate::project::plan`]).
     pub plan: Option<MakePlan>,
     /// Reads its `[tool.fastapi-codemod.NAME]` table into [`Settings`];
@@ -59,7 +55,6 @@ impl Transform {
         ruff_code: None,
         source: "",
         run: |_, _| {},
-        needs_project: |_| false,
         plan: None,
         configure: None,
     };
@@ -189,13 +184,12 @@ impl<'a> FileContext<'a> {
     /// this project. A file that looks at a plan is run again when the plan
     /// withdraws a promise.
     pub fn plan<P: Plan>(&self) -> Option<&'a P> {
-        let found = self.project.plan::<P>()?;
         let kind = TypeId::of::<P>();
         let mut consulted = self.consulted.borrow_mut();
         if !consulted.contains(&kind) {
             consulted.push(kind);
         }
-        Some(found)
+        self.project.plan::<P>()
     }
 
     /// Whether `transform` is suppressed by a comment on any line from

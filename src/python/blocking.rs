@@ -17,24 +17,30 @@ use crate::python::fastapi::FastApiFacts;
 /// What the analysis needs to know of other modules: it is given the
 /// project's index, or [`NoProject`] when a module is judged alone.
 pub trait ProjectTypes {
-    /// A qualified name followed through re-exports to where it is defined.
-    fn canonical(&self, qualified: &str) -> String;
-    /// The type a dependency alias stands for (`app.deps.SessionDep` →
-    /// `sqlalchemy.orm.Session`).
-    fn alias_type(&self, qualified: &str) -> Option<&str>;
+    /// The class whose instances a name annotates, followed through
+    /// re-exports and dependency aliases (`app.deps.SessionDep` →
+    /// `sqlalchemy.orm.Session`), when that class blocks
+    /// ([`blocking_class`]).
+    fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String>;
 }
 
 /// No other module is known: names are what they say.
 pub struct NoProject;
 
 impl ProjectTypes for NoProject {
-    fn canonical(&self, qualified: &str) -> String {
-        qualified.to_string()
+    fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
+        blocking_class(qualified, configured)
     }
+}
 
-    fn alias_type(&self, _qualified: &str) -> Option<&str> {
-        None
-    }
+/// `qualified`, when instances of that class block: a known client
+/// (`requests.Session`, `sqlalchemy.orm.Session`, …) or a class with
+/// methods in the configured blocking calls.
+pub fn blocking_class(qualified: &str, configured: &[String]) -> Option<String> {
+    let prefix = format!("{qualified}.");
+    (receiver_of_class(qualified).is_some()
+        || configured.iter().any(|entry| entry.starts_with(&prefix)))
+    .then(|| qualified.to_string())
 }
 
 /// More calls that block, from the configuration: `mycompany.sdk.Client.send`
@@ -293,9 +299,8 @@ impl<'a> Finder<'a, '_> {
                     let name = crate::python::fastapi::dotted_text(annotation)?;
                     Some(format!("{}.{name}", self.module_name?))
                 })?;
-                let canonical = self.project.canonical(&qualified);
-                self.class_receiver(&canonical)
-                    .or_else(|| self.alias_receiver(&canonical))
+                let class = self.project.receiver_class(&qualified, self.configured)?;
+                self.class_receiver(&class)
             }
         }
     }
@@ -309,11 +314,6 @@ impl<'a> Finder<'a, '_> {
             .iter()
             .any(|entry| entry.starts_with(&prefix))
             .then(|| Receiver::Configured(qualified.to_string()))
-    }
-
-    /// A dependency alias's type, from the project index.
-    fn alias_receiver(&self, qualified: &str) -> Option<Receiver> {
-        self.class_receiver(self.project.alias_type(qualified)?)
     }
 
     /// What an expression evaluates to, when it is a blocking receiver.

@@ -64,8 +64,8 @@ pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> Vec<FileOutcome> {
-    use fastapi_codemod::project::run::{ProjectFile, process_project};
-    let run = |contents: &[String]| {
+    use fastapi_codemod::project::run::{ProjectFile, process_project, process_project_in_full};
+    let run_as = |contents: &[String], mode: Mode, in_full: bool| {
         let project_files: Vec<ProjectFile> = files
             .iter()
             .zip(contents)
@@ -77,13 +77,42 @@ pub fn fix_project_checked(
                 writable: true,
             })
             .collect();
-        process_project(&project_files, Mode::Fix)
+        if in_full {
+            process_project_in_full(&project_files, mode)
+        } else {
+            process_project(&project_files, mode)
+        }
     };
+    let run = |contents: &[String]| run_as(contents, Mode::Fix, false);
     let originals: Vec<String> = files
         .iter()
         .map(|(_, _, contents)| contents.clone())
         .collect();
     let outcomes = run(&originals);
+    // Files finished on their first look come out as they would have
+    // running again against the project: for fixing and for checking.
+    for mode in [Mode::Fix, Mode::Check] {
+        let quick = if mode == Mode::Fix {
+            outcomes.clone()
+        } else {
+            run_as(&originals, mode, false)
+        };
+        let full = run_as(&originals, mode, true);
+        for ((quick, full), (module, _, _)) in quick.iter().zip(&full).zip(files) {
+            assert_eq!(
+                quick.fixed, full.fixed,
+                "{module}: first look and full run differ"
+            );
+            assert_eq!(
+                quick.findings, full.findings,
+                "{module}: first look and full run differ"
+            );
+            assert_eq!(
+                quick.error, full.error,
+                "{module}: first look and full run differ"
+            );
+        }
+    }
     let fixed: Vec<String> = outcomes
         .iter()
         .zip(&originals)
