@@ -5,32 +5,30 @@
 mod args;
 mod config;
 mod diff;
+mod disk;
 pub mod modules;
+mod projects;
 mod report;
 pub mod walk;
 mod write;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use rayon::prelude::*;
 
 pub use args::{Cli, Command, OutputFormat, RunArgs};
 use config::{ConfigResolver, ProjectConfig};
 use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
-use crate::project::pipeline::{self, Mode, Selection};
+use crate::project::pipeline::{self, FileOutcome, Mode, Selection};
 use crate::project::run::{ProjectFile, process_project};
 use crate::project::transform::{Transform, TransformOptions};
 use crate::text::edit::Safety;
-
-/// Files larger than this are refused rather than parsed.
-const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Stack size for worker threads: deep but legal code must not overflow.
 const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
@@ -160,10 +158,13 @@ fn selection_for(
     })
 }
 
-/// One file as read: its selection and bytes, or why it cannot be processed.
-struct Loaded {
+/// A file of the run: where it is in path order, and its selection.
+struct RunFile {
+    /// Its position among everything the walk found, in path order.
+    position: usize,
     path: PathBuf,
-    read: Result<(Selection, Vec<u8>), String>,
+    /// Which of the run's selections applies to it.
+    selection: usize,
 }
 
 fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCode> {
@@ -174,20 +175,24 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
     };
     let items = collect_files(&paths);
 
-    // Configuration is resolved up front, in order, so workers share nothing mutable.
+    // Configuration is resolved up front, in order, so workers share
+    // nothing mutable; files with one configuration share one selection.
     let mut resolver = ConfigResolver::new(run.config.as_deref(), catalogue.0);
-    let mut work: Vec<(PathBuf, Result<Selection, String>)> = Vec::new();
     let mut report = Report::new(action, run.format);
-    for item in items {
+    let mut selections: Vec<Selection> = Vec::new();
+    let mut selection_of_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    let mut files: Vec<RunFile> = Vec::new();
+    for (position, item) in items.into_iter().enumerate() {
         match item {
             WalkItem::Error { path, message } => {
-                report.add(FileReport::error(display(&path), message))
+                report.add(position, FileReport::error(display(&path), message))
             }
             WalkItem::File { path, explicit } => {
                 let config = match resolver.for_file(&path) {
                     Some(Ok(config)) => Some(config),
                     Some(Err(message)) => {
-                        work.push((path, Err(format!("configuration error: {message}"))));
+                        let message = format!("configuration error: {message}");
+                        report.add(position, FileReport::error(display(&path), message));
                         continue;
                     }
                     None => None,
@@ -197,11 +202,32 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
                         .as_ref()
                         .is_some_and(|config| config.is_excluded(&path))
                 {
+                    report.skip(position);
                     continue;
                 }
-                let selection = selection_for(catalogue, run, config.as_ref())
-                    .map_err(|error| format!("{error:#}"));
-                work.push((path, selection));
+                let root = config.as_ref().map(|config| config.root.clone());
+                let selection = match selection_of_root.get(&root) {
+                    Some(&selection) => selection,
+                    None => match selection_for(catalogue, run, config.as_ref()) {
+                        Ok(selection) => {
+                            selections.push(selection);
+                            selection_of_root.insert(root, selections.len() - 1);
+                            selections.len() - 1
+                        }
+                        Err(error) => {
+                            report.add(
+                                position,
+                                FileReport::error(display(&path), format!("{error:#}")),
+                            );
+                            continue;
+                        }
+                    },
+                };
+                files.push(RunFile {
+                    position,
+                    path,
+                    selection,
+                });
             }
         }
     }
@@ -211,116 +237,57 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
     } else {
         Mode::Fix
     };
-    // Read every file in parallel; what cannot be read is an error line.
-    let loaded: Vec<Loaded> = work
-        .into_par_iter()
-        .map(|(path, selection)| {
-            let read = selection.and_then(|selection| {
-                let bytes = read_limited(&path)?;
-                decode(&bytes)?;
-                Ok((selection, bytes))
-            });
-            Loaded { path, read }
-        })
-        .collect();
-
-    // Module names and, for `apply`, which files git lets us write.
-    // A project that imports `src.…` names its modules from above `src/`.
-    let imports_src = loaded.iter().any(|file| {
-        file.read.as_ref().is_ok_and(|(_, bytes)| {
-            bytes
-                .split(|byte| *byte == b'\n')
-                .any(|line| line.starts_with(b"from src.") || line.starts_with(b"import src."))
-        })
-    });
-    let mut namer = modules::ModuleNamer::default().keeping_src(imports_src);
+    // One project at a time, so that memory follows the largest project.
+    let mut namer = modules::ModuleNamer::default();
+    let mut src_namer = modules::ModuleNamer::default().keeping_src(true);
     let mut git = write::GitGuard::default();
-    // Per file: its module name and whether it is a package, and why `apply` may not write it.
-    type Place = (Option<(String, bool)>, Option<String>);
-    let mut places: Vec<Place> = Vec::new();
-    for file in &loaded {
-        let module = namer.module_name(&file.path);
-        let refusal = match action {
-            Action::Apply { allow_dirty: false } if file.read.is_ok() => git.refusal(&file.path),
-            _ => None,
-        };
-        places.push((module, refusal));
-    }
-    let project_files: Vec<ProjectFile> = loaded
-        .iter()
-        .zip(&places)
-        .filter_map(|(file, (module, refusal))| {
-            let (selection, bytes) = file.read.as_ref().ok()?;
-            Some(ProjectFile {
-                module_name: module.as_ref().map(|(name, _)| name.clone()),
-                is_package: module.as_ref().is_some_and(|(_, package)| *package),
-                contents: std::str::from_utf8(bytes).ok()?,
-                selection,
-                writable: refusal.is_none(),
-            })
-        })
-        .collect();
-    let mut outcomes = process_project(&project_files, mode).into_iter();
-
-    for (file, (_, refusal)) in loaded.into_iter().zip(places) {
-        let display_path = display(&file.path);
-        let (_, original) = match file.read {
-            Ok(read) => read,
-            Err(message) => {
-                report.add(FileReport::error(display_path, message));
-                continue;
-            }
-        };
-        let outcome = outcomes.next().expect("one outcome per readable file");
-        let mut file_report = FileReport::from_outcome(display_path, &original, outcome);
-        if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
-            let written = match refusal {
-                Some(reason) => Err(reason),
-                None => write::write_atomically(&file.path, &original, fixed)
-                    .map_err(|error| format!("{error:#}")),
+    for project in projects::group(files) {
+        let mut project_files: Vec<ProjectFile> = Vec::with_capacity(project.len());
+        let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.len());
+        for file in &project {
+            let module = namer.module_name(&file.path);
+            let src_module = src_namer
+                .module_name(&file.path)
+                .filter(|src| Some(src) != module.as_ref());
+            let refusal = match action {
+                Action::Apply { allow_dirty: false } => git.refusal(&file.path),
+                _ => None,
             };
-            if let Err(message) = written {
-                file_report.refuse(message);
-            }
+            project_files.push(ProjectFile {
+                module_name: module.as_ref().map(|(name, _)| name.clone()),
+                src_module_name: src_module.map(|(name, _)| name),
+                is_package: module.as_ref().is_some_and(|(_, package)| *package),
+                selection: &selections[file.selection],
+                writable: refusal.is_none(),
+            });
+            refusals.push(refusal);
         }
-        report.add(file_report);
+        let disk = disk::DiskFiles::new(project.iter().map(|file| file.path.clone()).collect());
+        let outcomes = process_project(&project_files, &disk, mode);
+        // What other files' changes rely on is written first: a run
+        // stopped between two writes leaves no import of a name not written.
+        let mut order: Vec<usize> = (0..project.len()).collect();
+        order.sort_by_key(|&position| !outcomes[position].provides);
+        let mut outcomes: Vec<Option<FileOutcome>> = outcomes.into_iter().map(Some).collect();
+        for position in order {
+            let file = &project[position];
+            let outcome = outcomes[position].take().expect("one outcome per file");
+            let mut file_report = FileReport::from_outcome(display(&file.path), outcome);
+            if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
+                let written = match (&refusals[position], disk.fingerprint(position)) {
+                    (Some(reason), _) => Err(reason.clone()),
+                    (None, Some(read)) => write::write_atomically(&file.path, read, fixed)
+                        .map_err(|error| format!("{error:#}")),
+                    (None, None) => Err("was not read; not written".into()),
+                };
+                if let Err(message) = written {
+                    file_report.refuse(message);
+                }
+            }
+            report.add(file.position, file_report);
+        }
     }
     report.finish()
-}
-
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).map_err(|error| walk::io_message(&error))?;
-    let metadata = file.metadata().map_err(|error| walk::io_message(&error))?;
-    if metadata.is_dir() {
-        return Err("is a directory".into());
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "file is larger than {} MiB; skipped",
-            MAX_FILE_BYTES / 1024 / 1024
-        ));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes)
-        .map_err(|error| walk::io_message(&error))?;
-    Ok(bytes)
-}
-
-/// The file's text, or why it is not a Python source file we can edit.
-fn decode(bytes: &[u8]) -> Result<&str, String> {
-    let text = std::str::from_utf8(bytes).map_err(|error| {
-        format!(
-            "not valid UTF-8 (invalid byte at offset {}); only UTF-8 files are processed",
-            error.valid_up_to()
-        )
-    })?;
-    if let Some(offset) = text.find('\0') {
-        return Err(format!(
-            "contains a NUL byte at offset {offset}; not a Python source file"
-        ));
-    }
-    Ok(text)
 }
 
 fn execute_stdin(
@@ -345,11 +312,11 @@ fn execute_stdin(
     } else {
         Mode::Fix
     };
-    let result = decode(&bytes).map(|text| pipeline::process(text, &selection, mode));
     let mut report = Report::new(action, run.format).for_stdin(&bytes);
+    let result = disk::decode(bytes).map(|text| pipeline::process(&text, &selection, mode));
     match result {
-        Ok(outcome) => report.add(FileReport::from_outcome(display(name), &bytes, outcome)),
-        Err(message) => report.add(FileReport::error(display(name), message)),
+        Ok(outcome) => report.add(0, FileReport::from_outcome(display(name), outcome)),
+        Err(message) => report.add(0, FileReport::error(display(name), message)),
     }
     report.finish()
 }

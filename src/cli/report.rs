@@ -1,6 +1,10 @@
 //! Everything a run prints: diffs or findings on standard output in path
 //! order, one `PATH: error: …` line per failed file and a summary on
 //! standard error, or one JSON document. Also decides the exit status.
+//!
+//! Files are reported as projects finish, in any order; each is printed
+//! once every file before it in path order has been, so output streams
+//! and memory holds only the reports still waiting for an earlier one.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -68,12 +72,11 @@ impl FileReport {
         }
     }
 
-    pub fn from_outcome(path: String, original: &[u8], outcome: FileOutcome) -> Self {
-        let original = String::from_utf8_lossy(original);
-        let diff = outcome
-            .fixed
-            .as_ref()
-            .map(|fixed| unified_diff(&path, &original, fixed));
+    pub fn from_outcome(path: String, outcome: FileOutcome) -> Self {
+        let diff = match (&outcome.original, &outcome.fixed) {
+            (Some(original), Some(fixed)) => Some(unified_diff(&path, original, fixed)),
+            _ => None,
+        };
         FileReport {
             written: false,
             diff,
@@ -96,15 +99,20 @@ impl FileReport {
     }
 }
 
-/// Collects file reports, prints as they come (they come in path order) and
-/// prints totals at the end.
+/// Collects file reports, prints each once those before it in path order
+/// are printed, and prints totals at the end.
 pub struct Report {
     action: Action,
     format: OutputFormat,
     colour: bool,
     /// Set for `--stdin-filename`: the input, echoed by `apply` when nothing changes.
     stdin: Option<Vec<u8>>,
-    files: Vec<FileReport>,
+    /// Reports (or `None` for a file the run skips) waiting for an earlier one, by position.
+    waiting: BTreeMap<usize, Option<FileReport>>,
+    /// The position of the next file to print.
+    next: usize,
+    /// JSON: files printed so far into the `files` array.
+    json_files: usize,
     files_scanned: usize,
     files_changed: usize,
     errors: usize,
@@ -119,7 +127,9 @@ impl Report {
             format,
             colour: format == OutputFormat::Text && use_colour(),
             stdin: None,
-            files: Vec::new(),
+            waiting: BTreeMap::new(),
+            next: 0,
+            json_files: 0,
             files_scanned: 0,
             files_changed: 0,
             errors: 0,
@@ -133,7 +143,29 @@ impl Report {
         self
     }
 
-    pub fn add(&mut self, mut file: FileReport) {
+    /// The report of the file at `position` in path order.
+    pub fn add(&mut self, position: usize, file: FileReport) {
+        self.waiting.insert(position, Some(file));
+        self.flush();
+    }
+
+    /// The file at `position` is not part of the run (excluded).
+    pub fn skip(&mut self, position: usize) {
+        self.waiting.insert(position, None);
+        self.flush();
+    }
+
+    /// Prints every report whose turn has come.
+    fn flush(&mut self) {
+        while let Some(file) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if let Some(file) = file {
+                self.emit(file);
+            }
+        }
+    }
+
+    fn emit(&mut self, mut file: FileReport) {
         self.files_scanned += 1;
         let applies = matches!(self.action, Action::Apply { .. });
         if applies && self.stdin.is_none() {
@@ -158,11 +190,39 @@ impl Report {
 
         if self.format == OutputFormat::Json {
             if changed || !file.findings.is_empty() || file.error.is_some() {
-                self.files.push(file);
+                self.print_json_file(&file);
             }
             return;
         }
         self.print_file(&file);
+    }
+
+    /// The document's opening, then each file as an element of `files`,
+    /// laid out as the whole document pretty-printed would be.
+    fn print_json_file(&mut self, file: &FileReport) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if self.json_files == 0 {
+            let _ = write!(
+                out,
+                "{{\n  \"version\": 1,\n  \"command\": \"{}\",\n  \"files\": [\n",
+                self.command()
+            );
+        } else {
+            let _ = writeln!(out, ",");
+        }
+        let text = serde_json::to_string_pretty(file).unwrap_or_default();
+        let indented: Vec<String> = text.lines().map(|line| format!("    {line}")).collect();
+        let _ = write!(out, "{}", indented.join("\n"));
+        self.json_files += 1;
+    }
+
+    fn command(&self) -> &'static str {
+        match self.action {
+            Action::Diff { .. } => "diff",
+            Action::Apply { .. } => "apply",
+            Action::Check => "check",
+        }
     }
 
     fn print_file(&self, file: &FileReport) {
@@ -236,23 +296,26 @@ impl Report {
             }
         };
         if self.format == OutputFormat::Json {
-            let document = JsonDocument {
-                version: 1,
-                command: match self.action {
-                    Action::Diff { .. } => "diff",
-                    Action::Apply { .. } => "apply",
-                    Action::Check => "check",
-                },
-                files: &self.files,
-                totals: Totals {
-                    files_scanned: self.files_scanned,
-                    files_changed: self.files_changed,
-                    fixes: &self.fixes,
-                    findings: self.findings,
-                    errors: self.errors,
-                },
+            let totals = Totals {
+                files_scanned: self.files_scanned,
+                files_changed: self.files_changed,
+                fixes: &self.fixes,
+                findings: self.findings,
+                errors: self.errors,
             };
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            let totals = serde_json::to_string_pretty(&totals)?.replace('\n', "\n  ");
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            if self.json_files == 0 {
+                write!(
+                    out,
+                    "{{\n  \"version\": 1,\n  \"command\": \"{}\",\n  \"files\": [],\n",
+                    self.command()
+                )?;
+            } else {
+                write!(out, "\n  ],\n")?;
+            }
+            writeln!(out, "  \"totals\": {totals}\n}}")?;
         } else if self.stdin.is_none() {
             eprintln!("{}", self.summary());
         }
@@ -288,14 +351,6 @@ fn plural(count: usize, noun: &str) -> String {
     } else {
         format!("{count} {noun}s")
     }
-}
-
-#[derive(Serialize)]
-struct JsonDocument<'a> {
-    version: u32,
-    command: &'static str,
-    files: &'a [FileReport],
-    totals: Totals<'a>,
 }
 
 #[derive(Serialize)]

@@ -9,6 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::config::absolute;
+use super::disk::Fingerprint;
 
 /// Answers "could the user get this file back from git?", asking git once per repository.
 #[derive(Debug, Default)]
@@ -105,8 +106,8 @@ fn repository_state(root: &Path) -> RepositoryState {
 
 /// Replaces a file's contents atomically: a temporary file in the same
 /// directory, the original's permissions, then a rename. Refuses if the
-/// file no longer holds `expected` (it changed since it was read).
-pub fn write_atomically(path: &Path, expected: &[u8], contents: &str) -> Result<()> {
+/// file no longer holds what it held when the run read it (`expected`).
+pub fn write_atomically(path: &Path, expected: Fingerprint, contents: &str) -> Result<()> {
     // Write through symbolic links to the file they point at.
     let target = std::fs::canonicalize(path).context("cannot resolve the path")?;
     let directory = target.parent().context("the file has no directory")?;
@@ -130,7 +131,7 @@ pub fn write_atomically(path: &Path, expected: &[u8], contents: &str) -> Result<
         .context("cannot copy the file's permissions")?;
 
     let current = std::fs::read(&target).context("cannot read the file again")?;
-    if current != expected {
+    if Fingerprint::of(&current) != expected {
         bail!("changed on disk since it was read; skipped");
     }
     temporary
@@ -151,7 +152,7 @@ mod tests {
         let path = directory.path().join("app.py");
         std::fs::write(&path, "old\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&path, b"old\n", "new\n").unwrap();
+        write_atomically(&path, Fingerprint::of(b"old\n"), "new\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
         assert_eq!(
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
@@ -166,7 +167,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("app.py");
         std::fs::write(&path, "edited meanwhile\n").unwrap();
-        let error = write_atomically(&path, b"as read\n", "fixed\n").unwrap_err();
+        let error = write_atomically(&path, Fingerprint::of(b"as read\n"), "fixed\n").unwrap_err();
         assert_eq!(
             format!("{error:#}"),
             "changed on disk since it was read; skipped"
@@ -185,7 +186,7 @@ mod tests {
         let link = directory.path().join("link.py");
         std::fs::write(&target, "old\n").unwrap();
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_atomically(&link, b"old\n", "new\n").unwrap();
+        write_atomically(&link, Fingerprint::of(b"old\n"), "new\n").unwrap();
         assert!(
             std::fs::symlink_metadata(&link)
                 .unwrap()

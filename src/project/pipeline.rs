@@ -64,6 +64,10 @@ pub struct LocatedFinding {
 /// Why a file could not be processed. The file is then left as it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
+    /// The file could not be read, or is not text the engine edits.
+    Unreadable {
+        message: String,
+    },
     Syntax {
         line: usize,
         column: usize,
@@ -88,6 +92,7 @@ pub enum FileError {
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            FileError::Unreadable { message } => write!(f, "{message}"),
             FileError::Syntax {
                 line,
                 column,
@@ -131,6 +136,9 @@ pub struct FileOutcome {
     pub findings: Vec<LocatedFinding>,
     /// The new file contents (BOM included), when fixing changed anything.
     pub fixed: Option<String>,
+    /// The contents the fixes started from (BOM included), when they changed
+    /// anything: what a diff is made against.
+    pub original: Option<String>,
     /// How many fixes each transform applied.
     pub applied: BTreeMap<&'static str, usize>,
     /// The titles of the fixes applied, in the order they landed, each once.
@@ -140,6 +148,9 @@ pub struct FileOutcome {
     pub consulted: Vec<std::any::TypeId>,
     /// When the file changed: the names its new text binds at module level.
     pub bound_names: Vec<String>,
+    /// Whether other files' changes rely on names this change defines (it
+    /// keeps a plan's promise): such a file is written first.
+    pub provides: bool,
 }
 
 /// Runs the selected transforms over a file's decoded contents, as a file
@@ -308,6 +319,7 @@ fn process_unguarded(
                     }
                 }
                 outcome.fixed = Some(current.to_contents());
+                outcome.original = Some(original.to_contents());
                 outcome.bound_names = last_tree
                     .as_ref()
                     .map(|tree| crate::python::fastapi::module_bound_names(tree.syntax()))

@@ -1,6 +1,7 @@
 //! A whole project's run: the index pass, the plans, every file, and the
 //! check that makes every cross-file change land whole or not at all.
 
+use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::project::Project;
@@ -48,12 +49,29 @@ pub fn plan_project(
 pub struct ProjectFile<'a> {
     /// Dotted module name, when the file belongs to a package layout.
     pub module_name: Option<String>,
+    /// Its name when the project imports `src.…`: a `src/` directory that
+    /// is no package is then part of module names (`src.app.main`).
+    pub src_module_name: Option<String>,
     pub is_package: bool,
-    pub contents: &'a str,
     pub selection: &'a Selection,
     /// Whether a change to this file can be kept (`apply` may refuse some);
     /// an alias is only defined in a file that can.
     pub writable: bool,
+}
+
+/// Where a run gets its files' texts, by position. The command line reads
+/// them from disk, again each time the engine asks, and refuses a file that
+/// changed in between, so that no run holds every file's bytes; tests
+/// hand texts over.
+pub trait Contents: Sync {
+    /// The decoded text of the `position`-th file, or why it cannot be had.
+    fn text(&self, position: usize) -> Result<Cow<'_, str>, String>;
+}
+
+impl<T: AsRef<str> + Sync> Contents for Vec<T> {
+    fn text(&self, position: usize) -> Result<Cow<'_, str>, String> {
+        Ok(Cow::Borrowed(self[position].as_ref()))
+    }
 }
 
 /// Runs a whole project: the index pass, the plans, then every file, in
@@ -65,18 +83,31 @@ pub struct ProjectFile<'a> {
 /// Each file is parsed once in the index pass, where its transforms also
 /// look at it against a recording index. A file with nothing to fix whose
 /// look the real index would not change is finished there, on that one
-/// parse; only the others are parsed again once the plans are made.
-pub fn process_project(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
-    run(files, mode, true)
+/// parse; only the others are read and parsed again once the plans are made.
+pub fn process_project(
+    files: &[ProjectFile],
+    contents: &dyn Contents,
+    mode: Mode,
+) -> Vec<FileOutcome> {
+    run(files, contents, mode, true)
 }
 
 /// [`process_project`] without keeping any first look: every file runs
 /// again against the project. The outcome must be the same; tests check it.
-pub fn process_project_in_full(files: &[ProjectFile], mode: Mode) -> Vec<FileOutcome> {
-    run(files, mode, false)
+pub fn process_project_in_full(
+    files: &[ProjectFile],
+    contents: &dyn Contents,
+    mode: Mode,
+) -> Vec<FileOutcome> {
+    run(files, contents, mode, false)
 }
 
-fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOutcome> {
+fn run(
+    files: &[ProjectFile],
+    contents: &dyn Contents,
+    mode: Mode,
+    keep_first_looks: bool,
+) -> Vec<FileOutcome> {
     use rayon::prelude::*;
 
     // The project's settings and transforms: the first configuration that
@@ -99,12 +130,49 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
         .map(|fields| fields.0.clone())
         .unwrap_or_default();
 
-    // The index pass: each file parsed once, summarized, and looked at by
-    // its transforms against a recording index.
-    let first: Vec<IndexPass> = files
+    // The index pass: each file read and parsed once, summarized, and
+    // looked at by its transforms against a recording index.
+    let mut names: Vec<Option<String>> =
+        files.iter().map(|file| file.module_name.clone()).collect();
+    let mut first: Vec<IndexPass> = files
         .par_iter()
-        .map(|file| index_pass(file, &secret_fields))
+        .enumerate()
+        .map(|(position, file)| {
+            index_pass(
+                file,
+                names[position].as_deref(),
+                contents,
+                position,
+                &secret_fields,
+            )
+        })
         .collect();
+    // A project that imports `src.…` names its modules from above `src/`:
+    // the files whose names that changes are looked at again.
+    if first.iter().any(|pass| pass.imports_src) {
+        let renamed: Vec<usize> = (0..files.len())
+            .filter(|&position| files[position].src_module_name.is_some())
+            .collect();
+        for &position in &renamed {
+            names[position].clone_from(&files[position].src_module_name);
+        }
+        let again: Vec<(usize, IndexPass)> = renamed
+            .par_iter()
+            .map(|&position| {
+                let pass = index_pass(
+                    &files[position],
+                    names[position].as_deref(),
+                    contents,
+                    position,
+                    &secret_fields,
+                );
+                (position, pass)
+            })
+            .collect();
+        for (position, pass) in again {
+            first[position] = pass;
+        }
+    }
     let mut summaries = Vec::with_capacity(first.len());
     let mut looks = Vec::with_capacity(first.len());
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(first.len());
@@ -119,23 +187,29 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
     let index = ProjectIndex::new(summaries.into_iter().flatten());
     let mut project = plan_project(index, &settings, &selected);
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
+    let plan_file = |position: usize| PlanFile {
+        module_name: names[position].as_deref(),
+        summary: names[position]
+            .as_deref()
+            .and_then(|name| project.index.module(name)),
+    };
 
     // A file's first look stands when it has nothing to fix, no plan
     // concerns it, and the real index answers every question it asked as
     // the recording one did: its run would be the same. The others run
     // again, against the project.
     let mut pending: Vec<bool> = vec![false; files.len()];
-    for (position, (file, look)) in files.iter().zip(looks).enumerate() {
+    for (position, look) in looks.into_iter().enumerate() {
         let Some(look) = look else {
-            // A file that did not parse has its error; one whose look failed
-            // runs again, where the failure is reported.
+            // A file that could not be read or parsed has its error; one
+            // whose look failed runs again, where the failure is reported.
             pending[position] = outcomes[position].is_none();
             continue;
         };
         let concerned = project
             .plans
             .iter()
-            .any(|step| step.plan.concerns(&plan_file(&project.index, file)));
+            .any(|step| step.plan.concerns(&plan_file(position)));
         let stands = keep_first_looks
             && !look.first.has_fixes
             && !concerned
@@ -153,10 +227,10 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
             pending[position] = true;
         }
     }
-    let positions: std::collections::HashMap<&str, usize> = files
+    let positions: std::collections::HashMap<&str, usize> = names
         .iter()
         .enumerate()
-        .filter_map(|(position, file)| Some((file.module_name.as_deref()?, position)))
+        .filter_map(|(position, name)| Some((name.as_deref()?, position)))
         .collect();
     // Each round withdraws at least one promise from finite plans, and a
     // promise broken once is never checked again, so this ends.
@@ -167,14 +241,20 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
             .enumerate()
             .filter(|(position, _)| pending[*position])
             .map(|(position, file)| {
-                let outcome = process_module(
-                    file.contents,
-                    file.selection,
-                    mode,
-                    &project,
-                    file.module_name.as_deref(),
-                    file.is_package,
-                );
+                let outcome = match contents.text(position) {
+                    Ok(text) => process_module(
+                        &text,
+                        file.selection,
+                        mode,
+                        &project,
+                        names[position].as_deref(),
+                        file.is_package,
+                    ),
+                    Err(message) => FileOutcome {
+                        error: Some(FileError::Unreadable { message }),
+                        ..FileOutcome::default()
+                    },
+                };
                 (position, outcome)
             })
             .collect();
@@ -211,11 +291,18 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
                 let plan: &dyn std::any::Any = &*step.plan;
                 plan.type_id()
             };
-            for (position, file) in files.iter().enumerate() {
+            for position in 0..files.len() {
                 let consulted = outcomes[position]
                     .as_ref()
                     .is_some_and(|outcome| outcome.consulted.contains(&kind));
-                if consulted || step.plan.concerns(&plan_file(&project.index, file)) {
+                let summary = names[position]
+                    .as_deref()
+                    .and_then(|name| project.index.module(name));
+                let file = PlanFile {
+                    module_name: names[position].as_deref(),
+                    summary,
+                };
+                if consulted || step.plan.concerns(&file) {
                     pending[position] = true;
                 }
             }
@@ -224,6 +311,17 @@ fn run(files: &[ProjectFile], mode: Mode, keep_first_looks: bool) -> Vec<FileOut
         }
         if !any_broken {
             break;
+        }
+    }
+    // The homes of kept promises: what other files' changes rely on.
+    for step in &project.plans {
+        for promise in step.plan.promises() {
+            if let Some(&position) = positions.get(promise.module())
+                && let Some(outcome) = outcomes[position].as_mut()
+                && kept(&files[position], outcome, &promise)
+            {
+                outcome.provides = true;
+            }
         }
     }
     outcomes
@@ -238,6 +336,8 @@ struct IndexPass {
     look: Option<Look>,
     /// Why the file cannot be processed at all.
     error: Option<FileError>,
+    /// Whether the file imports `src.…`.
+    imports_src: bool,
 }
 
 /// A file's first look, with the questions it asked of the index.
@@ -246,20 +346,34 @@ struct Look {
     queries: Vec<IndexQuery>,
 }
 
-/// Parses a file once, summarizes it for the index, and lets its
+/// Reads and parses a file once, summarizes it for the index, and lets its
 /// transforms look at it against a recording index that stands for the
 /// project (see [`ProjectIndex::recording`]).
-fn index_pass(file: &ProjectFile, secret_fields: &[String]) -> IndexPass {
-    let parsed = match parse_file(file.contents) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            return IndexPass {
-                summary: None,
-                look: None,
-                error: Some(error),
-            };
-        }
+fn index_pass(
+    file: &ProjectFile,
+    module_name: Option<&str>,
+    contents: &dyn Contents,
+    position: usize,
+    secret_fields: &[String],
+) -> IndexPass {
+    let failed = |error| IndexPass {
+        summary: None,
+        look: None,
+        error: Some(error),
+        imports_src: false,
     };
+    let text = match contents.text(position) {
+        Ok(text) => text,
+        Err(message) => return failed(FileError::Unreadable { message }),
+    };
+    let imports_src = text
+        .lines()
+        .any(|line| line.starts_with("from src.") || line.starts_with("import src."));
+    let parsed = match parse_file(&text) {
+        Ok(parsed) => parsed,
+        Err(error) => return failed(error),
+    };
+    drop(text);
     let facts = catch_unwind(AssertUnwindSafe(|| {
         FastApiFacts::new(parsed.parsed.syntax())
     }));
@@ -269,9 +383,10 @@ fn index_pass(file: &ProjectFile, secret_fields: &[String]) -> IndexPass {
             summary: None,
             look: None,
             error: None,
+            imports_src,
         };
     };
-    let summary = file.module_name.as_deref().and_then(|name| {
+    let summary = module_name.and_then(|name| {
         catch_unwind(AssertUnwindSafe(|| {
             summarize_with_facts(
                 name,
@@ -293,7 +408,7 @@ fn index_pass(file: &ProjectFile, secret_fields: &[String]) -> IndexPass {
         &facts,
         file.selection,
         &recording,
-        file.module_name.as_deref(),
+        module_name,
         file.is_package,
     )
     .ok()
@@ -305,16 +420,7 @@ fn index_pass(file: &ProjectFile, secret_fields: &[String]) -> IndexPass {
         summary,
         look,
         error: None,
-    }
-}
-
-fn plan_file<'a>(index: &'a ProjectIndex, file: &'a ProjectFile) -> PlanFile<'a> {
-    PlanFile {
-        module_name: file.module_name.as_deref(),
-        summary: file
-            .module_name
-            .as_deref()
-            .and_then(|name| index.module(name)),
+        imports_src,
     }
 }
 

@@ -49,15 +49,19 @@ pub fn check_project(files: &[(String, bool, String)], selection: &Selection) ->
     use fastapi_codemod::project::run::{ProjectFile, process_project};
     let project_files: Vec<ProjectFile> = files
         .iter()
-        .map(|(module, is_package, contents)| ProjectFile {
+        .map(|(module, is_package, _)| ProjectFile {
             module_name: Some(module.clone()),
+            src_module_name: None,
             is_package: *is_package,
-            contents,
             selection,
             writable: true,
         })
         .collect();
-    process_project(&project_files, Mode::Check)
+    let contents: Vec<&str> = files
+        .iter()
+        .map(|(_, _, contents)| contents.as_str())
+        .collect();
+    process_project(&project_files, &contents, Mode::Check)
 }
 
 pub fn fix_project_checked(
@@ -65,25 +69,24 @@ pub fn fix_project_checked(
     selection: &Selection,
 ) -> Vec<FileOutcome> {
     use fastapi_codemod::project::run::{ProjectFile, process_project, process_project_in_full};
-    let run_as = |contents: &[String], mode: Mode, in_full: bool| {
+    let run_as = |contents: &Vec<String>, mode: Mode, in_full: bool| {
         let project_files: Vec<ProjectFile> = files
             .iter()
-            .zip(contents)
-            .map(|((module, is_package, _), contents)| ProjectFile {
+            .map(|(module, is_package, _)| ProjectFile {
                 module_name: Some(module.clone()),
+                src_module_name: None,
                 is_package: *is_package,
-                contents,
                 selection,
                 writable: true,
             })
             .collect();
         if in_full {
-            process_project_in_full(&project_files, mode)
+            process_project_in_full(&project_files, contents, mode)
         } else {
-            process_project(&project_files, mode)
+            process_project(&project_files, contents, mode)
         }
     };
-    let run = |contents: &[String]| run_as(contents, Mode::Fix, false);
+    let run = |contents: &Vec<String>| run_as(contents, Mode::Fix, false);
     let originals: Vec<String> = files
         .iter()
         .map(|(_, _, contents)| contents.clone())

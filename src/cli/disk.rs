@@ -1,0 +1,133 @@
+//! Files' texts as the engine asks for them: read from disk each time, so
+//! that a run holds no file's bytes longer than it works on it, with what
+//! tells a change on disk (length and a hash) kept from the first read.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use crate::project::run::Contents;
+
+use super::walk::io_message;
+
+/// Files larger than this are refused rather than parsed.
+pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// What a file held when it was first read, to tell whether it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub len: usize,
+    pub hash: u64,
+}
+
+impl Fingerprint {
+    /// A fast hash over eight bytes at a time: it tells an edit, not an attack.
+    pub fn of(bytes: &[u8]) -> Self {
+        const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut hash: u64 = bytes.len() as u64;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            hash = (hash ^ word).wrapping_mul(MULTIPLIER).rotate_left(29);
+        }
+        for &byte in chunks.remainder() {
+            hash = (hash ^ u64::from(byte))
+                .wrapping_mul(MULTIPLIER)
+                .rotate_left(29);
+        }
+        Fingerprint {
+            len: bytes.len(),
+            hash,
+        }
+    }
+}
+
+/// The files of one project on disk, by position.
+pub struct DiskFiles {
+    paths: Vec<PathBuf>,
+    fingerprints: Vec<OnceLock<Fingerprint>>,
+}
+
+impl DiskFiles {
+    pub fn new(paths: Vec<PathBuf>) -> Self {
+        let fingerprints = paths.iter().map(|_| OnceLock::new()).collect();
+        DiskFiles {
+            paths,
+            fingerprints,
+        }
+    }
+
+    /// What the `position`-th file held when the run first read it.
+    pub fn fingerprint(&self, position: usize) -> Option<Fingerprint> {
+        self.fingerprints[position].get().copied()
+    }
+}
+
+impl Contents for DiskFiles {
+    fn text(&self, position: usize) -> Result<Cow<'_, str>, String> {
+        let bytes = read_limited(&self.paths[position])?;
+        let found = Fingerprint::of(&bytes);
+        let first = *self.fingerprints[position].get_or_init(|| found);
+        if first != found {
+            return Err("changed on disk while the run read it; skipped".into());
+        }
+        decode(bytes).map(Cow::Owned)
+    }
+}
+
+/// A file's bytes, refusing directories and files over [`MAX_FILE_BYTES`].
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|error| io_message(&error))?;
+    let metadata = file.metadata().map_err(|error| io_message(&error))?;
+    if metadata.is_dir() {
+        return Err("is a directory".into());
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "file is larger than {} MiB; skipped",
+            MAX_FILE_BYTES / 1024 / 1024
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|error| io_message(&error))?;
+    Ok(bytes)
+}
+
+/// The file's text, or why it is not a Python source file we can edit.
+pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    let text = String::from_utf8(bytes).map_err(|error| {
+        format!(
+            "not valid UTF-8 (invalid byte at offset {}); only UTF-8 files are processed",
+            error.utf8_error().valid_up_to()
+        )
+    })?;
+    if let Some(offset) = text.find('\0') {
+        return Err(format!(
+            "contains a NUL byte at offset {offset}; not a Python source file"
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_changes_between_reads_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("app.py");
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let files = DiskFiles::new(vec![path.clone()]);
+        assert_eq!(files.text(0).unwrap(), "x = 1\n");
+        assert_eq!(files.text(0).unwrap(), "x = 1\n");
+        std::fs::write(&path, "x = 2\n").unwrap();
+        assert_eq!(
+            files.text(0).unwrap_err(),
+            "changed on disk while the run read it; skipped"
+        );
+        assert_eq!(files.fingerprint(0), Some(Fingerprint::of(b"x = 1\n")));
+    }
+}

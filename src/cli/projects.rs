@@ -1,0 +1,59 @@
+//! Which files make one project: those under the same nearest directory
+//! holding a `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo's
+//! packages each have their own). A run indexes one project at a time, so
+//! memory follows the largest project, not the whole run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::RunFile;
+use super::config::absolute;
+
+/// The files of a run, by project, each in path order; projects in the
+/// order of their first file.
+pub(super) fn group(files: Vec<RunFile>) -> Vec<Vec<RunFile>> {
+    let mut roots = Roots::default();
+    let mut projects: Vec<Vec<RunFile>> = Vec::new();
+    let mut by_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    for file in files {
+        let root = roots.of(&file.path);
+        let index = *by_root.entry(root).or_insert_with(|| {
+            projects.push(Vec::new());
+            projects.len() - 1
+        });
+        projects[index].push(file);
+    }
+    projects
+}
+
+/// The nearest directory above a file that holds a project marker.
+#[derive(Default)]
+struct Roots {
+    by_directory: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+impl Roots {
+    fn of(&mut self, file: &Path) -> Option<PathBuf> {
+        let directory = absolute(file).parent()?.to_path_buf();
+        self.of_directory(&directory)
+    }
+
+    fn of_directory(&mut self, directory: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.by_directory.get(directory) {
+            return known.clone();
+        }
+        let marked = ["pyproject.toml", "setup.py", "setup.cfg"]
+            .iter()
+            .any(|marker| directory.join(marker).is_file());
+        let root = if marked {
+            Some(directory.to_path_buf())
+        } else {
+            directory
+                .parent()
+                .and_then(|parent| self.of_directory(parent))
+        };
+        self.by_directory
+            .insert(directory.to_path_buf(), root.clone());
+        root
+    }
+}
