@@ -10,10 +10,6 @@ use std::path::PathBuf;
 use fastapi_codemod::cli::walk::{WalkItem, collect_files};
 use rayon::prelude::*;
 
-// The same allocator as the tool, so that the ratio measures the tool's work.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let paths: Vec<PathBuf> = std::env::args()
         .skip(1)

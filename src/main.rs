@@ -1,8 +1,5 @@
 use std::process::ExitCode;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let catalogue = fastapi_codemod::cli::Catalogue(fastapi_codemod::transforms::ALL);
     match fastapi_codemod::cli::main(catalogue) {
