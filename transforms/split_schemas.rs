@@ -110,7 +110,7 @@
 //! new classes (which fields went where, which validators followed them)
 //! and every reported use.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
@@ -271,7 +271,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
     collector.visit_body(&context.module.body);
     let all_references = collector.found;
     let mut uses: Vec<Use> = Vec::new();
-    let mut handled: HashSet<TextRange> = HashSet::new();
+    let mut handled: HashSet<TextRange> = HashSet::default();
     for (expr, split, role) in role_uses(context, module, &resolve) {
         if definitions
             .iter()

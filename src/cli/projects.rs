@@ -1,7 +1,9 @@
 //! Which files make one project: those under the same nearest directory
 //! holding a `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo's
-//! packages each have their own). A run indexes one project at a time, so
-//! memory follows the largest project, not the whole run.
+//! packages each have their own); failing that, those of one top-level
+//! package, or loose modules of one directory, as module names read them.
+//! A run indexes one project at a time, so memory follows the largest
+//! project, not the whole run.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,16 +28,36 @@ pub(super) fn group(files: Vec<RunFile>) -> Vec<Vec<RunFile>> {
     projects
 }
 
-/// The nearest directory above a file that holds a project marker.
+/// The nearest directory above a file that holds a project marker, else
+/// the directory above its top-level package, else its own directory.
 #[derive(Default)]
 struct Roots {
     by_directory: HashMap<PathBuf, Option<PathBuf>>,
+    is_package: HashMap<PathBuf, bool>,
 }
 
 impl Roots {
     fn of(&mut self, file: &Path) -> Option<PathBuf> {
         let directory = absolute(file).parent()?.to_path_buf();
-        self.of_directory(&directory)
+        if let Some(root) = self.of_directory(&directory) {
+            return Some(root);
+        }
+        let mut top = directory;
+        while self.is_package(&top)
+            && let Some(parent) = top.parent()
+        {
+            top = parent.to_path_buf();
+        }
+        Some(top)
+    }
+
+    fn is_package(&mut self, directory: &Path) -> bool {
+        if let Some(&known) = self.is_package.get(directory) {
+            return known;
+        }
+        let known = directory.join("__init__.py").is_file();
+        self.is_package.insert(directory.to_path_buf(), known);
+        known
     }
 
     fn of_directory(&mut self, directory: &Path) -> Option<PathBuf> {

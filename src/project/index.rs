@@ -5,7 +5,9 @@
 //! texts), never a syntax tree, so memory stays proportional to the
 //! summaries while the second pass parses files one at a time.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::ModModule;
 use ruff_python_ast::token::Tokens;
@@ -274,7 +276,7 @@ impl ProjectIndex {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        let mut seen: HashSet<IndexQuery> = HashSet::new();
+        let mut seen: HashSet<IndexQuery> = HashSet::default();
         queries.retain(|query| seen.insert(query.clone()));
         queries
     }
@@ -317,13 +319,13 @@ impl ProjectIndex {
     }
 
     pub fn new(summaries: impl IntoIterator<Item = ModuleSummary>) -> Self {
-        let mut modules = HashMap::new();
+        let mut modules = HashMap::default();
         for summary in summaries {
             // Two files with one module name (scripts in different folders):
             // keep the first in sorted order, deterministically.
             modules.entry(summary.name.clone()).or_insert(summary);
         }
-        let mut classes_by_name: HashMap<String, Vec<String>> = HashMap::new();
+        let mut classes_by_name: HashMap<String, Vec<String>> = HashMap::default();
         for summary in modules.values() {
             for class in &summary.class_summaries {
                 classes_by_name
@@ -335,7 +337,7 @@ impl ProjectIndex {
         for qualified in classes_by_name.values_mut() {
             qualified.sort();
         }
-        let mut importers: HashMap<String, Vec<String>> = HashMap::new();
+        let mut importers: HashMap<String, Vec<String>> = HashMap::default();
         for summary in modules.values() {
             for target in summary.imports.values() {
                 importers
@@ -351,9 +353,9 @@ impl ProjectIndex {
             ..ProjectIndex::default()
         };
         index.resolve_uses();
-        let mut callers: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut dependencies = HashSet::new();
-        let mut import_edges: HashMap<String, Vec<String>> = HashMap::new();
+        let mut callers: HashMap<String, HashSet<String>> = HashMap::default();
+        let mut dependencies = HashSet::default();
+        let mut import_edges: HashMap<String, Vec<String>> = HashMap::default();
         for summary in index.modules.values() {
             for called in &summary.called {
                 callers
@@ -542,7 +544,7 @@ impl ProjectIndex {
         let reachable = match known {
             Some(reachable) => reachable,
             None => {
-                let mut seen: HashSet<String> = HashSet::new();
+                let mut seen: HashSet<String> = HashSet::default();
                 let mut queue: VecDeque<&str> = VecDeque::from([from]);
                 while let Some(module) = queue.pop_front() {
                     for next in self.import_edges.get(module).into_iter().flatten() {
@@ -702,6 +704,7 @@ pub fn summarize_with_facts(
     };
 
     summary.imports = absolute_imports(facts, name, is_package);
+    summary.bound_names.extend(summary.imports.keys().cloned());
     summary.type_variables = module
         .body
         .iter()
@@ -784,7 +787,7 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
     let qualified = |expr: &Expr| qualified_in(facts, &summary.name, summary.is_package, expr);
     let mut uses: Vec<ModelUse> = Vec::new();
     let mut flows: Vec<BodyFlow> = Vec::new();
-    let no_variables = HashSet::new();
+    let no_variables = HashSet::default();
     let scope = TypeScope {
         facts,
         module: &summary.name,
@@ -830,7 +833,17 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
             }
         }
         let returned = crate::python::flow::returned_values(function);
-        for call in &facts.calls {
+        if returned.is_empty() && bodies.is_empty() {
+            continue;
+        }
+        // The calls in the function: `facts.calls` is in source order.
+        let start = facts
+            .calls
+            .partition_point(|call| call.start() < function.start());
+        let end = facts
+            .calls
+            .partition_point(|call| call.start() < function.end());
+        for call in &facts.calls[start..end] {
             if !function.range().contains_range(call.range()) {
                 continue;
             }
@@ -841,6 +854,9 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
                     class,
                     role: ModelRole::Response,
                 });
+            }
+            if bodies.is_empty() {
+                continue;
             }
             let Some(callee) = qualified(&call.func) else {
                 continue;
@@ -952,7 +968,7 @@ fn collect_module_level(
     match stmt {
         Stmt::FunctionDef(function) => {
             summary.bound_names.insert(function.name.id.to_string());
-            let function_summary = function_summary(facts, summary, function, &[], text);
+            let function_summary = function_summary(facts, summary, function, &[], false, text);
             summary.functions.push(function_summary);
         }
         Stmt::ClassDef(class) => {
@@ -1002,11 +1018,7 @@ fn collect_module_level(
                 bind_assignment(summary, facts, target.id.as_str(), Some(&alias.value), text);
             }
         }
-        Stmt::Import(_) | Stmt::ImportFrom(_) => {
-            for local in summary.imports.keys() {
-                summary.bound_names.insert(local.clone());
-            }
-        }
+        // Names bound by imports are added once, with all of them.
         _ => {}
     }
 }
@@ -1036,6 +1048,7 @@ fn function_summary(
     summary: &ModuleSummary,
     function: &ast::StmtFunctionDef,
     class_variables: &[String],
+    is_method: bool,
     text: &str,
 ) -> FunctionSummary {
     let returns = function.returns.as_deref();
@@ -1079,7 +1092,7 @@ fn function_summary(
         provides_qualified: provides
             .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides)),
         returns_shape: returns.map(|returns| shape_of(&scope, returns)),
-        blocks: (!function.is_async && class_variables.is_empty())
+        blocks: (!function.is_async && !is_method)
             .then(|| first_blocking_call(facts, &summary.name, function))
             .flatten(),
     }
@@ -1221,6 +1234,7 @@ fn class_summary(
                 summary,
                 method,
                 &type_parameters,
+                true,
                 text,
             )),
             _ => None,

@@ -3,7 +3,7 @@
 //! secrets, which schema is a model's public face, and what methods of
 //! generic classes (`CRUDBase[User, …]`) return.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::project::index::{ClassKind, ClassSummary, ProjectIndex};
 use crate::python::naming::public_names;
@@ -40,7 +40,7 @@ pub fn model_kind(index: &ProjectIndex, qualified: &str) -> Option<ClassKind> {
 /// The class and its project base classes, nearest first.
 fn ancestors<'i>(index: &'i ProjectIndex, qualified: &str) -> Vec<&'i ClassSummary> {
     let mut found: Vec<&ClassSummary> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::default();
     let mut queue: Vec<(String, usize)> = vec![(index.canonical(qualified), 0)];
     let mut position = 0;
     while position < queue.len() {
@@ -174,7 +174,7 @@ pub fn method_returns(
     method: &str,
 ) -> Option<(TypeShape, bool)> {
     let mut queue: Vec<(String, HashMap<String, TypeShape>, usize)> =
-        vec![(index.canonical(class), HashMap::new(), 0)];
+        vec![(index.canonical(class), HashMap::default(), 0)];
     let mut position = 0;
     while position < queue.len() {
         let (name, bindings, depth) = queue[position].clone();

@@ -13,7 +13,7 @@ use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_parser::{Parsed, parse_module};
 use ruff_text_size::TextRange;
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::project::Project;
 use crate::project::transform::{FileContext, Findings, Transform, TransformOptions};

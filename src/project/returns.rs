@@ -8,7 +8,7 @@
 //!
 //! Each `return` is judged on its own; a path that cannot be told says why.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};

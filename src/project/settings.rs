@@ -3,7 +3,7 @@
 //! side without the engine knowing which transform reads which.
 
 use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 /// Values of any type, one per type: what transforms' `configure` read from

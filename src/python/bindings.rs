@@ -7,7 +7,7 @@
 //! string annotation (`"User"`, `list["models.User"]`) names it, when
 //! `__all__` lists it, or when a `# type:` comment mentions it.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{self, Visitor};

@@ -6,7 +6,7 @@
 //! their receiver (a parameter annotated `Session`, a variable assigned
 //! `httpx.Client()`, a `with requests.Session() as s:` block).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
@@ -230,7 +230,7 @@ pub fn analyze<'a>(
         project,
         module_name,
         configured,
-        types: HashMap::new(),
+        types: HashMap::default(),
         parenthesized: None,
         in_generator: 0,
         body: AsyncBody::default(),

@@ -8,7 +8,7 @@
 //! `from fastapi.params import Depends` all resolve to the same function,
 //! while a `Depends` defined by another library does not.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ModModule, Stmt, StmtFunctionDef};
@@ -99,6 +99,8 @@ const ROUTE_METHODS: [&str; 10] = [
 #[derive(Debug, Default, Clone)]
 pub struct ImportBindings {
     names: HashMap<String, String>,
+    /// What they import → the local names bound to it, sorted.
+    locals: HashMap<String, Vec<String>>,
 }
 
 impl ImportBindings {
@@ -118,14 +120,25 @@ impl ImportBindings {
     /// The local name bound to a qualified name, if any (`Annotated` for
     /// `typing.Annotated` after `from typing import Annotated`).
     pub fn local_name_of(&self, qualified: &str) -> Option<&str> {
-        let mut found: Vec<&str> = self
-            .names
-            .iter()
-            .filter(|(_, target)| target.as_str() == qualified)
-            .map(|(local, _)| local.as_str())
-            .collect();
-        found.sort_unstable();
-        found.first().copied()
+        self.locals
+            .get(qualified)
+            .and_then(|locals| locals.first())
+            .map(String::as_str)
+    }
+
+    /// Builds the map from what is imported to local names, once every
+    /// binding is known.
+    fn index_targets(&mut self) {
+        self.locals.clear();
+        for (local, target) in &self.names {
+            self.locals
+                .entry(target.clone())
+                .or_default()
+                .push(local.clone());
+        }
+        for locals in self.locals.values_mut() {
+            locals.sort_unstable();
+        }
     }
 
     /// Every binding: local name and what it imports (relative imports keep their dots).
@@ -175,7 +188,8 @@ pub struct FastApiFacts<'a> {
     /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
     /// `Depends`/`Security` anywhere in the file.
     pub dependency_names: HashSet<String>,
-    /// Every call made through a name or attribute chain (`f(…)`, `a.b.f(…)`).
+    /// Every call made through a name or attribute chain (`f(…)`, `a.b.f(…)`),
+    /// in source order (by start).
     pub calls: Vec<&'a ast::ExprCall>,
     /// Names imported only under `if TYPE_CHECKING:`, which do not exist
     /// when the module runs.
@@ -196,9 +210,9 @@ impl<'a> FastApiFacts<'a> {
             bind_import(&mut imports, import);
         }
 
-        let mut module_functions = HashMap::new();
-        let mut module_classes = HashMap::new();
-        let mut module_assignments = HashSet::new();
+        let mut module_functions = HashMap::default();
+        let mut module_classes = HashMap::default();
+        let mut module_assignments = HashSet::default();
         for stmt in &module.body {
             match stmt {
                 Stmt::FunctionDef(function) => {
@@ -225,21 +239,22 @@ impl<'a> FastApiFacts<'a> {
             }
         }
 
+        imports.index_targets();
         let mut facts = FastApiFacts {
             imports,
-            routers: HashSet::new(),
+            routers: HashSet::default(),
             routes: Vec::new(),
             functions: collector.functions,
             module_functions,
             module_classes,
             module_assignments,
-            dependency_names: HashSet::new(),
+            dependency_names: HashSet::default(),
             calls: std::mem::take(&mut collector.named_calls),
-            type_checking_names: HashSet::new(),
-            runtime_import_names: HashSet::new(),
+            type_checking_names: HashSet::default(),
+            runtime_import_names: HashSet::default(),
         };
-        let mut runtime = HashSet::new();
-        let mut type_checking = HashSet::new();
+        let mut runtime = HashSet::default();
+        let mut type_checking = HashSet::default();
         module_import_names(
             &module.body,
             &facts.imports,
@@ -415,7 +430,7 @@ impl<'a> FastApiFacts<'a> {
     /// Local classes that derive, directly or through other local classes,
     /// from FastAPI's app or router classes.
     fn router_classes(&self, classes: &[&ast::StmtClassDef]) -> HashSet<String> {
-        let mut found: HashSet<String> = HashSet::new();
+        let mut found: HashSet<String> = HashSet::default();
         loop {
             let before = found.len();
             for class in classes {
@@ -518,6 +533,46 @@ fn module_import_names(
             _ => {}
         }
     }
+}
+
+/// Whether a module binds `name` at module level (see [`module_bound_names`]).
+pub fn binds_at_module_level(body: &[Stmt], name: &str) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::FunctionDef(function) => function.name.id == name,
+        Stmt::ClassDef(class) => class.name.id == name,
+        Stmt::Assign(assign) => assign
+            .targets
+            .iter()
+            .any(|target| matches!(target, Expr::Name(target) if target.id == name)),
+        Stmt::AnnAssign(assign) => {
+            matches!(assign.target.as_ref(), Expr::Name(target) if target.id == name)
+        }
+        Stmt::TypeAlias(alias) => {
+            matches!(alias.name.as_ref(), Expr::Name(target) if target.id == name)
+        }
+        Stmt::Import(ast::StmtImport { names, .. })
+        | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => names.iter().any(|alias| {
+            let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+            local.split('.').next() == Some(name)
+        }),
+        Stmt::If(branch) => {
+            binds_at_module_level(&branch.body, name)
+                || branch
+                    .elif_else_clauses
+                    .iter()
+                    .any(|clause| binds_at_module_level(&clause.body, name))
+        }
+        Stmt::Try(block) => {
+            [&block.body, &block.orelse, &block.finalbody]
+                .iter()
+                .any(|part| binds_at_module_level(part, name))
+                || block.handlers.iter().any(|handler| {
+                    let ast::ExceptHandler::ExceptHandler(handler) = handler;
+                    binds_at_module_level(&handler.body, name)
+                })
+        }
+        _ => false,
+    })
 }
 
 /// Every name a module binds at module level: functions, classes,
@@ -648,19 +703,33 @@ pub fn qualified_in(
     is_package: bool,
     expr: &Expr,
 ) -> Option<String> {
-    if let Some(qualified) = facts.imports.qualified_name(expr) {
+    // Most names are locals and builtins: decide from the chain's first
+    // name before building any text.
+    let first = root_name(expr)?;
+    if facts.imports.is_bound(first) {
+        let qualified = facts.imports.qualified_name(expr)?;
         let dots = qualified.len() - qualified.trim_start_matches('.').len();
         if dots == 0 {
             return Some(qualified);
         }
         return resolve_relative(module, is_package, dots as u32, Some(&qualified[dots..]));
     }
-    let text = dotted_text(expr)?;
-    let first = text.split('.').next()?;
-    (facts.module_functions.contains_key(first)
+    if facts.module_functions.contains_key(first)
         || facts.module_classes.contains_key(first)
-        || facts.module_assignments.contains(first))
-    .then(|| format!("{module}.{text}"))
+        || facts.module_assignments.contains(first)
+    {
+        return Some(format!("{module}.{}", dotted_text(expr)?));
+    }
+    None
+}
+
+/// The first name of a name or an attribute chain of names (`a` for `a.b.c`).
+fn root_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(name) => Some(name.id.as_str()),
+        Expr::Attribute(attribute) => root_name(&attribute.value),
+        _ => None,
+    }
 }
 
 /// The absolute module a relative import refers to, from module `module`

@@ -157,7 +157,7 @@ pub struct Importer<'a> {
     /// The project's top-level package, whose imports form the last section.
     first_party: Option<&'a str>,
     /// Names module-level imports bind at run time; only these are reused.
-    runtime_names: Option<&'a std::collections::HashSet<String>>,
+    runtime_names: Option<&'a rustc_hash::FxHashSet<String>>,
 }
 
 impl<'a> Importer<'a> {
@@ -184,18 +184,17 @@ impl<'a> Importer<'a> {
 
     /// Reuses only names bound by module-level imports at run time (not
     /// imports inside functions or under `TYPE_CHECKING`).
-    pub fn with_runtime_names(mut self, names: &'a std::collections::HashSet<String>) -> Self {
+    pub fn with_runtime_names(mut self, names: &'a rustc_hash::FxHashSet<String>) -> Self {
         self.runtime_names = Some(names);
         self
     }
 
     /// Makes every symbol available; `references[i]` is the text to use for `symbols[i]`.
     pub fn import(&self, symbols: &[Symbol]) -> Imported {
-        let taken = self.bound_names();
         let mut notes = Vec::new();
         let mut ways: Vec<Way> = Vec::with_capacity(symbols.len());
         for symbol in symbols {
-            let way = self.way_to(symbol, &taken);
+            let way = self.way_to(symbol);
             if let Some(note) = way.note(symbol) {
                 notes.push(note);
             }
@@ -237,12 +236,13 @@ impl<'a> Importer<'a> {
 
     /// How this file can get `symbol` without binding a name it already
     /// binds to something else.
-    fn way_to(&self, symbol: &Symbol, taken: &std::collections::HashSet<String>) -> Way {
+    fn way_to(&self, symbol: &Symbol) -> Way {
+        let taken = |name: &str| self.is_taken(name);
         let reusable = symbol
             .equivalents()
             .iter()
             .any(|qualified| self.runtime_local_of(qualified).is_some());
-        if reusable || !taken.contains(symbol.local()) {
+        if reusable || !taken(symbol.local()) {
             return Way::Direct(symbol.clone());
         }
         let module = symbol.module.as_ref();
@@ -262,7 +262,7 @@ impl<'a> Importer<'a> {
             Some((parent, last)) => (parent.to_string(), last),
             None => (String::new(), module),
         };
-        if !last.is_empty() && !taken.contains(last) {
+        if !last.is_empty() && !taken(last) {
             let reference = format!("{last}.{}", symbol.name);
             return if parent.is_empty() {
                 Way::ModuleImport {
@@ -277,7 +277,7 @@ impl<'a> Importer<'a> {
             };
         }
         let mut alias = format!("{}{}", camel_case(last), symbol.name);
-        while taken.contains(&alias) {
+        while taken(&alias) {
             alias.push('_');
         }
         Way::Direct(Symbol {
@@ -286,15 +286,10 @@ impl<'a> Importer<'a> {
         })
     }
 
-    /// Every name the file binds at module level, and every name any of its
-    /// imports binds.
-    fn bound_names(&self) -> std::collections::HashSet<String> {
-        let mut names: std::collections::HashSet<String> =
-            crate::python::fastapi::module_bound_names(self.module)
-                .into_iter()
-                .collect();
-        names.extend(self.bindings.iter().map(|(local, _)| local.to_string()));
-        names
+    /// Whether the file binds `name` already: at module level, or by any import.
+    fn is_taken(&self, name: &str) -> bool {
+        self.bindings.is_bound(name)
+            || crate::python::fastapi::binds_at_module_level(&self.module.body, name)
     }
 
     /// The local name a module-level import binds to `qualified` at run time.

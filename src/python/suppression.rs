@@ -2,7 +2,7 @@
 //! `# fastapi-codemod: ignore`, `# fastapi-codemod: ignore[name, …]`,
 //! and ruff's `# noqa` / `# noqa: CODE, …` for transforms that mirror a ruff rule.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_text_size::Ranged;
@@ -26,7 +26,7 @@ pub struct Suppressions {
 
 impl Suppressions {
     pub fn from_tokens(tokens: &Tokens, source: &SourceFile) -> Self {
-        let mut lines: HashMap<usize, LineSuppression> = HashMap::new();
+        let mut lines: HashMap<usize, LineSuppression> = HashMap::default();
         for token in tokens
             .iter()
             .filter(|token| token.kind() == TokenKind::Comment)

@@ -3,7 +3,7 @@
 //! `Optional[User]`, `User | None` and `Annotated[User, …]` are `User`;
 //! `list[User]`, `List[User]` and `Sequence[User]` are a list of `User`.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::{self as ast, Expr, Operator};
 use ruff_text_size::Ranged;
@@ -229,7 +229,7 @@ mod tests {
         let text = format!("{source}\nx: {annotation}\n");
         let parsed = parse_module(&text).unwrap();
         let facts = FastApiFacts::new(parsed.syntax());
-        let variables: HashSet<String> = ["ModelType".to_string()].into();
+        let variables: HashSet<String> = ["ModelType".to_string()].into_iter().collect();
         let scope = TypeScope {
             facts: &facts,
             module: "app.routes",

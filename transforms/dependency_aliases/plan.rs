@@ -3,7 +3,8 @@
 //! the index, so every file's run makes the same decisions; each new alias
 //! is a promise that its home module defines it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
+use rustc_hash::FxHashSet as HashSet;
 
 use crate::project::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
@@ -129,7 +130,7 @@ impl AliasPlan {
             }
         }
 
-        let mut taken: HashSet<(String, String)> = HashSet::new();
+        let mut taken: HashSet<(String, String)> = HashSet::default();
         for (key, per_module) in uses {
             let total: usize = per_module.values().sum();
             if aliases.contains_key(key)
