@@ -138,6 +138,9 @@ enum AnnotationText {
 fn run(context: &FileContext, findings: &mut Findings) {
     for &function in &context.facts.functions {
         check_function(context, function, findings);
+        if context.is_first_look() && findings.has_applicable_fix() {
+            return;
+        }
     }
 }
 

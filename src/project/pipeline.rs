@@ -575,6 +575,7 @@ pub fn first_look(
             selection,
             place,
             &mut consulted,
+            true,
         );
         FirstLook {
             has_fixes: findings.iter().any(|finding| {
@@ -620,7 +621,7 @@ fn run_transforms(
     consulted: &mut Vec<std::any::TypeId>,
 ) -> Vec<Finding> {
     let facts = FastApiFacts::new(parsed.syntax());
-    run_transforms_with(source, parsed, &facts, selection, place, consulted)
+    run_transforms_with(source, parsed, &facts, selection, place, consulted, false)
 }
 
 fn run_transforms_with(
@@ -630,6 +631,7 @@ fn run_transforms_with(
     selection: &Selection,
     place: Place,
     consulted: &mut Vec<std::any::TypeId>,
+    first_look: bool,
 ) -> Vec<Finding> {
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
     let context = FileContext {
@@ -644,10 +646,15 @@ fn run_transforms_with(
         selected: &selection.transforms,
         is_package: place.is_package,
         consulted: std::cell::RefCell::new(Vec::new()),
+        first_look,
     };
-    let mut findings = Findings::default();
+    let mut findings = Findings::new(selection.unsafe_fixes);
     for transform in &selection.transforms {
         (transform.run)(&context, &mut findings);
+        // A first look with a fix to make is thrown away: no need to go on.
+        if first_look && findings.has_applicable_fix() {
+            break;
+        }
     }
     for kind in context.consulted.into_inner() {
         if !consulted.contains(&kind) {

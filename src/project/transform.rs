@@ -123,6 +123,9 @@ pub struct FileContext<'a> {
     pub is_package: bool,
     /// The plans this file's transforms looked at, by type.
     pub(crate) consulted: RefCell<Vec<TypeId>>,
+    /// A first look, in the index pass: it is of use only if it finds
+    /// nothing to fix, so it may stop at the first fix that applies.
+    pub first_look: bool,
 }
 
 impl<'a> FileContext<'a> {
@@ -173,6 +176,13 @@ impl<'a> FileContext<'a> {
         )
     }
 
+    /// Whether this run is a first look ([`crate::project::pipeline::first_look`]),
+    /// which is thrown away as soon as it finds a fix that applies: a
+    /// transform may stop once `findings` has one.
+    pub fn is_first_look(&self) -> bool {
+        self.first_look
+    }
+
     /// Whether `transform` runs in this pass.
     pub fn is_selected(&self, transform: &Transform) -> bool {
         self.selected
@@ -215,9 +225,27 @@ impl<'a> FileContext<'a> {
 #[derive(Debug, Default)]
 pub struct Findings {
     findings: Vec<Finding>,
+    /// Set on a first look (see [`FileContext::is_first_look`]) once a
+    /// finding carries a fix that applies.
+    found_fix: bool,
+    /// Whether unsafe fixes apply.
+    unsafe_fixes: bool,
 }
 
 impl Findings {
+    /// Findings of a run in which unsafe fixes apply or not.
+    pub fn new(unsafe_fixes: bool) -> Self {
+        Findings {
+            unsafe_fixes,
+            ..Findings::default()
+        }
+    }
+
+    /// Whether some finding so far carries a fix that applies.
+    pub fn has_applicable_fix(&self) -> bool {
+        self.found_fix
+    }
+
     pub fn push(
         &mut self,
         transform: &Transform,
@@ -225,6 +253,9 @@ impl Findings {
         message: impl Into<String>,
         fix: Option<Fix>,
     ) {
+        self.found_fix |= fix
+            .as_ref()
+            .is_some_and(|fix| fix.safety() != Safety::Unsafe || self.unsafe_fixes);
         self.findings.push(Finding {
             transform: transform.name,
             range,

@@ -112,6 +112,14 @@ const BLOCKING_FUNCTIONS: &[&str] = &[
     "os.walk",
 ];
 
+/// Top-level modules with blocking functions or classes: a callee from any
+/// other module (without configured calls) does not block.
+const BLOCKING_MODULES: &[&str] = &[
+    "boto3", "builtins", "ftplib", "httpx", "io", "os", "pathlib", "psycopg2", "pymongo",
+    "pymysql", "redis", "requests", "shutil", "smtplib", "socket", "sqlalchemy", "sqlite3",
+    "sqlmodel", "subprocess", "time", "urllib", "urllib3",
+];
+
 /// What a receiver is, for its methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Receiver {
@@ -265,6 +273,33 @@ impl<'a> Finder<'a, '_> {
         if let Some(qualified) = self.facts.imports.qualified_name(expr) {
             return Some(qualified);
         }
+        self.builtin(expr)
+    }
+
+    /// The qualified name of a callee, when it may block: a name from a
+    /// module that has blocking calls (or any, with configured calls).
+    /// Other callees are not spelled out, which most calls are.
+    fn qualified_callee(&self, expr: &Expr) -> Option<String> {
+        let mut root = expr;
+        while let Expr::Attribute(attribute) = root {
+            root = &attribute.value;
+        }
+        let Expr::Name(name) = root else {
+            return None;
+        };
+        match self.facts.imports.target_of(name.id.as_str()) {
+            Some(target) => {
+                let top = target.split('.').next().unwrap_or(target);
+                (!self.configured.is_empty() || BLOCKING_MODULES.contains(&top))
+                    .then(|| self.facts.imports.qualified_name(expr))
+                    .flatten()
+            }
+            None => self.builtin(expr),
+        }
+    }
+
+    /// `open`, when the module does not define its own.
+    fn builtin(&self, expr: &Expr) -> Option<String> {
         match expr {
             Expr::Name(name)
                 if name.id.as_str() == "open"
@@ -309,6 +344,9 @@ impl<'a> Finder<'a, '_> {
         if let Some(receiver) = receiver_of_class(qualified) {
             return Some(receiver);
         }
+        if self.configured.is_empty() {
+            return None;
+        }
         let prefix = format!("{qualified}.");
         self.configured
             .iter()
@@ -332,11 +370,11 @@ impl<'a> Finder<'a, '_> {
                             Some(Receiver::Client)
                         }
                         _ => self
-                            .qualified(&call.func)
+                            .qualified_callee(&call.func)
                             .and_then(|qualified| self.class_receiver(&qualified)),
                     };
                 }
-                self.qualified(&call.func)
+                self.qualified_callee(&call.func)
                     .and_then(|qualified| self.class_receiver(&qualified))
             }
             // `client.db.collection` on a MongoDB client is still the client.
@@ -350,7 +388,7 @@ impl<'a> Finder<'a, '_> {
 
     /// Whether a call blocks, and what to call it in messages.
     fn classify(&self, call: &ast::ExprCall) -> Option<(bool, String, bool)> {
-        if let Some(qualified) = self.qualified(&call.func) {
+        if let Some(qualified) = self.qualified_callee(&call.func) {
             if qualified == "time.sleep" {
                 return Some((true, qualified, false));
             }

@@ -148,6 +148,11 @@ impl ImportBindings {
             .map(|(local, target)| (local.as_str(), target.as_str()))
     }
 
+    /// What a local name imports, if an import binds it.
+    pub fn target_of(&self, local: &str) -> Option<&str> {
+        self.names.get(local).map(String::as_str)
+    }
+
     /// Whether a local name is bound by an import.
     pub fn is_bound(&self, local: &str) -> bool {
         self.names.contains_key(local)

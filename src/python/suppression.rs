@@ -27,6 +27,10 @@ pub struct Suppressions {
 impl Suppressions {
     pub fn from_tokens(tokens: &Tokens, source: &SourceFile) -> Self {
         let mut lines: HashMap<usize, LineSuppression> = HashMap::default();
+        // Most files have no such comment at all: look for its words first.
+        if !may_suppress(source.text()) {
+            return Suppressions { lines };
+        }
         for token in tokens
             .iter()
             .filter(|token| token.kind() == TokenKind::Comment)
@@ -76,6 +80,16 @@ impl LineSuppression {
             || self.transforms.iter().any(|name| name == transform)
             || ruff_code.is_some_and(|code| self.ruff_codes.iter().any(|listed| listed == code))
     }
+}
+
+/// Whether a text may hold a suppression comment: `fastapi-codemod:` or
+/// `noqa` in any case.
+fn may_suppress(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.contains("fastapi-codemod")
+        || bytes
+            .windows(4)
+            .any(|window| window[0] | 0x20 == b'n' && window.eq_ignore_ascii_case(b"noqa"))
 }
 
 fn parse_comment(comment: &str) -> Option<LineSuppression> {
