@@ -213,7 +213,8 @@ pub struct ProjectIndex {
     /// Qualified name → the modules that import it by that name.
     importers: HashMap<String, Vec<String>>,
     /// Canonical qualified name of a function → the modules that call it.
-    callers: HashMap<String, HashSet<String>>,
+    /// Built on the first question about callers: few runs ask one.
+    callers: std::sync::OnceLock<HashMap<String, HashSet<String>>>,
     /// Canonical qualified names of the functions used as dependencies.
     dependencies: HashSet<String>,
     /// Module → the project modules its imports run (`import a.b.c` runs
@@ -353,16 +354,9 @@ impl ProjectIndex {
             ..ProjectIndex::default()
         };
         index.resolve_uses();
-        let mut callers: HashMap<String, HashSet<String>> = HashMap::default();
         let mut dependencies = HashSet::default();
         let mut import_edges: HashMap<String, Vec<String>> = HashMap::default();
         for summary in index.modules.values() {
-            for called in &summary.called {
-                callers
-                    .entry(index.canonical(called))
-                    .or_default()
-                    .insert(summary.name.clone());
-            }
             for dependency_use in &summary.dependency_uses {
                 dependencies.insert(dependency_use.key.dependency.clone());
             }
@@ -383,7 +377,6 @@ impl ProjectIndex {
             edges.dedup();
             import_edges.insert(summary.name.clone(), edges);
         }
-        index.callers = callers;
         index.dependencies = dependencies;
         index.import_edges = import_edges;
         index
@@ -444,7 +437,19 @@ impl ProjectIndex {
     /// Whether a module other than `module` calls `module.name`.
     pub fn is_called_from_elsewhere(&self, module: &str, name: &str) -> bool {
         self.record(|| IndexQuery::CalledFromElsewhere(module.to_string(), name.to_string()));
-        self.callers
+        let callers = self.callers.get_or_init(|| {
+            let mut callers: HashMap<String, HashSet<String>> = HashMap::default();
+            for summary in self.modules.values() {
+                for called in &summary.called {
+                    callers
+                        .entry(self.follow_re_exports(called))
+                        .or_default()
+                        .insert(summary.name.clone());
+                }
+            }
+            callers
+        });
+        callers
             .get(&format!("{module}.{name}"))
             .is_some_and(|callers| callers.iter().any(|caller| caller != module))
     }
