@@ -190,6 +190,10 @@ pub struct ModuleSummary {
     /// Module-level instances of classes: `user = CRUDUser(User)` → `user`
     /// and the class's qualified name.
     pub instances: HashMap<String, String>,
+    /// Module-level objects and what made them, for the event loop:
+    /// `s3 = boto3.client("s3")` → `boto3.client`, `client: httpx.Client =
+    /// …` → `httpx.Client` (the annotation, when there is one).
+    pub constructed: HashMap<String, String>,
 }
 
 impl ModuleSummary {
@@ -244,6 +248,13 @@ pub enum IndexQuery {
     AliasType(String),
     ClassesNamed(String),
     Reaches(String, String),
+    /// What made a module-level object another module imports, for the
+    /// event loop, with the configured blocking calls and the answer given.
+    Instance {
+        qualified: String,
+        configured: Vec<String>,
+        answer: Option<String>,
+    },
     /// What a name's type is for the event loop, with the configured
     /// blocking calls the question was asked with, and the answer given.
     Receiver {
@@ -305,6 +316,14 @@ impl ProjectIndex {
                 answer,
             } => {
                 crate::python::blocking::ProjectTypes::receiver_class(self, qualified, configured)
+                    == *answer
+            }
+            IndexQuery::Instance {
+                qualified,
+                configured,
+                answer,
+            } => {
+                crate::python::blocking::ProjectTypes::instance_class(self, qualified, configured)
                     == *answer
             }
         }
@@ -662,6 +681,24 @@ impl crate::python::blocking::ProjectTypes for ProjectIndex {
         });
         answer
     }
+
+    /// The class or factory that made a module-level object of the
+    /// project, followed through re-exports, when its instances block.
+    fn instance_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
+        let answer = (|| {
+            let canonical = self.follow_re_exports(qualified);
+            let (module, name) = canonical.rsplit_once('.')?;
+            let made_by = self.modules.get(module)?.constructed.get(name)?;
+            let class = self.follow_re_exports(made_by);
+            crate::python::blocking::blocking_class(&class, configured)
+        })();
+        self.record(|| IndexQuery::Instance {
+            qualified: qualified.to_string(),
+            configured: configured.to_vec(),
+            answer: answer.clone(),
+        });
+        answer
+    }
 }
 
 /// Summarizes one module's source; `None` when it does not parse.
@@ -988,12 +1025,17 @@ fn collect_module_level(
                 (assign.targets.as_slice(), assign.value.as_ref())
                 && let Some(class) =
                     qualified_in(facts, &summary.name, summary.is_package, &call.func)
-                && class
+            {
+                if class
                     .rsplit('.')
                     .next()
                     .is_some_and(|name| name.starts_with(char::is_uppercase))
-            {
-                summary.instances.insert(target.id.to_string(), class);
+                {
+                    summary
+                        .instances
+                        .insert(target.id.to_string(), class.clone());
+                }
+                summary.constructed.insert(target.id.to_string(), class);
             }
             for target in &assign.targets {
                 if let Expr::Name(target) = target {
@@ -1009,6 +1051,17 @@ fn collect_module_level(
         }
         Stmt::AnnAssign(assign) => {
             if let Expr::Name(target) = assign.target.as_ref() {
+                let annotated =
+                    qualified_in(facts, &summary.name, summary.is_package, &assign.annotation);
+                let made = || match assign.value.as_deref() {
+                    Some(Expr::Call(call)) => {
+                        qualified_in(facts, &summary.name, summary.is_package, &call.func)
+                    }
+                    _ => None,
+                };
+                if let Some(class) = annotated.or_else(made) {
+                    summary.constructed.insert(target.id.to_string(), class);
+                }
                 bind_assignment(
                     summary,
                     facts,
@@ -1114,6 +1167,7 @@ fn first_blocking_call(
         facts,
         &crate::python::blocking::NoProject,
         Some(module),
+        false,
         &[],
         function,
     );

@@ -2,8 +2,8 @@
 //! options and the engine's (`BlockingCalls`, `SecretFields`) live side by
 //! side without the engine knowing which transform reads which.
 
-use std::any::{Any, TypeId};
 use rustc_hash::FxHashMap as HashMap;
+use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 /// Values of any type, one per type: what transforms' `configure` read from

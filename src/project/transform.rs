@@ -171,6 +171,7 @@ impl<'a> FileContext<'a> {
             self.facts,
             &self.project.index,
             self.module_name,
+            self.is_package,
             configured,
             function,
         )

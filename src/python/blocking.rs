@@ -3,10 +3,13 @@
 //! Knowledge shared by the transforms that free the event loop: calls
 //! are recognised through imports, never by spelling (`import requests as r`
 //! then `r.get`, `from time import sleep`), and methods through the type of
-//! their receiver (a parameter annotated `Session`, a variable assigned
-//! `httpx.Client()`, a `with requests.Session() as s:` block).
+//! their receiver, wherever it is bound: a parameter annotated `Session`, a
+//! variable assigned `httpx.Client()`, a `with requests.Session() as s:`
+//! block, a module-level `client = httpx.Client()` of this module or of
+//! another one it is imported from, or `self.client` assigned in
+//! `__init__`, declared in the class body, or made by a `cached_property`.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt, StmtFunctionDef};
@@ -22,6 +25,10 @@ pub trait ProjectTypes {
     /// `sqlalchemy.orm.Session`), when that class blocks
     /// ([`blocking_class`]).
     fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String>;
+    /// For a module-level object another module defines
+    /// (`app.clients.s3 = boto3.client("s3")`): the class or client
+    /// factory that made it, when its instances block.
+    fn instance_class(&self, qualified: &str, configured: &[String]) -> Option<String>;
 }
 
 /// No other module is known: names are what they say.
@@ -30,6 +37,10 @@ pub struct NoProject;
 impl ProjectTypes for NoProject {
     fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
         blocking_class(qualified, configured)
+    }
+
+    fn instance_class(&self, _qualified: &str, _configured: &[String]) -> Option<String> {
+        None
     }
 }
 
@@ -115,9 +126,28 @@ const BLOCKING_FUNCTIONS: &[&str] = &[
 /// Top-level modules with blocking functions or classes: a callee from any
 /// other module (without configured calls) does not block.
 const BLOCKING_MODULES: &[&str] = &[
-    "boto3", "builtins", "ftplib", "httpx", "io", "os", "pathlib", "psycopg2", "pymongo",
-    "pymysql", "redis", "requests", "shutil", "smtplib", "socket", "sqlalchemy", "sqlite3",
-    "sqlmodel", "subprocess", "time", "urllib", "urllib3",
+    "boto3",
+    "builtins",
+    "ftplib",
+    "httpx",
+    "io",
+    "os",
+    "pathlib",
+    "psycopg2",
+    "pymongo",
+    "pymysql",
+    "redis",
+    "requests",
+    "shutil",
+    "smtplib",
+    "socket",
+    "sqlalchemy",
+    "sqlite3",
+    "sqlmodel",
+    "subprocess",
+    "time",
+    "urllib",
+    "urllib3",
 ];
 
 /// What a receiver is, for its methods.
@@ -202,6 +232,75 @@ fn receiver_of_class(qualified: &str) -> Option<Receiver> {
     })
 }
 
+/// The class whose body defines `function` as a method, if any.
+fn enclosing_class<'a>(
+    facts: &FastApiFacts<'a>,
+    function: &StmtFunctionDef,
+) -> Option<&'a ast::StmtClassDef> {
+    facts.classes.iter().copied().find(|class| {
+        class
+            .body
+            .iter()
+            .any(|stmt| matches!(stmt, Stmt::FunctionDef(method) if std::ptr::eq(method, function)))
+    })
+}
+
+/// Whether a decorator is `name` or `something.name` (`functools.cached_property`).
+fn is_named(expr: &Expr, name: &str) -> bool {
+    match expr {
+        Expr::Name(found) => found.id == name,
+        Expr::Attribute(attribute) => attribute.attr.id == name,
+        _ => false,
+    }
+}
+
+/// Every name a function binds in its own body: parameters, assignment
+/// and loop targets, imports, nested definitions.
+fn bound_names(function: &StmtFunctionDef) -> HashSet<String> {
+    struct Bound(HashSet<String>);
+    impl<'a> Visitor<'a> for Bound {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(function) => {
+                    self.0.insert(function.name.id.to_string());
+                    return;
+                }
+                Stmt::ClassDef(class) => {
+                    self.0.insert(class.name.id.to_string());
+                    return;
+                }
+                Stmt::Import(ast::StmtImport { names, .. })
+                | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
+                    for alias in names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                        self.0
+                            .insert(local.split('.').next().unwrap_or(local).to_string());
+                    }
+                }
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(name) = expr
+                && matches!(name.ctx, ast::ExprContext::Store)
+            {
+                self.0.insert(name.id.to_string());
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut bound = Bound(
+        function
+            .parameters
+            .iter()
+            .map(|parameter| parameter.name().id.to_string())
+            .collect(),
+    );
+    bound.visit_body(&function.body);
+    bound.0
+}
+
 /// Where a blocking call sits.
 #[derive(Debug, Clone)]
 pub struct BlockingSite<'a> {
@@ -230,6 +329,7 @@ pub fn analyze<'a>(
     facts: &FastApiFacts,
     project: &dyn ProjectTypes,
     module_name: Option<&str>,
+    is_package: bool,
     configured: &[String],
     function: &'a StmtFunctionDef,
 ) -> AsyncBody<'a> {
@@ -237,12 +337,27 @@ pub fn analyze<'a>(
         facts,
         project,
         module_name,
+        is_package,
         configured,
         types: HashMap::default(),
+        locals: bound_names(function),
+        self_name: None,
+        self_types: HashMap::default(),
         parenthesized: None,
         in_generator: 0,
         body: AsyncBody::default(),
     };
+    // A method sees what its instance holds: `self.client`.
+    if let Some(class) = enclosing_class(facts, function)
+        && let Some(first) = function.parameters.args.first()
+        && !function
+            .decorator_list
+            .iter()
+            .any(|decorator| is_named(&decorator.expression, "staticmethod"))
+    {
+        finder.self_types = finder.attribute_receivers(class);
+        finder.self_name = Some(first.parameter.name.id.to_string());
+    }
     for parameter in function.parameters.iter_non_variadic_params() {
         if let Some(annotation) = parameter.parameter.annotation.as_deref()
             && let Some(receiver) = finder.receiver_of_annotation(annotation)
@@ -260,8 +375,16 @@ struct Finder<'a, 'f> {
     facts: &'f FastApiFacts<'f>,
     project: &'f dyn ProjectTypes,
     module_name: Option<&'f str>,
+    is_package: bool,
     configured: &'f [String],
     types: HashMap<String, Receiver>,
+    /// Names the function binds itself (parameters, assignments, imports):
+    /// these are never the module's objects of the same name.
+    locals: HashSet<String>,
+    /// For a method: its first parameter (`self`), and what the instance's
+    /// attributes hold.
+    self_name: Option<String>,
+    self_types: HashMap<String, Receiver>,
     /// The expression about to be visited as the object of `.x`, `[x]` or `(…)`.
     parenthesized: Option<TextRange>,
     in_generator: usize,
@@ -357,7 +480,21 @@ impl<'a> Finder<'a, '_> {
     /// What an expression evaluates to, when it is a blocking receiver.
     fn receiver_of(&self, expr: &Expr) -> Option<Receiver> {
         match expr {
-            Expr::Name(name) => self.types.get(name.id.as_str()).cloned(),
+            Expr::Name(name) => match self.types.get(name.id.as_str()) {
+                Some(receiver) => Some(receiver.clone()),
+                None if !self.locals.contains(name.id.as_str()) => {
+                    self.module_receiver(name.id.as_str())
+                }
+                None => None,
+            },
+            // `self.client`, from the class.
+            Expr::Attribute(attribute)
+                if matches!(attribute.value.as_ref(), Expr::Name(name)
+                    if self.self_name.as_deref() == Some(name.id.as_str())) =>
+            {
+                self.self_types.get(attribute.attr.id.as_str()).cloned()
+            }
+
             Expr::Call(call) => {
                 if let Expr::Attribute(attribute) = call.func.as_ref() {
                     let inner = self.receiver_of(&attribute.value);
@@ -377,12 +514,175 @@ impl<'a> Finder<'a, '_> {
                 self.qualified_callee(&call.func)
                     .and_then(|qualified| self.class_receiver(&qualified))
             }
-            // `client.db.collection` on a MongoDB client is still the client.
-            Expr::Attribute(attribute) => match self.receiver_of(&attribute.value)? {
-                Receiver::Client => Some(Receiver::Client),
-                _ => None,
-            },
+            Expr::Attribute(attribute) => {
+                // `clients.http`, through an imported module.
+                if let Expr::Name(name) = attribute.value.as_ref()
+                    && !self.locals.contains(name.id.as_str())
+                    && self.facts.imports.is_bound(name.id.as_str())
+                    && let Some(receiver) = self.module_object(expr)
+                {
+                    return Some(receiver);
+                }
+                // `client.db.collection` on a MongoDB client is still the client.
+                match self.receiver_of(&attribute.value)? {
+                    Receiver::Client => Some(Receiver::Client),
+                    _ => None,
+                }
+            }
             _ => None,
+        }
+    }
+
+    /// What a module-level name holds: an object this module makes
+    /// (`client = httpx.Client()`, `client: httpx.Client = make()`), or one
+    /// imported from another module of the project.
+    fn module_receiver(&self, name: &str) -> Option<Receiver> {
+        if let Some(value) = self.facts.module_values.get(name) {
+            if let Some(annotation) = value.annotation {
+                return self.receiver_of_annotation(annotation);
+            }
+            // Only a call makes an object; a name bound to a name is not followed.
+            return match value.value? {
+                call @ Expr::Call(_) => self.receiver_of(call),
+                _ => None,
+            };
+        }
+        self.facts.imports.target_of(name)?;
+        let root = ast::ExprName {
+            node_index: Default::default(),
+            range: Default::default(),
+            id: name.into(),
+            ctx: ast::ExprContext::Load,
+        };
+        self.module_object(&Expr::Name(root))
+    }
+
+    /// What an object imported from another module of the project holds
+    /// (`s3` from `from app.clients import s3`, or `clients.s3`).
+    fn module_object(&self, expr: &Expr) -> Option<Receiver> {
+        let target = self.facts.imports.qualified_name(expr)?;
+        let qualified = match target.strip_prefix('.') {
+            None => target,
+            Some(_) => {
+                let dots = target.len() - target.trim_start_matches('.').len();
+                crate::python::fastapi::resolve_relative(
+                    self.module_name?,
+                    self.is_package,
+                    dots as u32,
+                    Some(&target[dots..]),
+                )?
+            }
+        };
+        let class = self.project.instance_class(&qualified, self.configured)?;
+        self.class_receiver(&class)
+    }
+
+    /// What the attributes of a class's instances hold, for the event loop:
+    /// declared in the class body (`client: httpx.Client`, `client =
+    /// httpx.Client()`), assigned in `__init__` (`self.client = …`, from a
+    /// constructor or an annotated parameter), or made by a
+    /// `cached_property` / `property` (its return annotation, or the call
+    /// it returns).
+    fn attribute_receivers(&self, class: &ast::StmtClassDef) -> HashMap<String, Receiver> {
+        let mut found: HashMap<String, Receiver> = HashMap::default();
+        for stmt in &class.body {
+            match stmt {
+                Stmt::AnnAssign(assign) => {
+                    if let Expr::Name(name) = assign.target.as_ref()
+                        && let Some(receiver) = self.receiver_of_annotation(&assign.annotation)
+                    {
+                        found.insert(name.id.to_string(), receiver);
+                    }
+                }
+                Stmt::Assign(assign) => {
+                    if let [Expr::Name(name)] = assign.targets.as_slice()
+                        && matches!(assign.value.as_ref(), Expr::Call(_))
+                        && let Some(receiver) = self.receiver_of(&assign.value)
+                    {
+                        found.insert(name.id.to_string(), receiver);
+                    }
+                }
+                Stmt::FunctionDef(method) if method.name.id == "__init__" => {
+                    self.init_receivers(method, &mut found);
+                }
+                Stmt::FunctionDef(method)
+                    if method.decorator_list.iter().any(|decorator| {
+                        is_named(&decorator.expression, "cached_property")
+                            || is_named(&decorator.expression, "property")
+                    }) =>
+                {
+                    let receiver = match method.returns.as_deref() {
+                        Some(returns) => self.receiver_of_annotation(returns),
+                        None => crate::python::flow::return_statements(&method.body)
+                            .into_iter()
+                            .find_map(|stmt| match stmt.value.as_deref()? {
+                                call @ Expr::Call(_) => self.receiver_of(call),
+                                _ => None,
+                            }),
+                    };
+                    if let Some(receiver) = receiver {
+                        found.insert(method.name.id.to_string(), receiver);
+                    }
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    /// `self.x = …` and `self.x: T = …` in `__init__`'s own statements.
+    fn init_receivers(&self, init: &StmtFunctionDef, found: &mut HashMap<String, Receiver>) {
+        let Some(self_name) = init
+            .parameters
+            .args
+            .first()
+            .map(|first| &first.parameter.name.id)
+        else {
+            return;
+        };
+        let parameters: HashMap<&str, Receiver> = init
+            .parameters
+            .iter_non_variadic_params()
+            .filter_map(|parameter| {
+                let annotation = parameter.parameter.annotation.as_deref()?;
+                Some((
+                    parameter.parameter.name.id.as_str(),
+                    self.receiver_of_annotation(annotation)?,
+                ))
+            })
+            .collect();
+        let attribute = |target: &Expr| -> Option<String> {
+            let Expr::Attribute(attribute) = target else {
+                return None;
+            };
+            matches!(attribute.value.as_ref(), Expr::Name(name) if name.id == *self_name)
+                .then(|| attribute.attr.id.to_string())
+        };
+        for stmt in &init.body {
+            let (target, annotation, value) = match stmt {
+                Stmt::Assign(assign) if assign.targets.len() == 1 => {
+                    (&assign.targets[0], None, Some(assign.value.as_ref()))
+                }
+                Stmt::AnnAssign(assign) => (
+                    assign.target.as_ref(),
+                    Some(assign.annotation.as_ref()),
+                    assign.value.as_deref(),
+                ),
+                _ => continue,
+            };
+            let Some(name) = attribute(target) else {
+                continue;
+            };
+            let receiver = annotation
+                .and_then(|annotation| self.receiver_of_annotation(annotation))
+                .or_else(|| match value? {
+                    Expr::Name(parameter) => parameters.get(parameter.id.as_str()).cloned(),
+                    call @ Expr::Call(_) => self.receiver_of(call),
+                    _ => None,
+                });
+            if let Some(receiver) = receiver {
+                found.insert(name, receiver);
+            }
         }
     }
 

@@ -163,6 +163,14 @@ impl ImportBindings {
     }
 }
 
+/// What a module-level assignment binds a name to.
+#[derive(Debug, Clone, Copy)]
+pub struct ModuleValue<'a> {
+    /// `name: T = …`
+    pub annotation: Option<&'a Expr>,
+    pub value: Option<&'a Expr>,
+}
+
 /// A route handler: a function decorated with a route method of an app or
 /// router.
 #[derive(Debug, Clone)]
@@ -190,6 +198,10 @@ pub struct FastApiFacts<'a> {
     pub module_classes: HashMap<String, &'a ast::StmtClassDef>,
     /// Names assigned at module level (`oauth2_scheme = OAuth2PasswordBearer(...)`).
     pub module_assignments: HashSet<String>,
+    /// What module-level assignments bind: the last annotation and value of each name.
+    pub module_values: HashMap<String, ModuleValue<'a>>,
+    /// Every class definition in the file, in source order.
+    pub classes: Vec<&'a ast::StmtClassDef>,
     /// Names (as written, e.g. `get_db` or `deps.get_db`) passed to
     /// `Depends`/`Security` anywhere in the file.
     pub dependency_names: HashSet<String>,
@@ -218,6 +230,7 @@ impl<'a> FastApiFacts<'a> {
         let mut module_functions = HashMap::default();
         let mut module_classes = HashMap::default();
         let mut module_assignments = HashSet::default();
+        let mut module_values: HashMap<String, ModuleValue<'a>> = HashMap::default();
         for stmt in &module.body {
             match stmt {
                 Stmt::FunctionDef(function) => {
@@ -232,12 +245,26 @@ impl<'a> FastApiFacts<'a> {
                     for target in &assign.targets {
                         if let Expr::Name(name) = target {
                             module_assignments.insert(name.id.to_string());
+                            module_values.insert(
+                                name.id.to_string(),
+                                ModuleValue {
+                                    annotation: None,
+                                    value: Some(&assign.value),
+                                },
+                            );
                         }
                     }
                 }
                 Stmt::AnnAssign(assign) => {
                     if let Expr::Name(name) = assign.target.as_ref() {
                         module_assignments.insert(name.id.to_string());
+                        module_values.insert(
+                            name.id.to_string(),
+                            ModuleValue {
+                                annotation: Some(&assign.annotation),
+                                value: assign.value.as_deref(),
+                            },
+                        );
                     }
                 }
                 _ => {}
@@ -253,6 +280,8 @@ impl<'a> FastApiFacts<'a> {
             module_functions,
             module_classes,
             module_assignments,
+            module_values,
+            classes: std::mem::take(&mut collector.classes),
             dependency_names: HashSet::default(),
             calls: std::mem::take(&mut collector.named_calls),
             type_checking_names: HashSet::default(),
@@ -271,7 +300,7 @@ impl<'a> FastApiFacts<'a> {
         facts.runtime_import_names = runtime;
         facts.type_checking_names = type_checking;
 
-        let router_classes = facts.router_classes(&collector.classes);
+        let router_classes = facts.router_classes(&facts.classes);
         for (target, value) in &collector.assignments {
             if facts.is_router_constructor(value, &router_classes) {
                 facts.routers.insert(target.to_string());

@@ -3,8 +3,8 @@
 //! the index, so every file's run makes the same decisions; each new alias
 //! is a promise that its home module defines it.
 
-use std::collections::BTreeMap;
 use rustc_hash::FxHashSet as HashSet;
+use std::collections::BTreeMap;
 
 use crate::project::index::{DependencyKey, ProjectIndex, UNINFORMATIVE_TYPES};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
