@@ -808,3 +808,94 @@ def read_patient(patient_id: int):
     assert!(diff.contains("+class PatientRead(BaseModel):"), "{diff}");
     assert!(diff.contains("response_model=PatientRead"), "{diff}");
 }
+
+const PACKAGE_DEPS: &str = "\
+from sqlalchemy.orm import Session
+
+
+def get_db():
+    yield Session()
+";
+
+const PACKAGE_ROUTES: &str = "\
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from app.deps import get_db
+
+router = APIRouter()
+
+
+@router.get(\"/a\")
+def a(db: Annotated[Session, Depends(get_db)]):
+    return db
+
+
+@router.get(\"/b\")
+def b(db: Annotated[Session, Depends(get_db)]):
+    return db
+";
+
+#[test]
+fn each_package_of_a_monorepo_is_its_own_project() {
+    // Two packages with the same module names: each is indexed on its own,
+    // so each defines its own alias and imports it from itself. A module
+    // called `setup.py` inside a package does not make a project of its own.
+    let directory = project(&[
+        (
+            "packages/one/pyproject.toml",
+            b"[project]\nname = \"one\"\n",
+        ),
+        ("packages/one/app/__init__.py", b""),
+        ("packages/one/app/core/__init__.py", b""),
+        ("packages/one/app/core/deps.py", PACKAGE_DEPS.as_bytes()),
+        ("packages/one/app/core/setup.py", b"CONFIGURED = True\n"),
+        (
+            "packages/one/app/routes.py",
+            PACKAGE_ROUTES
+                .replace("app.deps", "app.core.deps")
+                .as_bytes(),
+        ),
+        (
+            "packages/two/pyproject.toml",
+            b"[project]\nname = \"two\"\n",
+        ),
+        ("packages/two/app/__init__.py", b""),
+        ("packages/two/app/deps.py", PACKAGE_DEPS.as_bytes()),
+        ("packages/two/app/routes.py", PACKAGE_ROUTES.as_bytes()),
+    ]);
+    let output = run(
+        directory.path(),
+        &[
+            "apply",
+            "--allow-dirty",
+            "--select",
+            "dependency-aliases",
+            "packages",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    for (package, deps_module) in [("one", "app.core.deps"), ("two", "app.deps")] {
+        let deps_path = format!("packages/{package}/{}.py", deps_module.replace('.', "/"));
+        let deps = String::from_utf8(read(&directory, &deps_path)).unwrap();
+        assert!(
+            deps.contains("SessionDep = Annotated[Session, Depends(get_db)]"),
+            "{package}: {deps}"
+        );
+        let routes = String::from_utf8(read(
+            &directory,
+            &format!("packages/{package}/app/routes.py"),
+        ))
+        .unwrap();
+        assert!(
+            routes.contains(&format!("from {deps_module} import SessionDep")),
+            "{package}: {routes}"
+        );
+        assert!(
+            routes.contains("def a(db: SessionDep):"),
+            "{package}: {routes}"
+        );
+    }
+}

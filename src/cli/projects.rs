@@ -1,6 +1,6 @@
 //! Which files make one project: those under the same nearest directory
 //! holding a `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo's
-//! packages each have their own); failing that, those of one top-level
+//! packages each have their own; a `setup.py` inside a package is a module); failing that, those of one top-level
 //! package, or loose modules of one directory, as module names read them.
 //! A run indexes one project at a time, so memory follows the largest
 //! project, not the whole run.
@@ -64,9 +64,12 @@ impl Roots {
         if let Some(known) = self.by_directory.get(directory) {
             return known.clone();
         }
-        let marked = ["pyproject.toml", "setup.py", "setup.cfg"]
-            .iter()
-            .any(|marker| directory.join(marker).is_file());
+        // A `setup.py` inside a package is one of its modules, not a marker.
+        let marked = directory.join("pyproject.toml").is_file()
+            || ["setup.py", "setup.cfg"]
+                .iter()
+                .any(|marker| directory.join(marker).is_file())
+                && !self.is_package(directory);
         let root = if marked {
             Some(directory.to_path_buf())
         } else {
