@@ -267,7 +267,7 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
         // What other files' changes rely on is written first: a run
         // stopped between two writes leaves no import of a name not written.
         let mut order: Vec<usize> = (0..project.len()).collect();
-        order.sort_by_key(|&position| !outcomes[position].provides);
+        order.sort_by_key(|&position| outcomes[position].write_rank);
         let mut outcomes: Vec<Option<FileOutcome>> = outcomes.into_iter().map(Some).collect();
         for position in order {
             let file = &project[position];
@@ -276,8 +276,11 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
             if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
                 let written = match (&refusals[position], disk.fingerprint(position)) {
                     (Some(reason), _) => Err(reason.clone()),
-                    (None, Some(read)) => write::write_atomically(&file.path, read, fixed)
-                        .map_err(|error| format!("{error:#}")),
+                    (None, Some(read)) => {
+                        write::before_write();
+                        write::write_atomically(&file.path, read, fixed)
+                            .map_err(|error| format!("{error:#}"))
+                    }
                     (None, None) => Err("was not read; not written".into()),
                 };
                 if let Err(message) = written {

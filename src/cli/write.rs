@@ -104,6 +104,27 @@ fn repository_state(root: &Path) -> RepositoryState {
     RepositoryState { tracked, dirty }
 }
 
+/// For tests of interrupted runs: with `FASTAPI_CODEMOD_STOP_AFTER_WRITES=N`
+/// set, the run stops for good once it has written N files, before the next
+/// write, after saying so on standard error; the test then kills it.
+pub fn before_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+    let Some(limit) = std::env::var("FASTAPI_CODEMOD_STOP_AFTER_WRITES")
+        .ok()
+        .and_then(|limit| limit.parse::<usize>().ok())
+    else {
+        return;
+    };
+    let written = WRITTEN.fetch_add(1, Ordering::SeqCst);
+    if written == limit {
+        eprintln!("fastapi-codemod: stopped after {written} writes");
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// Replaces a file's contents atomically: a temporary file in the same
 /// directory, the original's permissions, then a rename. Refuses if the
 /// file no longer holds what it held when the run read it (`expected`).

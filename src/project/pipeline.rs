@@ -148,9 +148,15 @@ pub struct FileOutcome {
     pub consulted: Vec<std::any::TypeId>,
     /// When the file changed: the names its new text binds at module level.
     pub bound_names: Vec<String>,
-    /// Whether other files' changes rely on names this change defines (it
-    /// keeps a plan's promise): such a file is written first.
-    pub provides: bool,
+    /// When the file changed: the modules its new text imports at module
+    /// level, absolute.
+    pub imports: Vec<String>,
+    /// When to write this file among the project's: 0 for files that other
+    /// changes rely on (they keep a plan's promise) and that rely on no
+    /// other such file, 1 for those relying only on rank 0, and so on;
+    /// every other file comes last. A run stopped between two writes then
+    /// leaves no module importing a name that is not written.
+    pub write_rank: usize,
 }
 
 /// Runs the selected transforms over a file's decoded contents, as a file
@@ -320,10 +326,19 @@ fn process_unguarded(
                 }
                 outcome.fixed = Some(current.to_contents());
                 outcome.original = Some(original.to_contents());
-                outcome.bound_names = last_tree
-                    .as_ref()
-                    .map(|tree| crate::python::fastapi::module_bound_names(tree.syntax()))
-                    .unwrap_or_default();
+                if let Some(tree) = &last_tree {
+                    outcome.bound_names = crate::python::fastapi::module_bound_names(tree.syntax());
+                    outcome.imports = place
+                        .module_name
+                        .map(|module| {
+                            crate::python::fastapi::imported_modules(
+                                tree.syntax(),
+                                module,
+                                place.is_package,
+                            )
+                        })
+                        .unwrap_or_default();
+                }
             }
             outcome.consulted = consulted;
             return outcome;

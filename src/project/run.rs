@@ -313,21 +313,73 @@ fn run(
             break;
         }
     }
-    // The homes of kept promises: what other files' changes rely on.
+    // The homes of kept promises are what other files' changes rely on:
+    // they are written first, each after those it imports.
+    let mut providers: Vec<usize> = Vec::new();
     for step in &project.plans {
         for promise in step.plan.promises() {
             if let Some(&position) = positions.get(promise.module())
-                && let Some(outcome) = outcomes[position].as_mut()
+                && let Some(outcome) = outcomes[position].as_ref()
                 && kept(&files[position], outcome, &promise)
+                && !providers.contains(&position)
             {
-                outcome.provides = true;
+                providers.push(position);
             }
+        }
+    }
+    let ranks = write_ranks(&providers, &names, &outcomes);
+    for (position, outcome) in outcomes.iter_mut().enumerate() {
+        if let Some(outcome) = outcome {
+            outcome.write_rank = ranks.get(&position).copied().unwrap_or(providers.len());
         }
     }
     outcomes
         .into_iter()
         .map(Option::unwrap_or_default)
         .collect()
+}
+
+/// Each provider's rank: how many providers it imports from, through one
+/// another, before it (a cycle is broken in position order).
+fn write_ranks(
+    providers: &[usize],
+    names: &[Option<String>],
+    outcomes: &[Option<FileOutcome>],
+) -> std::collections::HashMap<usize, usize> {
+    let module_of = |position: usize| names[position].as_deref().unwrap_or_default();
+    let depends_on = |position: usize, other: usize| {
+        outcomes[position].as_ref().is_some_and(|outcome| {
+            outcome
+                .imports
+                .iter()
+                .any(|imported| imported == module_of(other))
+        })
+    };
+    let mut ranks: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut remaining: Vec<usize> = providers.to_vec();
+    remaining.sort_unstable();
+    let mut rank = 0;
+    while !remaining.is_empty() {
+        // Those relying on no provider still to be written.
+        let mut ready: Vec<usize> = remaining
+            .iter()
+            .copied()
+            .filter(|&position| {
+                !remaining
+                    .iter()
+                    .any(|&other| other != position && depends_on(position, other))
+            })
+            .collect();
+        if ready.is_empty() {
+            ready.push(remaining[0]);
+        }
+        for position in &ready {
+            ranks.insert(*position, rank);
+        }
+        remaining.retain(|position| !ready.contains(position));
+        rank += 1;
+    }
+    ranks
 }
 
 /// What the index pass learns of one file.

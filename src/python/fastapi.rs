@@ -569,6 +569,38 @@ fn module_import_names(
     }
 }
 
+/// The modules a module's top-level imports name, absolute (`from .deps
+/// import x` in `app.api.users` names `app.api.deps`, and `app.api.deps.x`
+/// in case `x` is a module).
+pub fn imported_modules(module: &ModModule, name: &str, is_package: bool) -> Vec<String> {
+    let mut found = Vec::new();
+    for stmt in &module.body {
+        match stmt {
+            Stmt::Import(import) => {
+                found.extend(import.names.iter().map(|alias| alias.name.id.to_string()));
+            }
+            Stmt::ImportFrom(import) => {
+                let from = import.module.as_ref().map(|module| module.id.as_str());
+                let base = if import.level > 0 {
+                    resolve_relative(name, is_package, import.level, from)
+                } else {
+                    from.map(str::to_string)
+                };
+                if let Some(base) = base {
+                    for alias in &import.names {
+                        found.push(format!("{base}.{}", alias.name.id));
+                    }
+                    found.push(base);
+                }
+            }
+            _ => {}
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Whether a module binds `name` at module level (see [`module_bound_names`]).
 pub fn binds_at_module_level(body: &[Stmt], name: &str) -> bool {
     body.iter().any(|stmt| match stmt {

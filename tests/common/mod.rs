@@ -138,15 +138,27 @@ pub fn fix_project_checked(
     outcomes
 }
 
-/// A Python interpreter with `fastapi`, `httpx`, `sqlalchemy` and `ruff`,
-/// for tests that run real apps or judge output as ruff does: the one `FASTAPI_CODEMOD_PYTHON` names, else a
+/// A Python interpreter with `fastapi`, `httpx`, `sqlalchemy`, what the
+/// bundled example needs, `pytest` and `ruff`, for tests that run real apps
+/// or judge output as ruff does: the one `FASTAPI_CODEMOD_PYTHON` names, else a
 /// virtual environment made once under cargo's temporary directory for
 /// integration tests (`CARGO_TARGET_TMPDIR`, inside whatever target
 /// directory cargo uses) from the package registry.
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
     use std::process::Command;
-    const PACKAGES: [&str; 4] = ["fastapi", "httpx", "sqlalchemy", "ruff"];
+    // What the tests' apps import (the bundled example among them), and ruff.
+    const PACKAGES: [&str; 9] = [
+        "fastapi",
+        "httpx",
+        "sqlalchemy",
+        "ruff",
+        "pydantic-settings",
+        "python-multipart",
+        "requests",
+        "pyjwt",
+        "pytest",
+    ];
     if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
         return PathBuf::from(python);
     }

@@ -1,0 +1,154 @@
+//! The bundled example as its users would run it: its own test suite passes
+//! before and after `apply`, and a run killed (SIGKILL) between any two of
+//! its writes leaves every file old or new, with no module importing a name
+//! that was not written (the app still imports). Writes go in dependency
+//! order: a module that defines what others import is written first.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every Python file under `root`, by path relative to it, with its bytes.
+fn python_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "py") {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn apply(directory: &Path, extra: &[&str]) {
+    let output = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .args(["apply", "--allow-dirty"])
+        .args(extra)
+        .arg(".")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs Python in `directory` with the example's environment; returns
+/// whether it succeeded, and what it printed.
+fn python(python: &Path, directory: &Path, arguments: &[&str]) -> (bool, String) {
+    let output = Command::new(python)
+        .current_dir(directory)
+        .env("DATABASE_URL", "sqlite://")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .args(arguments)
+        .output()
+        .expect("python runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_example_passes_its_own_tests_before_and_after_apply() {
+    let python_path = common::python_with_fastapi();
+    for extra in [&[][..], &["--unsafe"][..]] {
+        let directory = tempfile::tempdir().unwrap();
+        copy_tree(&example(), directory.path());
+        let pytest = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"];
+        let (passed, output) = python(&python_path, directory.path(), &pytest);
+        assert!(passed, "before apply: {output}");
+        apply(directory.path(), extra);
+        let (passed, output) = python(&python_path, directory.path(), &pytest);
+        assert!(passed, "after apply {extra:?}: {output}");
+    }
+}
+
+#[test]
+fn a_run_killed_between_any_two_writes_leaves_every_file_old_or_new() {
+    let python_path = common::python_with_fastapi();
+    let old = python_files(&example());
+    let finished = tempfile::tempdir().unwrap();
+    copy_tree(&example(), finished.path());
+    apply(finished.path(), &[]);
+    let new = python_files(finished.path());
+    let changed = old.keys().filter(|path| old[*path] != new[*path]).count();
+    assert!(
+        changed >= 3,
+        "the example changes in several files: {changed}"
+    );
+
+    for stop_after in 0..=changed {
+        let directory = tempfile::tempdir().unwrap();
+        copy_tree(&example(), directory.path());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+            .current_dir(directory.path())
+            .args(["apply", "--allow-dirty", "."])
+            .env("FASTAPI_CODEMOD_STOP_AFTER_WRITES", stop_after.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the run stops before its next write, or ends.
+        let stderr = child.stderr.take().unwrap();
+        for line in BufReader::new(stderr).lines() {
+            if line.unwrap().contains("stopped after") {
+                break;
+            }
+        }
+        child.kill().unwrap_or(()); // SIGKILL
+        child.wait().unwrap();
+
+        let now = python_files(directory.path());
+        let mut written = 0;
+        for (path, bytes) in &now {
+            assert!(
+                *bytes == old[path] || *bytes == new[path],
+                "stopped after {stop_after} writes: {} is neither old nor new",
+                path.display()
+            );
+            if old[path] != new[path] && *bytes == new[path] {
+                written += 1;
+            }
+        }
+        assert_eq!(written, stop_after, "files written before the kill");
+        // No module imports a name that is not written yet.
+        let (imports, output) = python(
+            &python_path,
+            directory.path(),
+            &["-c", "import app.main, tests.conftest"],
+        );
+        assert!(imports, "stopped after {stop_after} writes: {output}");
+    }
+}
