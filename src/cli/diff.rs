@@ -11,6 +11,33 @@ pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
+/// A new file, as git shows it: `new file mode`, then every line added
+/// against `/dev/null`.
+pub fn created_diff(path: &str, new: &str) -> String {
+    let hunks = TextDiff::from_lines("", new)
+        .unified_diff()
+        .context_radius(3)
+        .header("/dev/null", &format!("b/{path}"))
+        .to_string();
+    format!("diff --git a/{path} b/{path}\nnew file mode 100644\n{hunks}")
+}
+
+/// A moved file, as git shows a rename: `rename from` / `rename to`, then
+/// the hunks of what changed in it, if anything did.
+pub fn renamed_diff(from: &str, to: &str, old: &str, new: &str) -> String {
+    let mut text = format!("diff --git a/{from} b/{to}\nrename from {from}\nrename to {to}\n");
+    if old != new {
+        text.push_str(
+            &TextDiff::from_lines(old, new)
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("a/{from}"), &format!("b/{to}"))
+                .to_string(),
+        );
+    }
+    text
+}
+
 /// Colours a unified diff for a terminal.
 pub fn colorize(diff: &str) -> String {
     let mut out = String::with_capacity(diff.len() + diff.len() / 4);

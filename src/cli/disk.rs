@@ -1,12 +1,18 @@
 //! Files' texts as the engine asks for them: read from disk each time, so
 //! that a run holds no file's bytes longer than it works on it, with what
-//! tells a change on disk (length and a hash) kept from the first read.
+//! tells a change on disk (length and a hash) kept from the first read; and
+//! whether a whole-file change may be made (never over a file the run did
+//! not read, and only where git could undo it, unless `--allow-dirty`).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-use crate::project::run::Contents;
+use crate::project::run::Workspace;
+use crate::text::files::FileChange;
+
+use super::write::GitGuard;
 
 use super::walk::io_message;
 
@@ -43,17 +49,30 @@ impl Fingerprint {
 }
 
 /// The files of one project on disk, by position.
-pub struct DiskFiles {
+pub struct DiskFiles<'g> {
     paths: Vec<PathBuf>,
     fingerprints: Vec<OnceLock<Fingerprint>>,
+    /// The project's directory.
+    root: Option<PathBuf>,
+    /// For `apply` without `--allow-dirty`: which paths git could restore.
+    guard: Option<&'g Mutex<GitGuard>>,
+    /// Other files read (`.env`, …), with what they held.
+    others: Mutex<HashMap<PathBuf, Fingerprint>>,
 }
 
-impl DiskFiles {
-    pub fn new(paths: Vec<PathBuf>) -> Self {
+impl<'g> DiskFiles<'g> {
+    pub fn new(
+        paths: Vec<PathBuf>,
+        root: Option<PathBuf>,
+        guard: Option<&'g Mutex<GitGuard>>,
+    ) -> Self {
         let fingerprints = paths.iter().map(|_| OnceLock::new()).collect();
         DiskFiles {
             paths,
             fingerprints,
+            root,
+            guard,
+            others: Mutex::new(HashMap::new()),
         }
     }
 
@@ -61,9 +80,64 @@ impl DiskFiles {
     pub fn fingerprint(&self, position: usize) -> Option<Fingerprint> {
         self.fingerprints[position].get().copied()
     }
+
+    /// What another file held when the run read it, if it read it.
+    pub fn other_fingerprint(&self, path: &Path) -> Option<Fingerprint> {
+        self.others
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(path)
+            .copied()
+    }
+
+    /// Why git could not undo writing `path`, unless `--allow-dirty`.
+    fn git_refusal(&self, path: &Path) -> Option<String> {
+        let guard = self.guard?;
+        let mut guard = guard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if path.exists() {
+            guard.refusal(path)
+        } else {
+            guard.new_file_refusal(path)
+        }
+    }
 }
 
-impl Contents for DiskFiles {
+impl Workspace for DiskFiles<'_> {
+    fn read(&self, path: &Path) -> Result<Option<String>, String> {
+        let bytes = match read_limited(path) {
+            Ok(bytes) => bytes,
+            Err(_) if !path.exists() => return Ok(None),
+            Err(message) => return Err(format!("{}: {message}", path.display())),
+        };
+        self.others
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_path_buf(), Fingerprint::of(&bytes));
+        decode(bytes)
+            .map(Some)
+            .map_err(|message| format!("{}: {message}", path.display()))
+    }
+
+    fn refusal(&self, change: &FileChange) -> Option<String> {
+        let exists = |path: &Path| {
+            path.exists()
+                .then(|| format!("{} exists already; it is not overwritten", path.display()))
+        };
+        match change {
+            FileChange::Create { path, .. } => exists(path).or_else(|| self.git_refusal(path)),
+            FileChange::Move { from, to, .. } => exists(to)
+                .or_else(|| self.git_refusal(from))
+                .or_else(|| self.git_refusal(to)),
+            FileChange::Edit { path, .. } => self.git_refusal(path),
+        }
+    }
+
+    fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
+    }
+
     fn text(&self, position: usize) -> Result<Cow<'_, str>, String> {
         let bytes = read_limited(&self.paths[position])?;
         let found = Fingerprint::of(&bytes);
@@ -120,7 +194,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("app.py");
         std::fs::write(&path, "x = 1\n").unwrap();
-        let files = DiskFiles::new(vec![path.clone()]);
+        let files = DiskFiles::new(vec![path.clone()], None, None);
         assert_eq!(files.text(0).unwrap(), "x = 1\n");
         assert_eq!(files.text(0).unwrap(), "x = 1\n");
         std::fs::write(&path, "x = 2\n").unwrap();

@@ -26,9 +26,10 @@ use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
 use crate::project::pipeline::{self, FileOutcome, Mode, Selection};
-use crate::project::run::{ProjectFile, process_project};
+use crate::project::run::{ChangeOutcome, ProjectFile, process_project};
 use crate::project::transform::{Transform, TransformOptions};
 use crate::text::edit::Safety;
+use crate::text::files::FileChange;
 
 /// Stack size for worker threads: deep but legal code must not overflow.
 const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
@@ -56,13 +57,26 @@ impl Catalogue {
 
 /// Parses the command line and runs it with the transforms of `catalogue`.
 pub fn main(catalogue: Catalogue) -> Result<ExitCode> {
-    let cli = Cli::parse();
+    run(catalogue, std::env::args_os(), None)
+}
+
+/// Runs a command line (`arguments`, the program's name first) with the
+/// transforms of `catalogue`, printing to `output` (standard output when
+/// `None`): for tests that bring transforms of their own.
+pub fn run(
+    catalogue: Catalogue,
+    arguments: impl IntoIterator<Item = std::ffi::OsString>,
+    output: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<ExitCode> {
+    let cli = Cli::try_parse_from(arguments).unwrap_or_else(|error| error.exit());
     match cli.command {
-        Command::Diff { run, exit_code } => execute(catalogue, &run, Action::Diff { exit_code }),
-        Command::Apply { run, allow_dirty } => {
-            execute(catalogue, &run, Action::Apply { allow_dirty })
+        Command::Diff { run, exit_code } => {
+            execute(catalogue, &run, Action::Diff { exit_code }, output)
         }
-        Command::Check { run } => execute(catalogue, &run, Action::Check),
+        Command::Apply { run, allow_dirty } => {
+            execute(catalogue, &run, Action::Apply { allow_dirty }, output)
+        }
+        Command::Check { run } => execute(catalogue, &run, Action::Check, output),
         Command::List { format } => {
             print!("{}", report::list(catalogue.0, format));
             Ok(ExitCode::SUCCESS)
@@ -77,7 +91,12 @@ pub fn main(catalogue: Catalogue) -> Result<ExitCode> {
     }
 }
 
-fn execute(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCode> {
+fn execute(
+    catalogue: Catalogue,
+    run: &RunArgs,
+    action: Action,
+    output: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<ExitCode> {
     // Validate names once, up front: a typo is a usage error, not a silent no-op.
     for name in run.select.iter().flatten().chain(&run.ignore) {
         check_transform_name(catalogue, name)?;
@@ -92,8 +111,8 @@ fn execute(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCo
         .build()
         .context("cannot start worker threads")?;
     match &run.stdin_filename {
-        Some(name) => pool.install(|| execute_stdin(catalogue, run, action, name)),
-        None => pool.install(|| execute_paths(catalogue, run, action)),
+        Some(name) => pool.install(|| execute_stdin(catalogue, run, action, name, output)),
+        None => pool.install(|| execute_paths(catalogue, run, action, output)),
     }
 }
 
@@ -167,7 +186,12 @@ struct RunFile {
     selection: usize,
 }
 
-fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<ExitCode> {
+fn execute_paths(
+    catalogue: Catalogue,
+    run: &RunArgs,
+    action: Action,
+    output: Option<Box<dyn std::io::Write + Send>>,
+) -> Result<ExitCode> {
     let paths = if run.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -179,6 +203,9 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
     // nothing mutable; files with one configuration share one selection.
     let mut resolver = ConfigResolver::new(run.config.as_deref(), catalogue.0);
     let mut report = Report::new(action, run.format);
+    if let Some(output) = output {
+        report = report.with_output(output);
+    }
     let mut selections: Vec<Selection> = Vec::new();
     let mut selection_of_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
     let mut files: Vec<RunFile> = Vec::new();
@@ -240,20 +267,25 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
     // One project at a time, so that memory follows the largest project.
     let mut namer = modules::ModuleNamer::default();
     let mut src_namer = modules::ModuleNamer::default().keeping_src(true);
-    let mut git = write::GitGuard::default();
+    let git = std::sync::Mutex::new(write::GitGuard::default());
+    let guarded = matches!(action, Action::Apply { allow_dirty: false });
     for project in projects::group(files) {
-        let mut project_files: Vec<ProjectFile> = Vec::with_capacity(project.len());
-        let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.len());
-        for file in &project {
+        let mut project_files: Vec<ProjectFile> = Vec::with_capacity(project.files.len());
+        let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.files.len());
+        for file in &project.files {
             let module = namer.module_name(&file.path);
             let src_module = src_namer
                 .module_name(&file.path)
                 .filter(|src| Some(src) != module.as_ref());
-            let refusal = match action {
-                Action::Apply { allow_dirty: false } => git.refusal(&file.path),
-                _ => None,
+            let refusal = if guarded {
+                git.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .refusal(&file.path)
+            } else {
+                None
             };
             project_files.push(ProjectFile {
+                path: file.path.clone(),
                 module_name: module.as_ref().map(|(name, _)| name.clone()),
                 src_module_name: src_module.map(|(name, _)| name),
                 is_package: module.as_ref().is_some_and(|(_, package)| *package),
@@ -262,20 +294,43 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
             });
             refusals.push(refusal);
         }
-        let disk = disk::DiskFiles::new(project.iter().map(|file| file.path.clone()).collect());
-        let outcomes = process_project(&project_files, &disk, mode);
-        // What other files' changes rely on is written first: a run
-        // stopped between two writes leaves no import of a name not written.
-        let mut order: Vec<usize> = (0..project.len()).collect();
-        order.sort_by_key(|&position| outcomes[position].write_rank);
-        let mut outcomes: Vec<Option<FileOutcome>> = outcomes.into_iter().map(Some).collect();
+        let disk = disk::DiskFiles::new(
+            project.files.iter().map(|file| file.path.clone()).collect(),
+            project.root.clone(),
+            guarded.then_some(&git),
+        );
+        let run = process_project(&project_files, &disk, mode);
+        let last = project.files.last().map_or(0, |file| file.position);
+        // Whole-file changes are what other files rely on: they go first,
+        // and are reported after the project's last file. If one cannot be
+        // made after all, none of the project's files is written.
+        let mut failed_change: Option<String> = None;
+        for (index, made) in run.changes.into_iter().enumerate() {
+            let mut change_report = FileReport::from_change(&made);
+            if let (Action::Apply { .. }, None, Some(after)) = (action, &made.error, &made.after) {
+                write::before_write();
+                if let Err(error) = write_change(&disk, &made, after) {
+                    change_report.refuse(format!("{error:#}"));
+                    failed_change.get_or_insert_with(|| display(made.change.path()));
+                }
+            }
+            report.add_after(last, index, change_report);
+        }
+        // Then what relies on others' new names, after them.
+        let mut order: Vec<usize> = (0..project.files.len()).collect();
+        order.sort_by_key(|&position| run.files[position].write_rank);
+        let mut outcomes: Vec<Option<FileOutcome>> = run.files.into_iter().map(Some).collect();
         for position in order {
-            let file = &project[position];
+            let file = &project.files[position];
             let outcome = outcomes[position].take().expect("one outcome per file");
             let mut file_report = FileReport::from_outcome(display(&file.path), outcome);
             if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
                 let written = match (&refusals[position], disk.fingerprint(position)) {
                     (Some(reason), _) => Err(reason.clone()),
+                    (None, _) if failed_change.is_some() => Err(format!(
+                        "not written: the change of {}, which it may rely on, could not be made",
+                        failed_change.as_deref().unwrap_or_default()
+                    )),
                     (None, Some(read)) => {
                         write::before_write();
                         write::write_atomically(&file.path, read, fixed)
@@ -293,11 +348,29 @@ fn execute_paths(catalogue: Catalogue, run: &RunArgs, action: Action) -> Result<
     report.finish()
 }
 
+/// Makes a whole-file change on disk.
+fn write_change(disk: &disk::DiskFiles, made: &ChangeOutcome, after: &str) -> Result<()> {
+    match &made.change {
+        FileChange::Create { path, .. } => write::create_new(path, after),
+        FileChange::Move { from, to, .. } => {
+            let read = disk
+                .other_fingerprint(from)
+                .context("was not read; not moved")?;
+            write::move_file(from, to, read, after)
+        }
+        FileChange::Edit { path, .. } => match disk.other_fingerprint(path) {
+            Some(read) => write::write_atomically(path, read, after),
+            None => write::create_new(path, after),
+        },
+    }
+}
+
 fn execute_stdin(
     catalogue: Catalogue,
     run: &RunArgs,
     action: Action,
     name: &Path,
+    output: Option<Box<dyn std::io::Write + Send>>,
 ) -> Result<ExitCode> {
     let mut bytes = Vec::new();
     std::io::stdin()
@@ -316,6 +389,9 @@ fn execute_stdin(
         Mode::Fix
     };
     let mut report = Report::new(action, run.format).for_stdin(&bytes);
+    if let Some(output) = output {
+        report = report.with_output(output);
+    }
     let result = disk::decode(bytes).map(|text| pipeline::process(&text, &selection, mode));
     match result {
         Ok(outcome) => report.add(0, FileReport::from_outcome(display(name), outcome)),

@@ -11,19 +11,27 @@ use std::path::{Path, PathBuf};
 use super::RunFile;
 use super::config::absolute;
 
-/// The files of a run, by project, each in path order; projects in the
-/// order of their first file.
-pub(super) fn group(files: Vec<RunFile>) -> Vec<Vec<RunFile>> {
+/// One project of a run: its directory and its files, in path order.
+pub(super) struct RunProject {
+    pub root: Option<PathBuf>,
+    pub files: Vec<RunFile>,
+}
+
+/// The files of a run, by project; projects in the order of their first file.
+pub(super) fn group(files: Vec<RunFile>) -> Vec<RunProject> {
     let mut roots = Roots::default();
-    let mut projects: Vec<Vec<RunFile>> = Vec::new();
+    let mut projects: Vec<RunProject> = Vec::new();
     let mut by_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
     for file in files {
         let root = roots.of(&file.path);
-        let index = *by_root.entry(root).or_insert_with(|| {
-            projects.push(Vec::new());
+        let index = *by_root.entry(root.clone()).or_insert_with(|| {
+            projects.push(RunProject {
+                root,
+                files: Vec::new(),
+            });
             projects.len() - 1
         });
-        projects[index].push(file);
+        projects[index].files.push(file);
     }
     projects
 }

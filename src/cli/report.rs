@@ -14,15 +14,23 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::args::OutputFormat;
-use super::diff::{colorize, unified_diff};
+use super::diff::{colorize, created_diff, renamed_diff, unified_diff};
 use super::{Action, Counts, use_colour};
 use crate::project::pipeline::{FileOutcome, LocatedFinding};
+use crate::project::run::ChangeOutcome;
 use crate::project::transform::Transform;
+use crate::text::files::FileChange;
 
 /// What happened to one file.
 #[derive(Debug, Serialize)]
 pub struct FileReport {
     pub path: String,
+    /// For a whole-file change: `create`, `move` or `edit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<&'static str>,
+    /// For a move: where the file was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
     /// The new contents, when the file changes.
     #[serde(skip)]
     pub fixed: Option<String>,
@@ -62,6 +70,8 @@ impl FileReport {
     pub fn error(path: String, message: String) -> Self {
         FileReport {
             path,
+            change: None,
+            from: None,
             fixed: None,
             diff: None,
             fixes: BTreeMap::new(),
@@ -78,6 +88,8 @@ impl FileReport {
             _ => None,
         };
         FileReport {
+            change: None,
+            from: None,
             written: false,
             diff,
             fixed: outcome.fixed,
@@ -93,6 +105,47 @@ impl FileReport {
         }
     }
 
+    /// A plan's whole-file change: created, moved or edited.
+    pub fn from_change(made: &ChangeOutcome) -> Self {
+        let (kind, path, from) = match &made.change {
+            FileChange::Create { path, .. } => ("create", super::display(path), None),
+            FileChange::Move { from, to, .. } => {
+                ("move", super::display(to), Some(super::display(from)))
+            }
+            FileChange::Edit { path, .. } => ("edit", super::display(path), None),
+        };
+        let diff = made
+            .after
+            .as_deref()
+            .map(|after| match (&from, &made.before) {
+                (Some(from), before) => {
+                    renamed_diff(from, &path, before.as_deref().unwrap_or(""), after)
+                }
+                (None, Some(before)) => unified_diff(&path, before, after),
+                (None, None) => created_diff(&path, after),
+            });
+        let mut fixes = BTreeMap::new();
+        if made.after.is_some() {
+            fixes.insert(made.made_by, 1);
+        }
+        FileReport {
+            path,
+            change: Some(kind),
+            from,
+            fixed: made.after.clone(),
+            diff,
+            applied: made
+                .after
+                .as_ref()
+                .map(|_| vec![format!("{kind} `{}`", made.change.path().display())])
+                .unwrap_or_default(),
+            fixes,
+            findings: Vec::new(),
+            error: made.error.clone(),
+            written: false,
+        }
+    }
+
     /// The change could not be written.
     pub fn refuse(&mut self, message: String) {
         self.error = Some(message);
@@ -102,13 +155,17 @@ impl FileReport {
 /// Collects file reports, prints each once those before it in path order
 /// are printed, and prints totals at the end.
 pub struct Report {
+    /// Where diffs, findings and JSON go: standard output, unless a caller
+    /// (a test) hands over another writer.
+    out: Box<dyn Write + Send>,
     action: Action,
     format: OutputFormat,
     colour: bool,
     /// Set for `--stdin-filename`: the input, echoed by `apply` when nothing changes.
     stdin: Option<Vec<u8>>,
-    /// Reports (or `None` for a file the run skips) waiting for an earlier one, by position.
-    waiting: BTreeMap<usize, Option<FileReport>>,
+    /// Reports (or `None` for a file the run skips) waiting for an earlier
+    /// one, by position; whole-file changes follow a position, in order.
+    waiting: BTreeMap<(usize, usize), Option<FileReport>>,
     /// The position of the next file to print.
     next: usize,
     /// JSON: files printed so far into the `files` array.
@@ -123,6 +180,7 @@ pub struct Report {
 impl Report {
     pub fn new(action: Action, format: OutputFormat) -> Self {
         Report {
+            out: Box::new(std::io::stdout()),
             action,
             format,
             colour: format == OutputFormat::Text && use_colour(),
@@ -138,6 +196,12 @@ impl Report {
         }
     }
 
+    /// Prints to `out` instead of standard output.
+    pub fn with_output(mut self, out: Box<dyn Write + Send>) -> Self {
+        self.out = out;
+        self
+    }
+
     pub fn for_stdin(mut self, input: &[u8]) -> Self {
         self.stdin = Some(input.to_vec());
         self
@@ -145,28 +209,45 @@ impl Report {
 
     /// The report of the file at `position` in path order.
     pub fn add(&mut self, position: usize, file: FileReport) {
-        self.waiting.insert(position, Some(file));
+        self.waiting.insert((position, 0), Some(file));
         self.flush();
+    }
+
+    /// The report of a whole-file change, printed right after the file at
+    /// `position` (which must not have been added yet), `index`-th.
+    pub fn add_after(&mut self, position: usize, index: usize, file: FileReport) {
+        self.waiting.insert((position, index + 1), Some(file));
     }
 
     /// The file at `position` is not part of the run (excluded).
     pub fn skip(&mut self, position: usize) {
-        self.waiting.insert(position, None);
+        self.waiting.insert((position, 0), None);
         self.flush();
     }
 
     /// Prints every report whose turn has come.
     fn flush(&mut self) {
-        while let Some(file) = self.waiting.remove(&self.next) {
-            self.next += 1;
+        while let Some(file) = self.waiting.remove(&(self.next, 0)) {
             if let Some(file) = file {
                 self.emit(file);
             }
+            while let Some(entry) = self.waiting.first_entry() {
+                if entry.key().0 != self.next {
+                    break;
+                }
+                if let Some(file) = entry.remove() {
+                    self.emit(file);
+                }
+            }
+            self.next += 1;
         }
     }
 
     fn emit(&mut self, mut file: FileReport) {
-        self.files_scanned += 1;
+        // A whole-file change is not a file the run scanned.
+        if file.change.is_none() {
+            self.files_scanned += 1;
+        }
         let applies = matches!(self.action, Action::Apply { .. });
         if applies && self.stdin.is_none() {
             file.written = file.fixed.is_some() && file.error.is_none();
@@ -200,13 +281,13 @@ impl Report {
     /// The document's opening, then each file as an element of `files`,
     /// laid out as the whole document pretty-printed would be.
     fn print_json_file(&mut self, file: &FileReport) {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        let command = self.command();
+        let out = &mut self.out;
         if self.json_files == 0 {
             let _ = write!(
                 out,
                 "{{\n  \"version\": 1,\n  \"command\": \"{}\",\n  \"files\": [\n",
-                self.command()
+                command
             );
         } else {
             let _ = writeln!(out, ",");
@@ -225,9 +306,8 @@ impl Report {
         }
     }
 
-    fn print_file(&self, file: &FileReport) {
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+    fn print_file(&mut self, file: &FileReport) {
+        let out = &mut self.out;
         match self.action {
             Action::Check => {
                 for finding in &file.findings {
@@ -285,7 +365,7 @@ impl Report {
     }
 
     /// Prints the summary (or the JSON document) and returns the exit status.
-    pub fn finish(self) -> Result<ExitCode> {
+    pub fn finish(mut self) -> Result<ExitCode> {
         let status = if self.errors > 0 {
             2
         } else {
@@ -296,6 +376,7 @@ impl Report {
             }
         };
         if self.format == OutputFormat::Json {
+            let command = self.command();
             let totals = Totals {
                 files_scanned: self.files_scanned,
                 files_changed: self.files_changed,
@@ -304,13 +385,12 @@ impl Report {
                 errors: self.errors,
             };
             let totals = serde_json::to_string_pretty(&totals)?.replace('\n', "\n  ");
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
+            let out = &mut self.out;
             if self.json_files == 0 {
                 write!(
                     out,
                     "{{\n  \"version\": 1,\n  \"command\": \"{}\",\n  \"files\": [],\n",
-                    self.command()
+                    command
                 )?;
             } else {
                 write!(out, "\n  ],\n")?;

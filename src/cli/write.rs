@@ -58,6 +58,32 @@ impl GitGuard {
     }
 }
 
+impl GitGuard {
+    /// Why a file that does not exist yet may not be created without
+    /// `--allow-dirty`: only inside a git repository, where `git status`
+    /// shows it and `git clean` takes it away.
+    pub fn new_file_refusal(&mut self, path: &Path) -> Option<String> {
+        let absolute = absolute(path);
+        let directory = absolute
+            .ancestors()
+            .skip(1)
+            .find(|ancestor| ancestor.is_dir())?;
+        let directory =
+            std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_path_buf());
+        let root = match self.roots.get(&directory) {
+            Some(root) => root.clone(),
+            None => {
+                let root = repository_root(&directory);
+                self.roots.insert(directory, root.clone());
+                root
+            }
+        };
+        root.is_none().then(|| {
+            "not inside a git repository, so the new file could not be told from the others; pass --allow-dirty to write it anyway".into()
+        })
+    }
+}
+
 fn repository_root(directory: &Path) -> Option<PathBuf> {
     let output = Command::new("git")
         .arg("-C")
@@ -162,6 +188,51 @@ pub fn write_atomically(path: &Path, expected: Fingerprint, contents: &str) -> R
     Ok(())
 }
 
+/// Creates a file that does not exist, with the directories it needs:
+/// written to a temporary file beside it, then linked into place only if
+/// nothing took the name meanwhile.
+pub fn create_new(path: &Path, contents: &str) -> Result<()> {
+    let directory = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(directory).context("cannot create its directory")?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".fastapi-codemod-")
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .context("cannot create a temporary file next to it")?;
+    temporary
+        .write_all(contents.as_bytes())
+        .context("cannot write the temporary file")?;
+    temporary
+        .as_file()
+        .sync_all()
+        .context("cannot flush the temporary file")?;
+    temporary
+        .persist_noclobber(path)
+        .map_err(|error| error.error)
+        .context("exists already; not overwritten")?;
+    Ok(())
+}
+
+/// Moves a file that still holds what the run read (`expected`) to a path
+/// that does not exist, with `contents`: the new file is made first, then
+/// the old one removed, so that a run stopped in between loses nothing.
+pub fn move_file(from: &Path, to: &Path, expected: Fingerprint, contents: &str) -> Result<()> {
+    let current = std::fs::read(from).context("cannot read the file again")?;
+    if Fingerprint::of(&current) != expected {
+        bail!("changed on disk since it was read; skipped");
+    }
+    let permissions = std::fs::metadata(from)
+        .context("cannot read the file's metadata")?
+        .permissions();
+    create_new(to, contents)?;
+    std::fs::set_permissions(to, permissions).context("cannot copy the file's permissions")?;
+    std::fs::remove_file(from).context("cannot remove the file from its old place")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +269,57 @@ mod tests {
             "edited meanwhile\n"
         );
         assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn new_files_never_overwrite_and_moves_lose_nothing() {
+        let directory = tempfile::tempdir().unwrap();
+        let new = directory.path().join("app/errors/exceptions.py");
+        create_new(&new, "class NotFound(Exception): ...\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&new).unwrap(),
+            "class NotFound(Exception): ...\n"
+        );
+        let error = create_new(&new, "other\n").unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "exists already; not overwritten: File exists (os error 17)".replace(
+                ": File exists (os error 17)",
+                &format!(": {}", std::io::Error::from_raw_os_error(17))
+            )
+        );
+        assert_eq!(
+            std::fs::read_to_string(&new).unwrap(),
+            "class NotFound(Exception): ...\n"
+        );
+
+        let old = directory.path().join("routers/users.py");
+        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+        std::fs::write(&old, "router = 1\n").unwrap();
+        let moved = directory.path().join("users/router.py");
+        move_file(
+            &old,
+            &moved,
+            Fingerprint::of(b"router = 1\n"),
+            "router = 2\n",
+        )
+        .unwrap();
+        assert!(!old.exists());
+        assert_eq!(std::fs::read_to_string(&moved).unwrap(), "router = 2\n");
+        // A source that changed since it was read stays where it is.
+        std::fs::write(&old, "edited\n").unwrap();
+        let error = move_file(
+            &old,
+            &directory.path().join("x.py"),
+            Fingerprint::of(b"as read\n"),
+            "",
+        )
+        .unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            "changed on disk since it was read; skipped"
+        );
+        assert!(old.exists());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::fmt::Debug;
 use crate::project::index::{ModuleSummary, ProjectIndex};
 use crate::project::settings::Settings;
 use crate::text::edit::Safety;
+use crate::text::files::FileChange;
 
 /// A transform's decisions for the whole project.
 pub trait Plan: Any + Send + Sync + Debug {
@@ -32,6 +33,13 @@ pub trait Plan: Any + Send + Sync + Debug {
     /// Takes back promises that did not land; the plan must no longer
     /// rely on them, nor let any file rely on them.
     fn withdraw(&mut self, _broken: &[Promise]) {}
+
+    /// Files the plan creates or moves, and text files that are not Python
+    /// it edits (`.env`, `.gitignore`, `pyproject.toml`). Each may be
+    /// promised (`Promise::Defines` in a created module, `Promise::Writes`).
+    fn file_changes(&self) -> Vec<FileChange> {
+        Vec::new()
+    }
 }
 
 /// What a plan may look at to decide whether it concerns a file.
@@ -45,15 +53,19 @@ pub struct PlanFile<'a> {
 /// Something a plan promises other files.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Promise {
-    /// `module` binds `name` at module level once the run has written it.
+    /// `module` binds `name` at module level once the run has written it
+    /// (a module of the project, or one a plan creates).
     Defines { module: String, name: String },
+    /// The plan's change of the file at `path` can be made.
+    Writes { path: std::path::PathBuf },
 }
 
 impl Promise {
-    /// The module whose new text must keep the promise.
-    pub fn module(&self) -> &str {
+    /// The module whose new text must keep the promise, if a module's.
+    pub fn module(&self) -> Option<&str> {
         match self {
-            Promise::Defines { module, .. } => module,
+            Promise::Defines { module, .. } => Some(module),
+            Promise::Writes { .. } => None,
         }
     }
 }
@@ -61,6 +73,11 @@ impl Promise {
 /// What a plan is computed from.
 pub struct PlanContext<'a> {
     pub index: &'a ProjectIndex,
+    /// Each module's file, for plans that create files next to modules.
+    pub paths: &'a std::collections::HashMap<String, std::path::PathBuf>,
+    /// The project's directory (its `pyproject.toml`'s), for `.env` and
+    /// the like, when it has one.
+    pub root: Option<&'a std::path::Path>,
     /// The project's settings: for each kind, the first configuration (in
     /// path order) that sets it.
     pub settings: &'a Settings,

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
 use crate::project::Project;
 use crate::project::index::{IndexQuery, ModuleSummary, ProjectIndex, summarize_with_facts};
@@ -14,12 +15,15 @@ use crate::project::settings::Settings;
 use crate::project::transform::Transform;
 use crate::python::fastapi::FastApiFacts;
 use crate::python::naming::SecretFields;
+use crate::text::files::FileChange;
 
 /// The index, and the plan of every transform in `selected` that makes one.
 pub fn plan_project(
     mut index: ProjectIndex,
     settings: &Settings,
     selected: &[&'static Transform],
+    paths: &std::collections::HashMap<String, PathBuf>,
+    root: Option<&Path>,
 ) -> Project {
     if let Some(fields) = settings.get::<SecretFields>() {
         index.set_secret_fields(fields.0.clone());
@@ -27,6 +31,8 @@ pub fn plan_project(
     let names: Vec<&'static str> = selected.iter().map(|transform| transform.name).collect();
     let context = PlanContext {
         index: &index,
+        paths,
+        root,
         settings,
         selected: &names,
     };
@@ -47,6 +53,8 @@ pub fn plan_project(
 /// One file of a project run.
 #[derive(Debug, Clone)]
 pub struct ProjectFile<'a> {
+    /// Where it is (as the command line names it).
+    pub path: PathBuf,
     /// Dotted module name, when the file belongs to a package layout.
     pub module_name: Option<String>,
     /// Its name when the project imports `src.…`: a `src/` directory that
@@ -59,19 +67,58 @@ pub struct ProjectFile<'a> {
     pub writable: bool,
 }
 
-/// Where a run gets its files' texts, by position. The command line reads
-/// them from disk, again each time the engine asks, and refuses a file that
-/// changed in between, so that no run holds every file's bytes; tests
-/// hand texts over.
-pub trait Contents: Sync {
-    /// The decoded text of the `position`-th file, or why it cannot be had.
+/// Where a run reads its files and learns whether it may change others.
+/// The command line reads files from disk, again each time the engine
+/// asks, and refuses a file that changed in between, so that no run holds
+/// every file's bytes; tests hand texts over.
+pub trait Workspace: Sync {
+    /// The decoded text of the `position`-th Python file, or why it cannot be had.
     fn text(&self, position: usize) -> Result<Cow<'_, str>, String>;
+
+    /// The text of another file (`.env`, `pyproject.toml`), `None` when it
+    /// does not exist.
+    fn read(&self, _path: &Path) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+
+    /// Why a whole-file change may not be made, if it may not: it would
+    /// overwrite a file, or git could not undo it.
+    fn refusal(&self, _change: &FileChange) -> Option<String> {
+        None
+    }
+
+    /// The project's directory, when it has one (its `pyproject.toml`'s).
+    fn root(&self) -> Option<&Path> {
+        None
+    }
 }
 
-impl<T: AsRef<str> + Sync> Contents for Vec<T> {
+impl<T: AsRef<str> + Sync> Workspace for Vec<T> {
     fn text(&self, position: usize) -> Result<Cow<'_, str>, String> {
         Ok(Cow::Borrowed(self[position].as_ref()))
     }
+}
+
+/// What a project's run does: each file's outcome, in the order given,
+/// and the whole-file changes of its plans.
+#[derive(Debug, Default)]
+pub struct ProjectRun {
+    pub files: Vec<FileOutcome>,
+    pub changes: Vec<ChangeOutcome>,
+}
+
+/// A whole-file change of a plan, made on the workspace's files.
+#[derive(Debug, Clone)]
+pub struct ChangeOutcome {
+    pub change: FileChange,
+    /// The transform whose plan asked for it.
+    pub made_by: &'static str,
+    /// The file's contents before (for a move, the moved file's), if it exists.
+    pub before: Option<String>,
+    /// Its contents after, when the change is made and changes something.
+    pub after: Option<String>,
+    /// Why the change cannot be made.
+    pub error: Option<String>,
 }
 
 /// Runs a whole project: the index pass, the plans, then every file, in
@@ -84,30 +131,26 @@ impl<T: AsRef<str> + Sync> Contents for Vec<T> {
 /// look at it against a recording index. A file with nothing to fix whose
 /// look the real index would not change is finished there, on that one
 /// parse; only the others are read and parsed again once the plans are made.
-pub fn process_project(
-    files: &[ProjectFile],
-    contents: &dyn Contents,
-    mode: Mode,
-) -> Vec<FileOutcome> {
-    run(files, contents, mode, true)
+pub fn process_project(files: &[ProjectFile], workspace: &dyn Workspace, mode: Mode) -> ProjectRun {
+    run(files, workspace, mode, true)
 }
 
 /// [`process_project`] without keeping any first look: every file runs
 /// again against the project. The outcome must be the same; tests check it.
 pub fn process_project_in_full(
     files: &[ProjectFile],
-    contents: &dyn Contents,
+    workspace: &dyn Workspace,
     mode: Mode,
-) -> Vec<FileOutcome> {
-    run(files, contents, mode, false)
+) -> ProjectRun {
+    run(files, workspace, mode, false)
 }
 
 fn run(
     files: &[ProjectFile],
-    contents: &dyn Contents,
+    workspace: &dyn Workspace,
     mode: Mode,
     keep_first_looks: bool,
-) -> Vec<FileOutcome> {
+) -> ProjectRun {
     use rayon::prelude::*;
 
     // The project's settings and transforms: the first configuration that
@@ -141,7 +184,7 @@ fn run(
             index_pass(
                 file,
                 names[position].as_deref(),
-                contents,
+                workspace,
                 position,
                 &secret_fields,
             )
@@ -162,7 +205,7 @@ fn run(
                 let pass = index_pass(
                     &files[position],
                     names[position].as_deref(),
-                    contents,
+                    workspace,
                     position,
                     &secret_fields,
                 );
@@ -185,7 +228,12 @@ fn run(
         }));
     }
     let index = ProjectIndex::new(summaries.into_iter().flatten());
-    let mut project = plan_project(index, &settings, &selected);
+    let paths: std::collections::HashMap<String, PathBuf> = names
+        .iter()
+        .zip(files)
+        .filter_map(|(name, file)| Some((name.clone()?, file.path.clone())))
+        .collect();
+    let mut project = plan_project(index, &settings, &selected, &paths, workspace.root());
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
     let plan_file = |position: usize| PlanFile {
         module_name: names[position].as_deref(),
@@ -235,13 +283,14 @@ fn run(
     // Each round withdraws at least one promise from finite plans, and a
     // promise broken once is never checked again, so this ends.
     let mut withdrawn: Vec<Promise> = Vec::new();
+    let mut changes = make_changes(&project, workspace);
     loop {
         let rerun: Vec<(usize, FileOutcome)> = files
             .par_iter()
             .enumerate()
             .filter(|(position, _)| pending[*position])
             .map(|(position, file)| {
-                let outcome = match contents.text(position) {
+                let outcome = match workspace.text(position) {
                     Ok(text) => process_module(
                         &text,
                         file.selection,
@@ -276,12 +325,7 @@ fn run(
                 .promises()
                 .into_iter()
                 .filter(|promise| !withdrawn.contains(promise))
-                .filter(|promise| {
-                    let outcome = positions.get(promise.module()).and_then(|&position| {
-                        Some((&files[position], outcomes[position].as_ref()?))
-                    });
-                    !outcome.is_some_and(|(file, outcome)| kept(file, outcome, promise))
-                })
+                .filter(|promise| !promise_kept(promise, files, &positions, &outcomes, &changes))
                 .collect();
             if broken.is_empty() {
                 continue;
@@ -312,13 +356,28 @@ fn run(
         if !any_broken {
             break;
         }
+        // A change that could not be made is still reported, with why,
+        // though the plan no longer asks for it.
+        let refused: Vec<ChangeOutcome> = changes
+            .into_iter()
+            .filter(|made| made.error.is_some())
+            .collect();
+        changes = make_changes(&project, workspace);
+        for made in refused {
+            if !changes
+                .iter()
+                .any(|other| other.change.path() == made.change.path())
+            {
+                changes.push(made);
+            }
+        }
     }
     // The homes of kept promises are what other files' changes rely on:
     // they are written first, each after those it imports.
     let mut providers: Vec<usize> = Vec::new();
     for step in &project.plans {
         for promise in step.plan.promises() {
-            if let Some(&position) = positions.get(promise.module())
+            if let Some(&position) = promise.module().and_then(|module| positions.get(module))
                 && let Some(outcome) = outcomes[position].as_ref()
                 && kept(&files[position], outcome, &promise)
                 && !providers.contains(&position)
@@ -333,10 +392,93 @@ fn run(
             outcome.write_rank = ranks.get(&position).copied().unwrap_or(providers.len());
         }
     }
-    outcomes
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect()
+    ProjectRun {
+        files: outcomes
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect(),
+        changes,
+    }
+}
+
+/// Every plan's whole-file changes, made on the workspace's files.
+fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutcome> {
+    let mut made: Vec<ChangeOutcome> = Vec::new();
+    for step in &project.plans {
+        for change in step.plan.file_changes() {
+            let mut outcome = ChangeOutcome {
+                change,
+                made_by: step.made_by,
+                before: None,
+                after: None,
+                error: None,
+            };
+            let result: Result<(Option<String>, Option<String>), String> = (|| {
+                if let Some(reason) = workspace.refusal(&outcome.change) {
+                    return Err(reason);
+                }
+                match &outcome.change {
+                    FileChange::Create { contents, .. } => Ok((None, Some(contents.clone()))),
+                    FileChange::Move { from, contents, .. } => {
+                        let before = workspace
+                            .read(from)?
+                            .ok_or_else(|| format!("{}: no such file to move", from.display()))?;
+                        let after = contents.clone().unwrap_or_else(|| before.clone());
+                        Ok((Some(before), Some(after)))
+                    }
+                    FileChange::Edit { path, edit } => {
+                        let before = workspace.read(path)?;
+                        let after = edit.apply(before.as_deref())?;
+                        Ok((before, after))
+                    }
+                }
+            })();
+            match result {
+                Ok((before, after)) => {
+                    outcome.before = before;
+                    outcome.after = after;
+                }
+                Err(message) => outcome.error = Some(message),
+            }
+            made.push(outcome);
+        }
+    }
+    made
+}
+
+/// Whether a promise is kept: its module's new text binds the name (a
+/// module of the project, or one a change creates, which must parse), or
+/// the change of its path can be made.
+fn promise_kept(
+    promise: &Promise,
+    files: &[ProjectFile],
+    positions: &std::collections::HashMap<&str, usize>,
+    outcomes: &[Option<FileOutcome>],
+    changes: &[ChangeOutcome],
+) -> bool {
+    match promise {
+        Promise::Defines { module, name } => {
+            if let Some(&position) = positions.get(module.as_str()) {
+                return outcomes[position]
+                    .as_ref()
+                    .is_some_and(|outcome| kept(&files[position], outcome, promise));
+            }
+            changes.iter().any(|made| {
+                matches!(&made.change, FileChange::Create { module: Some(created), .. } if created == module)
+                    && made.error.is_none()
+                    && made.after.as_deref().is_some_and(|contents| {
+                        ruff_python_parser::parse_module(contents).is_ok_and(|parsed| {
+                            crate::python::fastapi::module_bound_names(parsed.syntax())
+                                .iter()
+                                .any(|bound| bound == name)
+                        })
+                    })
+            })
+        }
+        Promise::Writes { path } => changes
+            .iter()
+            .any(|made| made.change.path() == path && made.error.is_none()),
+    }
 }
 
 /// Each provider's rank: how many providers it imports from, through one
@@ -404,7 +546,7 @@ struct Look {
 fn index_pass(
     file: &ProjectFile,
     module_name: Option<&str>,
-    contents: &dyn Contents,
+    workspace: &dyn Workspace,
     position: usize,
     secret_fields: &[String],
 ) -> IndexPass {
@@ -414,7 +556,7 @@ fn index_pass(
         error: Some(error),
         imports_src: false,
     };
-    let text = match contents.text(position) {
+    let text = match workspace.text(position) {
         Ok(text) => text,
         Err(message) => return failed(FileError::Unreadable { message }),
     };
@@ -484,5 +626,6 @@ fn kept(file: &ProjectFile, outcome: &FileOutcome, promise: &Promise) -> bool {
     }
     match promise {
         Promise::Defines { name, .. } => outcome.bound_names.iter().any(|bound| bound == name),
+        Promise::Writes { .. } => false,
     }
 }

@@ -2,5 +2,6 @@
 //! into all-or-nothing fixes, and applying them. Knows nothing of Python.
 
 pub mod edit;
+pub mod files;
 pub mod fix_loop;
 pub mod source;

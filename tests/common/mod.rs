@@ -42,14 +42,24 @@ pub fn fix_checked(contents: &str, selection: &Selection) -> FileOutcome {
     outcome
 }
 
-/// Runs files as one project (module name and contents each) in fix mode,
-/// checking that every output parses and that a second run changes nothing.
+/// The path a module's file has in a project laid out by its name.
+pub fn module_path(module: &str, is_package: bool) -> std::path::PathBuf {
+    let mut path = std::path::PathBuf::from(module.replace('.', "/"));
+    if is_package {
+        path.push("__init__.py");
+    } else {
+        path.set_extension("py");
+    }
+    path
+}
+
 /// Runs files as one project in check mode: findings only.
 pub fn check_project(files: &[(String, bool, String)], selection: &Selection) -> Vec<FileOutcome> {
     use fastapi_codemod::project::run::{ProjectFile, process_project};
     let project_files: Vec<ProjectFile> = files
         .iter()
         .map(|(module, is_package, _)| ProjectFile {
+            path: module_path(module, *is_package),
             module_name: Some(module.clone()),
             src_module_name: None,
             is_package: *is_package,
@@ -61,7 +71,7 @@ pub fn check_project(files: &[(String, bool, String)], selection: &Selection) ->
         .iter()
         .map(|(_, _, contents)| contents.as_str())
         .collect();
-    process_project(&project_files, &contents, Mode::Check)
+    process_project(&project_files, &contents, Mode::Check).files
 }
 
 pub fn fix_project_checked(
@@ -73,6 +83,7 @@ pub fn fix_project_checked(
         let project_files: Vec<ProjectFile> = files
             .iter()
             .map(|(module, is_package, _)| ProjectFile {
+                path: module_path(module, *is_package),
                 module_name: Some(module.clone()),
                 src_module_name: None,
                 is_package: *is_package,
@@ -81,9 +92,9 @@ pub fn fix_project_checked(
             })
             .collect();
         if in_full {
-            process_project_in_full(&project_files, contents, mode)
+            process_project_in_full(&project_files, contents, mode).files
         } else {
-            process_project(&project_files, contents, mode)
+            process_project(&project_files, contents, mode).files
         }
     };
     let run = |contents: &Vec<String>| run_as(contents, Mode::Fix, false);
