@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -49,15 +50,16 @@ pub struct ConfigResolver {
     /// The transforms whose tables a configuration may hold.
     catalogue: &'static [&'static Transform],
     /// `--config FILE`: one configuration for everything.
-    fixed: Option<Result<ProjectConfig, String>>,
-    by_directory: HashMap<PathBuf, Option<Result<ProjectConfig, String>>>,
+    fixed: Option<Result<Arc<ProjectConfig>, String>>,
+    /// Shared, not copied: a run has many directories and few configurations.
+    by_directory: HashMap<PathBuf, Option<Result<Arc<ProjectConfig>, String>>>,
 }
 
 impl ConfigResolver {
     pub fn new(config_file: Option<&Path>, catalogue: &'static [&'static Transform]) -> Self {
         let fixed = config_file.map(|file| {
             load(file, catalogue)
-                .map(|loaded| loaded.config)
+                .map(|loaded| Arc::new(loaded.config))
                 .map_err(|error| format!("{error:#}"))
         });
         ConfigResolver {
@@ -70,7 +72,7 @@ impl ConfigResolver {
     /// The configuration for a file: `--config`, else the nearest
     /// `pyproject.toml` with a `[tool.fastapi-codemod]` table (or, failing
     /// that, the nearest with `requires-python`). An error names the broken file.
-    pub fn for_file(&mut self, file: &Path) -> Option<Result<ProjectConfig, String>> {
+    pub fn for_file(&mut self, file: &Path) -> Option<Result<Arc<ProjectConfig>, String>> {
         if let Some(fixed) = &self.fixed {
             return Some(fixed.clone());
         }
@@ -81,14 +83,14 @@ impl ConfigResolver {
         self.for_directory(&directory)
     }
 
-    fn for_directory(&mut self, directory: &Path) -> Option<Result<ProjectConfig, String>> {
+    fn for_directory(&mut self, directory: &Path) -> Option<Result<Arc<ProjectConfig>, String>> {
         if let Some(found) = self.by_directory.get(directory) {
             return found.clone();
         }
         let candidate = directory.join("pyproject.toml");
         let here = if candidate.is_file() {
             match load(&candidate, self.catalogue) {
-                Ok(config) if config.has_tool_table => Some(Ok(config.config)),
+                Ok(config) if config.has_tool_table => Some(Ok(Arc::new(config.config))),
                 Ok(config) => {
                     // No table of ours: keep looking up, but remember requires-python.
                     let above = directory
@@ -96,7 +98,9 @@ impl ConfigResolver {
                         .and_then(|parent| self.for_directory(parent));
                     match above {
                         Some(found) => Some(found),
-                        None if config.config.target_version.is_some() => Some(Ok(config.config)),
+                        None if config.config.target_version.is_some() => {
+                            Some(Ok(Arc::new(config.config)))
+                        }
                         None => None,
                     }
                 }

@@ -235,7 +235,7 @@ fn execute_paths(
                 let root = config.as_ref().map(|config| config.root.clone());
                 let selection = match selection_of_root.get(&root) {
                     Some(&selection) => selection,
-                    None => match selection_for(catalogue, run, config.as_ref()) {
+                    None => match selection_for(catalogue, run, config.as_deref()) {
                         Ok(selection) => {
                             selections.push(selection);
                             selection_of_root.insert(root, selections.len() - 1);
@@ -382,7 +382,7 @@ fn execute_stdin(
         Some(Err(message)) => bail!("configuration error: {message}"),
         None => None,
     };
-    let selection = selection_for(catalogue, run, config.as_ref())?;
+    let selection = selection_for(catalogue, run, config.as_deref())?;
     let mode = if action == Action::Check {
         Mode::Check
     } else {

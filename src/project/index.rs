@@ -231,7 +231,8 @@ pub struct ProjectIndex {
     /// Set on an index that stands for a project not indexed yet: every
     /// question asked of it, so that its answers can be checked later
     /// against the real index (see [`ProjectIndex::recording`]).
-    log: Option<std::sync::Mutex<Vec<IndexQuery>>>,
+    /// Each question once: a file asks the same few many times.
+    log: Option<std::sync::Mutex<HashSet<IndexQuery>>>,
 }
 
 /// A question asked of the index, as a recording index logs it.
@@ -273,7 +274,7 @@ impl ProjectIndex {
     pub fn recording(secret_fields: Vec<String>) -> Self {
         ProjectIndex {
             extra_secret_fields: secret_fields,
-            log: Some(std::sync::Mutex::new(Vec::new())),
+            log: Some(std::sync::Mutex::new(HashSet::default())),
             ..ProjectIndex::default()
         }
     }
@@ -283,14 +284,12 @@ impl ProjectIndex {
         let Some(log) = &self.log else {
             return Vec::new();
         };
-        let mut queries = std::mem::take(
+        let queries = std::mem::take(
             &mut *log
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        let mut seen: HashSet<IndexQuery> = HashSet::default();
-        queries.retain(|query| seen.insert(query.clone()));
-        queries
+        queries.into_iter().collect()
     }
 
     /// Whether this index answers `query` as an index of no module did
@@ -334,7 +333,7 @@ impl ProjectIndex {
         if let Some(log) = &self.log {
             log.lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(query());
+                .insert(query());
         }
     }
 
@@ -766,9 +765,13 @@ pub fn summarize_with_facts(
     for stmt in &module.body {
         collect_module_level(stmt, &mut summary, facts, text);
     }
+    // A module calls the same few functions many times: each callee, as
+    // written, is qualified once.
+    let mut callees: HashSet<&str> = HashSet::default();
     summary.called = facts
         .calls
         .iter()
+        .filter(|call| callees.insert(&text[call.func.range()]))
         .filter_map(|call| qualified_in(facts, name, is_package, &call.func))
         .collect();
     summary.routers = module

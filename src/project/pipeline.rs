@@ -191,9 +191,10 @@ pub struct ParsedFile {
 
 /// Parses a file's contents, refusing syntax errors and nesting too deep to
 /// walk; a panic inside the parser is an error too.
-pub fn parse_file(contents: &str) -> Result<ParsedFile, FileError> {
-    let parsed = catch_unwind(AssertUnwindSafe(|| {
-        let source = SourceFile::new(contents);
+pub fn parse_file(contents: impl Into<String>) -> Result<ParsedFile, FileError> {
+    let contents = contents.into();
+    let parsed = catch_unwind(AssertUnwindSafe(move || {
+        let source = SourceFile::from_contents(contents);
         parse_checked(&source).map(|parsed| ParsedFile { source, parsed })
     }));
     parsed.unwrap_or_else(|payload| {

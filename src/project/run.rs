@@ -560,14 +560,13 @@ fn index_pass(
         Ok(text) => text,
         Err(message) => return failed(FileError::Unreadable { message }),
     };
-    let imports_src = text
-        .lines()
-        .any(|line| line.starts_with("from src.") || line.starts_with("import src."));
-    let parsed = match parse_file(&text) {
+    let imports_src = ["from src.", "import src."].iter().any(|import| {
+        text.contains(import) && text.lines().any(|line| line.starts_with(import))
+    });
+    let parsed = match parse_file(text) {
         Ok(parsed) => parsed,
         Err(error) => return failed(error),
     };
-    drop(text);
     let facts = catch_unwind(AssertUnwindSafe(|| {
         FastApiFacts::new(parsed.parsed.syntax())
     }));

@@ -85,11 +85,15 @@ impl LineSuppression {
 /// Whether a text may hold a suppression comment: `fastapi-codemod:` or
 /// `noqa` in any case.
 fn may_suppress(text: &str) -> bool {
-    let bytes = text.as_bytes();
+    // `noqa` in any case, after a `#` on its line: only the few `#`s are
+    // looked at, not every byte.
     text.contains("fastapi-codemod")
-        || bytes
-            .windows(4)
-            .any(|window| window[0] | 0x20 == b'n' && window.eq_ignore_ascii_case(b"noqa"))
+        || text.match_indices('#').any(|(at, _)| {
+            let line = text[at..].split('\n').next().unwrap_or_default();
+            line.as_bytes()
+                .windows(4)
+                .any(|window| window.eq_ignore_ascii_case(b"noqa"))
+        })
 }
 
 fn parse_comment(comment: &str) -> Option<LineSuppression> {

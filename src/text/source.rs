@@ -67,42 +67,48 @@ pub struct SourceFile {
     /// Detected on first use: most files never need them.
     indent_unit: OnceLock<String>,
     quote: OnceLock<Quote>,
-    line_index: LineIndex,
+    /// Built on the first question about lines: a file with nothing to
+    /// report or fix never needs it.
+    line_index: OnceLock<LineIndex>,
 }
 
 impl SourceFile {
     /// Takes the decoded contents of a file (a leading BOM is set aside).
     pub fn new(contents: &str) -> Self {
-        let (has_bom, text) = match contents.strip_prefix(BOM) {
-            Some(rest) => (true, rest),
-            None => (false, contents),
-        };
-        Self::from_parts(text.to_string(), has_bom)
+        Self::from_contents(contents.to_string())
     }
 
-    fn from_parts(text: String, has_bom: bool) -> Self {
+    /// Like [`SourceFile::new`], keeping the text it is given.
+    pub fn from_contents(mut text: String) -> Self {
+        let has_bom = text.starts_with(BOM);
+        if has_bom {
+            text.drain(..BOM.len());
+        }
         let line_ending = LineEnding::detect(&text);
-        let line_index = LineIndex::from_source_text(&text);
         SourceFile {
             text,
             has_bom,
             line_ending,
             indent_unit: OnceLock::new(),
             quote: OnceLock::new(),
-            line_index,
+            line_index: OnceLock::new(),
         }
+    }
+
+    fn lines(&self) -> &LineIndex {
+        self.line_index
+            .get_or_init(|| LineIndex::from_source_text(&self.text))
     }
 
     /// The same file with new text; the BOM and the detected style carry over.
     pub fn with_text(&self, text: String) -> Self {
-        let line_index = LineIndex::from_source_text(&text);
         SourceFile {
             text,
             has_bom: self.has_bom,
             line_ending: self.line_ending,
             indent_unit: self.indent_unit.clone(),
             quote: self.quote.clone(),
-            line_index,
+            line_index: OnceLock::new(),
         }
     }
 
@@ -139,35 +145,35 @@ impl SourceFile {
 
     /// One-based line and column (in characters) of an offset.
     pub fn line_column(&self, offset: TextSize) -> (usize, usize) {
-        let location = self.line_index.line_column(offset, &self.text);
+        let location = self.lines().line_column(offset, &self.text);
         (location.line.get(), location.column.get())
     }
 
     /// One-based line number of an offset.
     pub fn line_number(&self, offset: TextSize) -> usize {
-        self.line_index.line_index(offset).get()
+        self.lines().line_index(offset).get()
     }
 
     /// The offset where the line holding `offset` starts.
     pub fn line_start(&self, offset: TextSize) -> TextSize {
-        let line = self.line_index.line_index(offset);
-        self.line_index.line_start(line, &self.text)
+        let line = self.lines().line_index(offset);
+        self.lines().line_start(line, &self.text)
     }
 
     /// The offset just past the line ending of the line holding `offset`.
     pub fn full_line_end(&self, offset: TextSize) -> TextSize {
-        let line = self.line_index.line_index(offset);
+        let line = self.lines().line_index(offset);
         let next = line.saturating_add(1);
-        if next.get() > self.line_index.line_count() {
+        if next.get() > self.lines().line_count() {
             self.text_len()
         } else {
-            self.line_index.line_start(next, &self.text)
+            self.lines().line_start(next, &self.text)
         }
     }
 
     /// The offset where a one-based line starts.
     pub fn start_of_line_number(&self, line: usize) -> TextSize {
-        self.line_index
+        self.lines()
             .line_start(OneIndexed::new(line).unwrap_or(OneIndexed::MIN), &self.text)
     }
 

@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashSet as HashSet;
+
 use crate::project::index::{ArgumentSlot, ClassKind, ModelRole, ProjectIndex};
 use crate::project::models::{field_names, model_kind, secret_fields};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
@@ -118,6 +120,44 @@ pub struct SchemaPlan {
     /// Models that qualify but cannot be split automatically: home module,
     /// class name, and why.
     refused: Vec<(String, String, String)>,
+    /// What makes a file concerned, kept in step with `models` and `refused`.
+    reach: Reach,
+}
+
+/// The names and modules a file must touch to be concerned by the plan,
+/// so that asking costs a lookup per import however many models split.
+#[derive(Debug, Default)]
+struct Reach {
+    /// Modules of split or refused models.
+    homes: HashSet<String>,
+    /// Modules of split models and every package above them: importing
+    /// any of them reaches a split model.
+    homes_and_parents: HashSet<String>,
+    /// Class names of split and refused models.
+    names: HashSet<String>,
+}
+
+impl Reach {
+    fn new(models: &BTreeMap<String, SplitModel>, refused: &[(String, String, String)]) -> Self {
+        let mut reach = Reach::default();
+        for split in models.values() {
+            reach.homes.insert(split.home.clone());
+            reach.names.insert(split.name.clone());
+            let mut module = split.home.as_str();
+            loop {
+                reach.homes_and_parents.insert(module.to_string());
+                match module.rsplit_once('.') {
+                    Some((parent, _)) => module = parent,
+                    None => break,
+                }
+            }
+        }
+        for (home, name, _) in refused {
+            reach.homes.insert(home.clone());
+            reach.names.insert(name.clone());
+        }
+        reach
+    }
 }
 
 impl SchemaPlan {
@@ -190,7 +230,12 @@ impl SchemaPlan {
                 }
             }
         }
-        SchemaPlan { models, refused }
+        let reach = Reach::new(&models, &refused);
+        SchemaPlan {
+            models,
+            refused,
+            reach,
+        }
     }
 
     pub fn model(&self, canonical: &str) -> Option<&SplitModel> {
@@ -252,33 +297,28 @@ impl Plan for SchemaPlan {
         let Some(module) = file.module_name else {
             return false;
         };
-        if self.models.values().any(|split| split.home == module)
-            || self.refused.iter().any(|(home, _, _)| home == module)
-        {
+        let reach = &self.reach;
+        if reach.homes.contains(module) {
             return true;
         }
         let Some(summary) = file.summary else {
             return false;
         };
-        let names: Vec<&str> = self
-            .models
-            .values()
-            .map(|split| split.name.as_str())
-            .chain(self.refused_names())
-            .collect();
         summary.imports.iter().any(|(local, target)| {
-            names.contains(&local.as_str())
-                || names
-                    .iter()
-                    .any(|name| target.rsplit('.').next() == Some(*name))
-                || self.models.values().any(|split| {
-                    target == &split.home || split.home.starts_with(&format!("{target}."))
-                })
-        }) || summary.imported_modules.iter().any(|imported| {
-            self.models.values().any(|split| {
-                *imported == split.home || split.home.starts_with(&format!("{imported}."))
-            })
-        }) || names.iter().any(|name| summary.bound_names.contains(*name))
+            reach.names.contains(local.as_str())
+                || target
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|last| reach.names.contains(last))
+                || reach.homes_and_parents.contains(target.as_str())
+        }) || summary
+            .imported_modules
+            .iter()
+            .any(|imported| reach.homes_and_parents.contains(imported.as_str()))
+            || reach
+                .names
+                .iter()
+                .any(|name| summary.bound_names.contains(name))
     }
 
     /// Each new member, defined in the model's module.
@@ -305,6 +345,7 @@ impl Plan for SchemaPlan {
                 })
             })
         });
+        self.reach = Reach::new(&self.models, &self.refused);
     }
 }
 
