@@ -340,6 +340,8 @@ pub fn analyze<'a>(
         is_package,
         configured,
         types: HashMap::default(),
+        parameters: HashMap::default(),
+        parameter_types: std::cell::RefCell::new(HashMap::default()),
         locals: bound_names(function),
         self_name: None,
         self_types: HashMap::default(),
@@ -359,12 +361,10 @@ pub fn analyze<'a>(
         finder.self_name = Some(first.parameter.name.id.to_string());
     }
     for parameter in function.parameters.iter_non_variadic_params() {
-        if let Some(annotation) = parameter.parameter.annotation.as_deref()
-            && let Some(receiver) = finder.receiver_of_annotation(annotation)
-        {
+        if let Some(annotation) = parameter.parameter.annotation.as_deref() {
             finder
-                .types
-                .insert(parameter.parameter.name.id.to_string(), receiver);
+                .parameters
+                .insert(parameter.parameter.name.id.as_str(), annotation);
         }
     }
     finder.visit_body(&function.body);
@@ -378,6 +378,11 @@ struct Finder<'a, 'f> {
     is_package: bool,
     configured: &'f [String],
     types: HashMap<String, Receiver>,
+    /// Annotated parameters not assigned again so far. What an annotation
+    /// makes a parameter is asked of the project only when the parameter
+    /// is used as a receiver, which most are not.
+    parameters: HashMap<&'a str, &'a Expr>,
+    parameter_types: std::cell::RefCell<HashMap<&'a str, Option<Receiver>>>,
     /// Names the function binds itself (parameters, assignments, imports):
     /// these are never the module's objects of the same name.
     locals: HashSet<String>,
@@ -482,6 +487,18 @@ impl<'a> Finder<'a, '_> {
         match expr {
             Expr::Name(name) => match self.types.get(name.id.as_str()) {
                 Some(receiver) => Some(receiver.clone()),
+                None if let Some((&parameter, &annotation)) =
+                    self.parameters.get_key_value(name.id.as_str()) =>
+                {
+                    if let Some(known) = self.parameter_types.borrow().get(parameter) {
+                        return known.clone();
+                    }
+                    let receiver = self.receiver_of_annotation(annotation);
+                    self.parameter_types
+                        .borrow_mut()
+                        .insert(parameter, receiver.clone());
+                    receiver
+                }
                 None if !self.locals.contains(name.id.as_str()) => {
                     self.module_receiver(name.id.as_str())
                 }
@@ -742,6 +759,7 @@ impl<'a> Finder<'a, '_> {
 
     fn record_assignment(&mut self, target: &Expr, value: &Expr) {
         if let Expr::Name(name) = target {
+            self.parameters.remove(name.id.as_str());
             match self.receiver_of(value) {
                 Some(receiver) => {
                     self.types.insert(name.id.to_string(), receiver);
@@ -815,6 +833,9 @@ impl<'a> Visitor<'a> for Finder<'a, '_> {
             Stmt::AnnAssign(assign) => {
                 if let Some(value) = &assign.value {
                     self.visit_expr(value);
+                }
+                if let Expr::Name(name) = assign.target.as_ref() {
+                    self.parameters.remove(name.id.as_str());
                 }
                 if let (Expr::Name(name), Some(receiver)) = (
                     assign.target.as_ref(),
