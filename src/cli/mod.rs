@@ -19,13 +19,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use rayon::prelude::*;
 
 pub use args::{Cli, Command, OutputFormat, RunArgs};
 use config::{ConfigResolver, ProjectConfig};
 use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
-use crate::project::pipeline::{self, FileOutcome, Mode, Selection};
+use crate::project::pipeline::{self, Mode, Selection};
 use crate::project::run::{ChangeOutcome, ProjectFile, process_project};
 use crate::project::transform::{Transform, TransformOptions};
 use crate::text::edit::Safety;
@@ -319,11 +320,16 @@ fn execute_paths(
         // Then what relies on others' new names, after them.
         let mut order: Vec<usize> = (0..project.files.len()).collect();
         order.sort_by_key(|&position| run.files[position].write_rank);
-        let mut outcomes: Vec<Option<FileOutcome>> = run.files.into_iter().map(Some).collect();
+        // Diffs are made on every thread; writes and output stay in order.
+        let mut reports: Vec<Option<FileReport>> = run
+            .files
+            .into_par_iter()
+            .zip(project.files.par_iter())
+            .map(|(outcome, file)| Some(FileReport::from_outcome(display(&file.path), outcome)))
+            .collect();
         for position in order {
             let file = &project.files[position];
-            let outcome = outcomes[position].take().expect("one outcome per file");
-            let mut file_report = FileReport::from_outcome(display(&file.path), outcome);
+            let mut file_report = reports[position].take().expect("one report per file");
             if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
                 let written = match (&refusals[position], disk.fingerprint(position)) {
                     (Some(reason), _) => Err(reason.clone()),

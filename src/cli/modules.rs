@@ -9,6 +9,8 @@ use super::config::absolute;
 #[derive(Debug, Default)]
 pub struct ModuleNamer {
     is_package_directory: HashMap<PathBuf, bool>,
+    /// Directories holding a project marker, as found so far.
+    is_project_root: HashMap<PathBuf, bool>,
     /// The project imports `src.…`: `src/` is part of module names.
     keep_src: bool,
 }
@@ -61,11 +63,7 @@ impl ModuleNamer {
                 path.ancestors()
                     .skip(1)
                     .take(6)
-                    .find(|candidate| {
-                        ["pyproject.toml", "setup.py", "setup.cfg"]
-                            .iter()
-                            .any(|marker| candidate.join(marker).is_file())
-                    })
+                    .find(|candidate| self.is_project_root(candidate))
                     .map(Path::to_path_buf)
             });
             let root = root.as_deref();
@@ -95,6 +93,17 @@ impl ModuleNamer {
             return None;
         }
         Some((parts.join("."), is_package))
+    }
+
+    fn is_project_root(&mut self, directory: &Path) -> bool {
+        if let Some(&known) = self.is_project_root.get(directory) {
+            return known;
+        }
+        let known = ["pyproject.toml", "setup.py", "setup.cfg"]
+            .iter()
+            .any(|marker| directory.join(marker).is_file());
+        self.is_project_root.insert(directory.to_path_buf(), known);
+        known
     }
 
     fn is_package(&mut self, directory: &Path) -> bool {

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::ModModule;
@@ -31,9 +32,9 @@ pub const UNINFORMATIVE_TYPES: [&str; 3] = ["typing.Any", "typing_extensions.Any
 /// A module-level function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSummary {
-    pub name: String,
+    pub name: CompactString,
     /// The return annotation as written, if any.
-    pub returns: Option<String>,
+    pub returns: Option<CompactString>,
     /// The type a dependency provides: the yielded type of a generator's
     /// annotation, else the return annotation.
     pub provides: Option<String>,
@@ -43,7 +44,7 @@ pub struct FunctionSummary {
     /// Whether its body yields (a generator dependency).
     pub is_generator: bool,
     /// Parameters: name and annotation as written.
-    pub parameters: Vec<(String, Option<String>)>,
+    pub parameters: Vec<(CompactString, Option<CompactString>)>,
     /// The shape of the return annotation, names qualified in its module.
     pub returns_shape: Option<TypeShape>,
     /// For a plain `def`: the first call in its own body that blocks
@@ -65,12 +66,12 @@ pub enum ClassKind {
 /// A module-level class.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClassSummary {
-    pub name: String,
+    pub name: CompactString,
     /// Base classes, qualified where they resolve, else as written.
-    pub bases: Vec<String>,
+    pub bases: Vec<CompactString>,
     pub kind: ClassKind,
     /// Annotated fields: name, annotation, default, as written.
-    pub fields: Vec<(String, String, Option<String>)>,
+    pub fields: Vec<(CompactString, CompactString, Option<CompactString>)>,
     /// The type arguments each base is subscripted with
     /// (`CRUDBase[User, UserCreate]`), parallel to `bases`.
     pub base_arguments: Vec<Vec<TypeShape>>,
@@ -165,8 +166,9 @@ pub struct BodyFlow {
 pub struct ModuleSummary {
     pub name: String,
     pub is_package: bool,
-    /// Local name → absolute qualified name, for every import.
-    pub imports: HashMap<String, String>,
+    /// Local name → absolute qualified name, for every import. Names and
+    /// annotations are short: kept inline, most need no allocation.
+    pub imports: HashMap<CompactString, CompactString>,
     /// Modules this one imports (absolute), for the import graph.
     pub imported_modules: Vec<String>,
     pub functions: Vec<FunctionSummary>,
@@ -176,7 +178,7 @@ pub struct ModuleSummary {
     /// Module-level names bound to FastAPI apps or routers.
     pub routers: Vec<String>,
     /// Every name bound at module level (functions, classes, assignments, imports).
-    pub bound_names: HashSet<String>,
+    pub bound_names: HashSet<CompactString>,
     pub aliases: Vec<AliasSummary>,
     pub dependency_uses: Vec<DependencyUse>,
     /// How routes here use classes: as a request body, as the response.
@@ -184,7 +186,7 @@ pub struct ModuleSummary {
     /// Route request bodies passed on to other functions.
     pub body_flows: Vec<BodyFlow>,
     /// Qualified names of the functions this module calls.
-    pub called: HashSet<String>,
+    pub called: HashSet<CompactString>,
     /// Module-level `T = TypeVar("T")` names.
     pub type_variables: HashSet<String>,
     /// Module-level instances of classes: `user = CRUDUser(User)` → `user`
@@ -214,7 +216,8 @@ pub struct ProjectIndex {
     modules: HashMap<String, ModuleSummary>,
     /// Class name → qualified names of the classes with that name, sorted.
     classes_by_name: HashMap<String, Vec<String>>,
-    /// Qualified name → the modules that import it by that name.
+    /// Qualified name → two of the modules that import it by that name
+    /// (one, when only one does).
     importers: HashMap<String, Vec<String>>,
     /// Canonical qualified name of a function → the modules that call it.
     /// Built on the first question about callers: few runs ask one.
@@ -277,6 +280,14 @@ impl ProjectIndex {
             log: Some(std::sync::Mutex::new(HashSet::default())),
             ..ProjectIndex::default()
         }
+    }
+
+    /// Frees the index on every thread of the pool: a large project's
+    /// summaries take as long to free as to build.
+    pub fn free_in_parallel(self) {
+        use rayon::prelude::*;
+        let ProjectIndex { modules, .. } = self;
+        modules.into_par_iter().for_each(drop);
     }
 
     /// The questions a recording index was asked, each once.
@@ -348,7 +359,7 @@ impl ProjectIndex {
         for summary in modules.values() {
             for class in &summary.class_summaries {
                 classes_by_name
-                    .entry(class.name.clone())
+                    .entry(class.name.to_string())
                     .or_default()
                     .push(format!("{}.{}", summary.name, class.name));
             }
@@ -356,13 +367,21 @@ impl ProjectIndex {
         for qualified in classes_by_name.values_mut() {
             qualified.sort();
         }
+        // Two importers of a name tell all there is to know: whether a
+        // module other than any given one imports it.
         let mut importers: HashMap<String, Vec<String>> = HashMap::default();
         for summary in modules.values() {
             for target in summary.imports.values() {
-                importers
-                    .entry(target.clone())
-                    .or_default()
-                    .push(summary.name.clone());
+                match importers.get_mut(target.as_str()) {
+                    Some(known) => {
+                        if known.len() < 2 && !known.contains(&summary.name) {
+                            known.push(summary.name.clone());
+                        }
+                    }
+                    None => {
+                        importers.insert(target.to_string(), vec![summary.name.clone()]);
+                    }
+                }
             }
         }
         let mut index = ProjectIndex {
@@ -438,7 +457,7 @@ impl ProjectIndex {
                 break;
             };
             match summary.imports.get(name) {
-                Some(target) if *target != current => current = target.clone(),
+                Some(target) if *target != current => current = target.to_string(),
                 _ => break,
             }
         }
@@ -773,6 +792,7 @@ pub fn summarize_with_facts(
         .iter()
         .filter(|call| callees.insert(&text[call.func.range()]))
         .filter_map(|call| qualified_in(facts, name, is_package, &call.func))
+        .map(CompactString::from)
         .collect();
     summary.routers = module
         .body
@@ -937,18 +957,22 @@ fn collect_model_uses(facts: &FastApiFacts, summary: &mut ModuleSummary, text: &
 }
 
 /// The file's import bindings with relative imports made absolute.
-fn absolute_imports(facts: &FastApiFacts, name: &str, is_package: bool) -> HashMap<String, String> {
+fn absolute_imports(
+    facts: &FastApiFacts,
+    name: &str,
+    is_package: bool,
+) -> HashMap<CompactString, CompactString> {
     facts
         .imports
         .iter()
         .filter_map(|(local, target)| {
             let dots = target.len() - target.trim_start_matches('.').len();
             if dots == 0 {
-                return Some((local.to_string(), target.to_string()));
+                return Some((local.into(), target.into()));
             }
             let rest = &target[dots..];
             let absolute = resolve_relative(name, is_package, dots as u32, Some(rest))?;
-            Some((local.to_string(), absolute))
+            Some((local.into(), absolute.into()))
         })
         .collect()
 }
@@ -1012,12 +1036,12 @@ fn collect_module_level(
 ) {
     match stmt {
         Stmt::FunctionDef(function) => {
-            summary.bound_names.insert(function.name.id.to_string());
+            summary.bound_names.insert(function.name.id.as_str().into());
             let function_summary = function_summary(facts, summary, function, &[], false, text);
             summary.functions.push(function_summary);
         }
         Stmt::ClassDef(class) => {
-            summary.bound_names.insert(class.name.id.to_string());
+            summary.bound_names.insert(class.name.id.as_str().into());
             summary.classes.insert(class.name.id.to_string());
             summary
                 .class_summaries
@@ -1093,7 +1117,7 @@ fn bind_assignment(
     value: Option<&Expr>,
     text: &str,
 ) {
-    summary.bound_names.insert(name.to_string());
+    summary.bound_names.insert(name.into());
     if let Some(key) = value.and_then(|value| alias_key(facts, summary, value, text)) {
         summary.aliases.push(AliasSummary {
             name: name.to_string(),
@@ -1142,13 +1166,13 @@ fn function_summary(
             .map(|parameter| {
                 let annotation = parameter.parameter.annotation.as_deref();
                 (
-                    parameter.parameter.name.id.to_string(),
-                    annotation.map(|annotation| text[annotation.range()].to_string()),
+                    parameter.parameter.name.id.as_str().into(),
+                    annotation.map(|annotation| text[annotation.range()].into()),
                 )
             })
             .collect(),
-        name: function.name.id.to_string(),
-        returns: returns.map(|returns| text[returns.range()].to_string()),
+        name: function.name.id.as_str().into(),
+        returns: returns.map(|returns| text[returns.range()].into()),
         provides: provides.map(|provides| text[provides.range()].to_string()),
         provides_qualified: provides
             .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides)),
@@ -1213,7 +1237,7 @@ fn class_summary(
         type_variables: &summary.type_variables,
         text,
     };
-    let mut bases: Vec<String> = Vec::new();
+    let mut bases: Vec<CompactString> = Vec::new();
     let mut base_arguments: Vec<Vec<TypeShape>> = Vec::new();
     for base in class.bases() {
         let (base, arguments) = match base {
@@ -1232,7 +1256,7 @@ fn class_summary(
         };
         bases.push(
             qualified_in(facts, &summary.name, summary.is_package, base)
-                .unwrap_or_else(|| text[base.range()].to_string()),
+                .map_or_else(|| text[base.range()].into(), CompactString::from),
         );
         base_arguments.push(arguments);
     }
@@ -1274,12 +1298,12 @@ fn class_summary(
         .filter_map(|stmt| match stmt {
             Stmt::AnnAssign(assign) => match assign.target.as_ref() {
                 Expr::Name(name) => Some((
-                    name.id.to_string(),
-                    text[assign.annotation.range()].to_string(),
+                    name.id.as_str().into(),
+                    text[assign.annotation.range()].into(),
                     assign
                         .value
                         .as_ref()
-                        .map(|value| text[value.range()].to_string()),
+                        .map(|value| text[value.range()].into()),
                 )),
                 _ => None,
             },
@@ -1303,7 +1327,7 @@ fn class_summary(
         })
         .collect();
     ClassSummary {
-        name: class.name.id.to_string(),
+        name: class.name.id.as_str().into(),
         bases,
         kind,
         fields,
@@ -1585,7 +1609,7 @@ mod tests {
         assert!(function.is_async && function.is_generator);
         assert_eq!(
             function.parameters,
-            [("db".to_string(), Some("int".to_string()))]
+            [("db".into(), Some("int".into()))]
         );
     }
 

@@ -65,8 +65,8 @@ pub fn field_names(index: &ProjectIndex, qualified: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for class in ancestors(index, qualified).into_iter().rev() {
         for (name, _, _) in &class.fields {
-            if !names.contains(name) {
-                names.push(name.clone());
+            if !names.iter().any(|known| known == name) {
+                names.push(name.to_string());
             }
         }
     }

@@ -247,24 +247,31 @@ fn run(
     // the recording one did: its run would be the same. The others run
     // again, against the project.
     let mut pending: Vec<bool> = vec![false; files.len()];
-    for (position, look) in looks.into_iter().enumerate() {
+    let standing: Vec<bool> = looks
+        .par_iter()
+        .enumerate()
+        .map(|(position, look)| {
+            look.as_ref().is_some_and(|look| {
+                keep_first_looks
+                    && !look.first.has_fixes
+                    && !project
+                        .plans
+                        .iter()
+                        .any(|step| step.plan.concerns(&plan_file(position)))
+                    && look
+                        .queries
+                        .iter()
+                        .all(|query| project.index.answers_like(query))
+            })
+        })
+        .collect();
+    for ((position, look), stands) in looks.into_iter().enumerate().zip(standing) {
         let Some(look) = look else {
             // A file that could not be read or parsed has its error; one
             // whose look failed runs again, where the failure is reported.
             pending[position] = outcomes[position].is_none();
             continue;
         };
-        let concerned = project
-            .plans
-            .iter()
-            .any(|step| step.plan.concerns(&plan_file(position)));
-        let stands = keep_first_looks
-            && !look.first.has_fixes
-            && !concerned
-            && look
-                .queries
-                .iter()
-                .all(|query| project.index.answers_like(query));
         if stands {
             outcomes[position] = Some(FileOutcome {
                 findings: look.first.findings,
@@ -392,6 +399,9 @@ fn run(
             outcome.write_rank = ranks.get(&position).copied().unwrap_or(providers.len());
         }
     }
+    let Project { index, plans } = project;
+    drop(plans);
+    index.free_in_parallel();
     ProjectRun {
         files: outcomes
             .into_iter()

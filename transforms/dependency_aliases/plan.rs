@@ -271,7 +271,7 @@ fn plan_home(
         AliasDefinition {
             type_text,
             type_import,
-            dependency_text,
+            dependency_text: dependency_text.to_string(),
             after: None,
         },
     ))
@@ -394,7 +394,7 @@ fn distinct_name<'m>(
         let free_in = |module: &str| {
             index
                 .module(module)
-                .is_none_or(|summary| !summary.bound_names.contains(candidate))
+                .is_none_or(|summary| !summary.bound_names.contains(candidate.as_str()))
         };
         free_in(home)
             && users.iter().all(|module| free_in(module))

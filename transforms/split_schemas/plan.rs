@@ -318,7 +318,7 @@ impl Plan for SchemaPlan {
             || reach
                 .names
                 .iter()
-                .any(|name| summary.bound_names.contains(name))
+                .any(|name| summary.bound_names.contains(name.as_str()))
     }
 
     /// Each new member, defined in the model's module.
@@ -388,7 +388,7 @@ fn plan_model(index: &ProjectIndex, model: &str) -> Option<SplitModel> {
             None => {
                 let member_name = format!("{name}{suffix}");
                 // A new name must be free in the home module.
-                if home_summary.bound_names.contains(&member_name) {
+                if home_summary.bound_names.contains(member_name.as_str()) {
                     return None;
                 }
                 Member {
@@ -504,5 +504,5 @@ fn receiving_parameter(
             .0
             .clone(),
     };
-    Some((function_name, parameter))
+    Some((function_name, parameter.to_string()))
 }
