@@ -37,9 +37,9 @@ pub struct FunctionSummary {
     pub returns: Option<CompactString>,
     /// The type a dependency provides: the yielded type of a generator's
     /// annotation, else the return annotation.
-    pub provides: Option<String>,
+    pub provides: Option<CompactString>,
     /// `provides` resolved to a qualified name, when it is a plain name.
-    pub provides_qualified: Option<String>,
+    pub provides_qualified: Option<CompactString>,
     pub is_async: bool,
     /// Whether its body yields (a generator dependency).
     pub is_generator: bool,
@@ -170,10 +170,10 @@ pub struct ModuleSummary {
     /// annotations are short: kept inline, most need no allocation.
     pub imports: HashMap<CompactString, CompactString>,
     /// Modules this one imports (absolute), for the import graph.
-    pub imported_modules: Vec<String>,
+    pub imported_modules: Vec<CompactString>,
     pub functions: Vec<FunctionSummary>,
     /// Classes defined at module level.
-    pub classes: HashSet<String>,
+    pub classes: HashSet<CompactString>,
     pub class_summaries: Vec<ClassSummary>,
     /// Module-level names bound to FastAPI apps or routers.
     pub routers: Vec<String>,
@@ -188,14 +188,14 @@ pub struct ModuleSummary {
     /// Qualified names of the functions this module calls.
     pub called: HashSet<CompactString>,
     /// Module-level `T = TypeVar("T")` names.
-    pub type_variables: HashSet<String>,
+    pub type_variables: HashSet<CompactString>,
     /// Module-level instances of classes: `user = CRUDUser(User)` → `user`
     /// and the class's qualified name.
-    pub instances: HashMap<String, String>,
+    pub instances: HashMap<CompactString, CompactString>,
     /// Module-level objects and what made them, for the event loop:
     /// `s3 = boto3.client("s3")` → `boto3.client`, `client: httpx.Client =
     /// …` → `httpx.Client` (the annotation, when there is one).
-    pub constructed: HashMap<String, String>,
+    pub constructed: HashMap<CompactString, CompactString>,
 }
 
 impl ModuleSummary {
@@ -615,7 +615,7 @@ impl ProjectIndex {
             return match &function.provides_qualified {
                 Some(provides) => self.canonical(provides),
                 None if function.provides.is_some() => {
-                    function.provides.clone().unwrap_or_default()
+                    function.provides.as_deref().unwrap_or_default().to_string()
                 }
                 None => "typing.Any".to_string(),
             };
@@ -774,7 +774,7 @@ pub fn summarize_with_facts(
                     if facts.resolves_to(&call.func, "typing.TypeVar")
                         || facts.resolves_to(&call.func, "typing_extensions.TypeVar") =>
                 {
-                    Some(target.id.to_string())
+                    Some(target.id.as_str().into())
                 }
                 _ => None,
             },
@@ -813,7 +813,7 @@ pub fn summarize_with_facts(
     collect_imported_modules(&module.body, name, is_package, &mut imported);
     imported.sort();
     imported.dedup();
-    summary.imported_modules = imported;
+    summary.imported_modules = imported.into_iter().map(CompactString::from).collect();
 
     collect_model_uses(facts, &mut summary, text);
 
@@ -1042,7 +1042,7 @@ fn collect_module_level(
         }
         Stmt::ClassDef(class) => {
             summary.bound_names.insert(class.name.id.as_str().into());
-            summary.classes.insert(class.name.id.to_string());
+            summary.classes.insert(class.name.id.as_str().into());
             summary
                 .class_summaries
                 .push(class_summary(facts, summary, class, text));
@@ -1060,9 +1060,11 @@ fn collect_module_level(
                 {
                     summary
                         .instances
-                        .insert(target.id.to_string(), class.clone());
+                        .insert(target.id.as_str().into(), class.as_str().into());
                 }
-                summary.constructed.insert(target.id.to_string(), class);
+                summary
+                    .constructed
+                    .insert(target.id.as_str().into(), class.into());
             }
             for target in &assign.targets {
                 if let Expr::Name(target) = target {
@@ -1087,7 +1089,9 @@ fn collect_module_level(
                     _ => None,
                 };
                 if let Some(class) = annotated.or_else(made) {
-                    summary.constructed.insert(target.id.to_string(), class);
+                    summary
+                        .constructed
+                        .insert(target.id.as_str().into(), class.into());
                 }
                 bind_assignment(
                     summary,
@@ -1138,16 +1142,16 @@ fn function_summary(
 ) -> FunctionSummary {
     let returns = function.returns.as_deref();
     let provides = returns.and_then(|returns| crate::python::fastapi::yielded_type(facts, returns));
-    let type_variables: HashSet<String> = summary
+    let type_variables: HashSet<CompactString> = summary
         .type_variables
         .iter()
         .cloned()
-        .chain(class_variables.iter().cloned())
+        .chain(class_variables.iter().map(|name| name.as_str().into()))
         .chain(function.type_params.iter().flat_map(|parameters| {
             parameters
                 .type_params
                 .iter()
-                .map(|parameter| parameter.name().id.to_string())
+                .map(|parameter| parameter.name().id.as_str().into())
         }))
         .collect();
     let scope = TypeScope {
@@ -1173,9 +1177,10 @@ fn function_summary(
             .collect(),
         name: function.name.id.as_str().into(),
         returns: returns.map(|returns| text[returns.range()].into()),
-        provides: provides.map(|provides| text[provides.range()].to_string()),
+        provides: provides.map(|provides| text[provides.range()].into()),
         provides_qualified: provides
-            .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides)),
+            .and_then(|provides| qualified_in(facts, &summary.name, summary.is_package, provides))
+            .map(CompactString::from),
         returns_shape: returns.map(|returns| shape_of(&scope, returns)),
         blocks: (!function.is_async && !is_method)
             .then(|| first_blocking_call(facts, &summary.name, function))

@@ -3,6 +3,7 @@
 //! secrets, which schema is a model's public face, and what methods of
 //! generic classes (`CRUDBase[User, …]`) return.
 
+use compact_str::CompactString;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::project::index::{ClassKind, ClassSummary, ProjectIndex};
@@ -118,7 +119,7 @@ pub fn public_schema_for(
     qualified: &str,
     near: Option<&str>,
 ) -> Result<String, NoPublicSchema> {
-    let imported: Vec<&String> = near
+    let imported: Vec<&CompactString> = near
         .and_then(|module| index.module(module))
         .map(|summary| summary.imported_modules.iter().collect())
         .unwrap_or_default();

@@ -3,6 +3,7 @@
 //! `Optional[User]`, `User | None` and `Annotated[User, …]` are `User`;
 //! `list[User]`, `List[User]` and `Sequence[User]` are a list of `User`.
 
+use compact_str::CompactString;
 use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -70,7 +71,7 @@ pub struct TypeScope<'s> {
     pub facts: &'s FastApiFacts<'s>,
     pub module: &'s str,
     pub is_package: bool,
-    pub type_variables: &'s HashSet<String>,
+    pub type_variables: &'s HashSet<CompactString>,
     pub text: &'s str,
 }
 
@@ -229,7 +230,7 @@ mod tests {
         let text = format!("{source}\nx: {annotation}\n");
         let parsed = parse_module(&text).unwrap();
         let facts = FastApiFacts::new(parsed.syntax());
-        let variables: HashSet<String> = ["ModelType".to_string()].into_iter().collect();
+        let variables: HashSet<CompactString> = ["ModelType".into()].into_iter().collect();
         let scope = TypeScope {
             facts: &facts,
             module: "app.routes",

@@ -240,7 +240,7 @@ fn plan_home(
                     .as_deref()
                     .is_some_and(|provides| index.canonical(provides) == key.type_name) =>
             {
-                (function.provides.clone()?, None)
+                (function.provides.as_deref()?.to_string(), None)
             }
             _ => importable_type(key, module)?,
         };
