@@ -399,14 +399,13 @@ impl ProjectIndex {
             }
             let mut edges: Vec<String> = Vec::new();
             for imported in &summary.imported_modules {
-                let mut prefix = String::new();
-                for part in imported.split('.') {
-                    if !prefix.is_empty() {
-                        prefix.push('.');
-                    }
-                    prefix.push_str(part);
-                    if index.modules.contains_key(prefix.as_str()) {
-                        edges.push(prefix.clone());
+                let prefixes = imported
+                    .match_indices('.')
+                    .map(|(dot, _)| &imported[..dot])
+                    .chain([imported.as_str()]);
+                for prefix in prefixes {
+                    if index.modules.contains_key(prefix) {
+                        edges.push(prefix.to_string());
                     }
                 }
             }

@@ -100,7 +100,8 @@ const ROUTE_METHODS: [&str; 10] = [
 pub struct ImportBindings {
     names: HashMap<String, String>,
     /// What they import → the local names bound to it, sorted.
-    locals: HashMap<String, Vec<String>>,
+    /// Built on the first question: only files that gain imports ask.
+    locals: std::sync::OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl ImportBindings {
@@ -111,7 +112,7 @@ impl ImportBindings {
             Expr::Name(name) => self.names.get(name.id.as_str()).cloned(),
             Expr::Attribute(attribute) => {
                 let base = self.qualified_name(&attribute.value)?;
-                Some(format!("{base}.{}", attribute.attr.id))
+                Some(dotted(base, attribute.attr.id.as_str()))
             }
             _ => None,
         }
@@ -121,6 +122,7 @@ impl ImportBindings {
     /// `typing.Annotated` after `from typing import Annotated`).
     pub fn local_name_of(&self, qualified: &str) -> Option<&str> {
         self.locals
+            .get_or_init(|| self.index_targets())
             .get(qualified)
             .and_then(|locals| locals.first())
             .map(String::as_str)
@@ -128,17 +130,15 @@ impl ImportBindings {
 
     /// Builds the map from what is imported to local names, once every
     /// binding is known.
-    fn index_targets(&mut self) {
-        self.locals.clear();
+    fn index_targets(&self) -> HashMap<String, Vec<String>> {
+        let mut locals: HashMap<String, Vec<String>> = HashMap::default();
         for (local, target) in &self.names {
-            self.locals
-                .entry(target.clone())
-                .or_default()
-                .push(local.clone());
+            locals.entry(target.clone()).or_default().push(local.clone());
         }
-        for locals in self.locals.values_mut() {
-            locals.sort_unstable();
+        for names in locals.values_mut() {
+            names.sort_unstable();
         }
+        locals
     }
 
     /// Every binding: local name and what it imports (relative imports keep their dots).
@@ -271,7 +271,6 @@ impl<'a> FastApiFacts<'a> {
             }
         }
 
-        imports.index_targets();
         let mut facts = FastApiFacts {
             imports,
             routers: HashSet::default(),
@@ -588,7 +587,7 @@ pub fn imported_modules(module: &ModModule, name: &str, is_package: bool) -> Vec
                 };
                 if let Some(base) = base {
                     for alias in &import.names {
-                        found.push(format!("{base}.{}", alias.name.id));
+                        found.push(dotted(base.clone(), alias.name.id.as_str()));
                     }
                     found.push(base);
                 }
@@ -784,7 +783,7 @@ pub fn qualified_in(
         || facts.module_classes.contains_key(first)
         || facts.module_assignments.contains(first)
     {
-        return Some(format!("{module}.{}", dotted_text(expr)?));
+        return Some(dotted(module.to_string(), &dotted_text(expr)?));
     }
     None
 }
@@ -823,14 +822,22 @@ pub fn resolve_relative(
     Some(base)
 }
 
+/// `base.name`, built without the formatting machinery: names are
+/// joined this way for every import and call.
+fn dotted(mut base: String, name: &str) -> String {
+    base.reserve(name.len() + 1);
+    base.push('.');
+    base.push_str(name);
+    base
+}
+
 /// `a.b.c` for a name or an attribute chain of names.
 pub fn dotted_text(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Name(name) => Some(name.id.to_string()),
-        Expr::Attribute(attribute) => Some(format!(
-            "{}.{}",
+        Expr::Attribute(attribute) => Some(dotted(
             dotted_text(&attribute.value)?,
-            attribute.attr.id
+            attribute.attr.id.as_str(),
         )),
         _ => None,
     }
@@ -851,13 +858,13 @@ fn bind_import(bindings: &mut ImportBindings, stmt: &Stmt) {
             }
         }
         Stmt::ImportFrom(import) => {
-            let dots = ".".repeat(import.level as usize);
             let module = import
                 .module
                 .as_ref()
                 .map(|module| module.id.as_str())
                 .unwrap_or("");
-            let prefix = format!("{dots}{module}");
+            let mut prefix = ".".repeat(import.level as usize);
+            prefix.push_str(module);
             for alias in &import.names {
                 let name = alias.name.id.as_str();
                 if name == "*" {
@@ -868,9 +875,12 @@ fn bind_import(bindings: &mut ImportBindings, stmt: &Stmt) {
                     .as_ref()
                     .map_or(name, |asname| asname.id.as_str());
                 let target = if prefix.ends_with('.') {
-                    format!("{prefix}{name}")
+                    let mut target = String::with_capacity(prefix.len() + name.len());
+                    target.push_str(&prefix);
+                    target.push_str(name);
+                    target
                 } else {
-                    format!("{prefix}.{name}")
+                    dotted(prefix.clone(), name)
                 };
                 bindings.bind(local, target);
             }
