@@ -1,7 +1,6 @@
 //! `[tool.fastapi-codemod]` in the nearest `pyproject.toml`, read once per
 //! directory.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +9,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use ruff_python_ast::PythonVersion;
 
 use super::args::parse_target_version;
+use super::path_map::PathMap;
 use crate::project::transform::{Settings, Transform};
 
 /// The settings of one `pyproject.toml`.
@@ -52,7 +52,7 @@ pub struct ConfigResolver {
     /// `--config FILE`: one configuration for everything.
     fixed: Option<Result<Arc<ProjectConfig>, String>>,
     /// Shared, not copied: a run has many directories and few configurations.
-    by_directory: HashMap<PathBuf, Option<Result<Arc<ProjectConfig>, String>>>,
+    by_directory: PathMap<Option<Result<Arc<ProjectConfig>, String>>>,
 }
 
 impl ConfigResolver {
@@ -65,7 +65,7 @@ impl ConfigResolver {
         ConfigResolver {
             catalogue,
             fixed,
-            by_directory: HashMap::new(),
+            by_directory: PathMap::default(),
         }
     }
 

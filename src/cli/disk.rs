@@ -177,7 +177,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, String> {
             error.utf8_error().valid_up_to()
         )
     })?;
-    if let Some(offset) = text.find('\0') {
+    if let Some(offset) = memchr::memchr(0, text.as_bytes()) {
         return Err(format!(
             "contains a NUL byte at offset {offset}; not a Python source file"
         ));

@@ -7,6 +7,7 @@ mod config;
 mod diff;
 mod disk;
 pub mod modules;
+mod path_map;
 mod projects;
 mod report;
 pub mod walk;

@@ -1,16 +1,16 @@
 //! Dotted module names for files, from the package layout on disk.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::config::absolute;
+use super::path_map::PathMap;
 
 /// Finds module names, remembering which directories are packages.
 #[derive(Debug, Default)]
 pub struct ModuleNamer {
-    is_package_directory: HashMap<PathBuf, bool>,
+    is_package_directory: PathMap<bool>,
     /// Directories holding a project marker, as found so far.
-    is_project_root: HashMap<PathBuf, bool>,
+    is_project_root: PathMap<bool>,
     /// The project imports `src.…`: `src/` is part of module names.
     keep_src: bool,
 }

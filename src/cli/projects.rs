@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::RunFile;
 use super::config::absolute;
+use super::path_map::PathMap;
 
 /// One project of a run: its directory and its files, in path order.
 pub(super) struct RunProject {
@@ -40,8 +41,8 @@ pub(super) fn group(files: Vec<RunFile>) -> Vec<RunProject> {
 /// the directory above its top-level package, else its own directory.
 #[derive(Default)]
 struct Roots {
-    by_directory: HashMap<PathBuf, Option<PathBuf>>,
-    is_package: HashMap<PathBuf, bool>,
+    by_directory: PathMap<Option<PathBuf>>,
+    is_package: PathMap<bool>,
 }
 
 impl Roots {

@@ -88,10 +88,10 @@ fn may_suppress(text: &str) -> bool {
     // `noqa` in any case, after a `#` on its line: only the few `#`s are
     // looked at, not every byte.
     text.contains("fastapi-codemod")
-        || text.match_indices('#').any(|(at, _)| {
-            let line = text[at..].split('\n').next().unwrap_or_default();
-            line.as_bytes()
-                .windows(4)
+        || memchr::memchr_iter(b'#', text.as_bytes()).any(|at| {
+            let rest = &text.as_bytes()[at..];
+            let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
+            line.windows(4)
                 .any(|window| window.eq_ignore_ascii_case(b"noqa"))
         })
 }
