@@ -147,8 +147,12 @@ impl<'a> FileContext<'a> {
 
     /// The lines of a function's header, from its first decorator to the
     /// `def` line: a suppression comment there covers the whole signature.
+    /// None when the file has no suppression comment, which most have not.
     pub fn header_lines(&self, function: &ruff_python_ast::StmtFunctionDef) -> Vec<usize> {
         use ruff_text_size::Ranged;
+        if self.suppressions.is_empty() {
+            return Vec::new();
+        }
         let start = function
             .decorator_list
             .first()
@@ -211,6 +215,9 @@ impl<'a> FileContext<'a> {
         range: TextRange,
         extra_lines: &[usize],
     ) -> bool {
+        if self.suppressions.is_empty() {
+            return false;
+        }
         let first = self.source.line_number(range.start());
         let last = self.source.line_number(range.end());
         (first..=last)

@@ -47,6 +47,11 @@ impl Suppressions {
         Suppressions { lines }
     }
 
+    /// Whether the file has no suppression comment at all.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
     /// Whether `transform` (mirroring ruff's `ruff_code`, if any) is
     /// suppressed on a one-based line.
     pub fn is_suppressed(&self, line: usize, transform: &str, ruff_code: Option<&str>) -> bool {
