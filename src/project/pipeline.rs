@@ -662,6 +662,7 @@ fn run_transforms_with(
         selected: &selection.transforms,
         is_package: place.is_package,
         consulted: std::cell::RefCell::new(Vec::new()),
+        types: crate::python::blocking::RememberedTypes::new(&place.project.index),
         first_look,
     };
     let mut findings = Findings::new(selection.unsafe_fixes);

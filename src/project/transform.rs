@@ -123,6 +123,9 @@ pub struct FileContext<'a> {
     pub is_package: bool,
     /// The plans this file's transforms looked at, by type.
     pub(crate) consulted: RefCell<Vec<TypeId>>,
+    /// The project's answers about other modules' objects, kept for the
+    /// file's run.
+    pub(crate) types: crate::python::blocking::RememberedTypes<'a>,
     /// A first look, in the index pass: it is of use only if it finds
     /// nothing to fix, so it may stop at the first fix that applies.
     pub first_look: bool,
@@ -173,7 +176,7 @@ impl<'a> FileContext<'a> {
             .map_or(&[][..], |calls| calls.0.as_slice());
         crate::python::blocking::analyze(
             self.facts,
-            &self.project.index,
+            &self.types,
             self.module_name,
             self.is_package,
             configured,

@@ -31,6 +31,54 @@ pub trait ProjectTypes {
     fn instance_class(&self, qualified: &str, configured: &[String]) -> Option<String>;
 }
 
+/// Another module's answers, each asked once: the functions of a file ask
+/// about the same few names (`SessionDep`, `s3`) over and over. Holds for
+/// one list of configured blocking calls, the file's.
+pub struct RememberedTypes<'p> {
+    project: &'p dyn ProjectTypes,
+    receivers: std::cell::RefCell<HashMap<String, Option<String>>>,
+    instances: std::cell::RefCell<HashMap<String, Option<String>>>,
+}
+
+impl<'p> RememberedTypes<'p> {
+    pub fn new(project: &'p dyn ProjectTypes) -> Self {
+        RememberedTypes {
+            project,
+            receivers: Default::default(),
+            instances: Default::default(),
+        }
+    }
+
+    fn remembered(
+        answers: &std::cell::RefCell<HashMap<String, Option<String>>>,
+        qualified: &str,
+        ask: impl FnOnce() -> Option<String>,
+    ) -> Option<String> {
+        if let Some(known) = answers.borrow().get(qualified) {
+            return known.clone();
+        }
+        let answer = ask();
+        answers
+            .borrow_mut()
+            .insert(qualified.to_string(), answer.clone());
+        answer
+    }
+}
+
+impl ProjectTypes for RememberedTypes<'_> {
+    fn receiver_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
+        Self::remembered(&self.receivers, qualified, || {
+            self.project.receiver_class(qualified, configured)
+        })
+    }
+
+    fn instance_class(&self, qualified: &str, configured: &[String]) -> Option<String> {
+        Self::remembered(&self.instances, qualified, || {
+            self.project.instance_class(qualified, configured)
+        })
+    }
+}
+
 /// No other module is known: names are what they say.
 pub struct NoProject;
 
@@ -256,25 +304,24 @@ fn is_named(expr: &Expr, name: &str) -> bool {
 
 /// Every name a function binds in its own body: parameters, assignment
 /// and loop targets, imports, nested definitions.
-fn bound_names(function: &StmtFunctionDef) -> HashSet<String> {
-    struct Bound(HashSet<String>);
-    impl<'a> Visitor<'a> for Bound {
+fn bound_names(function: &StmtFunctionDef) -> HashSet<&str> {
+    struct Bound<'a>(HashSet<&'a str>);
+    impl<'a> Visitor<'a> for Bound<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
                 Stmt::FunctionDef(function) => {
-                    self.0.insert(function.name.id.to_string());
+                    self.0.insert(function.name.id.as_str());
                     return;
                 }
                 Stmt::ClassDef(class) => {
-                    self.0.insert(class.name.id.to_string());
+                    self.0.insert(class.name.id.as_str());
                     return;
                 }
                 Stmt::Import(ast::StmtImport { names, .. })
                 | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
                     for alias in names {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
-                        self.0
-                            .insert(local.split('.').next().unwrap_or(local).to_string());
+                        self.0.insert(local.split('.').next().unwrap_or(local));
                     }
                 }
                 _ => {}
@@ -285,7 +332,7 @@ fn bound_names(function: &StmtFunctionDef) -> HashSet<String> {
             if let Expr::Name(name) = expr
                 && matches!(name.ctx, ast::ExprContext::Store)
             {
-                self.0.insert(name.id.to_string());
+                self.0.insert(name.id.as_str());
             }
             visitor::walk_expr(self, expr);
         }
@@ -294,7 +341,7 @@ fn bound_names(function: &StmtFunctionDef) -> HashSet<String> {
         function
             .parameters
             .iter()
-            .map(|parameter| parameter.name().id.to_string())
+            .map(|parameter| parameter.name().id.as_str())
             .collect(),
     );
     bound.visit_body(&function.body);
@@ -385,7 +432,7 @@ struct Finder<'a, 'f> {
     parameter_types: std::cell::RefCell<HashMap<&'a str, Option<Receiver>>>,
     /// Names the function binds itself (parameters, assignments, imports):
     /// these are never the module's objects of the same name.
-    locals: HashSet<String>,
+    locals: HashSet<&'a str>,
     /// For a method: its first parameter (`self`), and what the instance's
     /// attributes hold.
     self_name: Option<String>,
