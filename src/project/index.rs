@@ -226,7 +226,7 @@ pub struct ProjectIndex {
     dependencies: HashSet<String>,
     /// Module → the project modules its imports run (`import a.b.c` runs
     /// `a` and `a.b` too), for the import graph.
-    import_edges: HashMap<String, Vec<String>>,
+    import_edges: HashMap<String, Vec<CompactString>>,
     /// Memoized answers to `reaches`: every module reachable from a module.
     reachable: std::sync::Mutex<HashMap<String, std::sync::Arc<HashSet<String>>>>,
     /// Field names the project's configuration adds to the secret ones.
@@ -355,64 +355,20 @@ impl ProjectIndex {
             // keep the first in sorted order, deterministically.
             modules.entry(summary.name.clone()).or_insert(summary);
         }
-        let mut classes_by_name: HashMap<String, Vec<String>> = HashMap::default();
-        for summary in modules.values() {
-            for class in &summary.class_summaries {
-                classes_by_name
-                    .entry(class.name.to_string())
-                    .or_default()
-                    .push(format!("{}.{}", summary.name, class.name));
-            }
-        }
-        for qualified in classes_by_name.values_mut() {
-            qualified.sort();
-        }
-        // Two importers of a name tell all there is to know: whether a
-        // module other than any given one imports it.
-        let mut importers: HashMap<String, Vec<String>> = HashMap::default();
-        for summary in modules.values() {
-            for target in summary.imports.values() {
-                match importers.get_mut(target.as_str()) {
-                    Some(known) => {
-                        if known.len() < 2 && !known.contains(&summary.name) {
-                            known.push(summary.name.clone());
-                        }
-                    }
-                    None => {
-                        importers.insert(target.to_string(), vec![summary.name.clone()]);
-                    }
-                }
-            }
-        }
         let mut index = ProjectIndex {
             modules,
-            classes_by_name,
-            importers,
             ..ProjectIndex::default()
         };
+        // Resolving uses reads and rewrites the modules alone; the maps
+        // are read from the resolved modules, each on its own thread.
         index.resolve_uses();
-        let mut dependencies = HashSet::default();
-        let mut import_edges: HashMap<String, Vec<String>> = HashMap::default();
-        for summary in index.modules.values() {
-            for dependency_use in &summary.dependency_uses {
-                dependencies.insert(dependency_use.key.dependency.clone());
-            }
-            let mut edges: Vec<String> = Vec::new();
-            for imported in &summary.imported_modules {
-                let prefixes = imported
-                    .match_indices('.')
-                    .map(|(dot, _)| &imported[..dot])
-                    .chain([imported.as_str()]);
-                for prefix in prefixes {
-                    if index.modules.contains_key(prefix) {
-                        edges.push(prefix.to_string());
-                    }
-                }
-            }
-            edges.sort();
-            edges.dedup();
-            import_edges.insert(summary.name.clone(), edges);
-        }
+        let modules = &index.modules;
+        let (classes_by_name, (importers, (dependencies, import_edges))) = rayon::join(
+            || classes_by_name(modules),
+            || rayon::join(|| importers(modules), || dependencies_and_edges(modules)),
+        );
+        index.classes_by_name = classes_by_name;
+        index.importers = importers;
         index.dependencies = dependencies;
         index.import_edges = import_edges;
         index
@@ -589,7 +545,7 @@ impl ProjectIndex {
                 let mut queue: VecDeque<&str> = VecDeque::from([from]);
                 while let Some(module) = queue.pop_front() {
                     for next in self.import_edges.get(module).into_iter().flatten() {
-                        if seen.insert(next.clone()) {
+                        if seen.insert(next.to_string()) {
                             queue.push_back(next);
                         }
                     }
@@ -679,6 +635,86 @@ impl ProjectIndex {
             }
         }
     }
+}
+
+/// Class name → the qualified names of the classes with that name, sorted.
+fn classes_by_name(modules: &HashMap<String, ModuleSummary>) -> HashMap<String, Vec<String>> {
+    let mut classes: HashMap<String, Vec<String>> = HashMap::default();
+    for summary in modules.values() {
+        for class in &summary.class_summaries {
+            let mut qualified = String::with_capacity(summary.name.len() + class.name.len() + 1);
+            qualified.push_str(&summary.name);
+            qualified.push('.');
+            qualified.push_str(&class.name);
+            classes
+                .entry(class.name.to_string())
+                .or_default()
+                .push(qualified);
+        }
+    }
+    for qualified in classes.values_mut() {
+        qualified.sort();
+    }
+    classes
+}
+
+/// Qualified name → two of the modules that import it: two tell all there
+/// is to know, whether a module other than any given one imports it.
+fn importers(modules: &HashMap<String, ModuleSummary>) -> HashMap<String, Vec<String>> {
+    let mut importers: HashMap<String, Vec<String>> = HashMap::default();
+    for summary in modules.values() {
+        for target in summary.imports.values() {
+            match importers.get_mut(target.as_str()) {
+                Some(known) => {
+                    if known.len() < 2 && !known.contains(&summary.name) {
+                        known.push(summary.name.clone());
+                    }
+                }
+                None => {
+                    importers.insert(target.to_string(), vec![summary.name.clone()]);
+                }
+            }
+        }
+    }
+    importers
+}
+
+/// The functions used as dependencies, and the project modules each
+/// module's imports run (`import a.b.c` runs `a` and `a.b` too).
+fn dependencies_and_edges(
+    modules: &HashMap<String, ModuleSummary>,
+) -> (HashSet<String>, HashMap<String, Vec<CompactString>>) {
+    let mut dependencies: HashSet<String> = HashSet::default();
+    let mut import_edges: HashMap<String, Vec<CompactString>> = HashMap::default();
+    // Modules import the same few modules: the project modules each one
+    // runs are worked out once.
+    let mut runs: HashMap<&str, Vec<&str>> = HashMap::default();
+    for summary in modules.values() {
+        for dependency_use in &summary.dependency_uses {
+            if !dependencies.contains(dependency_use.key.dependency.as_str()) {
+                dependencies.insert(dependency_use.key.dependency.clone());
+            }
+        }
+        let mut edges: Vec<&str> = Vec::new();
+        for imported in &summary.imported_modules {
+            let ran = runs.entry(imported.as_str()).or_insert_with(|| {
+                imported
+                    .match_indices('.')
+                    .map(|(dot, _)| &imported[..dot])
+                    .chain([imported.as_str()])
+                    .filter(|prefix| modules.contains_key(*prefix))
+                    .collect()
+            });
+            edges.extend(ran.iter().copied());
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        import_edges.insert(
+            summary.name.clone(),
+            edges.into_iter().map(CompactString::from).collect(),
+        );
+    }
+    (dependencies, import_edges)
 }
 
 impl crate::python::blocking::ProjectTypes for ProjectIndex {
