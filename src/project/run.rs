@@ -219,7 +219,9 @@ fn run(
     let mut summaries = Vec::with_capacity(first.len());
     let mut looks = Vec::with_capacity(first.len());
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(first.len());
+    let mut lengths: Vec<usize> = Vec::with_capacity(first.len());
     for pass in first {
+        lengths.push(pass.length);
         summaries.push(pass.summary);
         looks.push(pass.look);
         outcomes.push(pass.error.map(|error| FileOutcome {
@@ -292,11 +294,15 @@ fn run(
     let mut withdrawn: Vec<Promise> = Vec::new();
     let mut changes = make_changes(&project, workspace);
     loop {
-        let rerun: Vec<(usize, FileOutcome)> = files
-            .par_iter()
-            .enumerate()
-            .filter(|(position, _)| pending[*position])
-            .map(|(position, file)| {
+        // The longest first, each taken by the next free thread: no thread
+        // is left alone with a large file at the end.
+        let mut order: Vec<usize> = (0..files.len()).filter(|&position| pending[position]).collect();
+        order.sort_by_key(|&position| std::cmp::Reverse(lengths[position]));
+        let rerun: Vec<(usize, FileOutcome)> = order
+            .into_iter()
+            .par_bridge()
+            .map(|position| {
+                let file = &files[position];
                 let outcome = match workspace.text(position) {
                     Ok(text) => process_module(
                         &text,
@@ -542,6 +548,8 @@ struct IndexPass {
     error: Option<FileError>,
     /// Whether the file imports `src.…`.
     imports_src: bool,
+    /// The length of its text, which is about what running it again costs.
+    length: usize,
 }
 
 /// A file's first look, with the questions it asked of the index.
@@ -560,22 +568,24 @@ fn index_pass(
     position: usize,
     secret_fields: &[String],
 ) -> IndexPass {
-    let failed = |error| IndexPass {
+    let failed = |error, length| IndexPass {
         summary: None,
         look: None,
         error: Some(error),
         imports_src: false,
+        length,
     };
     let text = match workspace.text(position) {
         Ok(text) => text,
-        Err(message) => return failed(FileError::Unreadable { message }),
+        Err(message) => return failed(FileError::Unreadable { message }, 0),
     };
+    let length = text.len();
     let imports_src = ["from src.", "import src."].iter().any(|import| {
         text.contains(import) && text.lines().any(|line| line.starts_with(import))
     });
     let parsed = match parse_file(text) {
         Ok(parsed) => parsed,
-        Err(error) => return failed(error),
+        Err(error) => return failed(error, length),
     };
     let facts = catch_unwind(AssertUnwindSafe(|| {
         FastApiFacts::new(parsed.parsed.syntax())
@@ -587,6 +597,7 @@ fn index_pass(
             look: None,
             error: None,
             imports_src,
+            length,
         };
     };
     let summary = module_name.and_then(|name| {
@@ -624,6 +635,7 @@ fn index_pass(
         look,
         error: None,
         imports_src,
+        length,
     }
 }
 
