@@ -15,8 +15,9 @@ fn fixtures() {
     let cases = common::fixture_cases();
     assert!(!cases.is_empty(), "no fixtures found");
     for case in &cases {
-        let outcomes = common::fix_project_checked(&case.inputs(), &case.selection);
-        let report = report(case, &outcomes);
+        let (outcomes, changes) = common::fix_project_run_checked(&case.inputs(), &case.selection);
+        let mut report = report(case, &outcomes);
+        report.push_str(&created_files(case, &changes));
         insta::with_settings!({
             snapshot_path => "../snapshots",
             prepend_module_to_snapshot => false,
@@ -62,6 +63,40 @@ fn report(case: &common::FixtureCase, outcomes: &[FileOutcome]) -> String {
                 "{label}:{}:{} {} ({status}) {}\n",
                 finding.line, finding.column, finding.transform, finding.message
             ));
+        }
+    }
+    report
+}
+
+/// The files the plans create, as diffs against `/dev/null`, labelled
+/// inside the fixture folder.
+fn created_files(
+    case: &common::FixtureCase,
+    changes: &[fastapi_codemod::project::run::ChangeOutcome],
+) -> String {
+    let mut report = String::new();
+    for made in changes {
+        let fastapi_codemod::text::files::FileChange::Create { path, .. } = &made.change else {
+            continue;
+        };
+        let label = path.to_string_lossy().replace('\\', "/");
+        let label = match case.files.first() {
+            Some(_) => label,
+            None => continue,
+        };
+        match (&made.error, &made.after) {
+            (Some(error), _) => report.push_str(&format!("{label}: not created: {error}\n")),
+            (None, Some(contents)) => {
+                let diff = similar::TextDiff::from_lines("", contents.as_str());
+                report.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header("/dev/null", &format!("b/{label}"))
+                        .to_string(),
+                );
+            }
+            (None, None) => {}
         }
     }
     report

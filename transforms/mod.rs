@@ -10,6 +10,7 @@ pub mod annotated_params;
 pub mod async_without_await;
 pub mod blocking_in_async;
 pub mod dependency_aliases;
+pub mod domain_exceptions;
 pub mod response_model;
 pub mod split_schemas;
 
@@ -19,6 +20,7 @@ pub static ALL: &[&Transform] = &[
     &dependency_aliases::TRANSFORM,
     &response_model::TRANSFORM,
     &split_schemas::TRANSFORM,
+    &domain_exceptions::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

@@ -19,6 +19,7 @@ use ruff_text_size::Ranged;
 use crate::python::fastapi::{
     FastApiFacts, ParamFunction, dotted_text, qualified_in, resolve_relative,
 };
+use crate::python::http_errors::{ErrorClass, ErrorShape, class_error_shape, raise_statements, raised_error};
 use crate::python::suppression::Suppressions;
 use crate::python::types::{TypeScope, TypeShape, shape_of};
 use crate::text::source::SourceFile;
@@ -84,6 +85,9 @@ pub struct ClassSummary {
     /// Whether its own configuration reads attributes
     /// (`from_attributes=True`, `orm_mode = True`).
     pub from_attributes: bool,
+    /// For a class whose `__init__` only passes a fixed error to its HTTP
+    /// exception base: what it sends, and its parameters' names.
+    pub http_error: Option<ErrorClass>,
 }
 
 impl ClassSummary {
@@ -196,6 +200,24 @@ pub struct ModuleSummary {
     /// `s3 = boto3.client("s3")` → `boto3.client`, `client: httpx.Client =
     /// …` → `httpx.Client` (the annotation, when there is one).
     pub constructed: HashMap<CompactString, CompactString>,
+    /// The HTTP errors its code raises whose response the code tells
+    /// (`raise HTTPException(status_code=404, detail="…")`).
+    pub http_errors: Vec<HttpErrorRaised>,
+    /// Whether it makes a FastAPI application (`app = FastAPI()`).
+    pub makes_app: bool,
+}
+
+/// An HTTP error a module raises, by calling its class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpErrorRaised {
+    /// The class raised, qualified: `fastapi.HTTPException` or a class of
+    /// the project called the same way.
+    pub class: CompactString,
+    pub shape: ErrorShape,
+    /// Names for the values an f-string detail is built from.
+    pub value_names: Vec<String>,
+    /// The suppression comments on the raise.
+    pub ignored: Option<crate::python::suppression::LineSuppression>,
 }
 
 impl ModuleSummary {
@@ -851,7 +873,14 @@ pub fn summarize_with_facts(
     summary.imported_modules = imported.into_iter().map(CompactString::from).collect();
 
     collect_model_uses(facts, &mut summary, text);
-
+    summary.makes_app = module.body.iter().any(|stmt| {
+        let value = match stmt {
+            Stmt::Assign(assign) => Some(assign.value.as_ref()),
+            Stmt::AnnAssign(assign) => assign.value.as_deref(),
+            _ => None,
+        };
+        matches!(value, Some(Expr::Call(call)) if facts.resolves_to(&call.func, "fastapi.FastAPI"))
+    });
     // Suppression comments on a use, for plans to honour. Most files have
     // no such comment: skip the line bookkeeping then.
     let comments = text.contains("fastapi-codemod").then(|| {
@@ -878,6 +907,28 @@ pub fn summarize_with_facts(
                 summary.dependency_uses.push(dependency_use);
             }
         }
+    }
+    // The HTTP errors raised; a call with a comment inside is left alone,
+    // since rewriting it would lose the comment.
+    if memchr::memmem::find(text.as_bytes(), b"raise").is_some() {
+        summary.http_errors = raise_statements(&module.body)
+            .into_iter()
+            .filter_map(|raise| raised_error(facts, name, is_package, text, raise, &|_| true))
+            .filter(|raised| {
+                !crate::python::syntax::tokens_within(tokens, raised.call.arguments.range())
+                    .iter()
+                    .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment)
+            })
+            .filter_map(|raised| {
+                let value_names = raised.value_names();
+                Some(HttpErrorRaised {
+                    class: raised.class.into(),
+                    shape: raised.shape.ok()?,
+                    value_names,
+                    ignored: ignored([raised.raise.range(), raised.raise.range()]),
+                })
+            })
+            .collect();
     }
     summary
 }
@@ -1376,6 +1427,7 @@ fn class_summary(
         methods,
         from_attributes: reads_attributes(class),
         table,
+        http_error: class_error_shape(facts, &summary.name, summary.is_package, class),
     }
 }
 

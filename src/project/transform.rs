@@ -137,6 +137,7 @@ impl<'a> FileContext<'a> {
         Importer::new(self.module, &self.facts.imports, self.source)
             .with_first_party(package)
             .with_runtime_names(&self.facts.runtime_import_names)
+            .with_line_length(self.options.line_length)
     }
 
     /// The module `typing`-only names like `Annotated` come from for the target version.

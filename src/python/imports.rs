@@ -158,6 +158,9 @@ pub struct Importer<'a> {
     first_party: Option<&'a str>,
     /// Names module-level imports bind at run time; only these are reused.
     runtime_names: Option<&'a rustc_hash::FxHashSet<String>>,
+    /// The longest line an import may take before it is wrapped, one name
+    /// per line in parentheses, as isort's black profile wraps it.
+    line_length: usize,
 }
 
 impl<'a> Importer<'a> {
@@ -172,7 +175,31 @@ impl<'a> Importer<'a> {
             source,
             first_party: None,
             runtime_names: None,
+            line_length: 88,
         }
+    }
+
+    /// Wraps imports longer than `line_length`.
+    pub fn with_line_length(mut self, line_length: usize) -> Self {
+        self.line_length = line_length;
+        self
+    }
+
+    /// `from module import a, b`, or, when that is too long, one name per
+    /// line in parentheses with a trailing comma.
+    fn from_import_text(&self, module: &str, names: &[&str]) -> String {
+        let line = format!("from {module} import {}", names.join(", "));
+        if line.chars().count() <= self.line_length || names.len() < 2 {
+            return line;
+        }
+        let ending = self.source.line_ending().as_str();
+        let unit = self.source.indent_unit();
+        let mut text = format!("from {module} import ({ending}");
+        for name in names {
+            text.push_str(&format!("{unit}{name},{ending}"));
+        }
+        text.push(')');
+        text
     }
 
     /// Imports from this top-level package (and relative ones) go last, as
@@ -361,10 +388,9 @@ impl<'a> Importer<'a> {
                     }
                 }
             } else {
-                new_lines.push(self.new_import_line(
-                    module,
-                    &format!("from {module} import {}", names.join(", ")),
-                ));
+                new_lines.push(
+                    self.new_import_line(module, &self.from_import_text(module, &names)),
+                );
             }
         }
         // Lines for several modules at one place become one insertion.
@@ -449,6 +475,36 @@ impl<'a> Importer<'a> {
             .first()
             .is_some_and(|alias| self.source.starts_line(alias.start()));
         let ending = self.source.line_ending().as_str();
+
+        // A one-line import that the new names make too long is written
+        // again, wrapped.
+        let on_one_line = self.source.line_number(statement.start())
+            == self.source.line_number(statement.end());
+        if on_one_line && !one_per_line && statement.level == 0 {
+            let module = statement.module.as_ref().map(ast::Identifier::as_str);
+            let mut all: Vec<String> = aliases
+                .iter()
+                .map(|alias| match &alias.asname {
+                    Some(asname) => format!("{} as {asname}", alias.name.id),
+                    None => alias.name.id.to_string(),
+                })
+                .collect();
+            all.extend(names.iter().map(|name| name.to_string()));
+            if existing_sorted {
+                all.sort_by(|a, b| isort_key(a).cmp(&isort_key(b)));
+            }
+            let names_text: Vec<&str> = all.iter().map(String::as_str).collect();
+            let line_start = self.source.line_start(statement.start());
+            let indent = self.source.slice(TextRange::new(line_start, statement.start()));
+            let line = format!("{indent}from {} import {}", module.unwrap_or_default(), all.join(", "));
+            if indent.trim().is_empty() && line.chars().count() > self.line_length {
+                if let Some(module) = module {
+                    let text = self.from_import_text(module, &names_text);
+                    let text = text.replace(ending, &format!("{ending}{indent}"));
+                    return vec![Edit::replacement(text, statement.range())];
+                }
+            }
+        }
 
         // Group the new names by the existing alias they go before (None = at the end).
         let mut groups: Vec<(Option<usize>, Vec<&str>)> = Vec::new();

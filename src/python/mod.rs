@@ -7,6 +7,7 @@ pub mod bindings;
 pub mod blocking;
 pub mod fastapi;
 pub mod flow;
+pub mod http_errors;
 pub mod imports;
 pub mod naming;
 pub mod suppression;

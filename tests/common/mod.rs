@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use fastapi_codemod::project::pipeline::{self, FileOutcome, Mode, Selection};
+use fastapi_codemod::project::run::ChangeOutcome;
+use fastapi_codemod::text::files::FileChange;
 use fastapi_codemod::project::transform::{Transform, TransformOptions};
 use ruff_python_ast::PythonVersion;
 
@@ -78,8 +80,20 @@ pub fn fix_project_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> Vec<FileOutcome> {
+    fix_project_run_checked(files, selection).0
+}
+
+/// Runs files as one project, fixing, and checks what users rely on: the
+/// first looks change nothing, the output parses, and a second run over
+/// the output (files the plans created included) changes nothing. Returns
+/// each file's outcome and the plans' whole-file changes.
+#[allow(dead_code)]
+pub fn fix_project_run_checked(
+    files: &[(String, bool, String)],
+    selection: &Selection,
+) -> (Vec<FileOutcome>, Vec<ChangeOutcome>) {
     use fastapi_codemod::project::run::{ProjectFile, process_project, process_project_in_full};
-    let run_as = |contents: &Vec<String>, mode: Mode, in_full: bool| {
+    let run_as = |files: &[(String, bool, String)], contents: &Vec<String>, mode: Mode, in_full: bool| {
         let project_files: Vec<ProjectFile> = files
             .iter()
             .map(|(module, is_package, _)| ProjectFile {
@@ -92,26 +106,26 @@ pub fn fix_project_checked(
             })
             .collect();
         if in_full {
-            process_project_in_full(&project_files, contents, mode).files
+            process_project_in_full(&project_files, contents, mode)
         } else {
-            process_project(&project_files, contents, mode).files
+            process_project(&project_files, contents, mode)
         }
     };
-    let run = |contents: &Vec<String>| run_as(contents, Mode::Fix, false);
     let originals: Vec<String> = files
         .iter()
         .map(|(_, _, contents)| contents.clone())
         .collect();
-    let outcomes = run(&originals);
+    let first = run_as(files, &originals, Mode::Fix, false);
+    let outcomes = first.files;
     // Files finished on their first look come out as they would have
     // running again against the project: for fixing and for checking.
     for mode in [Mode::Fix, Mode::Check] {
         let quick = if mode == Mode::Fix {
             outcomes.clone()
         } else {
-            run_as(&originals, mode, false)
+            run_as(files, &originals, mode, false).files
         };
-        let full = run_as(&originals, mode, true);
+        let full = run_as(files, &originals, mode, true).files;
         for ((quick, full), (module, _, _)) in quick.iter().zip(&full).zip(files) {
             assert_eq!(
                 quick.fixed, full.fixed,
@@ -127,26 +141,46 @@ pub fn fix_project_checked(
             );
         }
     }
-    let fixed: Vec<String> = outcomes
+    let mut fixed: Vec<(String, bool, String)> = outcomes
         .iter()
-        .zip(&originals)
-        .map(|(outcome, original)| outcome.fixed.clone().unwrap_or_else(|| original.clone()))
+        .zip(files)
+        .map(|(outcome, (module, is_package, original))| {
+            let text = outcome.fixed.clone().unwrap_or_else(|| original.clone());
+            (module.clone(), *is_package, text)
+        })
         .collect();
-    for text in &fixed {
+    // The modules the plans created join the project.
+    for made in &first.changes {
+        if let (FileChange::Create { module: Some(module), .. }, None, Some(contents)) =
+            (&made.change, &made.error, &made.after)
+        {
+            fixed.push((module.clone(), false, contents.clone()));
+        }
+    }
+    for (_, _, text) in &fixed {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         assert!(
             ruff_python_parser::parse_module(text).is_ok(),
             "the output does not parse:\n{text}"
         );
     }
-    for (again, text) in run(&fixed).iter().zip(&fixed) {
+    let texts: Vec<String> = fixed.iter().map(|(_, _, text)| text.clone()).collect();
+    let again = run_as(&fixed, &texts, Mode::Fix, false);
+    for (outcome, (module, _, text)) in again.files.iter().zip(&fixed) {
         assert_eq!(
-            again.fixed, None,
-            "a second run changed the output again:\n{text}"
+            outcome.fixed, None,
+            "{module}: a second run changed the output again:\n{text}"
         );
-        assert_eq!(again.error, None);
+        assert_eq!(outcome.error, None);
     }
-    outcomes
+    let remade: Vec<&FileChange> = again
+        .changes
+        .iter()
+        .filter(|made| made.error.is_none() && made.before != made.after)
+        .map(|made| &made.change)
+        .collect();
+    assert!(remade.is_empty(), "a second run changes files again: {remade:?}");
+    (outcomes, first.changes)
 }
 
 /// A Python interpreter with `fastapi`, `httpx`, `sqlalchemy`, what the

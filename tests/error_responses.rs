@@ -1,0 +1,129 @@
+//! Real FastAPI apps, one in a domain layout and one layered, driven with
+//! TestClient before and after `apply --select domain-exceptions`: every
+//! error response (status, headers, body) is byte-identical, while the
+//! raises now name their classes.
+//!
+//! It needs Python with `fastapi` and `httpx`; see
+//! `common::python_with_fastapi`.
+
+mod common;
+
+use std::path::Path;
+
+/// Requests every route of both fixture apps makes on the errors they
+/// raise, and prints each response's status, headers and body.
+const PROBE: &str = r#"
+import importlib
+import sys
+
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, sys.argv[1])
+app = importlib.import_module(sys.argv[2]).app
+client = TestClient(app, raise_server_exceptions=False)
+requests = [line.split(" ", 1) for line in sys.argv[3].splitlines()]
+for method, url in requests:
+    response = client.request(method, url)
+    headers = sorted(
+        (name, value) for name, value in response.headers.items() if name != "date"
+    )
+    print(method, url, response.status_code, headers, response.content)
+"#;
+
+fn probe(python: &Path, directory: &Path, module: &str, requests: &str) -> String {
+    let path = directory.join("probe.py");
+    std::fs::write(&path, PROBE).unwrap();
+    let output = std::process::Command::new(python)
+        .arg(&path)
+        .arg(directory)
+        .arg(module)
+        .arg(requests)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("the probe runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn copy_fixture(name: &str, to: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/domain-exceptions")
+        .join(name);
+    let mut stack = vec![from.clone()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            let target = to.join(path.strip_prefix(&from).unwrap());
+            if path.is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                stack.push(path);
+            } else {
+                std::fs::write(&target, std::fs::read(&path).unwrap()).unwrap();
+            }
+        }
+    }
+}
+
+/// Applies `domain-exceptions` to the app under `directory/root`.
+fn apply(directory: &Path, root: &str) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .args(["apply", "--allow-dirty", "--select", "domain-exceptions", root])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn same_responses(fixture: &str, root: &str, module: &str, requests: &str, created: &str) {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    copy_fixture(fixture, directory.path());
+    let before = probe(&python, directory.path(), module, requests);
+    assert!(
+        !directory.path().join(created).exists(),
+        "{created} exists before apply"
+    );
+    apply(directory.path(), root);
+    assert!(
+        directory.path().join(created).exists(),
+        "apply creates {created}"
+    );
+    let after = probe(&python, directory.path(), module, requests);
+    assert_eq!(before, after, "the error responses changed");
+    // Every request was answered with an error, so the test saw them.
+    assert_eq!(
+        before.lines().filter(|line| line.contains(" 4")).count(),
+        requests.lines().count() - requests.matches("/200").count()
+    );
+}
+
+#[test]
+fn a_domain_layout_sends_the_same_errors_after_apply() {
+    same_responses(
+        "domain_layout",
+        "src",
+        "src.main",
+        "GET /posts/7\nPUT /posts/101?user=ann\nPUT /posts/1?user=bob\nPOST /auth/token?username=bob&password=x\nPOST /auth/token?username=ann&password=x",
+        "src/posts/exceptions.py",
+    );
+}
+
+#[test]
+fn a_layered_app_sends_the_same_errors_after_apply() {
+    same_responses(
+        "layered_app",
+        "app",
+        "app.main",
+        "GET /users/11?token=ann\nGET /users/1?token=root\nGET /users/1\nGET /users/1?token=guest\nPOST /users/?email=x\nGET /items/0\nGET /items/1\nGET /items/2",
+        "app/exceptions.py",
+    );
+}
