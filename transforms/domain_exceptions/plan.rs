@@ -72,7 +72,7 @@ impl std::fmt::Display for Refusal {
             }
             Refusal::Cycle { home } => write!(
                 f,
-                "`{home}` imports this module already: importing it back would make a cycle"
+                "`{home}` imports this module: importing it here would make a cycle"
             ),
             Refusal::Withdrawn { home } => write!(f, "`{home}` could not be written"),
         }
@@ -130,7 +130,15 @@ impl ErrorPlan {
         let mut plan = ErrorPlan::default();
         // Names given in each home so far.
         let mut given: BTreeMap<String, BTreeMap<String, ErrorKey>> = BTreeMap::new();
+        // The modules raising each class.
+        let mut raisers: BTreeMap<(String, ErrorKey, String), BTreeSet<String>> = BTreeMap::new();
         for module in &modules {
+            // FastAPI's and Starlette's own modules raise their framework's
+            // errors; they are not an app's domain.
+            let top = module.name.split('.').next().unwrap_or_default();
+            if FRAMEWORKS.contains(&top) {
+                continue;
+            }
             let raised: Vec<_> = module
                 .http_errors
                 .iter()
@@ -178,15 +186,26 @@ impl ErrorPlan {
                 };
                 let (name, by_domain) = class_name(&key.shape, &domain);
                 let slot = (home.clone(), key.clone(), if by_domain { domain.clone() } else { String::new() });
+                raisers
+                    .entry(slot.clone())
+                    .or_default()
+                    .insert(module.name.clone());
                 if plan.classes.contains_key(&slot) {
                     continue;
                 }
-                // A class that sends the same: the home's own first.
+                // A class that sends the same: the home's own first. When
+                // the name would say the domain (`PostNotFound` for a bare
+                // 404), only a class of that name is the domain's.
+                let prefixed = format!("{}{name}", camel(&domain));
                 let reused = existing.get(&key).and_then(|classes| {
+                    let fits = |class: &&(String, String, Vec<String>, Vec<usize>)| {
+                        !by_domain || class.1 == name || class.1 == prefixed
+                    };
                     classes
                         .iter()
+                        .filter(fits)
                         .find(|(module, ..)| *module == home)
-                        .or_else(|| classes.first())
+                        .or_else(|| classes.iter().find(fits))
                 });
                 let planned = if let Some((class_module, class_name, parameters, order)) = reused {
                     Ok(PlannedError {
@@ -209,7 +228,6 @@ impl ErrorPlan {
                                 .module(&home)
                                 .is_some_and(|summary| summary.bound_names.contains(name))
                     };
-                    let prefixed = format!("{}{name}", camel(&domain));
                     let chosen = if !taken(&name) {
                         Some(name.clone())
                     } else if !name.starts_with(&camel(&domain)) && !taken(&prefixed) {
@@ -243,7 +261,53 @@ impl ErrorPlan {
                 plan.classes.insert(slot, planned);
             }
         }
+        plan.refuse_cycles(index, &raisers);
         plan
+    }
+
+    /// A home imports the bases of its new classes: a module such a base
+    /// module imports (or the base module itself) cannot import the home.
+    /// Its raises stay, and a new class no other module raises is not made.
+    fn refuse_cycles(
+        &mut self,
+        index: &ProjectIndex,
+        raisers: &BTreeMap<(String, ErrorKey, String), BTreeSet<String>>,
+    ) {
+        let mut bases: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for planned in self.classes.values().flatten() {
+            if planned.exists {
+                continue;
+            }
+            if let Some((module, _)) = planned.key.base.rsplit_once('.')
+                && index.module(module).is_some()
+            {
+                bases.entry(planned.home.as_str()).or_default().insert(module);
+            }
+        }
+        let mut refused: Vec<(String, String)> = Vec::new();
+        for (module, (home, _)) in &self.homes {
+            let cycle = bases.get(home.as_str()).is_some_and(|bases| {
+                bases
+                    .iter()
+                    .any(|base| *base == module || index.reaches(base, module))
+            });
+            if cycle {
+                refused.push((module.clone(), home.clone()));
+            }
+        }
+        for (module, home) in refused {
+            self.homes.remove(&module);
+            self.refused_modules
+                .insert(module, Refusal::Cycle { home });
+        }
+        // New classes whose every raiser was refused.
+        let homes = &self.homes;
+        self.classes.retain(|slot, planned| {
+            let used = raisers
+                .get(slot)
+                .is_some_and(|modules| modules.iter().any(|module| homes.contains_key(module)));
+            used || planned.as_ref().is_ok_and(|planned| planned.exists)
+        });
     }
 
     /// The class a module's raise of `class` (qualified) sending `shape`
@@ -380,6 +444,9 @@ pub fn error_base(index: &ProjectIndex, class: &str) -> Option<String> {
     }
     None
 }
+
+/// The packages that define `HTTPException`.
+const FRAMEWORKS: &[&str] = &["fastapi", "starlette"];
 
 /// Where the modules of a project sit: which packages are domains.
 struct Layout<'a> {
