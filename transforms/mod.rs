@@ -11,6 +11,7 @@ pub mod async_without_await;
 pub mod blocking_in_async;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
+pub mod hide_internal_errors;
 pub mod response_model;
 pub mod split_schemas;
 
@@ -21,6 +22,7 @@ pub static ALL: &[&Transform] = &[
     &response_model::TRANSFORM,
     &split_schemas::TRANSFORM,
     &domain_exceptions::TRANSFORM,
+    &hide_internal_errors::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

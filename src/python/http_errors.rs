@@ -288,8 +288,20 @@ fn error_shape<'a>(
     })
 }
 
+/// The argument of a call given at `position` or as `keyword`.
+pub fn argument<'a>(
+    arguments: &'a ast::Arguments,
+    position: usize,
+    keyword: &str,
+) -> Option<&'a Expr> {
+    arguments
+        .find_keyword(keyword)
+        .map(|found| &found.value)
+        .or_else(|| arguments.args.get(position).filter(|arg| !arg.is_starred_expr()))
+}
+
 /// A status code written as a number or as a `status.HTTP_…` constant.
-fn status_code(facts: &FastApiFacts, module: &str, is_package: bool, expr: &Expr) -> Option<u16> {
+pub fn status_code(facts: &FastApiFacts, module: &str, is_package: bool, expr: &Expr) -> Option<u16> {
     match expr {
         Expr::NumberLiteral(number) => {
             let code = number.value.as_int()?.as_u16()?;
