@@ -6,8 +6,8 @@
 //! **Exception handlers.** A handler registered with
 //! `@app.exception_handler(...)` or `app.add_exception_handler(...)` whose
 //! response carries the exception (`str(exc)`, `f"{exc}"`, `repr(exc)`,
-//! `exc.args`, `type(exc).__name__`, `traceback.format_exc()`, or
-//! `"…".format(exc)` / `"…" % exc`) sends `{"detail": "Internal server
+//! `exc.args`, `traceback.format_exc()`, or `"…".format(exc)` /
+//! `"…" % exc`, alone or with `type(exc).__name__`) sends `{"detail": "Internal server
 //! error"}` instead (plain `"Internal server error"` for a response that is
 //! not JSON), with the same status. The handler first logs the exception
 //! with its traceback, `logger.exception("Unhandled error", exc_info=exc)`,
@@ -26,7 +26,7 @@
 //! to clients: `RequestValidationError` (422 with `exc.errors()`),
 //! `HTTPException` and its subclasses (domain exceptions with their own
 //! detail), Pydantic's `ValidationError`, and any handler whose response
-//! has a literal 4xx status. A response that reads the exception only
+//! has a literal 4xx status or the error's own (`exc.status_code`). A response that reads the exception only
 //! through a variable is reported, not rewritten.
 //!
 //! ## Why is this bad?
@@ -285,12 +285,10 @@ impl<'a> Visitor<'a> for Leak<'_, '_> {
                 }
             }
             Expr::Attribute(attribute) => {
-                let args = attribute.attr.as_str() == "args" && is_exception(&attribute.value);
-                let type_name = attribute.attr.as_str() == "__name__"
-                    && matches!(attribute.value.as_ref(), Expr::Call(call)
-                        if matches!(call.func.as_ref(), Expr::Name(name) if name.id.as_str() == "type")
-                            && call.arguments.args.first().is_some_and(is_exception));
-                if args || type_name {
+                // `type(exc).__name__` alone names the error, as a domain
+                // error's handler may mean to; with the message it is the
+                // message that leaks.
+                if attribute.attr.as_str() == "args" && is_exception(&attribute.value) {
                     self.found = true;
                     return;
                 }
@@ -403,9 +401,14 @@ fn hide_in_handler(
             }
             continue;
         }
-        let status = argument(&call.arguments, 1, "status_code")
-            .and_then(|status| status_code(context.facts, module, context.is_package, status));
-        if status.is_some_and(|status| (400..500).contains(&status)) {
+        let status = argument(&call.arguments, 1, "status_code");
+        // `status_code=exc.status_code`: an error that carries its own status
+        // is one meant to explain itself.
+        let own_status = matches!(status, Some(Expr::Attribute(attribute))
+            if matches!(attribute.value.as_ref(), Expr::Name(name) if name.id.as_str() == exception));
+        let status =
+            status.and_then(|status| status_code(context.facts, module, context.is_package, status));
+        if own_status || status.is_some_and(|status| (400..500).contains(&status)) {
             continue;
         }
         let is_json = qualified_in(context.facts, module, context.is_package, &call.func)
