@@ -600,6 +600,20 @@ impl<'a> Importer<'a> {
                 {
                     first_party_after.get_or_insert((stmt, name.to_string()));
                 }
+                // Relative ones as isort orders them: the furthest first,
+                // then alphabetically.
+                if let Stmt::ImportFrom(import) = stmt
+                    && module.starts_with('.')
+                    && import.level > 0
+                {
+                    let key = |level: usize, name: &str| (std::cmp::Reverse(level), name.to_string());
+                    let ours = module.trim_start_matches('.');
+                    let theirs = import.module.as_ref().map_or("", |name| name.id.as_str());
+                    let ours_key = key(module.len() - ours.len(), ours);
+                    if key(import.level as usize, theirs) > ours_key {
+                        first_party_after.get_or_insert((stmt, theirs.to_string()));
+                    }
+                }
             }
         }
         if let Some((stmt, _)) = first_party_after.filter(|_| is_first_party(module)) {
