@@ -899,3 +899,28 @@ fn each_package_of_a_monorepo_is_its_own_project() {
         );
     }
 }
+
+#[test]
+fn a_namespace_package_the_project_imports_through_names_its_modules() {
+    // `api/` holds no `__init__.py`, but the code imports `api.v1.…`:
+    // new imports must say `api.…` too, or the app no longer starts.
+    let directory = committed_project(&[
+        ("setup.py", b"from setuptools import setup\n\nsetup(name=\"shop\")\n"),
+        ("main.py", b"from fastapi import FastAPI\n\nfrom api.v1.routes import router\n\napp = FastAPI()\napp.include_router(router)\n"),
+        ("api/v1/__init__.py", b""),
+        ("api/v1/schemas.py", b"from pydantic import BaseModel\n\n\nclass Item(BaseModel):\n    id: int\n"),
+        (
+            "api/v1/routes.py",
+            b"from fastapi import APIRouter, HTTPException\n\nfrom api.v1.schemas import Item\n\nrouter = APIRouter()\n\n\n@router.get(\"/items/{item_id}\")\ndef read_item(item_id: int) -> Item:\n    if item_id != 1:\n        raise HTTPException(status_code=404, detail=\"Item not found\")\n    return Item(id=item_id)\n",
+        ),
+    ]);
+    let output = run(directory.path(), &["apply", "--select", "domain-exceptions"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let routes = String::from_utf8(read(&directory, "api/v1/routes.py")).unwrap();
+    assert!(
+        routes.contains("from api.v1.exceptions import ItemNotFound\n"),
+        "{routes}"
+    );
+    let exceptions = String::from_utf8(read(&directory, "api/v1/exceptions.py")).unwrap();
+    assert!(exceptions.contains("class ItemNotFound(HTTPException):"), "{exceptions}");
+}

@@ -268,7 +268,7 @@ fn execute_paths(
     };
     // One project at a time, so that memory follows the largest project.
     let mut namer = modules::ModuleNamer::default();
-    let mut src_namer = modules::ModuleNamer::default().keeping_src(true);
+    let mut outer_namer = modules::ModuleNamer::default().keeping_outer_directories(true);
     let git = std::sync::Mutex::new(write::GitGuard::default());
     let guarded = matches!(action, Action::Apply { allow_dirty: false });
     for project in projects::group(files) {
@@ -276,9 +276,9 @@ fn execute_paths(
         let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.files.len());
         for file in &project.files {
             let module = namer.module_name(&file.path);
-            let src_module = src_namer
+            let outer_module = outer_namer
                 .module_name(&file.path)
-                .filter(|src| Some(src) != module.as_ref());
+                .filter(|outer| Some(outer) != module.as_ref());
             let refusal = if guarded {
                 git.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -289,7 +289,7 @@ fn execute_paths(
             project_files.push(ProjectFile {
                 path: file.path.clone(),
                 module_name: module.as_ref().map(|(name, _)| name.clone()),
-                src_module_name: src_module.map(|(name, _)| name),
+                outer_module_name: outer_module.map(|(name, _)| name),
                 is_package: module.as_ref().is_some_and(|(_, package)| *package),
                 selection: &selections[file.selection],
                 writable: refusal.is_none(),

@@ -11,14 +11,18 @@ pub struct ModuleNamer {
     is_package_directory: PathMap<bool>,
     /// Directories holding a project marker, as found so far.
     is_project_root: PathMap<bool>,
-    /// The project imports `src.…`: `src/` is part of module names.
-    keep_src: bool,
+    /// Name modules from the project root through the directories above
+    /// their packages that hold no `__init__.py`: `src/`, and namespace
+    /// packages (`api/v1/__init__.py` under `api/` → `api.v1`).
+    keep_outer: bool,
 }
 
 impl ModuleNamer {
-    /// Names modules under `src/` as `src.…` when `keep` is set.
-    pub fn keeping_src(mut self, keep: bool) -> Self {
-        self.keep_src = keep;
+    /// Names modules from the project root, through `src/` and namespace
+    /// directories, when `keep` is set: the names a project uses when it
+    /// imports `src.…` or `api.v1.…`.
+    pub fn keeping_outer_directories(mut self, keep: bool) -> Self {
+        self.keep_outer = keep;
         self
     }
 
@@ -40,6 +44,25 @@ impl ModuleNamer {
             in_package = true;
             parts.push(directory.file_name()?.to_str()?.to_string());
             directory = directory.parent()?.to_path_buf();
+        }
+        if in_package && self.keep_outer {
+            // Namespace directories between the top package and the
+            // project root.
+            let root = directory
+                .ancestors()
+                .take(4)
+                .find(|candidate| self.is_project_root(candidate))
+                .map(Path::to_path_buf);
+            if let Some(root) = root
+                && let Ok(between) = directory.strip_prefix(&root)
+            {
+                parts.extend(
+                    between
+                        .iter()
+                        .rev()
+                        .map(|part| part.to_string_lossy().to_string()),
+                );
+            }
         }
         if !in_package {
             // A namespace package or a flat layout: relative to the project root.
@@ -68,7 +91,7 @@ impl ModuleNamer {
             });
             let root = root.as_deref();
             if let Some(root) = root {
-                let root = if path.starts_with(root.join("src")) && !self.keep_src {
+                let root = if path.starts_with(root.join("src")) && !self.keep_outer {
                     root.join("src")
                 } else {
                     root.to_path_buf()
@@ -156,7 +179,7 @@ mod tests {
         assert_eq!(name(&mut namer, "{{cookiecutter}}/x.py"), None);
         // A project that imports `src.…` keeps `src` in its names.
         write("src/entities/user.py");
-        let mut keeping = ModuleNamer::default().keeping_src(true);
+        let mut keeping = ModuleNamer::default().keeping_outer_directories(true);
         assert_eq!(
             name(&mut keeping, "src/entities/user.py"),
             Some(("src.entities.user".into(), false))
@@ -164,6 +187,19 @@ mod tests {
         assert_eq!(
             name(&mut namer, "src/entities/user.py"),
             Some(("entities.user".into(), false))
+        );
+        // A namespace package above a package, under the project root:
+        // kept when the project imports through it.
+        write("nsproject/setup.py");
+        write("nsproject/api/v1/__init__.py");
+        write("nsproject/api/v1/routes.py");
+        assert_eq!(
+            name(&mut namer, "nsproject/api/v1/routes.py"),
+            Some(("v1.routes".into(), false))
+        );
+        assert_eq!(
+            name(&mut keeping, "nsproject/api/v1/routes.py"),
+            Some(("api.v1.routes".into(), false))
         );
         // A namespace directory in a package: from above the top package.
         assert_eq!(

@@ -57,9 +57,11 @@ pub struct ProjectFile<'a> {
     pub path: PathBuf,
     /// Dotted module name, when the file belongs to a package layout.
     pub module_name: Option<String>,
-    /// Its name when the project imports `src.…`: a `src/` directory that
-    /// is no package is then part of module names (`src.app.main`).
-    pub src_module_name: Option<String>,
+    /// Its name from the project root through the directories above its
+    /// package that hold no `__init__.py` (`src/`, a namespace package
+    /// `api/`), when that differs: used when the project imports modules
+    /// by such names (`src.app.main`, `api.v1.routes`).
+    pub outer_module_name: Option<String>,
     pub is_package: bool,
     pub selection: &'a Selection,
     /// Whether a change to this file can be kept (`apply` may refuse some);
@@ -177,6 +179,17 @@ fn run(
     // looked at by its transforms against a recording index.
     let mut names: Vec<Option<String>> =
         files.iter().map(|file| file.module_name.clone()).collect();
+    // The top names modules would have from the project root (`src`,
+    // a namespace package's `api`), where they differ.
+    let outer_top = |file: &ProjectFile| -> Option<String> {
+        let outer = file.outer_module_name.as_deref()?;
+        let top = outer.split('.').next()?;
+        let inner = file.module_name.as_deref().and_then(|name| name.split('.').next());
+        (Some(top) != inner).then(|| top.to_string())
+    };
+    let mut outer_tops: Vec<String> = files.iter().filter_map(outer_top).collect();
+    outer_tops.sort();
+    outer_tops.dedup();
     let mut first: Vec<IndexPass> = files
         .par_iter()
         .enumerate()
@@ -187,17 +200,29 @@ fn run(
                 workspace,
                 position,
                 &secret_fields,
+                &outer_tops,
             )
         })
         .collect();
-    // A project that imports `src.…` names its modules from above `src/`:
-    // the files whose names that changes are looked at again.
-    if first.iter().any(|pass| pass.imports_src) {
+    // A project that imports `src.…` (or `api.v1.…` through a namespace
+    // package) names its modules from the project root: the files whose
+    // names that changes are looked at again.
+    let imported_tops: Vec<&str> = first
+        .iter()
+        .flat_map(|pass| pass.imports_outer.iter().map(|&top| outer_tops[top].as_str()))
+        .collect();
+    if !imported_tops.is_empty() {
         let renamed: Vec<usize> = (0..files.len())
-            .filter(|&position| files[position].src_module_name.is_some())
+            .filter(|&position| {
+                files[position]
+                    .outer_module_name
+                    .as_deref()
+                    .and_then(|outer| outer.split('.').next())
+                    .is_some_and(|top| imported_tops.contains(&top))
+            })
             .collect();
         for &position in &renamed {
-            names[position].clone_from(&files[position].src_module_name);
+            names[position].clone_from(&files[position].outer_module_name);
         }
         let again: Vec<(usize, IndexPass)> = renamed
             .par_iter()
@@ -208,6 +233,7 @@ fn run(
                     workspace,
                     position,
                     &secret_fields,
+                    &[],
                 );
                 (position, pass)
             })
@@ -546,8 +572,8 @@ struct IndexPass {
     look: Option<Look>,
     /// Why the file cannot be processed at all.
     error: Option<FileError>,
-    /// Whether the file imports `src.…`.
-    imports_src: bool,
+    /// Which of the outer top names (`src`, `api`) the file imports from.
+    imports_outer: Vec<usize>,
     /// The length of its text, which is about what running it again costs.
     length: usize,
 }
@@ -567,12 +593,13 @@ fn index_pass(
     workspace: &dyn Workspace,
     position: usize,
     secret_fields: &[String],
+    outer_tops: &[String],
 ) -> IndexPass {
     let failed = |error, length| IndexPass {
         summary: None,
         look: None,
         error: Some(error),
-        imports_src: false,
+        imports_outer: Vec::new(),
         length,
     };
     let text = match workspace.text(position) {
@@ -580,9 +607,21 @@ fn index_pass(
         Err(message) => return failed(FileError::Unreadable { message }, 0),
     };
     let length = text.len();
-    let imports_src = ["from src.", "import src."].iter().any(|import| {
-        text.contains(import) && text.lines().any(|line| line.starts_with(import))
-    });
+    let imports_outer: Vec<usize> = outer_tops
+        .iter()
+        .enumerate()
+        .filter(|(_, top)| {
+            [format!("from {top}."), format!("import {top}.")]
+                .iter()
+                .any(|import| {
+                    text.contains(import.as_str())
+                        && text
+                            .lines()
+                            .any(|line| line.trim_start().starts_with(import.as_str()))
+                })
+        })
+        .map(|(position, _)| position)
+        .collect();
     let parsed = match parse_file(text) {
         Ok(parsed) => parsed,
         Err(error) => return failed(error, length),
@@ -596,7 +635,7 @@ fn index_pass(
             summary: None,
             look: None,
             error: None,
-            imports_src,
+            imports_outer,
             length,
         };
     };
@@ -634,7 +673,7 @@ fn index_pass(
         summary,
         look,
         error: None,
-        imports_src,
+        imports_outer,
         length,
     }
 }

@@ -63,7 +63,7 @@ pub fn check_project(files: &[(String, bool, String)], selection: &Selection) ->
         .map(|(module, is_package, _)| ProjectFile {
             path: module_path(module, *is_package),
             module_name: Some(module.clone()),
-            src_module_name: None,
+            outer_module_name: None,
             is_package: *is_package,
             selection,
             writable: true,
@@ -99,7 +99,7 @@ pub fn fix_project_run_checked(
             .map(|(module, is_package, _)| ProjectFile {
                 path: module_path(module, *is_package),
                 module_name: Some(module.clone()),
-                src_module_name: None,
+                outer_module_name: None,
                 is_package: *is_package,
                 selection,
                 writable: true,
