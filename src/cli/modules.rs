@@ -82,7 +82,17 @@ impl ModuleNamer {
                     }
                     top.parent().map(Path::to_path_buf)
                 });
-            let root = package_root.or_else(|| {
+            // Names from the project root, when asked for, come first.
+            let project_root = if self.keep_outer {
+                path.ancestors()
+                    .skip(1)
+                    .take(6)
+                    .find(|candidate| self.is_project_root(candidate))
+                    .map(Path::to_path_buf)
+            } else {
+                None
+            };
+            let root = project_root.or(package_root).or_else(|| {
                 path.ancestors()
                     .skip(1)
                     .take(6)
@@ -200,6 +210,14 @@ mod tests {
         assert_eq!(
             name(&mut keeping, "nsproject/api/v1/routes.py"),
             Some(("api.v1.routes".into(), false))
+        );
+        // A module beside the namespace's packages, under a project root
+        // that holds a stray `__init__.py`: from the project root too.
+        write("nsproject/__init__.py");
+        write("nsproject/api/exceptions.py");
+        assert_eq!(
+            name(&mut keeping, "nsproject/api/exceptions.py"),
+            Some(("api.exceptions".into(), false))
         );
         // A namespace directory in a package: from above the top package.
         assert_eq!(

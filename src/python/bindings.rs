@@ -221,7 +221,15 @@ impl<'a> Visitor<'a> for References {
                 if let Some(returns) = &function.returns {
                     self.annotation(returns);
                 }
-                self.visit_body(&function.body);
+                // In its body a parameter's name means the parameter, not
+                // a module-level binding of the same name.
+                let mut body = References::default();
+                body.visit_body(&function.body);
+                let mut names = body.names;
+                for parameter in function.parameters.iter() {
+                    names.remove(parameter.name().as_str());
+                }
+                self.names.extend(names);
             }
             Stmt::AnnAssign(assign) => {
                 self.annotation(&assign.annotation);
@@ -370,5 +378,11 @@ def route(item: "Item", db=get_db):  # type: (int) -> None
     return os.path.join("a")
 "#;
         assert_eq!(unreferenced(source), ["time", "Unused"]);
+    }
+
+    #[test]
+    fn a_parameter_of_the_same_name_is_no_use_of_an_import() {
+        let source = "from fastapi import status\n\n\ndef by_status(status):\n    return status.value\n";
+        assert_eq!(unreferenced(source), ["status"]);
     }
 }

@@ -610,6 +610,15 @@ const STOP_WORDS: &[&str] = &[
     "have", "please", "sorry", "yet", "id",
 ];
 
+/// Words that open a detail's closing context (`in the system`).
+const CONTEXT_WORDS: &[&str] = &["in", "on", "at", "for", "from", "to", "within", "into", "by"];
+
+/// Words a long detail can do without.
+const FILLER_WORDS: &[&str] = &[
+    "and", "or", "but", "while", "when", "cannot", "can", "must", "should", "be", "been",
+    "will", "would", "already", "has", "have", "had",
+];
+
 /// Words of a 403 detail that say only that access is refused, not why.
 const REFUSAL_WORDS: &[&str] = &[
     "permission", "permissions", "privilege", "privileges", "forbidden", "denied", "access",
@@ -686,6 +695,17 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
             (name.to_string(), false)
         }
         400 | 409 => {
+            // A long detail loses its closing context first: `… already
+            // exists in the system`.
+            let mut words: &[String] = &words;
+            if significant(words).len() > 4
+                && let Some(cut) = lower
+                    .iter()
+                    .rposition(|word| CONTEXT_WORDS.contains(&word.as_str()))
+                    .filter(|&cut| significant(&words[..cut]).len() >= 2)
+            {
+                words = &words[..cut];
+            }
             // `cannot be changed` keeps its `be`.
             let mut words: Vec<String> = words
                 .iter()
@@ -696,7 +716,17 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
                 .filter(|word| word.chars().all(|character| character.is_ascii_alphanumeric()))
                 .cloned()
                 .collect();
-            words.truncate(4);
+            // A long detail keeps what it is about and its last word, the
+            // one that says what happened: `Billing plan name already
+            // exists` → `BillingPlanNameExists`.
+            if words.len() > 4 {
+                words.retain(|word| !FILLER_WORDS.contains(&word.to_lowercase().as_str()));
+            }
+            if words.len() > 4 {
+                let last = words.pop().unwrap_or_default();
+                words.truncate(3);
+                words.push(last);
+            }
             if words.is_empty() || !starts_with_letter(&words) {
                 reason()
             } else {
@@ -714,11 +744,17 @@ fn starts_with_letter(words: &[String]) -> bool {
         .is_some_and(|character| character.is_ascii_alphabetic())
 }
 
-/// `PostNotFound` from `["post", "not", "found"]`.
+/// `PostNotFound` from `["post", "not", "found"]`; a shouted word
+/// (`UNDEFINED`) is written as a word, an acronym (`ID`, `API`) as it is.
 fn camel_words(words: &[String]) -> String {
     words
         .iter()
         .map(|word| {
+            let word = if word.len() > 3 && word.chars().all(|c| !c.is_lowercase()) {
+                word.to_lowercase()
+            } else {
+                word.clone()
+            };
             let mut characters = word.chars();
             match characters.next() {
                 Some(first) => first.to_uppercase().chain(characters).collect(),
@@ -940,6 +976,9 @@ mod tests {
             "UserEmailAlreadyExists"
         );
         assert_eq!(name(400, "Title cannot be changed"), "TitleCannotBeChanged");
+        assert_eq!(name(400, "Title and content cannot be empty"), "TitleContentEmpty");
+        assert_eq!(name(409, "Billing plan name already exists"), "BillingPlanNameExists");
+        assert_eq!(name(400, "UNDEFINED ERROR"), "UndefinedError");
         assert_eq!(name(429, "Slow down"), "PostTooManyRequests");
         assert_eq!(camel("user_profiles"), "UserProfile");
         assert_eq!(camel("categories"), "Category");
