@@ -475,19 +475,24 @@ const GENERIC_NAMES: &[&str] = &[
 impl<'a> Layout<'a> {
     fn new(modules: &[&'a ModuleSummary]) -> Self {
         let mut children: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        let mut app_packages = Vec::new();
+        // Packages of modules that make the app, else of `main` modules.
+        let mut making: Vec<String> = Vec::new();
+        let mut mains: Vec<String> = Vec::new();
         for module in modules {
             let (package, stem) = module.name.rsplit_once('.').unwrap_or(("", &module.name));
             children.entry(package).or_default().insert(stem);
-            if module.makes_app || stem == "main" {
-                let package = if module.is_package {
-                    module.name.as_str()
-                } else {
-                    package
-                };
-                app_packages.push(package.to_string());
+            let package = if module.is_package {
+                module.name.as_str()
+            } else {
+                package
+            };
+            if module.makes_app {
+                making.push(package.to_string());
+            } else if stem == "main" {
+                mains.push(package.to_string());
             }
         }
+        let mut app_packages = if making.is_empty() { mains } else { making };
         // The deepest app package wins for the modules under it.
         app_packages.sort_by_key(|package| std::cmp::Reverse(package.len()));
         app_packages.dedup();
