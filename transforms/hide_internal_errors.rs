@@ -607,6 +607,7 @@ fn hide_in_raise(
         string_literal(MESSAGE, quote),
         leaking.detail.range(),
     )];
+    edits.extend(values_left_unused(context, leaking));
     // The caught exception becomes the cause (`from None` would drop the
     // chain the log now shows, and leave the name unused).
     match raise.cause.as_deref() {
@@ -649,4 +650,116 @@ fn hide_in_raise(
         ),
         fix,
     );
+}
+
+/// The lines that computed, for the detail alone, a value from the
+/// exception (`tb = traceback.format_exc()`): with the detail gone they
+/// would be assignments nothing reads.
+fn values_left_unused(context: &FileContext, leaking: &LeakingRaise) -> Vec<Edit> {
+    struct Loads<'a> {
+        found: Vec<&'a ast::ExprName>,
+    }
+    impl<'a> Visitor<'a> for Loads<'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(name) = expr
+                && !name.ctx.is_store()
+            {
+                self.found.push(name);
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut in_detail = Loads { found: Vec::new() };
+    in_detail.visit_expr(leaking.detail);
+    let mut in_body = Loads { found: Vec::new() };
+    in_body.visit_body(leaking.handler_body);
+    let mut edits = Vec::new();
+    let mut names: Vec<&str> = in_detail
+        .found
+        .iter()
+        .map(|name| name.id.as_str())
+        .filter(|name| *name != leaking.name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let read_elsewhere = in_body.found.iter().any(|load| {
+            load.id.as_str() == name && !leaking.detail.range().contains_range(load.range())
+        });
+        if read_elsewhere {
+            continue;
+        }
+        // Its one assignment in the `except` body, alone on its lines.
+        let assignments: Vec<&ast::StmtAssign> = leaking
+            .handler_body
+            .iter()
+            .filter_map(|stmt| match stmt {
+                Stmt::Assign(assign)
+                    if matches!(&assign.targets[..], [Expr::Name(target)] if target.id.as_str() == name) =>
+                {
+                    Some(assign)
+                }
+                _ => None,
+            })
+            .collect();
+        let [assignment] = assignments[..] else {
+            continue;
+        };
+        if !leaks(context, &assignment.value, leaking.name)
+            || !context.source.starts_line(assignment.start())
+        {
+            continue;
+        }
+        let start = context.source.line_start(assignment.start());
+        let end = context.source.full_line_end(assignment.end());
+        edits.push(Edit::deletion(TextRange::new(start, end)));
+    }
+    // Imports of the `except` body that only those lines read
+    // (`import traceback` for `traceback.format_exc()`), with the blank
+    // line after them.
+    let gone = |range: TextRange| {
+        leaking.detail.range().contains_range(range)
+            || edits.iter().any(|edit| edit.range().contains_range(range))
+    };
+    let mut imports: Vec<Edit> = Vec::new();
+    for stmt in leaking.handler_body {
+        let bound: Vec<&str> = match stmt {
+            Stmt::Import(import) => import
+                .names
+                .iter()
+                .map(|alias| {
+                    alias.asname.as_ref().map_or_else(
+                        || alias.name.id.split('.').next().unwrap_or_default(),
+                        |asname| asname.id.as_str(),
+                    )
+                })
+                .collect(),
+            Stmt::ImportFrom(import) => import
+                .names
+                .iter()
+                .map(|alias| alias.asname.as_ref().unwrap_or(&alias.name).id.as_str())
+                .collect(),
+            _ => continue,
+        };
+        let still_read = bound.iter().any(|name| {
+            in_body
+                .found
+                .iter()
+                .any(|load| load.id.as_str() == *name && !gone(load.range()))
+        });
+        if still_read || !context.source.starts_line(stmt.start()) {
+            continue;
+        }
+        let start = context.source.line_start(stmt.start());
+        let mut end = context.source.full_line_end(stmt.end());
+        let next_end = context.source.full_line_end(end);
+        if end < context.source.text_len()
+            && context.source.slice(TextRange::new(end, next_end)).trim().is_empty()
+        {
+            end = next_end;
+        }
+        imports.push(Edit::deletion(TextRange::new(start, end)));
+    }
+    edits.extend(imports);
+    edits
 }

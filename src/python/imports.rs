@@ -418,7 +418,13 @@ impl<'a> Importer<'a> {
         if let Some(local) = self.module_import_of(module) {
             return (local, None);
         }
-        if let Some(local) = self.bindings.local_name_of(module) {
+        // An import inside a function or under `TYPE_CHECKING` is not one
+        // the module's code can use.
+        if let Some(local) = self
+            .bindings
+            .local_name_of(module)
+            .filter(|local| self.runtime_names.is_none_or(|names| names.contains(*local)))
+        {
             return (local.to_string(), None);
         }
         let line = format!("import {module}");
