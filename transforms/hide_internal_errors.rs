@@ -673,6 +673,23 @@ fn values_left_unused(context: &FileContext, leaking: &LeakingRaise) -> Vec<Edit
     in_detail.visit_expr(leaking.detail);
     let mut in_body = Loads { found: Vec::new() };
     in_body.visit_body(leaking.handler_body);
+    // The `except` body's statements, nested blocks included (not nested
+    // functions or classes).
+    struct Statements<'a> {
+        found: Vec<&'a Stmt>,
+    }
+    impl<'a> Visitor<'a> for Statements<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            self.found.push(stmt);
+            if !matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                visitor::walk_stmt(self, stmt);
+            }
+        }
+        fn visit_expr(&mut self, _expr: &'a Expr) {}
+    }
+    let mut statements = Statements { found: Vec::new() };
+    statements.visit_body(leaking.handler_body);
+    let statements = statements.found;
     let mut edits = Vec::new();
     let mut names: Vec<&str> = in_detail
         .found
@@ -690,8 +707,7 @@ fn values_left_unused(context: &FileContext, leaking: &LeakingRaise) -> Vec<Edit
             continue;
         }
         // Its one assignment in the `except` body, alone on its lines.
-        let assignments: Vec<&ast::StmtAssign> = leaking
-            .handler_body
+        let assignments: Vec<&ast::StmtAssign> = statements
             .iter()
             .filter_map(|stmt| match stmt {
                 Stmt::Assign(assign)
@@ -722,7 +738,7 @@ fn values_left_unused(context: &FileContext, leaking: &LeakingRaise) -> Vec<Edit
             || edits.iter().any(|edit| edit.range().contains_range(range))
     };
     let mut imports: Vec<Edit> = Vec::new();
-    for stmt in leaking.handler_body {
+    for stmt in &statements {
         let bound: Vec<&str> = match stmt {
             Stmt::Import(import) => import
                 .names
