@@ -33,22 +33,12 @@ for method, url in requests:
 "#;
 
 fn probe(python: &Path, directory: &Path, module: &str, requests: &str) -> String {
-    let path = directory.join("probe.py");
-    std::fs::write(&path, PROBE).unwrap();
-    let output = std::process::Command::new(python)
-        .arg(&path)
-        .arg(directory)
-        .arg(module)
-        .arg(requests)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("the probe runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
+    common::run_script(
+        python,
+        directory,
+        PROBE,
+        &[directory.as_os_str(), module.as_ref(), requests.as_ref()],
+    )
 }
 
 fn copy_fixture(name: &str, to: &Path) {
@@ -70,21 +60,6 @@ fn copy_fixture(name: &str, to: &Path) {
     }
 }
 
-/// Applies `domain-exceptions` to the app under `directory/root`.
-fn apply(directory: &Path, root: &str) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory)
-        .args(["apply", "--allow-dirty", "--select", "domain-exceptions", root])
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 fn same_responses(fixture: &str, root: &str, module: &str, requests: &str, created: &str) {
     let python = common::python_with_fastapi();
     let directory = tempfile::tempdir().unwrap();
@@ -94,7 +69,7 @@ fn same_responses(fixture: &str, root: &str, module: &str, requests: &str, creat
         !directory.path().join(created).exists(),
         "{created} exists before apply"
     );
-    apply(directory.path(), root);
+    common::apply_to(directory.path(), &["--select", "domain-exceptions"], root);
     assert!(
         directory.path().join(created).exists(),
         "apply creates {created}"

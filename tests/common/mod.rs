@@ -252,11 +252,26 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
 /// `directory/src` as its argument, and returns what it printed; a failing
 /// script fails the test with its stderr.
 pub fn run_probe(python: &std::path::Path, directory: &std::path::Path, script: &str) -> String {
+    let src = directory.join("src");
+    run_script(python, directory, script, &[src.as_os_str()])
+}
+
+/// Runs a Python `script` (written to `directory/probe.py`) with
+/// `arguments`, and returns what it printed; a failing script fails the
+/// test with its stderr.
+#[allow(dead_code)]
+pub fn run_script(
+    python: &std::path::Path,
+    directory: &std::path::Path,
+    script: &str,
+    arguments: &[&std::ffi::OsStr],
+) -> String {
     let path = directory.join("probe.py");
     std::fs::write(&path, script).unwrap();
     let output = std::process::Command::new(python)
         .arg(&path)
-        .arg(directory.join("src"))
+        .args(arguments)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("the probe runs");
     assert!(
@@ -270,12 +285,18 @@ pub fn run_probe(python: &std::path::Path, directory: &std::path::Path, script: 
 /// Runs `fastapi-codemod apply --allow-dirty ARGS… src` in `directory` and
 /// checks that it succeeds.
 pub fn apply_to_src(directory: &std::path::Path, arguments: &[&str]) {
+    apply_to(directory, arguments, "src");
+}
+
+/// Runs `fastapi-codemod apply --allow-dirty ARGS… ROOT` in `directory`
+/// and checks that it succeeds.
+pub fn apply_to(directory: &std::path::Path, arguments: &[&str], root: &str) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
         .current_dir(directory)
         .arg("apply")
         .arg("--allow-dirty")
         .args(arguments)
-        .arg("src")
+        .arg(root)
         .output()
         .unwrap();
     assert_eq!(
