@@ -1,6 +1,7 @@
 //! Which files make one project: those under the same nearest directory
 //! holding a `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo's
-//! packages each have their own; a `setup.py` inside a package is a module); failing that, those of one top-level
+//! packages each have their own; a `setup.py` inside a package is a module
+//! unless it is a setup script); failing that, those of one top-level
 //! package, or loose modules of one directory, as module names read them.
 //! A run indexes one project at a time, so memory follows the largest
 //! project, not the whole run.
@@ -73,12 +74,18 @@ impl Roots {
         if let Some(known) = self.by_directory.get(directory) {
             return known.clone();
         }
-        // A `setup.py` inside a package is one of its modules, not a marker.
+        // A `setup.py` inside a package is one of its modules, not a
+        // marker, unless it is a setup script (a stray `__init__.py` at a
+        // project's root does not make its `setup.py` a module).
+        let setup_script = || {
+            std::fs::read_to_string(directory.join("setup.py"))
+                .is_ok_and(|text| text.contains("setuptools") || text.contains("distutils"))
+        };
         let marked = directory.join("pyproject.toml").is_file()
             || ["setup.py", "setup.cfg"]
                 .iter()
                 .any(|marker| directory.join(marker).is_file())
-                && !self.is_package(directory);
+                && (!self.is_package(directory) || setup_script());
         let root = if marked {
             Some(directory.to_path_buf())
         } else {

@@ -400,7 +400,12 @@ fn template<'a>(
             }
         }
     }
-    Ok(Detail::Template(Template { parts }))
+    // An f-string without fields is a plain text.
+    match &parts[..] {
+        [] => Ok(Detail::Text(String::new())),
+        [Part::Text(text)] => Ok(Detail::Text(text.clone())),
+        _ => Ok(Detail::Template(Template { parts })),
+    }
 }
 
 /// A class written to send one HTTP error: what it sends, with the fields
@@ -722,6 +727,9 @@ mod tests {
         assert_eq!(found[2], Err("its status is not a literal status code"));
         assert!(found[3].is_err());
         assert_eq!(found.len(), 4);
+        // An f-string without fields is the text it holds.
+        let plain = shapes("from fastapi import HTTPException\nraise HTTPException(400, f'Bad {{x}}')\n");
+        assert_eq!(plain[0].as_ref().unwrap().detail, Detail::Text("Bad {x}".into()));
     }
 
     #[test]
