@@ -205,6 +205,10 @@ pub struct ModuleSummary {
     pub http_errors: Vec<HttpErrorRaised>,
     /// Whether it makes a FastAPI application (`app = FastAPI()`).
     pub makes_app: bool,
+    /// Names other modules' objects are reached by in strings, as tests
+    /// patch them (`patch("app.services.user.get_db")`): uses of those
+    /// names in those modules.
+    pub patched: Vec<CompactString>,
 }
 
 /// An HTTP error a module raises, by calling its class.
@@ -685,7 +689,7 @@ fn classes_by_name(modules: &HashMap<String, ModuleSummary>) -> HashMap<String, 
 fn importers(modules: &HashMap<String, ModuleSummary>) -> HashMap<String, Vec<String>> {
     let mut importers: HashMap<String, Vec<String>> = HashMap::default();
     for summary in modules.values() {
-        for target in summary.imports.values() {
+        for target in summary.imports.values().chain(&summary.patched) {
             match importers.get_mut(target.as_str()) {
                 Some(known) => {
                     if known.len() < 2 && !known.contains(&summary.name) {
@@ -873,6 +877,31 @@ pub fn summarize_with_facts(
     summary.imported_modules = imported.into_iter().map(CompactString::from).collect();
 
     collect_model_uses(facts, &mut summary, text);
+    // `patch("app.services.user.get_db")`, `mocker.patch(…)`,
+    // `monkeypatch.setattr("…", …)`.
+    if memchr::memmem::find(text.as_bytes(), b"patch").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"setattr").is_some()
+    {
+        summary.patched = facts
+            .calls
+            .iter()
+            .filter(|call| {
+                let method = match call.func.as_ref() {
+                    Expr::Name(name) => name.id.as_str(),
+                    Expr::Attribute(attribute) => attribute.attr.as_str(),
+                    _ => "",
+                };
+                matches!(method, "patch" | "setattr")
+            })
+            .filter_map(|call| match call.arguments.args.first() {
+                Some(Expr::StringLiteral(target)) => {
+                    let target = target.value.to_str();
+                    (target.contains('.') && !target.contains(' ')).then(|| target.into())
+                }
+                _ => None,
+            })
+            .collect();
+    }
     summary.makes_app = module.body.iter().any(|stmt| {
         let value = match stmt {
             Stmt::Assign(assign) => Some(assign.value.as_ref()),
@@ -1633,6 +1662,20 @@ mod tests {
                 .iter()
                 .map(|(name, package, source)| summarize(name, *package, source).unwrap()),
         )
+    }
+
+    #[test]
+    fn a_name_tests_patch_by_its_path_is_taken_from_its_module() {
+        let index = index(&[
+            ("app.services.user", false, "from app.db import get_db\n"),
+            (
+                "tests.test_user",
+                false,
+                "from unittest.mock import patch\n\n\ndef test_it(mocker):\n    with patch(\"app.services.user.get_db\"):\n        mocker.patch(\"app.services.user.not here\")\n",
+            ),
+        ]);
+        assert!(index.is_imported_from("app.services.user", "get_db"));
+        assert!(!index.is_imported_from("app.services.user", "other"));
     }
 
     #[test]
