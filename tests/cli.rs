@@ -914,7 +914,10 @@ fn a_namespace_package_the_project_imports_through_names_its_modules() {
             b"from fastapi import APIRouter, HTTPException\n\nfrom api.v1.schemas import Item\n\nrouter = APIRouter()\n\n\n@router.get(\"/items/{item_id}\")\ndef read_item(item_id: int) -> Item:\n    if item_id != 1:\n        raise HTTPException(status_code=404, detail=\"Item not found\")\n    return Item(id=item_id)\n",
         ),
     ]);
-    let output = run(directory.path(), &["apply", "--select", "domain-exceptions"]);
+    let output = run(
+        directory.path(),
+        &["apply", "--select", "domain-exceptions"],
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let routes = String::from_utf8(read(&directory, "api/v1/routes.py")).unwrap();
     assert!(
@@ -922,5 +925,8 @@ fn a_namespace_package_the_project_imports_through_names_its_modules() {
         "{routes}"
     );
     let exceptions = String::from_utf8(read(&directory, "api/v1/exceptions.py")).unwrap();
-    assert!(exceptions.contains("class ItemNotFound(HTTPException):"), "{exceptions}");
+    assert!(
+        exceptions.contains("class ItemNotFound(HTTPException):"),
+        "{exceptions}"
+    );
 }

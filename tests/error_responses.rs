@@ -172,7 +172,11 @@ fn no_exception_text_reaches_clients_after_apply_and_the_log_has_it() {
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .output()
             .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         (
             String::from_utf8(output.stdout).unwrap(),
             String::from_utf8(output.stderr).unwrap(),

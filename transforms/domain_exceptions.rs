@@ -247,7 +247,10 @@ fn run(context: &FileContext, findings: &mut Findings) {
         } else {
             home.clone()
         };
-        add(&mut symbols, Symbol::owned(module, rewrite.planned.name.clone()));
+        add(
+            &mut symbols,
+            Symbol::owned(module, rewrite.planned.name.clone()),
+        );
     }
     for planned in &defined {
         let (module, name) = base_symbol(&planned.key.base);
@@ -352,7 +355,10 @@ fn definitions(
         .iter()
         .position(|symbol| symbol.module == "fastapi" && symbol.name == "status")
         .and_then(|position| reference(&symbols[position]));
-    let mut domains: Vec<&str> = defined.iter().map(|planned| planned.domain.as_str()).collect();
+    let mut domains: Vec<&str> = defined
+        .iter()
+        .map(|planned| planned.domain.as_str())
+        .collect();
     domains.dedup();
     let mut current: Option<&str> = None;
     for planned in defined {

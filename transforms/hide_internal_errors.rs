@@ -148,7 +148,9 @@ fn handlers<'a>(context: &FileContext<'a>) -> Vec<(&'a StmtFunctionDef, &'a Expr
             && attribute.attr.as_str() == "add_exception_handler"
             && let [exception, Expr::Name(handler), ..] = &call.arguments.args[..]
             && let Some(function) = context.facts.module_functions.get(handler.id.as_str())
-            && !found.iter().any(|(known, _)| std::ptr::eq(*known, *function))
+            && !found
+                .iter()
+                .any(|(known, _)| std::ptr::eq(*known, *function))
         {
             found.push((function, exception));
         }
@@ -160,8 +162,7 @@ fn handlers<'a>(context: &FileContext<'a>) -> Vec<(&'a StmtFunctionDef, &'a Expr
 /// errors, `HTTPException` and the project's subclasses of it.
 fn is_explained(context: &FileContext, exception: &Expr) -> bool {
     let module = context.module_name.unwrap_or_default();
-    let Some(mut class) = qualified_in(context.facts, module, context.is_package, exception)
-    else {
+    let Some(mut class) = qualified_in(context.facts, module, context.is_package, exception) else {
         return false;
     };
     let index = &context.project.index;
@@ -245,7 +246,10 @@ impl Logger {
             format!("logger = {logging}.getLogger(__name__){ending}{ending}")
         };
         // An import line added at the same place comes first.
-        match edits.iter_mut().find(|edit| edit.is_insertion() && edit.start() == at) {
+        match edits
+            .iter_mut()
+            .find(|edit| edit.is_insertion() && edit.start() == at)
+        {
             Some(edit) => *edit = Edit::insertion(format!("{}{text}", edit.content()), at),
             None => edits.push(Edit::insertion(text, at)),
         }
@@ -267,8 +271,12 @@ impl<'a> Visitor<'a> for Leak<'_, '_> {
         match expr {
             Expr::Call(call) => {
                 let module = self.context.module_name.unwrap_or_default();
-                let callee =
-                    qualified_in(self.context.facts, module, self.context.is_package, &call.func);
+                let callee = qualified_in(
+                    self.context.facts,
+                    module,
+                    self.context.is_package,
+                    &call.func,
+                );
                 let builtin = match call.func.as_ref() {
                     Expr::Name(name) => Some(name.id.as_str()),
                     _ => None,
@@ -373,11 +381,17 @@ fn hide_in_handler(
         .iter()
         .chain(&function.parameters.args)
         .collect();
-    let Some(exception) = parameters.get(1).map(|parameter| parameter.parameter.name.as_str())
+    let Some(exception) = parameters
+        .get(1)
+        .map(|parameter| parameter.parameter.name.as_str())
     else {
         return;
     };
-    if context.is_suppressed(&TRANSFORM, function.range(), &context.header_lines(function)) {
+    if context.is_suppressed(
+        &TRANSFORM,
+        function.range(),
+        &context.header_lines(function),
+    ) {
         return;
     }
     let module = context.module_name.unwrap_or_default();
@@ -406,8 +420,8 @@ fn hide_in_handler(
         // is one meant to explain itself.
         let own_status = matches!(status, Some(Expr::Attribute(attribute))
             if matches!(attribute.value.as_ref(), Expr::Name(name) if name.id.as_str() == exception));
-        let status =
-            status.and_then(|status| status_code(context.facts, module, context.is_package, status));
+        let status = status
+            .and_then(|status| status_code(context.facts, module, context.is_package, status));
         if own_status || status.is_some_and(|status| (400..500).contains(&status)) {
             continue;
         }
@@ -415,7 +429,11 @@ fn hide_in_handler(
             .is_none_or(|class| class.ends_with("JSONResponse"));
         let quote = context.source.quote();
         let replacement = if is_json {
-            format!("{{{}: {}}}", string_literal("detail", quote), string_literal(MESSAGE, quote))
+            format!(
+                "{{{}: {}}}",
+                string_literal("detail", quote),
+                string_literal(MESSAGE, quote)
+            )
         } else {
             string_literal(MESSAGE, quote)
         };
@@ -611,7 +629,10 @@ fn hide_in_raise(
     // The caught exception becomes the cause (`from None` would drop the
     // chain the log now shows, and leave the name unused).
     match raise.cause.as_deref() {
-        None => edits.push(Edit::insertion(format!(" from {}", leaking.name), raise.end())),
+        None => edits.push(Edit::insertion(
+            format!(" from {}", leaking.name),
+            raise.end(),
+        )),
         Some(Expr::Name(cause)) if cause.id.as_str() == leaking.name => {}
         Some(cause) => edits.push(Edit::replacement(leaking.name.to_string(), cause.range())),
     }
@@ -770,7 +791,11 @@ fn values_left_unused(context: &FileContext, leaking: &LeakingRaise) -> Vec<Edit
         let mut end = context.source.full_line_end(stmt.end());
         let next_end = context.source.full_line_end(end);
         if end < context.source.text_len()
-            && context.source.slice(TextRange::new(end, next_end)).trim().is_empty()
+            && context
+                .source
+                .slice(TextRange::new(end, next_end))
+                .trim()
+                .is_empty()
         {
             end = next_end;
         }

@@ -19,7 +19,9 @@ use ruff_text_size::Ranged;
 use crate::python::fastapi::{
     FastApiFacts, ParamFunction, dotted_text, qualified_in, resolve_relative,
 };
-use crate::python::http_errors::{ErrorClass, ErrorShape, class_error_shape, raise_statements, raised_error};
+use crate::python::http_errors::{
+    ErrorClass, ErrorShape, class_error_shape, raise_statements, raised_error,
+};
 use crate::python::suppression::Suppressions;
 use crate::python::types::{TypeScope, TypeShape, shape_of};
 use crate::text::source::SourceFile;
@@ -1742,10 +1744,7 @@ mod tests {
         );
         let function = module.function("gen").unwrap();
         assert!(function.is_async && function.is_generator);
-        assert_eq!(
-            function.parameters,
-            [("db".into(), Some("int".into()))]
-        );
+        assert_eq!(function.parameters, [("db".into(), Some("int".into()))]);
     }
 
     #[test]

@@ -184,7 +184,10 @@ fn run(
     let outer_top = |file: &ProjectFile| -> Option<String> {
         let outer = file.outer_module_name.as_deref()?;
         let top = outer.split('.').next()?;
-        let inner = file.module_name.as_deref().and_then(|name| name.split('.').next());
+        let inner = file
+            .module_name
+            .as_deref()
+            .and_then(|name| name.split('.').next());
         (Some(top) != inner).then(|| top.to_string())
     };
     let mut outer_tops: Vec<String> = files.iter().filter_map(outer_top).collect();
@@ -209,7 +212,11 @@ fn run(
     // names that changes are looked at again.
     let imported_tops: Vec<&str> = first
         .iter()
-        .flat_map(|pass| pass.imports_outer.iter().map(|&top| outer_tops[top].as_str()))
+        .flat_map(|pass| {
+            pass.imports_outer
+                .iter()
+                .map(|&top| outer_tops[top].as_str())
+        })
         .collect();
     if !imported_tops.is_empty() {
         let renamed: Vec<usize> = (0..files.len())
@@ -322,7 +329,9 @@ fn run(
     loop {
         // The longest first, each taken by the next free thread: no thread
         // is left alone with a large file at the end.
-        let mut order: Vec<usize> = (0..files.len()).filter(|&position| pending[position]).collect();
+        let mut order: Vec<usize> = (0..files.len())
+            .filter(|&position| pending[position])
+            .collect();
         order.sort_by_key(|&position| std::cmp::Reverse(lengths[position]));
         let rerun: Vec<(usize, FileOutcome)> = order
             .into_iter()

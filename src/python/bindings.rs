@@ -382,7 +382,8 @@ def route(item: "Item", db=get_db):  # type: (int) -> None
 
     #[test]
     fn a_parameter_of_the_same_name_is_no_use_of_an_import() {
-        let source = "from fastapi import status\n\n\ndef by_status(status):\n    return status.value\n";
+        let source =
+            "from fastapi import status\n\n\ndef by_status(status):\n    return status.value\n";
         assert_eq!(unreferenced(source), ["status"]);
     }
 }

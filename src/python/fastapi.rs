@@ -133,7 +133,10 @@ impl ImportBindings {
     fn index_targets(&self) -> HashMap<String, Vec<String>> {
         let mut locals: HashMap<String, Vec<String>> = HashMap::default();
         for (local, target) in &self.names {
-            locals.entry(target.clone()).or_default().push(local.clone());
+            locals
+                .entry(target.clone())
+                .or_default()
+                .push(local.clone());
         }
         for names in locals.values_mut() {
             names.sort_unstable();

@@ -196,7 +196,11 @@ pub fn raised_error<'a>(
         module,
         is_package,
         &call.arguments,
-        &mut Fields::Values { text, values: &mut values, keys: Vec::new() },
+        &mut Fields::Values {
+            text,
+            values: &mut values,
+            keys: Vec::new(),
+        },
     );
     Some(RaisedError {
         raise,
@@ -297,11 +301,21 @@ pub fn argument<'a>(
     arguments
         .find_keyword(keyword)
         .map(|found| &found.value)
-        .or_else(|| arguments.args.get(position).filter(|arg| !arg.is_starred_expr()))
+        .or_else(|| {
+            arguments
+                .args
+                .get(position)
+                .filter(|arg| !arg.is_starred_expr())
+        })
 }
 
 /// A status code written as a number or as a `status.HTTP_…` constant.
-pub fn status_code(facts: &FastApiFacts, module: &str, is_package: bool, expr: &Expr) -> Option<u16> {
+pub fn status_code(
+    facts: &FastApiFacts,
+    module: &str,
+    is_package: bool,
+    expr: &Expr,
+) -> Option<u16> {
     match expr {
         Expr::NumberLiteral(number) => {
             let code = number.value.as_int()?.as_u16()?;
@@ -441,12 +455,14 @@ pub fn class_error_shape(
     {
         return None;
     }
-    let mut parameters = init.parameters.posonlyargs.iter().chain(&init.parameters.args);
+    let mut parameters = init
+        .parameters
+        .posonlyargs
+        .iter()
+        .chain(&init.parameters.args);
     let receiver = parameters.next()?;
     let names: Vec<&str> = parameters
-        .map(|parameter| {
-            (parameter.default.is_none()).then_some(parameter.parameter.name.as_str())
-        })
+        .map(|parameter| (parameter.default.is_none()).then_some(parameter.parameter.name.as_str()))
         .collect::<Option<_>>()?;
     let mut body = init.body.as_slice();
     if let [Stmt::Expr(first), rest @ ..] = body {
@@ -471,7 +487,8 @@ pub fn class_error_shape(
         // `super().__init__(…)`
         Expr::Call(parent)
             if parent.arguments.is_empty()
-                && matches!(parent.func.as_ref(), Expr::Name(name) if name.id.as_str() == "super") => {}
+                && matches!(parent.func.as_ref(), Expr::Name(name) if name.id.as_str() == "super") =>
+            {}
         // `HTTPException.__init__(self, …)`
         base @ (Expr::Name(_) | Expr::Attribute(_))
             if qualified_in(facts, module, is_package, base)
@@ -671,7 +688,9 @@ mod tests {
         let facts = FastApiFacts::new(parsed.syntax());
         raise_statements(&parsed.syntax().body)
             .into_iter()
-            .filter_map(|raise| raised_error(&facts, "app.routes", false, source, raise, &|_| false))
+            .filter_map(|raise| {
+                raised_error(&facts, "app.routes", false, source, raise, &|_| false)
+            })
             .map(|raised| raised.shape)
             .collect()
     }
@@ -728,8 +747,12 @@ mod tests {
         assert!(found[3].is_err());
         assert_eq!(found.len(), 4);
         // An f-string without fields is the text it holds.
-        let plain = shapes("from fastapi import HTTPException\nraise HTTPException(400, f'Bad {{x}}')\n");
-        assert_eq!(plain[0].as_ref().unwrap().detail, Detail::Text("Bad {x}".into()));
+        let plain =
+            shapes("from fastapi import HTTPException\nraise HTTPException(400, f'Bad {{x}}')\n");
+        assert_eq!(
+            plain[0].as_ref().unwrap().detail,
+            Detail::Text("Bad {x}".into())
+        );
     }
 
     #[test]
@@ -754,7 +777,10 @@ mod tests {
 
     #[test]
     fn literals_escape_what_they_must() {
-        assert_eq!(string_literal("It's \"x\"\n", Quote::Single), "'It\\'s \"x\"\\n'");
+        assert_eq!(
+            string_literal("It's \"x\"\n", Quote::Single),
+            "'It\\'s \"x\"\\n'"
+        );
         assert_eq!(string_literal("a\\b", Quote::Double), "\"a\\\\b\"");
     }
 }

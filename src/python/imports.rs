@@ -388,9 +388,8 @@ impl<'a> Importer<'a> {
                     }
                 }
             } else {
-                new_lines.push(
-                    self.new_import_line(module, &self.from_import_text(module, &names)),
-                );
+                new_lines
+                    .push(self.new_import_line(module, &self.from_import_text(module, &names)));
             }
         }
         // Lines for several modules at one place become one insertion.
@@ -420,11 +419,10 @@ impl<'a> Importer<'a> {
         }
         // An import inside a function or under `TYPE_CHECKING` is not one
         // the module's code can use.
-        if let Some(local) = self
-            .bindings
-            .local_name_of(module)
-            .filter(|local| self.runtime_names.is_none_or(|names| names.contains(*local)))
-        {
+        if let Some(local) = self.bindings.local_name_of(module).filter(|local| {
+            self.runtime_names
+                .is_none_or(|names| names.contains(*local))
+        }) {
             return (local.to_string(), None);
         }
         let line = format!("import {module}");
@@ -484,8 +482,8 @@ impl<'a> Importer<'a> {
 
         // A one-line import that the new names make too long is written
         // again, wrapped.
-        let on_one_line = self.source.line_number(statement.start())
-            == self.source.line_number(statement.end());
+        let on_one_line =
+            self.source.line_number(statement.start()) == self.source.line_number(statement.end());
         if on_one_line && !one_per_line && statement.level == 0 {
             let module = statement.module.as_ref().map(ast::Identifier::as_str);
             let mut all: Vec<String> = aliases
@@ -501,8 +499,14 @@ impl<'a> Importer<'a> {
             }
             let names_text: Vec<&str> = all.iter().map(String::as_str).collect();
             let line_start = self.source.line_start(statement.start());
-            let indent = self.source.slice(TextRange::new(line_start, statement.start()));
-            let line = format!("{indent}from {} import {}", module.unwrap_or_default(), all.join(", "));
+            let indent = self
+                .source
+                .slice(TextRange::new(line_start, statement.start()));
+            let line = format!(
+                "{indent}from {} import {}",
+                module.unwrap_or_default(),
+                all.join(", ")
+            );
             if indent.trim().is_empty() && line.chars().count() > self.line_length {
                 if let Some(module) = module {
                     let text = self.from_import_text(module, &names_text);
@@ -612,7 +616,8 @@ impl<'a> Importer<'a> {
                     && module.starts_with('.')
                     && import.level > 0
                 {
-                    let key = |level: usize, name: &str| (std::cmp::Reverse(level), name.to_string());
+                    let key =
+                        |level: usize, name: &str| (std::cmp::Reverse(level), name.to_string());
                     let ours = module.trim_start_matches('.');
                     let theirs = import.module.as_ref().map_or("", |name| name.id.as_str());
                     let ours_key = key(module.len() - ours.len(), ours);

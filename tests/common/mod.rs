@@ -4,8 +4,8 @@
 
 use fastapi_codemod::project::pipeline::{self, FileOutcome, Mode, Selection};
 use fastapi_codemod::project::run::ChangeOutcome;
-use fastapi_codemod::text::files::FileChange;
 use fastapi_codemod::project::transform::{Transform, TransformOptions};
+use fastapi_codemod::text::files::FileChange;
 use ruff_python_ast::PythonVersion;
 
 /// A selection of exactly these transforms.
@@ -93,24 +93,25 @@ pub fn fix_project_run_checked(
     selection: &Selection,
 ) -> (Vec<FileOutcome>, Vec<ChangeOutcome>) {
     use fastapi_codemod::project::run::{ProjectFile, process_project, process_project_in_full};
-    let run_as = |files: &[(String, bool, String)], contents: &Vec<String>, mode: Mode, in_full: bool| {
-        let project_files: Vec<ProjectFile> = files
-            .iter()
-            .map(|(module, is_package, _)| ProjectFile {
-                path: module_path(module, *is_package),
-                module_name: Some(module.clone()),
-                outer_module_name: None,
-                is_package: *is_package,
-                selection,
-                writable: true,
-            })
-            .collect();
-        if in_full {
-            process_project_in_full(&project_files, contents, mode)
-        } else {
-            process_project(&project_files, contents, mode)
-        }
-    };
+    let run_as =
+        |files: &[(String, bool, String)], contents: &Vec<String>, mode: Mode, in_full: bool| {
+            let project_files: Vec<ProjectFile> = files
+                .iter()
+                .map(|(module, is_package, _)| ProjectFile {
+                    path: module_path(module, *is_package),
+                    module_name: Some(module.clone()),
+                    outer_module_name: None,
+                    is_package: *is_package,
+                    selection,
+                    writable: true,
+                })
+                .collect();
+            if in_full {
+                process_project_in_full(&project_files, contents, mode)
+            } else {
+                process_project(&project_files, contents, mode)
+            }
+        };
     let originals: Vec<String> = files
         .iter()
         .map(|(_, _, contents)| contents.clone())
@@ -151,8 +152,14 @@ pub fn fix_project_run_checked(
         .collect();
     // The modules the plans created join the project.
     for made in &first.changes {
-        if let (FileChange::Create { module: Some(module), .. }, None, Some(contents)) =
-            (&made.change, &made.error, &made.after)
+        if let (
+            FileChange::Create {
+                module: Some(module),
+                ..
+            },
+            None,
+            Some(contents),
+        ) = (&made.change, &made.error, &made.after)
         {
             fixed.push((module.clone(), false, contents.clone()));
         }
@@ -179,7 +186,10 @@ pub fn fix_project_run_checked(
         .filter(|made| made.error.is_none() && made.before != made.after)
         .map(|made| &made.change)
         .collect();
-    assert!(remade.is_empty(), "a second run changes files again: {remade:?}");
+    assert!(
+        remade.is_empty(),
+        "a second run changes files again: {remade:?}"
+    );
     (outcomes, first.changes)
 }
 

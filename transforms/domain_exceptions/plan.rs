@@ -68,7 +68,10 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::NoHome => write!(f, "no package to hold `exceptions.py` was found"),
             Refusal::NameTaken { name, home } => {
-                write!(f, "`{name}` is taken in `{home}`, also with the domain before it")
+                write!(
+                    f,
+                    "`{name}` is taken in `{home}`, also with the domain before it"
+                )
             }
             Refusal::Cycle { home } => write!(
                 f,
@@ -163,8 +166,10 @@ impl ErrorPlan {
                         base,
                         shape: raised.shape.clone(),
                     };
-                    plan.classes
-                        .insert((String::new(), key, module.name.clone()), Err(Refusal::NoHome));
+                    plan.classes.insert(
+                        (String::new(), key, module.name.clone()),
+                        Err(Refusal::NoHome),
+                    );
                 }
                 continue;
             };
@@ -185,7 +190,15 @@ impl ErrorPlan {
                     shape: raised.shape.clone(),
                 };
                 let (name, by_domain) = class_name(&key.shape, &domain);
-                let slot = (home.clone(), key.clone(), if by_domain { domain.clone() } else { String::new() });
+                let slot = (
+                    home.clone(),
+                    key.clone(),
+                    if by_domain {
+                        domain.clone()
+                    } else {
+                        String::new()
+                    },
+                );
                 raisers
                     .entry(slot.clone())
                     .or_default()
@@ -281,7 +294,10 @@ impl ErrorPlan {
             if let Some((module, _)) = planned.key.base.rsplit_once('.')
                 && index.module(module).is_some()
             {
-                bases.entry(planned.home.as_str()).or_default().insert(module);
+                bases
+                    .entry(planned.home.as_str())
+                    .or_default()
+                    .insert(module);
             }
         }
         let mut refused: Vec<(String, String)> = Vec::new();
@@ -297,8 +313,7 @@ impl ErrorPlan {
         }
         for (module, home) in refused {
             self.homes.remove(&module);
-            self.refused_modules
-                .insert(module, Refusal::Cycle { home });
+            self.refused_modules.insert(module, Refusal::Cycle { home });
         }
         // New classes whose every raiser was refused.
         let homes = &self.homes;
@@ -335,7 +350,11 @@ impl ErrorPlan {
                 .map(|_| Err(Refusal::NoHome));
         };
         let (_, by_domain) = class_name(shape, domain);
-        let domain = if by_domain { domain.clone() } else { String::new() };
+        let domain = if by_domain {
+            domain.clone()
+        } else {
+            String::new()
+        };
         let planned = self.classes.get(&(home.clone(), key, domain))?;
         Some(match planned {
             Ok(planned) if !planned.exists && self.withdrawn.contains(&planned.home) => {
@@ -343,7 +362,11 @@ impl ErrorPlan {
                     home: planned.home.clone(),
                 })
             }
-            Ok(planned) if planned.exists && planned.home != module && index.reaches(&planned.home, module) => {
+            Ok(planned)
+                if planned.exists
+                    && planned.home != module
+                    && index.reaches(&planned.home, module) =>
+            {
                 Err(Refusal::Cycle {
                     home: planned.home.clone(),
                 })
@@ -406,8 +429,10 @@ impl Plan for ErrorPlan {
             .iter()
             .filter(|(home, _)| !self.withdrawn.contains(*home))
             .filter_map(|(home, path)| {
-                let classes: Vec<&PlannedError> =
-                    self.new_classes().filter(|planned| planned.home == *home).collect();
+                let classes: Vec<&PlannedError> = self
+                    .new_classes()
+                    .filter(|planned| planned.home == *home)
+                    .collect();
                 if classes.is_empty() {
                     return None;
                 }
@@ -458,17 +483,55 @@ struct Layout<'a> {
 
 /// Modules that make a package a domain when it holds one of each kind.
 const ROUTER_MODULES: &[&str] = &[
-    "router", "routers", "routes", "views", "api", "endpoints", "controller", "controllers",
+    "router",
+    "routers",
+    "routes",
+    "views",
+    "api",
+    "endpoints",
+    "controller",
+    "controllers",
 ];
 const DOMAIN_MODULES: &[&str] = &[
-    "schemas", "models", "service", "services", "dependencies", "exceptions", "crud",
-    "constants", "repository", "utils", "config",
+    "schemas",
+    "models",
+    "service",
+    "services",
+    "dependencies",
+    "exceptions",
+    "crud",
+    "constants",
+    "repository",
+    "utils",
+    "config",
 ];
 /// Module names that say what a module does, not what it is about.
 const GENERIC_NAMES: &[&str] = &[
-    "router", "routers", "routes", "route", "views", "view", "api", "endpoints", "endpoint",
-    "main", "deps", "dependencies", "dependency", "service", "services", "utils", "crud",
-    "handlers", "controller", "controllers", "base", "core", "app", "exceptions", "errors",
+    "router",
+    "routers",
+    "routes",
+    "route",
+    "views",
+    "view",
+    "api",
+    "endpoints",
+    "endpoint",
+    "main",
+    "deps",
+    "dependencies",
+    "dependency",
+    "service",
+    "services",
+    "utils",
+    "crud",
+    "handlers",
+    "controller",
+    "controllers",
+    "base",
+    "core",
+    "app",
+    "exceptions",
+    "errors",
     "__init__",
 ];
 
@@ -512,7 +575,10 @@ impl<'a> Layout<'a> {
         let package = if module.is_package {
             module.name.as_str()
         } else {
-            module.name.rsplit_once('.').map_or("", |(package, _)| package)
+            module
+                .name
+                .rsplit_once('.')
+                .map_or("", |(package, _)| package)
         };
         let stem = module.name.rsplit('.').next().unwrap_or(&module.name);
         let is_domain = self.children.get(package).is_some_and(|children| {
@@ -532,9 +598,20 @@ impl<'a> Layout<'a> {
                         || module.name.starts_with(&format!("{app}."))
                 })
                 .cloned()
-                .unwrap_or_else(|| module.name.split('.').next().unwrap_or_default().to_string());
+                .unwrap_or_else(|| {
+                    module
+                        .name
+                        .split('.')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                });
             let app = if app == module.name && !module.is_package {
-                module.name.rsplit_once('.').map_or("", |(package, _)| package).to_string()
+                module
+                    .name
+                    .rsplit_once('.')
+                    .map_or("", |(package, _)| package)
+                    .to_string()
             } else {
                 app
             };
@@ -557,25 +634,25 @@ impl<'a> Layout<'a> {
             .and_then(|init| init.parent())
             .map(|directory| directory.to_path_buf())
             .or_else(|| {
-                let sibling = self
-                    .children
-                    .get(home_package.as_str())?
-                    .iter()
-                    .find_map(|child| {
-                        let name = if home_package.is_empty() {
-                            child.to_string()
-                        } else {
-                            format!("{home_package}.{child}")
-                        };
-                        let path = context.paths.get(&name)?;
-                        let is_package = context.index.module(&name)?.is_package;
-                        let directory = path.parent()?;
-                        Some(if is_package {
-                            directory.parent()?.to_path_buf()
-                        } else {
-                            directory.to_path_buf()
-                        })
-                    })?;
+                let sibling =
+                    self.children
+                        .get(home_package.as_str())?
+                        .iter()
+                        .find_map(|child| {
+                            let name = if home_package.is_empty() {
+                                child.to_string()
+                            } else {
+                                format!("{home_package}.{child}")
+                            };
+                            let path = context.paths.get(&name)?;
+                            let is_package = context.index.module(&name)?.is_package;
+                            let directory = path.parent()?;
+                            Some(if is_package {
+                                directory.parent()?.to_path_buf()
+                            } else {
+                                directory.to_path_buf()
+                            })
+                        })?;
                 Some(sibling)
             })?;
         Some((home, domain, Some(directory.join("exceptions.py"))))
@@ -587,13 +664,34 @@ impl<'a> Layout<'a> {
 /// nothing else.
 fn layered_domain(stem: &str, package: &str) -> String {
     let mut domain = stem;
-    for prefix in ["crud_", "routes_", "router_", "api_", "endpoint_", "endpoints_"] {
+    for prefix in [
+        "crud_",
+        "routes_",
+        "router_",
+        "api_",
+        "endpoint_",
+        "endpoints_",
+    ] {
         domain = domain.strip_prefix(prefix).unwrap_or(domain);
     }
     for suffix in [
-        "_router", "_routers", "_routes", "_route", "_views", "_view", "_api", "_endpoints",
-        "_endpoint", "_service", "_services", "_crud", "_controller", "_handlers",
-        "_repository", "_deps", "_dependencies",
+        "_router",
+        "_routers",
+        "_routes",
+        "_route",
+        "_views",
+        "_view",
+        "_api",
+        "_endpoints",
+        "_endpoint",
+        "_service",
+        "_services",
+        "_crud",
+        "_controller",
+        "_handlers",
+        "_repository",
+        "_deps",
+        "_dependencies",
     ] {
         domain = domain.strip_suffix(suffix).unwrap_or(domain);
     }
@@ -609,25 +707,73 @@ fn layered_domain(stem: &str, package: &str) -> String {
 
 /// Words that name nothing in a detail.
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "the", "this", "that", "these", "those", "with", "of", "for", "to", "in", "on",
-    "at", "by", "from", "is", "was", "were", "be", "been", "are", "it", "its", "your", "you",
-    "given", "requested", "provided", "specified", "such", "any", "could", "can", "has",
-    "have", "please", "sorry", "yet", "id",
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "with",
+    "of",
+    "for",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "from",
+    "is",
+    "was",
+    "were",
+    "be",
+    "been",
+    "are",
+    "it",
+    "its",
+    "your",
+    "you",
+    "given",
+    "requested",
+    "provided",
+    "specified",
+    "such",
+    "any",
+    "could",
+    "can",
+    "has",
+    "have",
+    "please",
+    "sorry",
+    "yet",
+    "id",
 ];
 
 /// Words that open a detail's closing context (`in the system`).
-const CONTEXT_WORDS: &[&str] = &["in", "on", "at", "for", "from", "to", "within", "into", "by"];
+const CONTEXT_WORDS: &[&str] = &[
+    "in", "on", "at", "for", "from", "to", "within", "into", "by",
+];
 
 /// Words a long detail can do without.
 const FILLER_WORDS: &[&str] = &[
-    "and", "or", "but", "while", "when", "cannot", "can", "must", "should", "be", "been",
-    "will", "would", "already", "has", "have", "had",
+    "and", "or", "but", "while", "when", "cannot", "can", "must", "should", "be", "been", "will",
+    "would", "already", "has", "have", "had",
 ];
 
 /// Words of a 403 detail that say only that access is refused, not why.
 const REFUSAL_WORDS: &[&str] = &[
-    "permission", "permissions", "privilege", "privileges", "forbidden", "denied", "access",
-    "authorized", "allowed", "permitted", "rights", "insufficient",
+    "permission",
+    "permissions",
+    "privilege",
+    "privileges",
+    "forbidden",
+    "denied",
+    "access",
+    "authorized",
+    "allowed",
+    "permitted",
+    "rights",
+    "insufficient",
 ];
 
 /// The class's name for an error raised in `domain`, as people write them,
@@ -643,7 +789,10 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
         range
             .iter()
             .filter(|word| !STOP_WORDS.contains(&word.to_lowercase().as_str()))
-            .filter(|word| word.chars().all(|character| character.is_ascii_alphanumeric()))
+            .filter(|word| {
+                word.chars()
+                    .all(|character| character.is_ascii_alphanumeric())
+            })
             .cloned()
             .collect()
     };
@@ -666,7 +815,9 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
                         .position(|triple| triple == ["does", "not", "exist"])
                 })
                 .or_else(|| lower.iter().position(|word| word == "doesn't"));
-            let subject = end.map(|end| significant(&words[..end])).unwrap_or_default();
+            let subject = end
+                .map(|end| significant(&words[..end]))
+                .unwrap_or_default();
             if !subject.is_empty() && subject.len() <= 3 && starts_with_letter(&subject) {
                 (format!("{}NotFound", camel_words(&subject)), false)
             } else {
@@ -688,8 +839,16 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
             let invalid = lower.iter().any(|word| {
                 matches!(
                     word.as_str(),
-                    "credentials" | "credential" | "password" | "token" | "invalid"
-                        | "incorrect" | "expired" | "wrong" | "bad" | "validate"
+                    "credentials"
+                        | "credential"
+                        | "password"
+                        | "token"
+                        | "invalid"
+                        | "incorrect"
+                        | "expired"
+                        | "wrong"
+                        | "bad"
+                        | "validate"
                 )
             });
             let name = if invalid {
@@ -718,7 +877,10 @@ pub fn class_name(shape: &ErrorShape, domain: &str) -> (String, bool) {
                     let lower = word.to_lowercase();
                     lower == "be" || !STOP_WORDS.contains(&lower.as_str())
                 })
-                .filter(|word| word.chars().all(|character| character.is_ascii_alphanumeric()))
+                .filter(|word| {
+                    word.chars()
+                        .all(|character| character.is_ascii_alphanumeric())
+                })
                 .cloned()
                 .collect();
             // A long detail keeps what it is about and its last word, the
@@ -792,7 +954,11 @@ fn singular(word: &str) -> String {
             return word[..word.len() - 2].to_string();
         }
     }
-    if lower.ends_with('s') && !["ss", "us", "is"].iter().any(|ending| lower.ends_with(ending)) {
+    if lower.ends_with('s')
+        && !["ss", "us", "is"]
+            .iter()
+            .any(|ending| lower.ends_with(ending))
+    {
         return word[..word.len() - 1].to_string();
     }
     word.to_string()
@@ -832,14 +998,21 @@ pub fn class_text(
                 .iter()
                 .map(|&parameter| planned.parameters[parameter].clone())
                 .collect();
-            arguments.push(format!("detail={}", fstring_literal(template, &names, quote)));
+            arguments.push(format!(
+                "detail={}",
+                fstring_literal(template, &names, quote)
+            ));
         }
     }
     if let Some(headers) = &shape.headers {
         let pairs: Vec<String> = headers
             .iter()
             .map(|(name, value)| {
-                format!("{}: {}", string_literal(name, quote), string_literal(value, quote))
+                format!(
+                    "{}: {}",
+                    string_literal(name, quote),
+                    string_literal(value, quote)
+                )
             })
             .collect();
         arguments.push(format!("headers={{{}}}", pairs.join(", ")));
@@ -928,7 +1101,10 @@ fn new_module(home: &str, classes: &[&PlannedError]) -> String {
             text.push_str(&format!("from {module} import {}\n", names.join(", ")));
         }
     }
-    let domains: BTreeSet<&str> = classes.iter().map(|planned| planned.domain.as_str()).collect();
+    let domains: BTreeSet<&str> = classes
+        .iter()
+        .map(|planned| planned.domain.as_str())
+        .collect();
     let mut ordered: Vec<&&PlannedError> = classes.iter().collect();
     ordered.sort_by_key(|planned| planned.domain.as_str());
     let mut current_domain: Option<&str> = None;
@@ -943,7 +1119,14 @@ fn new_module(home: &str, classes: &[&PlannedError]) -> String {
             text.push_str(&format!("# {}\n", planned.domain.replace('_', " ")));
             current_domain = Some(planned.domain.as_str());
         }
-        text.push_str(&class_text(planned, &references, Quote::Double, "    ", "\n", 88));
+        text.push_str(&class_text(
+            planned,
+            &references,
+            Quote::Double,
+            "    ",
+            "\n",
+            88,
+        ));
     }
     text
 }
@@ -964,7 +1147,10 @@ mod tests {
     fn names_read_as_people_write_them() {
         let name = |status, detail| class_name(&shape(status, detail), "posts").0;
         assert_eq!(name(404, "Post not found"), "PostNotFound");
-        assert_eq!(name(404, "The requested item was not found"), "ItemNotFound");
+        assert_eq!(
+            name(404, "The requested item was not found"),
+            "ItemNotFound"
+        );
         assert_eq!(name(404, "User does not exist"), "UserNotFound");
         assert_eq!(name(404, "Nothing here"), "PostNotFound");
         assert_eq!(name(403, "Not the post owner"), "NotPostOwner");
@@ -973,16 +1159,28 @@ mod tests {
             name(403, "The user doesn't have enough privileges"),
             "PostPermissionDenied"
         );
-        assert_eq!(name(401, "Could not validate credentials"), "InvalidCredentials");
+        assert_eq!(
+            name(401, "Could not validate credentials"),
+            "InvalidCredentials"
+        );
         assert_eq!(name(401, "Not authenticated"), "NotAuthenticated");
-        assert_eq!(name(409, "Email already registered"), "EmailAlreadyRegistered");
+        assert_eq!(
+            name(409, "Email already registered"),
+            "EmailAlreadyRegistered"
+        );
         assert_eq!(
             name(400, "The user with this email already exists in the system"),
             "UserEmailAlreadyExists"
         );
         assert_eq!(name(400, "Title cannot be changed"), "TitleCannotBeChanged");
-        assert_eq!(name(400, "Title and content cannot be empty"), "TitleContentEmpty");
-        assert_eq!(name(409, "Billing plan name already exists"), "BillingPlanNameExists");
+        assert_eq!(
+            name(400, "Title and content cannot be empty"),
+            "TitleContentEmpty"
+        );
+        assert_eq!(
+            name(409, "Billing plan name already exists"),
+            "BillingPlanNameExists"
+        );
         assert_eq!(name(400, "UNDEFINED ERROR"), "UndefinedError");
         assert_eq!(name(429, "Slow down"), "PostTooManyRequests");
         assert_eq!(camel("user_profiles"), "UserProfile");
