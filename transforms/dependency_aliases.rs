@@ -98,7 +98,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::index::{annotated_dependency, key_of};
 use crate::project::transform::{FileContext, Findings, Transform};
-use crate::python::imports::{Symbol, relative_spelling};
+use crate::python::imports::Symbol;
 use crate::text::edit::{Edit, Fix, Safety};
 
 mod plan;
@@ -343,7 +343,7 @@ fn rewrite_uses(
     let mut symbols: Vec<Symbol> = Vec::new();
     for item in &uses {
         if item.alias.home != module_name {
-            let symbol = alias_symbol(context, module_name, item.alias);
+            let symbol = alias_symbol(context, item.alias);
             if !symbols.contains(&symbol) {
                 symbols.push(symbol);
             }
@@ -355,7 +355,7 @@ fn rewrite_uses(
 
     let mut replacements: Vec<Edit> = Vec::new();
     for item in &uses {
-        let symbol = alias_symbol(context, module_name, item.alias);
+        let symbol = alias_symbol(context, item.alias);
         let reference = match symbols.iter().position(|candidate| *candidate == symbol) {
             Some(index) if item.alias.home != module_name => references[index].clone(),
             _ => item.alias.name.clone(),
@@ -435,19 +435,8 @@ fn joined_signature(
 
 /// How this module imports an alias: relative when it already imports the
 /// alias's module relatively, else absolute.
-fn alias_symbol(context: &FileContext, module_name: &str, alias: &PlannedAlias) -> Symbol {
-    let relative = context
-        .facts
-        .imports
-        .iter()
-        .any(|(_, target)| target.starts_with('.'));
-    let module = if relative {
-        relative_spelling(module_name, context.is_package, &alias.home)
-            .unwrap_or_else(|| alias.home.clone())
-    } else {
-        alias.home.clone()
-    };
-    Symbol::owned(module, alias.name.clone())
+fn alias_symbol(context: &FileContext, alias: &PlannedAlias) -> Symbol {
+    Symbol::owned(context.module_spelling(&alias.home), alias.name.clone())
 }
 
 /// Whether `annotated-params` still has parameters to convert in this file.

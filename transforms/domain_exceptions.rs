@@ -111,7 +111,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::http_errors::{raise_statements, raised_error, status_constant};
-use crate::python::imports::{Symbol, relative_spelling};
+use crate::python::imports::Symbol;
 use crate::python::syntax::tokens_within;
 use crate::text::edit::{Edit, Fix, Safety};
 
@@ -226,11 +226,9 @@ fn run(context: &FileContext, findings: &mut Findings) {
     }
 
     // The imports: each class from its home, and what new classes here need.
-    let relative = context
-        .facts
-        .imports
-        .iter()
-        .any(|(_, target)| target.starts_with('.'));
+    let class_symbol = |planned: &PlannedError| {
+        Symbol::owned(context.module_spelling(&planned.home), planned.name.clone())
+    };
     let mut symbols: Vec<Symbol> = Vec::new();
     let add = |symbols: &mut Vec<Symbol>, symbol: Symbol| {
         if !symbols.contains(&symbol) {
@@ -238,19 +236,9 @@ fn run(context: &FileContext, findings: &mut Findings) {
         }
     };
     for rewrite in &rewrites {
-        let home = &rewrite.planned.home;
-        if home == module_name {
-            continue;
+        if rewrite.planned.home != module_name {
+            add(&mut symbols, class_symbol(rewrite.planned));
         }
-        let module = if relative {
-            relative_spelling(module_name, context.is_package, home).unwrap_or_else(|| home.clone())
-        } else {
-            home.clone()
-        };
-        add(
-            &mut symbols,
-            Symbol::owned(module, rewrite.planned.name.clone()),
-        );
     }
     for planned in &defined {
         let (module, name) = base_symbol(&planned.key.base);
@@ -287,14 +275,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         let name = if planned.home == module_name {
             planned.name.clone()
         } else {
-            let module = if relative {
-                relative_spelling(module_name, context.is_package, &planned.home)
-                    .unwrap_or_else(|| planned.home.clone())
-            } else {
-                planned.home.clone()
-            };
-            reference(&Symbol::owned(module, planned.name.clone()))
-                .unwrap_or_else(|| planned.name.clone())
+            reference(&class_symbol(planned)).unwrap_or_else(|| planned.name.clone())
         };
         edits.push(Edit::replacement(
             format!("{name}({})", rewrite.arguments.join(", ")),

@@ -112,17 +112,34 @@ const EXPLAINED: &[&str] = &[
 ];
 
 fn run(context: &FileContext, findings: &mut Findings) {
+    // Handlers are registered by name; the raises are of `HTTPException`.
     let text = context.source.text();
-    if !text.contains("exception_handler") && !text.contains("except") {
+    let registers = text.contains("exception_handler");
+    let raises = text.contains("HTTPException");
+    if !registers && !raises {
+        return;
+    }
+    let handlers: Vec<_> = if registers {
+        handlers(context)
+            .into_iter()
+            .filter(|(_, exception)| !is_explained(context, exception))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let leaking = if raises {
+        leaking_raises(context)
+    } else {
+        Vec::new()
+    };
+    if handlers.is_empty() && leaking.is_empty() {
         return;
     }
     let logger = Logger::of(context);
-    for (function, exception) in handlers(context) {
-        if !is_explained(context, exception) {
-            hide_in_handler(context, function, &logger, findings);
-        }
+    for (function, _) in handlers {
+        hide_in_handler(context, function, &logger, findings);
     }
-    for raise in leaking_raises(context) {
+    for raise in leaking {
         hide_in_raise(context, &raise, &logger, findings);
     }
 }
@@ -162,24 +179,17 @@ fn handlers<'a>(context: &FileContext<'a>) -> Vec<(&'a StmtFunctionDef, &'a Expr
 /// errors, `HTTPException` and the project's subclasses of it.
 fn is_explained(context: &FileContext, exception: &Expr) -> bool {
     let module = context.module_name.unwrap_or_default();
-    let Some(mut class) = qualified_in(context.facts, module, context.is_package, exception) else {
+    let Some(class) = qualified_in(context.facts, module, context.is_package, exception) else {
         return false;
     };
-    let index = &context.project.index;
-    for _ in 0..16 {
-        if EXPLAINED.contains(&class.as_str()) || HTTP_EXCEPTIONS.contains(&class.as_str()) {
-            return true;
-        }
-        let canonical = index.canonical(&class);
-        let Some((_, summary)) = index.class(&canonical) else {
-            return false;
-        };
-        let Some(base) = summary.bases.first() else {
-            return false;
-        };
-        class = base.to_string();
-    }
-    false
+    let explained = |name: &str| EXPLAINED.contains(&name) || HTTP_EXCEPTIONS.contains(&name);
+    explained(&class)
+        || context
+            .project
+            .index
+            .first_bases(&class)
+            .iter()
+            .any(|(name, _)| explained(name))
 }
 
 /// How the module logs: its logger, or how to make one.

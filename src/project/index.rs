@@ -506,6 +506,27 @@ impl ProjectIndex {
     }
 
     /// The module and class a qualified name refers to, if in the project.
+    /// A class and the first base of each class after it, canonical, while
+    /// they are classes of the project: each with its summary, the last one
+    /// (outside the project, `fastapi.HTTPException`) without. At most 16.
+    pub fn first_bases(&self, qualified: &str) -> Vec<(String, Option<&ClassSummary>)> {
+        let mut chain = Vec::new();
+        let mut current = self.canonical(qualified);
+        while chain.len() < 16 {
+            let Some((_, summary)) = self.class(&current) else {
+                chain.push((current, None));
+                break;
+            };
+            let next = summary.bases.first().map(|base| self.canonical(base));
+            chain.push((current, Some(summary)));
+            match next {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        chain
+    }
+
     pub fn class(&self, qualified: &str) -> Option<(&ModuleSummary, &ClassSummary)> {
         self.record(|| IndexQuery::Class(qualified.to_string()));
         let canonical = self.canonical(qualified);

@@ -140,6 +140,22 @@ impl<'a> FileContext<'a> {
             .with_line_length(self.options.line_length)
     }
 
+    /// How this file writes an import of the project module `module`:
+    /// relative (`..deps`) when the file imports relatively already, else
+    /// absolute.
+    pub fn module_spelling(&self, module: &str) -> String {
+        let relative = self
+            .facts
+            .imports
+            .iter()
+            .any(|(_, target)| target.starts_with('.'));
+        match self.module_name.filter(|_| relative) {
+            Some(here) => crate::python::imports::relative_spelling(here, self.is_package, module)
+                .unwrap_or_else(|| module.to_string()),
+            None => module.to_string(),
+        }
+    }
+
     /// The module `typing`-only names like `Annotated` come from for the target version.
     pub fn typing_module(&self) -> &'static str {
         if self.options.target_version >= PythonVersion::PY39 {

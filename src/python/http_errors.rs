@@ -15,7 +15,7 @@
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, ConversionFlag, Expr, InterpolatedStringElement, Stmt};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::Ranged;
 
 use crate::python::fastapi::{FastApiFacts, qualified_in};
 use crate::text::source::Quote;
@@ -671,11 +671,6 @@ fn escape_into(text: &mut String, value: &str, quote: char, braces: bool) {
             character => text.push(character),
         }
     }
-}
-
-/// The range of a call's arguments, parentheses included.
-pub fn arguments_range(call: &ast::ExprCall) -> TextRange {
-    call.arguments.range()
 }
 
 #[cfg(test)]

@@ -455,17 +455,14 @@ pub fn error_base(index: &ProjectIndex, class: &str) -> Option<String> {
     if HTTP_EXCEPTIONS.contains(&class) {
         return Some("fastapi.HTTPException".to_string());
     }
-    let canonical = index.canonical(class);
-    let mut current = canonical.clone();
-    for _ in 0..16 {
-        if HTTP_EXCEPTIONS.contains(&current.as_str()) {
-            return Some(canonical);
+    for (name, summary) in index.first_bases(class) {
+        if HTTP_EXCEPTIONS.contains(&name.as_str()) {
+            return Some(index.canonical(class));
         }
-        let (_, summary) = index.class(&current)?;
+        let summary = summary?;
         if summary.method("__init__").is_some() || summary.http_error.is_some() {
             return None;
         }
-        current = index.canonical(summary.bases.first()?);
     }
     None
 }
