@@ -15,7 +15,8 @@ fn fixtures() {
     let cases = common::fixture_cases();
     assert!(!cases.is_empty(), "no fixtures found");
     for case in &cases {
-        let (outcomes, changes) = common::fix_project_run_checked(&case.inputs(), &case.selection);
+        let (outcomes, changes) =
+            common::fix_project_run_checked_with(&case.inputs(), &case.others, &case.selection);
         let mut report = report(case, &outcomes);
         report.push_str(&created_files(case, &changes));
         insta::with_settings!({
@@ -76,8 +77,10 @@ fn created_files(
 ) -> String {
     let mut report = String::new();
     for made in changes {
-        let fastapi_codemod::text::files::FileChange::Create { path, .. } = &made.change else {
-            continue;
+        let path = match &made.change {
+            fastapi_codemod::text::files::FileChange::Create { path, .. }
+            | fastapi_codemod::text::files::FileChange::Edit { path, .. } => path,
+            fastapi_codemod::text::files::FileChange::Move { .. } => continue,
         };
         let label = path.to_string_lossy().replace('\\', "/");
         let label = match case.files.first() {
@@ -85,14 +88,20 @@ fn created_files(
             None => continue,
         };
         match (&made.error, &made.after) {
-            (Some(error), _) => report.push_str(&format!("{label}: not created: {error}\n")),
+            (Some(error), _) => report.push_str(&format!("{label}: not made: {error}\n")),
             (None, Some(contents)) => {
-                let diff = similar::TextDiff::from_lines("", contents.as_str());
+                let before = made.before.as_deref().unwrap_or("");
+                let diff = similar::TextDiff::from_lines(before, contents.as_str());
+                let old = if made.before.is_some() {
+                    format!("a/{label}")
+                } else {
+                    "/dev/null".to_string()
+                };
                 report.push_str(
                     &diff
                         .unified_diff()
                         .context_radius(3)
-                        .header("/dev/null", &format!("b/{label}"))
+                        .header(&old, &format!("b/{label}"))
                         .to_string(),
                 );
             }

@@ -9,10 +9,12 @@ use crate::project::transform::Transform;
 pub mod annotated_params;
 pub mod async_without_await;
 pub mod blocking_in_async;
+pub mod cors_credentials;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
 pub mod hide_internal_errors;
 pub mod response_model;
+pub mod settings_from_env;
 pub mod split_schemas;
 
 /// Every transform, in the order they run and are listed.
@@ -23,6 +25,7 @@ pub static ALL: &[&Transform] = &[
     &split_schemas::TRANSFORM,
     &domain_exceptions::TRANSFORM,
     &hide_internal_errors::TRANSFORM,
+    &settings_from_env::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

@@ -90,6 +90,8 @@ pub struct ClassSummary {
     /// For a class whose `__init__` only passes a fixed error to its HTTP
     /// exception base: what it sends, and its parameters' names.
     pub http_error: Option<ErrorClass>,
+    /// How it reads its environment, when it is a `BaseSettings`.
+    pub settings_config: crate::python::app_settings::SettingsConfig,
 }
 
 impl ClassSummary {
@@ -211,6 +213,55 @@ pub struct ModuleSummary {
     /// patch them (`patch("app.services.user.get_db")`): uses of those
     /// names in those modules.
     pub patched: Vec<CompactString>,
+    /// Literal secrets its code holds (`python::secrets`).
+    pub secrets: Vec<SecretSummary>,
+    /// Module-level functions that take nothing and return a class they
+    /// build (`def get_settings(): return Settings()`).
+    pub factories: Vec<FactorySummary>,
+    /// Classes built with no argument inside module-level functions other
+    /// than factories: the function and the class, qualified.
+    pub builds: Vec<(CompactString, CompactString)>,
+    /// How many `CORSMiddleware` installations allow credentials from any
+    /// origin.
+    pub cors_wildcards: usize,
+}
+
+/// A literal secret of a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSummary {
+    pub kind: SecretKind,
+    /// The constant, field or environment variable it is bound to.
+    pub name: CompactString,
+    pub value: String,
+    /// The suppression comments on it.
+    pub ignored: Option<crate::python::suppression::LineSuppression>,
+    /// Whether it is needed while the module is imported: a constant read
+    /// by module-level code (outside functions), or a fallback read
+    /// outside functions.
+    pub read_at_import: bool,
+}
+
+/// Where a literal secret is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretKind {
+    /// A module-level constant.
+    Constant,
+    /// The default of a field of `class` (a secret when it is settings).
+    Field { class: CompactString },
+    /// An `os.getenv` fallback; in the default of a field of a class
+    /// (the class and the field), when it is one.
+    Fallback {
+        field_of: Option<(CompactString, CompactString)>,
+    },
+}
+
+/// A module-level factory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactorySummary {
+    pub name: CompactString,
+    /// The class it builds, qualified.
+    pub class: CompactString,
+    pub cached: bool,
 }
 
 /// An HTTP error a module raises, by calling its class.
@@ -982,7 +1033,115 @@ pub fn summarize_with_facts(
             })
             .collect();
     }
+    collect_settings_facts(facts, module, tokens, text, &mut summary);
     summary
+}
+
+/// The module's literal secrets, factories, classes built in functions,
+/// and wildcard CORS installations.
+fn collect_settings_facts(
+    facts: &FastApiFacts,
+    module: &ModModule,
+    tokens: &Tokens,
+    text: &str,
+    summary: &mut ModuleSummary,
+) {
+    use crate::python::secrets::{SecretPlace, field_of_call, literal_secrets};
+    let qualified = |expr: &Expr| qualified_in(facts, &summary.name, summary.is_package, expr);
+    let found = literal_secrets(facts, module);
+    if !found.is_empty() {
+        let source = SourceFile::new(text);
+        let suppressions = Suppressions::from_tokens(tokens, &source);
+        summary.secrets = found
+            .iter()
+            .map(|secret| {
+                let kind = match &secret.place {
+                    SecretPlace::Constant { .. } => SecretKind::Constant,
+                    SecretPlace::Field { class, .. } => SecretKind::Field {
+                        class: class.name.id.as_str().into(),
+                    },
+                    SecretPlace::Fallback { call } => SecretKind::Fallback {
+                        field_of: field_of_call(module, call).and_then(|(class, field)| {
+                            let Expr::Name(target) = field.target.as_ref() else {
+                                return None;
+                            };
+                            Some((class.name.id.as_str().into(), target.id.as_str().into()))
+                        }),
+                    },
+                };
+                let read_at_import = match &secret.place {
+                    SecretPlace::Constant { statement } => {
+                        crate::python::secrets::read_at_import(module, statement, &secret.name)
+                    }
+                    SecretPlace::Fallback { call } => module.body.iter().any(|statement| {
+                        !matches!(statement, Stmt::FunctionDef(_))
+                            && statement.range().contains_range(call.range())
+                    }),
+                    SecretPlace::Field { .. } => false,
+                };
+                let line = source.line_number(secret.literal.start());
+                SecretSummary {
+                    kind,
+                    name: secret.name.as_str().into(),
+                    value: secret.value.clone(),
+                    ignored: suppressions.over(line..=line),
+                    read_at_import,
+                }
+            })
+            .collect();
+    }
+    let mut factories: Vec<&str> = Vec::new();
+    for statement in &module.body {
+        if let Stmt::FunctionDef(function) = statement
+            && let Some(factory) = crate::python::app_settings::factory(facts, function)
+            && let Some(class) = qualified(factory.built)
+        {
+            factories.push(function.name.id.as_str());
+            summary.factories.push(FactorySummary {
+                name: function.name.id.as_str().into(),
+                class: class.into(),
+                cached: factory.cached,
+            });
+        }
+    }
+    // Classes built bare in other functions: each call found in the
+    // module-level function around it.
+    let functions: Vec<&ast::StmtFunctionDef> = module
+        .body
+        .iter()
+        .filter_map(|statement| match statement {
+            Stmt::FunctionDef(function) if !factories.contains(&function.name.id.as_str()) => {
+                Some(function)
+            }
+            _ => None,
+        })
+        .collect();
+    for call in &facts.calls {
+        if !call.arguments.is_empty() {
+            continue;
+        }
+        let capitalised = match call.func.as_ref() {
+            Expr::Name(name) => name.id.starts_with(char::is_uppercase),
+            Expr::Attribute(attribute) => attribute.attr.starts_with(char::is_uppercase),
+            _ => false,
+        };
+        if !capitalised {
+            continue;
+        }
+        let position = functions.partition_point(|function| function.end() <= call.start());
+        if let Some(function) = functions.get(position)
+            && function.range().contains_range(call.range())
+            && let Some(class) = qualified(&call.func)
+        {
+            let build = (function.name.id.as_str().into(), class.into());
+            if !summary.builds.contains(&build) {
+                summary.builds.push(build);
+            }
+        }
+    }
+    if memchr::memmem::find(text.as_bytes(), b"CORSMiddleware").is_some() {
+        summary.cors_wildcards = crate::python::cors::cors_wildcards(facts).len();
+    }
 }
 
 /// How the module's routes use classes, and where their request bodies go.
@@ -1480,6 +1639,7 @@ fn class_summary(
         from_attributes: reads_attributes(class),
         table,
         http_error: class_error_shape(facts, &summary.name, summary.is_package, class),
+        settings_config: crate::python::app_settings::settings_config(class),
     }
 }
 

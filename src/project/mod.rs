@@ -3,6 +3,7 @@
 //! fixes, and the whole project's run. Built on [`crate::python`] and
 //! [`crate::text`]; the only layer that sees across files.
 
+pub mod app_settings;
 pub mod index;
 pub mod models;
 pub mod pipeline;
@@ -11,6 +12,7 @@ pub mod references;
 pub mod returns;
 pub mod run;
 pub mod settings;
+pub mod settings_writer;
 pub mod transform;
 
 use index::ProjectIndex;

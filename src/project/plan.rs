@@ -83,6 +83,10 @@ pub struct PlanContext<'a> {
     pub settings: &'a Settings,
     /// The names of the transforms that run on some file of the project.
     pub selected: &'a [&'static str],
+    /// Reads a text file that is not Python (`.env`, `pyproject.toml`,
+    /// `requirements.txt`): `None` when it does not exist or cannot be
+    /// read. A plan that edits such a file decides from what it holds.
+    pub read: &'a (dyn Fn(&std::path::Path) -> Option<String> + Sync),
 }
 
 impl PlanContext<'_> {

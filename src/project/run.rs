@@ -24,6 +24,7 @@ pub fn plan_project(
     selected: &[&'static Transform],
     paths: &std::collections::HashMap<String, PathBuf>,
     root: Option<&Path>,
+    read: &(dyn Fn(&Path) -> Option<String> + Sync),
 ) -> Project {
     if let Some(fields) = settings.get::<SecretFields>() {
         index.set_secret_fields(fields.0.clone());
@@ -35,6 +36,7 @@ pub fn plan_project(
         root,
         settings,
         selected: &names,
+        read,
     };
     let plans = selected
         .iter()
@@ -268,7 +270,8 @@ fn run(
         .zip(files)
         .filter_map(|(name, file)| Some((name.clone()?, file.path.clone())))
         .collect();
-    let mut project = plan_project(index, &settings, &selected, &paths, workspace.root());
+    let read = |path: &Path| workspace.read(path).ok().flatten();
+    let mut project = plan_project(index, &settings, &selected, &paths, workspace.root(), &read);
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
     let plan_file = |position: usize| PlanFile {
         module_name: names[position].as_deref(),
@@ -325,7 +328,7 @@ fn run(
     // Each round withdraws at least one promise from finite plans, and a
     // promise broken once is never checked again, so this ends.
     let mut withdrawn: Vec<Promise> = Vec::new();
-    let mut changes = make_changes(&project, workspace);
+    let mut changes = make_changes(&project, workspace, unsafe_fixes);
     loop {
         // The longest first, each taken by the next free thread: no thread
         // is left alone with a large file at the end.
@@ -410,7 +413,7 @@ fn run(
             .into_iter()
             .filter(|made| made.error.is_some())
             .collect();
-        changes = make_changes(&project, workspace);
+        changes = make_changes(&project, workspace, unsafe_fixes);
         for made in refused {
             if !changes
                 .iter()
@@ -452,10 +455,19 @@ fn run(
     }
 }
 
-/// Every plan's whole-file changes, made on the workspace's files.
-fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutcome> {
+/// Every plan's whole-file changes, made on the workspace's files (an
+/// unsafe plan's only when unsafe fixes apply). Two plans editing one text
+/// file edit it in turn: the second sees what the first made.
+fn make_changes(
+    project: &Project,
+    workspace: &dyn Workspace,
+    unsafe_fixes: bool,
+) -> Vec<ChangeOutcome> {
     let mut made: Vec<ChangeOutcome> = Vec::new();
     for step in &project.plans {
+        if step.safety == crate::text::edit::Safety::Unsafe && !unsafe_fixes {
+            continue;
+        }
         for change in step.plan.file_changes() {
             let mut outcome = ChangeOutcome {
                 change,
@@ -464,6 +476,7 @@ fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutco
                 after: None,
                 error: None,
             };
+            let made_so_far: &[ChangeOutcome] = &made;
             let result: Result<(Option<String>, Option<String>), String> = (|| {
                 if let Some(reason) = workspace.refusal(&outcome.change) {
                     return Err(reason);
@@ -478,7 +491,10 @@ fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutco
                         Ok((Some(before), Some(after)))
                     }
                     FileChange::Edit { path, edit } => {
-                        let before = workspace.read(path)?;
+                        let before = match earlier_edit(made_so_far, path) {
+                            Some(earlier) => earlier.after.clone().or(earlier.before.clone()),
+                            None => workspace.read(path)?,
+                        };
                         let after = edit.apply(before.as_deref())?;
                         Ok((before, after))
                     }
@@ -486,6 +502,18 @@ fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutco
             })();
             match result {
                 Ok((before, after)) => {
+                    // A file an earlier plan edits takes this edit too, in
+                    // one write.
+                    if let FileChange::Edit { path, .. } = &outcome.change
+                        && let Some(earlier) = earlier_edit(&made, path)
+                        && let Some(position) =
+                            made.iter().position(|other| std::ptr::eq(other, earlier))
+                    {
+                        if after.is_some() {
+                            made[position].after = after;
+                        }
+                        continue;
+                    }
                     outcome.before = before;
                     outcome.after = after;
                 }
@@ -495,6 +523,14 @@ fn make_changes(project: &Project, workspace: &dyn Workspace) -> Vec<ChangeOutco
         }
     }
     made
+}
+
+/// The edit of `path` an earlier plan made, if one did.
+fn earlier_edit<'m>(made: &'m [ChangeOutcome], path: &Path) -> Option<&'m ChangeOutcome> {
+    made.iter().find(|earlier| {
+        earlier.error.is_none()
+            && matches!(&earlier.change, FileChange::Edit { path: other, .. } if other == path)
+    })
 }
 
 /// Whether a promise is kept: its module's new text binds the name (a
@@ -526,9 +562,15 @@ fn promise_kept(
                     })
             })
         }
-        Promise::Writes { path } => changes
-            .iter()
-            .any(|made| made.change.path() == path && made.error.is_none()),
+        // Every change of the path can be made: an edit another plan's
+        // edit could not join breaks the promise too.
+        Promise::Writes { path } => {
+            let mut of_path = changes
+                .iter()
+                .filter(|made| made.change.path() == path)
+                .peekable();
+            of_path.peek().is_some() && of_path.all(|made| made.error.is_none())
+        }
     }
 }
 

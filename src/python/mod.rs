@@ -3,13 +3,16 @@
 //! which calls block, suppression comments, how to import a symbol, and
 //! token-level edits. Built on [`crate::text`]; knows nothing of other files.
 
+pub mod app_settings;
 pub mod bindings;
 pub mod blocking;
+pub mod cors;
 pub mod fastapi;
 pub mod flow;
 pub mod http_errors;
 pub mod imports;
 pub mod naming;
+pub mod secrets;
 pub mod suppression;
 pub mod syntax;
 pub mod types;

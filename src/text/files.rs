@@ -172,6 +172,11 @@ impl TextEdit {
     }
 }
 
+/// The `KEY=value` entries of a dotenv file, quotes removed.
+pub fn env_entries(text: &str) -> Vec<(String, String)> {
+    text.lines().filter_map(env_entry).collect()
+}
+
 /// `KEY=value` (or `export KEY=value`) of a dotenv line, quotes removed.
 fn env_entry(line: &str) -> Option<(String, String)> {
     let line = line.trim();
@@ -192,9 +197,10 @@ fn env_entry(line: &str) -> Option<(String, String)> {
     Some((key.trim().to_string(), unquoted.to_string()))
 }
 
-/// A value as a dotenv file writes it: quoted when it holds spaces, `#` or quotes.
+/// A value as a dotenv file writes it: quoted when it holds spaces, `#`,
+/// quotes or `$`; an empty value as nothing after `=`.
 fn env_value(value: &str) -> String {
-    if value.contains([' ', '#', '"', '\'', '$']) || value.is_empty() {
+    if value.contains([' ', '#', '"', '\'', '$']) {
         format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         value.to_string()

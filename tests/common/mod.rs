@@ -92,25 +92,71 @@ pub fn fix_project_run_checked(
     files: &[(String, bool, String)],
     selection: &Selection,
 ) -> (Vec<FileOutcome>, Vec<ChangeOutcome>) {
+    fix_project_run_checked_with(files, &OtherFiles::new(), selection)
+}
+
+/// Text files of a fixture that are not Python (`.env`, `pyproject.toml`),
+/// by their path in the project.
+pub type OtherFiles = std::collections::BTreeMap<std::path::PathBuf, String>;
+
+/// A project's files as a run reads them: the Python files' texts, and
+/// the other files, in a project whose directory is the empty path.
+struct FixtureWorkspace<'a> {
+    texts: &'a [String],
+    others: &'a OtherFiles,
+}
+
+impl fastapi_codemod::project::run::Workspace for FixtureWorkspace<'_> {
+    fn text(&self, position: usize) -> Result<std::borrow::Cow<'_, str>, String> {
+        Ok(std::borrow::Cow::Borrowed(self.texts[position].as_str()))
+    }
+
+    fn read(&self, path: &std::path::Path) -> Result<Option<String>, String> {
+        Ok(self.others.get(path).cloned())
+    }
+
+    fn root(&self) -> Option<&std::path::Path> {
+        Some(std::path::Path::new(""))
+    }
+}
+
+/// [`fix_project_run_checked`] with the project's other files: the
+/// second run reads them as the first run's changes left them.
+pub fn fix_project_run_checked_with(
+    files: &[(String, bool, String)],
+    others: &OtherFiles,
+    selection: &Selection,
+) -> (Vec<FileOutcome>, Vec<ChangeOutcome>) {
     use fastapi_codemod::project::run::{ProjectFile, process_project, process_project_in_full};
+    let run_with = |files: &[(String, bool, String)],
+                    contents: &Vec<String>,
+                    others: &OtherFiles,
+                    mode: Mode,
+                    in_full: bool| {
+        let project_files: Vec<ProjectFile> = files
+            .iter()
+            .map(|(module, is_package, _)| ProjectFile {
+                path: module_path(module, *is_package),
+                module_name: Some(module.clone()),
+                outer_module_name: None,
+                is_package: *is_package,
+                selection,
+                writable: true,
+            })
+            .collect();
+        let workspace = FixtureWorkspace {
+            texts: contents,
+            others,
+        };
+        if in_full {
+            process_project_in_full(&project_files, &workspace, mode)
+        } else {
+            process_project(&project_files, &workspace, mode)
+        }
+    };
     let run_as =
         |files: &[(String, bool, String)], contents: &Vec<String>, mode: Mode, in_full: bool| {
-            let project_files: Vec<ProjectFile> = files
-                .iter()
-                .map(|(module, is_package, _)| ProjectFile {
-                    path: module_path(module, *is_package),
-                    module_name: Some(module.clone()),
-                    outer_module_name: None,
-                    is_package: *is_package,
-                    selection,
-                    writable: true,
-                })
-                .collect();
-            if in_full {
-                process_project_in_full(&project_files, contents, mode)
-            } else {
-                process_project(&project_files, contents, mode)
-            }
+            run_with(files, contents, others, mode, in_full)
         };
     let originals: Vec<String> = files
         .iter()
@@ -172,7 +218,15 @@ pub fn fix_project_run_checked(
         );
     }
     let texts: Vec<String> = fixed.iter().map(|(_, _, text)| text.clone()).collect();
-    let again = run_as(&fixed, &texts, Mode::Fix, false);
+    let mut others_after = others.clone();
+    for made in &first.changes {
+        if let (FileChange::Edit { path, .. }, None, Some(after)) =
+            (&made.change, &made.error, &made.after)
+        {
+            others_after.insert(path.clone(), after.clone());
+        }
+    }
+    let again = run_with(&fixed, &texts, &others_after, Mode::Fix, false);
     for (outcome, (module, _, text)) in again.files.iter().zip(&fixed) {
         assert_eq!(
             outcome.fixed, None,
@@ -326,6 +380,8 @@ pub struct FixtureCase {
     /// Its name, for the snapshot.
     pub name: String,
     pub files: Vec<FixtureFile>,
+    /// Its text files that are not Python, by their path in the folder.
+    pub others: OtherFiles,
     pub selection: Selection,
 }
 
@@ -407,11 +463,13 @@ pub fn fixture_cases() -> Vec<FixtureCase> {
                 })
                 .collect();
             let selection = fixture_selection(transform, &files);
+            let others = other_files(&path);
             cases.push(FixtureCase {
                 transform,
                 name: path.file_stem().unwrap().to_string_lossy().to_string(),
                 path,
                 files,
+                others,
                 selection,
             });
         }
@@ -464,6 +522,28 @@ fn fixture_selection(transform: &'static Transform, files: &[FixtureFile]) -> Se
             .expect("the fixture's options are valid");
     }
     selection
+}
+
+/// The text files of a fixture folder that are not Python, by their path
+/// inside it.
+fn other_files(case: &std::path::Path) -> OtherFiles {
+    let mut others = OtherFiles::new();
+    if !case.is_dir() {
+        return others;
+    }
+    let mut stack = vec![case.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).expect("readable fixture directory") {
+            let path = entry.expect("readable entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_none_or(|extension| extension != "py") {
+                let contents = std::fs::read_to_string(&path).expect("fixtures are UTF-8");
+                others.insert(path.strip_prefix(case).unwrap().to_path_buf(), contents);
+            }
+        }
+    }
+    others
 }
 
 fn python_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
