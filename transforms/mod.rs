@@ -9,6 +9,7 @@ use crate::project::transform::Transform;
 pub mod annotated_params;
 pub mod async_without_await;
 pub mod blocking_in_async;
+pub mod cached_settings;
 pub mod cors_credentials;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
@@ -26,6 +27,8 @@ pub static ALL: &[&Transform] = &[
     &domain_exceptions::TRANSFORM,
     &hide_internal_errors::TRANSFORM,
     &settings_from_env::TRANSFORM,
+    &cached_settings::TRANSFORM,
+    &cors_credentials::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

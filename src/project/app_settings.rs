@@ -292,7 +292,7 @@ pub fn is_built(index: &ProjectIndex, qualified: &str) -> bool {
             .values()
             .chain(module.constructed.values())
             .chain(module.factories.iter().map(|factory| &factory.class))
-            .chain(module.builds.iter().map(|(_, class)| class))
+            .chain(module.builds.iter().map(|build| &build.class))
             .any(|class| index.canonical(class) == qualified)
     })
 }

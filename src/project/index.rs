@@ -219,11 +219,14 @@ pub struct ModuleSummary {
     /// build (`def get_settings(): return Settings()`).
     pub factories: Vec<FactorySummary>,
     /// Classes built with no argument inside module-level functions other
-    /// than factories: the function and the class, qualified.
-    pub builds: Vec<(CompactString, CompactString)>,
+    /// than factories (`settings = Settings()` in a route).
+    pub builds: Vec<BuildSummary>,
     /// How many `CORSMiddleware` installations allow credentials from any
     /// origin.
     pub cors_wildcards: usize,
+    /// Whether one of them needs a list of origins to replace its wildcard
+    /// (not an origin regex beside explicit origins).
+    pub cors_needs_origins: bool,
 }
 
 /// A literal secret of a module.
@@ -253,6 +256,16 @@ pub enum SecretKind {
     Fallback {
         field_of: Option<(CompactString, CompactString)>,
     },
+}
+
+/// A class built with no argument in a module-level function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSummary {
+    pub function: CompactString,
+    /// The class, qualified.
+    pub class: CompactString,
+    /// Whether the function is a route of this module.
+    pub in_route: bool,
 }
 
 /// A module-level factory.
@@ -1133,14 +1146,23 @@ fn collect_settings_facts(
             && function.range().contains_range(call.range())
             && let Some(class) = qualified(&call.func)
         {
-            let build = (function.name.id.as_str().into(), class.into());
+            let build = BuildSummary {
+                function: function.name.id.as_str().into(),
+                class: class.into(),
+                in_route: facts
+                    .routes
+                    .iter()
+                    .any(|route| std::ptr::eq(route.function, *function)),
+            };
             if !summary.builds.contains(&build) {
                 summary.builds.push(build);
             }
         }
     }
     if memchr::memmem::find(text.as_bytes(), b"CORSMiddleware").is_some() {
-        summary.cors_wildcards = crate::python::cors::cors_wildcards(facts).len();
+        let wildcards = crate::python::cors::cors_wildcards(facts);
+        summary.cors_wildcards = wildcards.len();
+        summary.cors_needs_origins = wildcards.iter().any(|wildcard| wildcard.needs_origins());
     }
 }
 

@@ -142,14 +142,26 @@ impl HomeWrite<'_> {
                 .collect();
             if !missing.is_empty() {
                 let (at, body_indent, before) = field_insertion(source, class);
-                let text: String = std::iter::once(before.to_string())
-                    .chain(
-                        missing
-                            .iter()
-                            .map(|field| format!("{body_indent}{}{ending}", field.line())),
-                    )
-                    .collect();
-                deferred.push(Box::new(move |_| vec![Edit::insertion(text.clone(), at)]));
+                // `List[str]` (before 3.9) needs `typing.List`.
+                let list = missing
+                    .iter()
+                    .any(|field| field.annotation.starts_with("List["))
+                    .then(|| needs.need(Symbol::new("typing", "List")));
+                let lines: Vec<NewField> = missing.iter().map(|field| (*field).clone()).collect();
+                deferred.push(Box::new(move |references| {
+                    let text: String = std::iter::once(before.to_string())
+                        .chain(lines.iter().map(|field| {
+                            let mut field = field.clone();
+                            if let (Some(position), Some(rest)) =
+                                (list, field.annotation.strip_prefix("List"))
+                            {
+                                field.annotation = format!("{}{rest}", references[position]);
+                            }
+                            format!("{body_indent}{}{ending}", field.line())
+                        }))
+                        .collect();
+                    vec![Edit::insertion(text, at)]
+                }));
                 let names: Vec<String> = missing
                     .iter()
                     .map(|field| format!("`{}`", field.name))
@@ -220,38 +232,17 @@ impl HomeWrite<'_> {
             exists: false,
             ..
         } = accessor
-            && !context.facts.module_functions.contains_key(name)
-            && let Some(class) = class
+            && let Some(written) = factory_after_class(
+                context,
+                class_name,
+                name,
+                std::mem::take(&mut bindings),
+                needs,
+            )
         {
-            let cache = needs.need(Symbol::new("functools", "lru_cache"));
-            let anchor = source.full_line_end(class.end());
-            let has_after = usize::from(anchor) < source.text().len();
-            let name = name.clone();
-            let class_name = class_name.to_string();
-            let indent = indent.clone();
-            let bindings = std::mem::take(&mut bindings);
-            sites.push((
-                TextRange::empty(anchor),
-                format!("define `{name}()`, the settings' cached factory"),
-            ));
-            deferred.push(Box::new(move |references| {
-                let mut text = format!("{ending}{ending}");
-                text.push_str(&factory_text(
-                    &name,
-                    &class_name,
-                    &references[cache],
-                    &indent,
-                    ending,
-                ));
-                if !bindings.is_empty() {
-                    text.push_str(ending);
-                    text.push_str(&binding_lines(&bindings, &format!("{name}()")));
-                    if has_after {
-                        text.push_str(ending);
-                    }
-                }
-                vec![Edit::insertion(text, anchor)]
-            }));
+            let (edit, site) = written;
+            deferred.push(edit);
+            sites.push(site);
             return;
         }
         // Names bound after an accessor defined later than they were.
@@ -270,6 +261,55 @@ impl HomeWrite<'_> {
             deferred.push(Box::new(move |_| vec![Edit::insertion(text.clone(), end)]));
         }
     }
+}
+
+/// A cached factory `name` for the class `class_name` of this module,
+/// written after the class (and `bindings` after it), unless the module
+/// defines `name` already or has no such class.
+pub fn factory_after_class<'s>(
+    context: &FileContext<'s>,
+    class_name: &str,
+    name: &str,
+    bindings: Vec<(String, String)>,
+    needs: &mut Needs,
+) -> Option<(Deferred<'s>, Site)> {
+    if context.facts.module_functions.contains_key(name) {
+        return None;
+    }
+    let class = context.facts.module_classes.get(class_name)?;
+    let source = context.source;
+    let ending = source.line_ending().as_str();
+    let indent = source.indent_unit().to_string();
+    let cache = needs.need(Symbol::new("functools", "lru_cache"));
+    let anchor = source.full_line_end(class.end());
+    let has_after = usize::from(anchor) < source.text().len();
+    let name = name.to_string();
+    let class_name = class_name.to_string();
+    let site = (
+        TextRange::empty(anchor),
+        format!("define `{name}()`, the settings' cached factory"),
+    );
+    let edit: Deferred = Box::new(move |references| {
+        let mut text = format!("{ending}{ending}");
+        text.push_str(&factory_text(
+            &name,
+            &class_name,
+            &references[cache],
+            &indent,
+            ending,
+        ));
+        if !bindings.is_empty() {
+            text.push_str(ending);
+            for (target, field) in &bindings {
+                text.push_str(&format!("{target} = {name}().{field}{ending}"));
+            }
+            if has_after {
+                text.push_str(ending);
+            }
+        }
+        vec![Edit::insertion(text, anchor)]
+    });
+    Some((edit, site))
 }
 
 /// Whether module-level code at `offset` comes before the settings exist

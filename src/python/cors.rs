@@ -33,6 +33,21 @@ pub struct CorsWildcard<'a> {
     pub origins: Origins<'a>,
 }
 
+impl CorsWildcard<'_> {
+    /// Whether replacing the wildcard takes a list of origins: all but an
+    /// origin regex beside explicit origins, which goes with nothing in
+    /// its place.
+    pub fn needs_origins(&self) -> bool {
+        !matches!(
+            self.origins,
+            Origins::Regex {
+                allow_origins: Some(_),
+                ..
+            }
+        )
+    }
+}
+
 /// Where the wildcard is.
 #[derive(Debug, Clone)]
 pub enum Origins<'a> {

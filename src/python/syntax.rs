@@ -106,12 +106,29 @@ pub fn append_argument(
     if width <= line_length || !arguments_on_one_line || has_comments {
         return vec![appended];
     }
-    let indent = source.indentation_at(arguments.start());
-    let inner = format!("{indent}{}", source.indent_unit());
     let mut items: Vec<&str> = ranges.iter().map(|range| source.slice(*range)).collect();
     items.push(argument);
+    vec![Edit::replacement(
+        laid_out(source, arguments, &items, one_line, line_length),
+        arguments.range(),
+    )]
+}
+
+/// A call's arguments (with their parentheses) laid out as black would:
+/// on one indented line when the call was on one line and they fit there,
+/// else one per line with a trailing comma.
+fn laid_out(
+    source: &SourceFile,
+    arguments: &Arguments,
+    items: &[&str],
+    one_line: bool,
+    line_length: usize,
+) -> String {
+    let ending = source.line_ending().as_str();
+    let indent = source.indentation_at(arguments.start());
+    let inner = format!("{indent}{}", source.indent_unit());
     let hugged = items.join(", ");
-    let text = if one_line && inner.chars().count() + hugged.chars().count() <= line_length {
+    if one_line && inner.chars().count() + hugged.chars().count() <= line_length {
         format!("({ending}{inner}{hugged}{ending}{indent})")
     } else {
         let mut text = format!("({ending}");
@@ -120,8 +137,66 @@ pub fn append_argument(
         }
         text.push_str(&format!("{indent})"));
         text
+    }
+}
+
+/// The edit that replaces the argument at `index` (in source order) of a
+/// call with `replacement`; a call on one line that would grow past
+/// `line_length` is laid out again as black would (not one holding
+/// comments).
+pub fn replace_argument(
+    source: &SourceFile,
+    tokens: &Tokens,
+    arguments: &Arguments,
+    index: usize,
+    replacement: &str,
+    line_length: usize,
+) -> Vec<Edit> {
+    let ranges: Vec<TextRange> = arguments
+        .iter_source_order()
+        .map(|item| argument_range(item, arguments, tokens))
+        .collect();
+    let Some(&range) = ranges.get(index) else {
+        return Vec::new();
     };
-    vec![Edit::replacement(text, arguments.range())]
+    let simple = vec![Edit::replacement(replacement.to_string(), range)];
+    let line = source
+        .slice(TextRange::new(
+            source.line_start(range.start()),
+            source.full_line_end(range.end()),
+        ))
+        .trim_end_matches(['\n', '\r']);
+    let width =
+        line.chars().count() - source.slice(range).chars().count() + replacement.chars().count();
+    let close = arguments.end() - TextSize::new(1);
+    let one_line = source.line_number(arguments.start()) == source.line_number(close);
+    let has_comments = tokens_within(tokens, arguments.range())
+        .iter()
+        .any(|token| token.kind() == TokenKind::Comment);
+    let arguments_on_one_line = ranges
+        .first()
+        .zip(ranges.last())
+        .is_some_and(|(first, last)| {
+            source.line_number(first.start()) == source.line_number(last.end())
+        });
+    if width <= line_length || !arguments_on_one_line || has_comments {
+        return simple;
+    }
+    let items: Vec<&str> = ranges
+        .iter()
+        .enumerate()
+        .map(|(position, item)| {
+            if position == index {
+                replacement
+            } else {
+                source.slice(*item)
+            }
+        })
+        .collect();
+    vec![Edit::replacement(
+        laid_out(source, arguments, &items, one_line, line_length),
+        arguments.range(),
+    )]
 }
 
 /// The range to delete to remove the argument at `index` (in source order)

@@ -707,7 +707,7 @@ fn provides_settings(requirement: &str) -> bool {
 /// The change that declares `pydantic-settings` in the project's
 /// dependencies, `None` when they declare it already, or what to install
 /// when the project declares none.
-fn dependency_change(context: &PlanContext, root: &Path) -> Result<Option<FileChange>, String> {
+pub fn dependency_change(context: &PlanContext, root: &Path) -> Result<Option<FileChange>, String> {
     const REQUIREMENT: &str = "pydantic-settings>=2";
     let pyproject_path = root.join("pyproject.toml");
     let pyproject = (context.read)(&pyproject_path)
