@@ -930,3 +930,91 @@ fn a_namespace_package_the_project_imports_through_names_its_modules() {
         "{exceptions}"
     );
 }
+
+#[test]
+fn secrets_are_listed_with_what_stays_and_why_and_apply_moves_them() {
+    let config = b"from pydantic_settings import BaseSettings\n\n\nclass Settings(BaseSettings):\n    api_token: str = \"tok-77f1e2d3c4b5\"\n\n\nsettings = Settings()\n";
+    let auth = b"from app.config import settings\n\nSECRET_KEY = \"kept-out-of-git-4d3c\"\nTOKEN_PREFIX = \"pk_\"\nINVALID_PASSWORD = \"INVALID_PASSWORD\"\nSMTP_PASSWORD = \"\"\n";
+    let directory = committed_project(&[
+        ("pyproject.toml", b"[project]\nname = \"app\"\n"),
+        ("app/__init__.py", b""),
+        ("app/config.py", config),
+        ("app/auth.py", auth),
+        (".env", b"SECRET_KEY=the-deployed-one\n"),
+    ]);
+    // `check` reports each secret; the one `.env` holds another value for
+    // stays, and says why. Nothing else is reported.
+    let output = run(
+        directory.path(),
+        &["check", "--unsafe", "--select", "settings-from-env"],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let findings = stdout(&output);
+    assert!(
+        findings.contains("app/auth.py:3:14 settings-from-env `SECRET_KEY` holds a secret, but it stays: `.env` sets `SECRET_KEY` already, to another value; it is not overwritten"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("app/config.py:5:22 settings-from-env move `api_token`"),
+        "{findings}"
+    );
+    assert!(
+        !findings.contains("TOKEN_PREFIX")
+            && !findings.contains("INVALID_PASSWORD")
+            && !findings.contains("SMTP_PASSWORD"),
+        "{findings}"
+    );
+
+    // The moved value lands beside the kept one; `.gitignore` is created.
+    let output = run(
+        directory.path(),
+        &["apply", "--unsafe", "--select", "settings-from-env"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        String::from_utf8(read(&directory, ".gitignore")).unwrap(),
+        ".env\n"
+    );
+    assert_eq!(
+        String::from_utf8(read(&directory, ".env")).unwrap(),
+        "SECRET_KEY=the-deployed-one\nAPI_TOKEN=tok-77f1e2d3c4b5\n"
+    );
+    assert_eq!(read(&directory, "app/auth.py"), auth.to_vec());
+    let config = String::from_utf8(read(&directory, "app/config.py")).unwrap();
+    assert!(config.contains("    api_token: str\n"), "{config}");
+    let again = run(
+        directory.path(),
+        &[
+            "diff",
+            "--unsafe",
+            "--exit-code",
+            "--select",
+            "settings-from-env",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
+
+#[test]
+fn the_settings_transforms_are_listed_and_explained() {
+    let directory = project(&[]);
+    let list = stdout(&run(directory.path(), &["list"]));
+    for (name, safety) in [
+        ("settings-from-env", "unsafe"),
+        ("cached-settings", "safe"),
+        ("cors-credentials", "unsafe"),
+    ] {
+        assert!(
+            list.lines()
+                .any(|line| line.starts_with(&format!("{name} "))
+                    && line.contains(&format!(" {safety} "))),
+            "{list}"
+        );
+        let explain = stdout(&run(directory.path(), &["explain", name]));
+        assert!(
+            explain.starts_with(&format!("# {name} ({safety})\n"))
+                && explain.contains("Use instead:"),
+            "{explain}"
+        );
+    }
+}

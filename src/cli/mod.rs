@@ -296,9 +296,14 @@ fn execute_paths(
             });
             refusals.push(refusal);
         }
+        // The project's directory as its files' paths spell it, so that
+        // `.env` shows beside them (relative when they are).
+        let root = project.root.as_deref().map(|root| {
+            projects::spelled_like(root, project.files.first().map(|file| file.path.as_path()))
+        });
         let disk = disk::DiskFiles::new(
             project.files.iter().map(|file| file.path.clone()).collect(),
-            project.root.clone(),
+            root,
             guarded.then_some(&git),
         );
         let run = process_project(&project_files, &disk, mode);

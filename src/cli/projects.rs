@@ -19,6 +19,18 @@ pub(super) struct RunProject {
     pub files: Vec<RunFile>,
 }
 
+/// `root` relative to the current directory when `file` is a relative
+/// path under it, else as it is.
+pub(super) fn spelled_like(root: &Path, file: Option<&Path>) -> PathBuf {
+    if file.is_some_and(Path::is_relative)
+        && let Ok(current) = std::env::current_dir()
+        && let Ok(rest) = root.strip_prefix(&current)
+    {
+        return rest.to_path_buf();
+    }
+    root.to_path_buf()
+}
+
 /// The files of a run, by project; projects in the order of their first file.
 pub(super) fn group(files: Vec<RunFile>) -> Vec<RunProject> {
     let mut roots = Roots::default();
