@@ -336,15 +336,10 @@ fn matches_secret(moved: &MovedSecret, secret: &LiteralSecret) -> bool {
     }
 }
 
-/// `name: T = value` → `name: T`.
+/// `name: T = value` → `name: T` (a parenthesized value with its
+/// parentheses: the statement ends after them).
 fn default_removal<'s>(statement: &ast::StmtAnnAssign) -> Deferred<'s> {
-    let range = TextRange::new(
-        statement.annotation.end(),
-        statement
-            .value
-            .as_deref()
-            .map_or(statement.end(), Ranged::end),
-    );
+    let range = TextRange::new(statement.annotation.end(), statement.end());
     Box::new(move |_| vec![Edit::deletion(range)])
 }
 

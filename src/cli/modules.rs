@@ -143,11 +143,28 @@ impl ModuleNamer {
         if let Some(&known) = self.is_package_directory.get(directory) {
             return known;
         }
-        let known = directory.join("__init__.py").is_file();
+        let known = is_package_directory(directory);
         self.is_package_directory
             .insert(directory.to_path_buf(), known);
         known
     }
+}
+
+/// Whether a directory is a package Python can import: it holds an
+/// `__init__.py` and its name is an identifier (a checkout named
+/// `fastapi-mongo` with a stray `__init__.py` is where the app runs from,
+/// not a package of it).
+pub fn is_package_directory(directory: &Path) -> bool {
+    let named = directory
+        .file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+    named && directory.join("__init__.py").is_file()
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ impl Roots {
         if let Some(&known) = self.is_package.get(directory) {
             return known;
         }
-        let known = directory.join("__init__.py").is_file();
+        let known = super::modules::is_package_directory(directory);
         self.is_package.insert(directory.to_path_buf(), known);
         known
     }

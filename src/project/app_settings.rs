@@ -171,13 +171,22 @@ pub const FACTORY_NAME: &str = "get_settings";
 /// The class a transform writes when there is none.
 pub const CLASS_NAME: &str = "Settings";
 
-/// Whether a module is a test's, a migration's or a fixture's: secrets in
-/// those are not the app's.
-pub fn is_test_or_migration(module: &str) -> bool {
+/// Whether a module is a test's, a migration's, or documentation's
+/// (`examples/`, `docs_src/`): their values are not the app's settings.
+pub fn is_outside_the_app(module: &str) -> bool {
     module.split('.').any(|part| {
         matches!(
             part,
-            "tests" | "test" | "testing" | "conftest" | "migrations" | "alembic" | "versions"
+            "tests"
+                | "test"
+                | "testing"
+                | "conftest"
+                | "migrations"
+                | "alembic"
+                | "versions"
+                | "examples"
+                | "docs"
+                | "docs_src"
         ) || part.starts_with("test_")
             || part.ends_with("_test")
             || part.ends_with("_tests")
@@ -269,7 +278,7 @@ pub fn settings_class(index: &ProjectIndex, qualified: &str) -> Option<SettingsC
 pub fn settings_classes(index: &ProjectIndex) -> Vec<SettingsClass> {
     let mut found: Vec<SettingsClass> = index
         .modules()
-        .filter(|module| !is_test_or_migration(&module.name))
+        .filter(|module| !is_outside_the_app(&module.name))
         .flat_map(|module| {
             module
                 .class_summaries
@@ -322,11 +331,7 @@ impl AppSettings {
         let classes = settings_classes(index);
         let builds = |qualified: &str| is_built(index, qualified);
         let derives = |derived: &SettingsClass, base: &SettingsClass| {
-            derived != base
-                && index
-                    .first_bases(&derived.qualified())
-                    .iter()
-                    .any(|(name, _)| index.canonical(name) == base.qualified())
+            derived != base && derived.chain.contains(&base.qualified())
         };
         let built: Vec<&SettingsClass> = classes
             .iter()
@@ -337,17 +342,33 @@ impl AppSettings {
         } else {
             built
         };
-        let class = candidates
+        let leaves: Vec<&SettingsClass> = candidates
             .iter()
             .copied()
             .filter(|class| !candidates.iter().any(|other| derives(other, class)))
-            .min_by_key(|class| {
-                (
-                    !is_config_name(&class.module),
-                    class.module.matches('.').count(),
-                    class.module.clone(),
-                    class.name.clone(),
-                )
+            .collect();
+        // Classes per environment (`TestConfig(Config)`, `ProductionConfig(Config)`)
+        // share their base: that is the app's settings.
+        let common = (leaves.len() > 1)
+            .then(|| {
+                leaves[0]
+                    .chain
+                    .iter()
+                    .skip(1)
+                    .find(|ancestor| leaves.iter().all(|leaf| leaf.chain.contains(ancestor)))
+            })
+            .flatten()
+            .and_then(|ancestor| classes.iter().find(|class| class.qualified() == *ancestor));
+        let class = common
+            .or_else(|| {
+                leaves.iter().copied().min_by_key(|class| {
+                    (
+                        !is_config_name(&class.module),
+                        class.module.matches('.').count(),
+                        class.module.clone(),
+                        class.name.clone(),
+                    )
+                })
             })
             .cloned();
         let accessor = class.as_ref().and_then(|class| accessor(index, class));
@@ -403,7 +424,7 @@ fn accessor(index: &ProjectIndex, class: &SettingsClass) -> Option<Accessor> {
     let qualified = class.qualified();
     let mut modules: Vec<&crate::project::index::ModuleSummary> = index
         .modules()
-        .filter(|module| !is_test_or_migration(&module.name))
+        .filter(|module| !is_outside_the_app(&module.name))
         .collect();
     modules.sort_by_key(|module| (module.name != class.module, module.name.clone()));
     let factories: Vec<(String, String, bool)> = modules
@@ -503,7 +524,7 @@ fn config_module(
 ) -> Option<ConfigModule> {
     let mut apps: Vec<(&str, bool)> = index
         .modules()
-        .filter(|module| module.makes_app && !is_test_or_migration(&module.name))
+        .filter(|module| module.makes_app && !is_outside_the_app(&module.name))
         .map(|module| (module.name.as_str(), module.is_package))
         .collect();
     if apps.is_empty() {
@@ -524,7 +545,7 @@ fn config_module(
     });
     let existing = index
         .modules()
-        .filter(|module| is_config_name(&module.name) && !is_test_or_migration(&module.name))
+        .filter(|module| is_config_name(&module.name) && !is_outside_the_app(&module.name))
         .map(|module| module.name.as_str())
         .filter(|name| {
             app_package.as_deref().is_none_or(|package| {

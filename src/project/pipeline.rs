@@ -393,6 +393,8 @@ fn process_unguarded(
 struct ImportUse {
     bound: HashSet<String>,
     used: HashSet<String>,
+    /// Imports inside functions whose function names them: scope and name.
+    used_locally: HashSet<(String, String)>,
 }
 
 impl ImportUse {
@@ -407,7 +409,16 @@ impl ImportUse {
             .filter(|name| referenced.contains(*name))
             .cloned()
             .collect();
-        ImportUse { bound, used }
+        let used_locally = bindings::local_imports(parsed.syntax(), parsed.tokens(), source.text())
+            .into_iter()
+            .filter(|import| import.referenced)
+            .map(|import| (import.scope, import.local))
+            .collect();
+        ImportUse {
+            bound,
+            used,
+            used_locally,
+        }
     }
 }
 
@@ -457,10 +468,37 @@ fn prune_imports(
                 unused.push(name);
             }
         }
-        if unused.is_empty() && exported.is_empty() {
+        // Imports inside functions that the fixes left unnamed, by statement.
+        let mut local: Vec<(&ruff_python_ast::Stmt, Vec<String>)> = Vec::new();
+        for import in bindings::local_imports(tree.syntax(), tree.tokens(), current.text()) {
+            if import.referenced
+                || !before
+                    .used_locally
+                    .contains(&(import.scope.clone(), import.local.clone()))
+            {
+                continue;
+            }
+            match local
+                .iter_mut()
+                .find(|(statement, _)| std::ptr::eq(*statement, import.statement))
+            {
+                Some((_, names)) => names.push(import.local),
+                None => local.push((import.statement, vec![import.local])),
+            }
+        }
+        if unused.is_empty() && exported.is_empty() && local.is_empty() {
             break;
         }
         let mut edits = import_removals(tree.syntax(), tree.tokens(), &current, &unused);
+        for (statement, names) in &local {
+            edits.extend(crate::python::imports::local_import_removal(
+                statement,
+                tree.tokens(),
+                &current,
+                names,
+            ));
+            unused.extend(names.iter().cloned());
+        }
         edits.extend(explicit_re_exports(tree.syntax(), &exported));
         let fix = Fix::new("tidy imports left unused", edits, Safety::Safe);
         let (text, applied) = apply_fixes(current.text(), &[&fix]);

@@ -358,7 +358,17 @@ fn run(
                 (position, outcome)
             })
             .collect();
-        for (position, outcome) in rerun {
+        for (position, mut outcome) in rerun {
+            // A file run again because a plan its broken fix relied on was
+            // withdrawn keeps the error, when it now changes nothing: the
+            // internal error is still reported.
+            if let Some(previous) = outcomes[position].take()
+                && matches!(previous.error, Some(FileError::BrokenOutput { .. }))
+                && outcome.error.is_none()
+                && outcome.fixed.is_none()
+            {
+                outcome.error = previous.error;
+            }
             outcomes[position] = Some(outcome);
         }
         pending.iter_mut().for_each(|flag| *flag = false);

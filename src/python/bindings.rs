@@ -341,6 +341,122 @@ pub fn unreferenced_imports(
         .collect()
 }
 
+/// An import inside a function's body, which binds a name for that
+/// function alone.
+#[derive(Debug, Clone)]
+pub struct LocalImport<'a> {
+    /// The functions it is in, outermost first: `Service.create`.
+    pub scope: String,
+    pub statement: &'a Stmt,
+    pub local: String,
+    /// Whether the function's code names it (any name token but the
+    /// import's own, nested functions included).
+    pub referenced: bool,
+}
+
+/// The imports of every function's body (not nested functions', which are
+/// their own), with whether the function still names what they bind.
+pub fn local_imports<'a>(
+    module: &'a ModModule,
+    tokens: &Tokens,
+    text: &str,
+) -> Vec<LocalImport<'a>> {
+    let mut found = Vec::new();
+    collect_local_imports(&module.body, "", tokens, text, &mut found);
+    found
+}
+
+fn collect_local_imports<'a>(
+    body: &'a [Stmt],
+    scope: &str,
+    tokens: &Tokens,
+    text: &str,
+    found: &mut Vec<LocalImport<'a>>,
+) {
+    for stmt in body {
+        let (name, inner_body, is_function) = match stmt {
+            Stmt::FunctionDef(function) => (&function.name, &function.body, true),
+            Stmt::ClassDef(class) => (&class.name, &class.body, false),
+            _ => continue,
+        };
+        let inner = if scope.is_empty() {
+            name.id.to_string()
+        } else {
+            format!("{scope}.{}", name.id)
+        };
+        if is_function {
+            let mut imports: Vec<&Stmt> = Vec::new();
+            function_level_imports(inner_body, &mut imports);
+            for import in imports {
+                for local in import_locals(import) {
+                    let referenced = tokens
+                        .in_range(stmt.range())
+                        .iter()
+                        .filter(|token| token.kind() == TokenKind::Name)
+                        .filter(|token| !import.range().contains_range(token.range()))
+                        .any(|token| text[token.range()] == *local);
+                    found.push(LocalImport {
+                        scope: inner.clone(),
+                        statement: import,
+                        local,
+                        referenced,
+                    });
+                }
+            }
+        }
+        collect_local_imports(inner_body, &inner, tokens, text, found);
+    }
+}
+
+/// The import statements of a function's body, in its blocks but not in
+/// nested functions or classes.
+fn function_level_imports<'a>(body: &'a [Stmt], found: &mut Vec<&'a Stmt>) {
+    use ruff_python_ast::statement_visitor::{StatementVisitor, walk_stmt};
+    struct Imports<'a, 'f> {
+        found: &'f mut Vec<&'a Stmt>,
+    }
+    impl<'a> StatementVisitor<'a> for Imports<'a, '_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(_) | Stmt::ImportFrom(_) => self.found.push(stmt),
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                other => walk_stmt(self, other),
+            }
+        }
+    }
+    let mut visitor = Imports { found };
+    for stmt in body {
+        visitor.visit_stmt(stmt);
+    }
+}
+
+/// The names an import statement binds.
+fn import_locals(stmt: &Stmt) -> Vec<String> {
+    match stmt {
+        Stmt::Import(import) => import
+            .names
+            .iter()
+            .map(|alias| match &alias.asname {
+                Some(name) => name.id.to_string(),
+                None => alias
+                    .name
+                    .id
+                    .split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect(),
+        Stmt::ImportFrom(import) => import
+            .names
+            .iter()
+            .filter(|alias| alias.name.id != "*")
+            .map(|alias| alias.asname.as_ref().unwrap_or(&alias.name).id.to_string())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +468,26 @@ mod tests {
             .into_iter()
             .map(|binding| binding.local)
             .collect()
+    }
+
+    #[test]
+    fn imports_inside_functions_belong_to_them() {
+        let source = "import os\n\n\ndef f():\n    import json, sys\n    from a import b as c\n    return json.dumps(c)\n\n\nclass K:\n    def g(self):\n        if True:\n            import re\n        return lambda: re\n";
+        let parsed = ruff_python_parser::parse_module(source).unwrap();
+        let found: Vec<(String, String, bool)> =
+            local_imports(parsed.syntax(), parsed.tokens(), source)
+                .into_iter()
+                .map(|import| (import.scope, import.local, import.referenced))
+                .collect();
+        assert_eq!(
+            found,
+            [
+                ("f".to_string(), "json".to_string(), true),
+                ("f".to_string(), "sys".to_string(), false),
+                ("f".to_string(), "c".to_string(), true),
+                ("K.g".to_string(), "re".to_string(), true),
+            ]
+        );
     }
 
     #[test]

@@ -705,13 +705,29 @@ impl<'a> Importer<'a> {
             Some(stmt) => self.insert_after(stmt, block),
             None => Edit::insertion(block, self.after_leading_comments()),
         };
-        // Code right below the new import gets a blank line between them.
+        // Code right below the new import gets a blank line between them;
+        // a definition, two (as pycodestyle and ruff's formatter want).
         let rest = &self.source.text()[usize::from(edit.start())..];
-        let next_line = rest.split(['\n', '\r']).next().unwrap_or("");
-        if next_line.trim().is_empty() {
+        let blank = rest
+            .split_inclusive('\n')
+            .take_while(|line| line.trim().is_empty())
+            .count();
+        let next = rest
+            .split_inclusive('\n')
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or("")
+            .trim_start();
+        let definition = ["def ", "async def ", "class ", "@"]
+            .iter()
+            .any(|start| next.starts_with(start));
+        let wanted = if definition { 2 } else { 1 };
+        if blank >= wanted || next.is_empty() {
             edit
         } else {
-            Edit::insertion(format!("{}{ending}", edit.content()), edit.start())
+            Edit::insertion(
+                format!("{}{}", edit.content(), ending.repeat(wanted - blank)),
+                edit.start(),
+            )
         }
     }
 
@@ -839,6 +855,19 @@ pub fn explicit_re_exports(module: &ModModule, names: &[String]) -> Vec<Edit> {
 }
 
 /// How one import statement loses the names in `unused`.
+/// The edits that remove `unused` names from one import statement (one
+/// inside a function, which binds names for that function alone).
+pub fn local_import_removal(
+    stmt: &Stmt,
+    tokens: &ruff_python_ast::token::Tokens,
+    source: &SourceFile,
+    unused: &[String],
+) -> Vec<Edit> {
+    statement_removal(stmt, tokens, source, unused)
+        .map(|removal| removal.edits)
+        .unwrap_or_default()
+}
+
 struct StatementRemoval {
     edits: Vec<Edit>,
     /// The whole statement goes.

@@ -12,16 +12,19 @@
 //! and `SECRET_KEY_FILE` do not: they name something about a secret.
 //!
 //! **The value.** A name's value is not a secret when it is
-//! - empty or blank, or a template (`{…}`, `${…}`, `%s`, `<your-key>`):
-//!   a placeholder;
+//! - empty or blank, a template (`{…}`, `${…}`, `%s`, `<your-key>`), or
+//!   words that ask for a value (`"update me"`, `"your-secret-key-here"`,
+//!   `"changethis"`): a placeholder;
 //! - a name itself: letters and digits joined by `_ - . :`, every word of
 //!   which comes from the name it is bound to or from a short vocabulary
 //!   of codes and headers (`invalid`, `expired`, `x`, `bearer`, …), with
 //!   two words or more or spelling the whole name. This is what enum
 //!   look-alikes, error codes and header names are: `ACCESS_TOKEN =
 //!   "access_token"`, `INVALID_PASSWORD = "INVALID_PASSWORD"`, `API_KEY =
-//!   "X-API-Key"`. A lone word that is only part of the name is a weak
-//!   secret, not a code: `SECRET_KEY = "secret"` is moved;
+//!   "X-API-Key"`, or a namespaced code that spells a name saying more than
+//!   "secret" (`AUTH_INVALID_CREDENTIALS = "urn:problem:auth:invalid-credentials"`).
+//!   A lone word that is only part of the name is a weak secret, not a
+//!   code: `SECRET_KEY = "secret"` is moved;
 //! - a prefix: six characters or fewer ending in `_` or `-` (`"pk_"`);
 //! - a path to a file that holds the secret (`/run/secrets/key`, `*.pem`).
 //!
@@ -220,22 +223,89 @@ fn judge_value(name: &str, value: &str) -> Result<(), NotSecret> {
     {
         return Err(NotSecret::Path);
     }
+    let name_words = words(name);
+    let value_words = words(trimmed);
+    // "update me", "your-secret-key-here", "changethis".
+    let placeholder = value_words
+        .iter()
+        .any(|word| PLACEHOLDER_MARKERS.contains(&word.as_str()))
+        && value_words.iter().all(|word| {
+            PLACEHOLDER_MARKERS.contains(&word.as_str())
+                || PLACEHOLDER_WORDS.contains(&word.as_str())
+                || name_words.contains(word)
+        });
+    if placeholder {
+        return Err(NotSecret::Placeholder);
+    }
     let identifier_like = trimmed.chars().next().is_some_and(char::is_alphabetic)
         && trimmed
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
     if identifier_like {
-        let name_words = words(name);
-        let value_words = words(trimmed);
         let known = value_words
             .iter()
             .all(|word| name_words.contains(word) || CODE_WORDS.contains(&word.as_str()));
         if known && (value_words.len() >= 2 || value_words == name_words) {
             return Err(NotSecret::Name);
         }
+        // A code that spells its whole name inside a namespace
+        // (`AUTH_INVALID_CREDENTIALS = "urn:problem:auth:invalid-credentials"`),
+        // when the name says more than what a secret is.
+        let spells_name = value_words.len() > name_words.len()
+            && name_words.iter().all(|word| value_words.contains(word))
+            && name_words
+                .iter()
+                .any(|word| !SECRET_VOCABULARY.contains(&word.as_str()));
+        if spells_name {
+            return Err(NotSecret::Name);
+        }
     }
     Ok(())
 }
+
+/// Words that say a value is to be filled in.
+const PLACEHOLDER_MARKERS: &[&str] = &[
+    "change",
+    "changeme",
+    "changethis",
+    "update",
+    "updateme",
+    "replace",
+    "replaceme",
+    "your",
+    "todo",
+    "fixme",
+    "tbd",
+    "here",
+    "insert",
+    "enter",
+    "xxx",
+];
+
+/// Other words a placeholder is made of.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "me", "this", "a", "the", "with", "to", "it", "own", "real", "value",
+];
+
+/// The words secrets are named with.
+const SECRET_VOCABULARY: &[&str] = &[
+    "secret",
+    "key",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "token",
+    "credentials",
+    "creds",
+    "api",
+    "apikey",
+    "access",
+    "private",
+    "jwt",
+    "signing",
+    "client",
+];
 
 /// Whether a URL carries a password (`scheme://user:pass@host`,
 /// `redis://:pass@host`), or with `user_counts` any user at all.
@@ -321,6 +391,29 @@ mod tests {
         );
         assert_eq!(judge("API_KEY", "X-API-Key"), Some(Err(NotSecret::Name)));
         assert_eq!(judge("PASSWORD", "password"), Some(Err(NotSecret::Name)));
+        assert_eq!(
+            judge(
+                "AUTH_INVALID_CREDENTIALS",
+                "urn:problem:auth:invalid-credentials"
+            ),
+            Some(Err(NotSecret::Name))
+        );
+        assert_eq!(
+            judge("MAILGUN_API_KEY", "update me"),
+            Some(Err(NotSecret::Placeholder))
+        );
+        assert_eq!(
+            judge("SECRET_KEY", "your-secret-key-here"),
+            Some(Err(NotSecret::Placeholder))
+        );
+        assert_eq!(
+            judge("SECRET_KEY", "changethis"),
+            Some(Err(NotSecret::Placeholder))
+        );
+        assert!(secret(
+            "JWT_SECRET",
+            "change-me-to-a-strong-secret-key-of-32-bytes"
+        ));
         assert_eq!(judge("TOKEN", "pk_"), Some(Err(NotSecret::Prefix)));
         assert_eq!(judge("TOKEN_PREFIX", "pk_"), None);
         assert_eq!(judge("SECRET_KEY", ""), Some(Err(NotSecret::Placeholder)));

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::project::app_settings::{FACTORY_NAME, is_test_or_migration, settings_classes};
+use crate::project::app_settings::{FACTORY_NAME, is_outside_the_app, settings_classes};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
 
 /// The project step.
@@ -58,7 +58,7 @@ impl CachePlan {
         }
         let mut modules: Vec<_> = index
             .modules()
-            .filter(|module| !is_test_or_migration(&module.name))
+            .filter(|module| !is_outside_the_app(&module.name))
             .collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         // Existing factories, the class's own module first.

@@ -4,7 +4,7 @@
 //! it goes in and how code reaches it, and the `.env.example` key.
 
 use crate::project::app_settings::{
-    Accessor, AppSettings, CLASS_NAME, ConfigModule, SettingsTarget, is_test_or_migration,
+    Accessor, AppSettings, CLASS_NAME, ConfigModule, SettingsTarget, is_outside_the_app,
 };
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
 use crate::python::app_settings::{NewField, PydanticMajor, config_module_text};
@@ -65,7 +65,7 @@ impl CorsPlan {
         };
         let mut modules: Vec<String> = index
             .modules()
-            .filter(|module| module.cors_wildcards > 0 && !is_test_or_migration(&module.name))
+            .filter(|module| module.cors_wildcards > 0 && !is_outside_the_app(&module.name))
             .map(|module| module.name.clone())
             .collect();
         if modules.is_empty() {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::project::app_settings::{
-    Accessor, AppSettings, CLASS_NAME, ConfigModule, FACTORY_NAME, SettingsTarget, is_built,
-    is_test_or_migration, readers, settings_class, settings_classes,
+    Accessor, AppSettings, CLASS_NAME, ConfigModule, FACTORY_NAME, SettingsClass, SettingsTarget,
+    is_built, is_outside_the_app, readers, settings_class, settings_classes,
 };
 use crate::project::index::{ModuleSummary, SecretKind};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
@@ -42,6 +42,14 @@ pub struct MovedSecret {
     pub field: String,
     /// The variable `.env` sets.
     pub variable: String,
+}
+
+/// A secret that may move, before the project's other secrets are seen.
+struct Candidate {
+    moved: MovedSecret,
+    value: String,
+    /// The settings class whose field's default it is.
+    class: Option<SettingsClass>,
 }
 
 /// A secret that stays, and why.
@@ -94,7 +102,7 @@ impl SettingsPlan {
         };
         let mut modules: Vec<&ModuleSummary> = index
             .modules()
-            .filter(|module| !module.secrets.is_empty() && !is_test_or_migration(&module.name))
+            .filter(|module| !module.secrets.is_empty() && !is_outside_the_app(&module.name))
             .collect();
         if modules.is_empty() {
             return plan;
@@ -184,6 +192,7 @@ impl SettingsPlan {
 
         // Each secret: its field and variable, or why it stays.
         let mut values: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut candidates: Vec<Candidate> = Vec::new();
         for module in &modules {
             for secret in &module.secrets {
                 if secret
@@ -350,73 +359,126 @@ impl SettingsPlan {
                     );
                     continue;
                 }
-                match values.get(&variable) {
-                    Some((value, from)) if *value != secret.value => {
-                        refuse(
-                            &mut plan,
-                            format!("`{variable}` gets another value from `{from}`"),
-                        );
-                        continue;
-                    }
-                    _ => {}
-                }
-                if let Some((_, found)) = present
-                    .iter()
-                    .find(|(key, _)| key.eq_ignore_ascii_case(&variable))
-                    && *found != secret.value
-                {
-                    refuse(
-                        &mut plan,
-                        format!(
-                            "`{env_file}` sets `{variable}` already, to another value; it is not overwritten"
-                        ),
-                    );
-                    continue;
-                }
-                values.insert(
-                    variable.clone(),
-                    (secret.value.clone(), module.name.clone()),
-                );
-                if let Some((class, _)) = &class_field {
-                    // The classes built that read the field read `.env`,
-                    // or the class itself when none is built.
-                    let readers = readers(&classes, index, class);
-                    if readers.is_empty() {
-                        if class.env_files.is_none() {
-                            plan.env_file_for.insert(class.qualified(), class.major);
-                        }
-                    } else {
-                        for reader in readers {
-                            if reader.env_files.is_none() {
-                                plan.env_file_for.insert(reader.qualified(), reader.major);
-                            }
-                        }
-                    }
-                } else {
-                    let known = match &target {
-                        SettingsTarget::Class(class) => class.has_field(&field),
-                        SettingsTarget::New(_) => false,
-                    };
-                    if !known && !plan.new_fields.iter().any(|new| new.name == field) {
-                        plan.new_fields.push(NewField {
-                            name: field.clone(),
-                            annotation: "str".to_string(),
-                            default: None,
-                            example: None,
-                        });
-                    }
-                }
-                plan.moved.push(MovedSecret {
-                    module: module.name.clone(),
-                    kind,
-                    name: secret.name.to_string(),
-                    field,
-                    variable,
+                candidates.push(Candidate {
+                    moved: MovedSecret {
+                        module: module.name.clone(),
+                        kind,
+                        name: secret.name.to_string(),
+                        field,
+                        variable,
+                    },
+                    value: secret.value.clone(),
+                    class: class_field.map(|(class, _)| class),
                 });
             }
         }
+        // One variable, one value: a variable the code gives different
+        // values (one per environment class, or in two modules) stays
+        // wherever it is.
+        let mut values_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for candidate in &candidates {
+            let values = values_of.entry(&candidate.moved.variable).or_default();
+            if !values.contains(&candidate.value.as_str()) {
+                values.push(&candidate.value);
+            }
+        }
+        let ambiguous: Vec<String> = values_of
+            .iter()
+            .filter(|(_, values)| values.len() > 1)
+            .map(|(variable, _)| variable.to_string())
+            .collect();
+        for candidate in candidates {
+            let Candidate {
+                moved,
+                value,
+                class,
+            } = candidate;
+            let variable = moved.variable.clone();
+            let mut refusal: Option<String> = None;
+            if ambiguous.contains(&variable) {
+                refusal = Some(format!(
+                    "the code gives `{variable}` different values (one per environment?): which one `{env_file}` holds is for a person to choose"
+                ));
+            } else if present
+                .iter()
+                .any(|(key, found)| key.eq_ignore_ascii_case(&variable) && *found != value)
+            {
+                refusal = Some(format!(
+                    "`{env_file}` sets `{variable}` already, to another value; it is not overwritten"
+                ));
+            }
+            // The classes built that read a field of `class` must read
+            // `.env`: they do already, or `class` is told to (they inherit
+            // it), unless one reads another file.
+            let mut tell = None;
+            if refusal.is_none()
+                && let Some(class) = &class
+            {
+                let reads_env = |reader: &SettingsClass| {
+                    reader
+                        .env_files
+                        .as_ref()
+                        .and_then(|files| files.first())
+                        .map(|first| normalize(&root.join(first)) == env_path)
+                };
+                let readers = readers(&classes, index, class);
+                if let Some(other) = readers
+                    .iter()
+                    .find(|reader| reads_env(reader) == Some(false))
+                {
+                    refusal = Some(format!(
+                        "`{}` reads another dotenv file than `{env_file}`",
+                        other.name
+                    ));
+                } else if class.env_files.is_none()
+                    && (readers.is_empty()
+                        || readers.iter().any(|reader| reads_env(reader).is_none()))
+                {
+                    tell = Some((class.qualified(), class.major));
+                }
+            }
+            if let Some(reason) = refusal {
+                plan.refused.push(RefusedSecret {
+                    module: moved.module,
+                    name: moved.name,
+                    reason,
+                });
+                continue;
+            }
+            if let Some((class, major)) = tell {
+                plan.env_file_for.insert(class, major);
+            }
+            values.insert(variable, (value, moved.module.clone()));
+            if class.is_none() {
+                let known = match &target {
+                    SettingsTarget::Class(class) => class.has_field(&moved.field),
+                    SettingsTarget::New(_) => false,
+                };
+                if !known && !plan.new_fields.iter().any(|new| new.name == moved.field) {
+                    plan.new_fields.push(NewField {
+                        name: moved.field.clone(),
+                        annotation: "str".to_string(),
+                        default: None,
+                        example: None,
+                    });
+                }
+            }
+            plan.moved.push(moved);
+        }
         if plan.moved.is_empty() {
             return plan;
+        }
+        // A factory is written only when moved values are read through it.
+        let read_through_settings = plan.moved.iter().any(|moved| {
+            !matches!(
+                moved.kind,
+                SecretKind::Field { .. } | SecretKind::Fallback { field_of: Some(_) }
+            )
+        });
+        if !read_through_settings
+            && matches!(plan.accessor, Some(Accessor::Factory { exists: false, .. }))
+        {
+            plan.accessor = None;
         }
         // Fields moved into the target are read from `.env` too.
         if let SettingsTarget::Class(class) = &target
