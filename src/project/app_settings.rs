@@ -160,8 +160,10 @@ pub struct AppSettings {
     pub class: Option<SettingsClass>,
     /// How code reaches it, when something builds it already.
     pub accessor: Option<Accessor>,
-    /// The Pydantic the project writes.
+    /// The Pydantic the project writes (2 when nothing tells).
     pub major: PydanticMajor,
+    /// The Pydantic its code tells, when it does.
+    pub code_major: Option<PydanticMajor>,
     /// Without a settings class: where one goes.
     pub config_module: Option<ConfigModule>,
 }
@@ -375,6 +377,10 @@ impl AppSettings {
         let major = class
             .as_ref()
             .map_or_else(|| project_major(index), |class| class.major);
+        let code_major = class
+            .as_ref()
+            .map(|class| class.major)
+            .or_else(|| code_major(index));
         let config_module = if class.is_none() {
             config_module(index, paths)
         } else {
@@ -384,6 +390,7 @@ impl AppSettings {
             class,
             accessor,
             major,
+            code_major,
             config_module,
         }
     }
@@ -489,6 +496,11 @@ fn accessor(index: &ProjectIndex, class: &SettingsClass) -> Option<Accessor> {
 
 /// The Pydantic the project's imports say it writes; 2 unless they say 1.
 pub fn project_major(index: &ProjectIndex) -> PydanticMajor {
+    code_major(index).unwrap_or(PydanticMajor::V2)
+}
+
+/// The Pydantic the project's imports say it writes, when they say.
+pub fn code_major(index: &ProjectIndex) -> Option<PydanticMajor> {
     let mut v1 = false;
     for module in index.modules() {
         for imported in module.imports.values() {
@@ -501,7 +513,7 @@ pub fn project_major(index: &ProjectIndex) -> PydanticMajor {
                         | "pydantic.computed_field"
                 )
             {
-                return PydanticMajor::V2;
+                return Some(PydanticMajor::V2);
             }
             v1 |= matches!(
                 imported.as_str(),
@@ -509,10 +521,79 @@ pub fn project_major(index: &ProjectIndex) -> PydanticMajor {
             );
         }
     }
-    if v1 {
-        PydanticMajor::V1
-    } else {
-        PydanticMajor::V2
+    v1.then_some(PydanticMajor::V1)
+}
+
+/// The Pydantic a requirement pins, when it pins a major: `pydantic<2`,
+/// `pydantic = "^1.10"`, `pydantic==0.26` are 1; `pydantic>=2` is 2; so is
+/// FastAPI from 0.100 on, and FastAPI before it is 1.
+pub fn required_major(name: &str, specifier: &str) -> Option<PydanticMajor> {
+    let name = name.trim().to_lowercase().replace('_', "-");
+    let specifier: String = specifier.chars().filter(|c| !c.is_whitespace()).collect();
+    let first_number = |text: &str| -> Option<(u64, u64)> {
+        let digits: String = text
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = digits.split('.');
+        Some((
+            parts.next()?.parse().ok()?,
+            parts
+                .next()
+                .and_then(|minor| minor.parse().ok())
+                .unwrap_or(0),
+        ))
+    };
+    let clauses: Vec<&str> = specifier
+        .split(',')
+        .filter(|clause| !clause.is_empty())
+        .collect();
+    let pins = |clause: &str| -> Option<(u64, u64)> {
+        if clause.starts_with('>') || clause.starts_with('<') || clause.starts_with("!=") {
+            return None;
+        }
+        first_number(clause)
+    };
+    match name.as_str() {
+        "pydantic" | "pydantic-settings" => {
+            for clause in &clauses {
+                if let Some(bound) = clause.strip_prefix("<=") {
+                    if first_number(bound)?.0 < 2 {
+                        return Some(PydanticMajor::V1);
+                    }
+                } else if let Some(bound) = clause.strip_prefix('<') {
+                    let (major, minor) = first_number(bound)?;
+                    if major < 2 || (major == 2 && minor == 0) {
+                        return Some(PydanticMajor::V1);
+                    }
+                } else if let Some(bound) = clause.strip_prefix(">=") {
+                    if first_number(bound)?.0 >= 2 {
+                        return Some(PydanticMajor::V2);
+                    }
+                } else if let Some((major, _)) = pins(clause) {
+                    return Some(if major >= 2 {
+                        PydanticMajor::V2
+                    } else {
+                        PydanticMajor::V1
+                    });
+                }
+            }
+            None
+        }
+        "fastapi" => {
+            for clause in &clauses {
+                if let Some((major, minor)) = pins(clause) {
+                    return Some(if major > 0 || minor >= 100 {
+                        PydanticMajor::V2
+                    } else {
+                        PydanticMajor::V1
+                    });
+                }
+            }
+            None
+        }
+        _ => None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! [`crate::text`]; the only layer that sees across files.
 
 pub mod app_settings;
+pub mod dependencies;
 pub mod index;
 pub mod models;
 pub mod pipeline;

@@ -85,6 +85,13 @@ impl CorsPlan {
                 .collect();
             return plan;
         };
+        if matches!(target, SettingsTarget::New(_)) {
+            plan.major = crate::transforms::settings_from_env::plan::new_class_major(
+                context,
+                &settings,
+                context.root,
+            );
+        }
         if let SettingsTarget::Class(class) = &target {
             plan.field = class.field_name("cors_origins");
             plan.variable = class.variable(&plan.field);

@@ -14,10 +14,11 @@ use crate::project::app_settings::{
     Accessor, AppSettings, CLASS_NAME, ConfigModule, FACTORY_NAME, SettingsClass, SettingsTarget,
     is_built, is_outside_the_app, readers, settings_class, settings_classes,
 };
+use crate::project::dependencies::Declared;
 use crate::project::index::{ModuleSummary, SecretKind};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
 use crate::python::app_settings::{NewField, PydanticMajor, config_module_text};
-use crate::text::files::{FileChange, TextEdit, TomlEdit, TomlValue, env_entries};
+use crate::text::files::{FileChange, TextEdit, env_entries};
 
 /// The project step.
 pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
@@ -129,6 +130,9 @@ impl SettingsPlan {
                 return plan;
             }
         };
+        if matches!(target, SettingsTarget::New(_)) {
+            plan.major = new_class_major(context, &settings, context.root);
+        }
         // The names a new class or factory takes must be free.
         let taken = |module: &str, name: &str| {
             index
@@ -749,100 +753,22 @@ fn ignores_env(context: &PlanContext, directory: &Path, root: &Path) -> bool {
     false
 }
 
-/// The requirement's name in a requirement line, normalised.
-fn requirement_name(line: &str) -> String {
-    line.trim()
-        .split(|c: char| "<>=!~[ ;@".contains(c))
-        .next()
-        .unwrap_or_default()
-        .to_lowercase()
-        .replace('_', "-")
-}
-
-/// Whether a requirement provides `pydantic-settings`.
-fn provides_settings(requirement: &str) -> bool {
-    let name = requirement_name(requirement);
-    name == "pydantic-settings"
-        || (name == "fastapi" && requirement.replace(' ', "").contains("[all"))
-}
-
 /// The change that declares `pydantic-settings` in the project's
 /// dependencies, `None` when they declare it already, or what to install
 /// when the project declares none.
 pub fn dependency_change(context: &PlanContext, root: &Path) -> Result<Option<FileChange>, String> {
-    const REQUIREMENT: &str = "pydantic-settings>=2";
-    let pyproject_path = root.join("pyproject.toml");
-    let pyproject = (context.read)(&pyproject_path)
-        .and_then(|text| text.parse::<toml_edit::DocumentMut>().ok());
-    let requirements: Vec<(PathBuf, String)> = ["requirements.txt", "requirements/base.txt"]
-        .iter()
-        .filter_map(|name| {
-            let path = root.join(name);
-            Some(((context.read)(&path)?, path))
-        })
-        .map(|(text, path)| (path, text))
-        .collect();
-    let pep621 = pyproject.as_ref().and_then(|document| {
-        document
-            .get("project")?
-            .get("dependencies")?
-            .as_array()
-            .cloned()
-    });
-    let poetry = pyproject.as_ref().and_then(|document| {
-        document
-            .get("tool")?
-            .get("poetry")?
-            .get("dependencies")?
-            .as_table_like()
-            .map(|table| {
-                table
-                    .iter()
-                    .map(|(key, _)| key.to_string())
-                    .collect::<Vec<_>>()
-            })
-    });
-    let declared = pep621.as_ref().is_some_and(|array| {
-        array
-            .iter()
-            .filter_map(|item| item.as_str())
-            .any(provides_settings)
-    }) || poetry
-        .as_ref()
-        .is_some_and(|keys| keys.iter().any(|key| provides_settings(key)))
-        || requirements.iter().any(|(_, text)| {
-            text.lines()
-                .filter(|line| !line.trim_start().starts_with('#'))
-                .any(provides_settings)
-        });
-    if declared {
-        return Ok(None);
-    }
-    if pep621.is_some() {
-        return Ok(Some(FileChange::Edit {
-            path: pyproject_path,
-            edit: TextEdit::Toml(vec![TomlEdit::AddToArray {
-                table: vec!["project".into()],
-                key: "dependencies".into(),
-                item: REQUIREMENT.into(),
-            }]),
-        }));
-    }
-    if poetry.is_some() {
-        return Ok(Some(FileChange::Edit {
-            path: pyproject_path,
-            edit: TextEdit::Toml(vec![TomlEdit::Set {
-                table: vec!["tool".into(), "poetry".into(), "dependencies".into()],
-                key: "pydantic-settings".into(),
-                value: TomlValue::String("^2.0".into()),
-            }]),
-        }));
-    }
-    if let Some((path, _)) = requirements.first() {
-        return Ok(Some(FileChange::Edit {
-            path: path.clone(),
-            edit: TextEdit::AppendLines(vec![REQUIREMENT.into()]),
-        }));
-    }
-    Err("install `pydantic-settings`: the project declares no dependencies".to_string())
+    Declared::read(context, root).addition("pydantic-settings>=2", "^2.0")
+}
+
+/// The Pydantic a new settings class is written for: what the code
+/// says, else what the dependencies pin, else 2.
+pub fn new_class_major(
+    context: &PlanContext,
+    settings: &AppSettings,
+    root: Option<&Path>,
+) -> PydanticMajor {
+    settings
+        .code_major
+        .or_else(|| root.and_then(|root| Declared::read(context, root).pydantic_major()))
+        .unwrap_or(PydanticMajor::V2)
 }

@@ -1,0 +1,221 @@
+//! What a project declares it depends on, read from its files: PEP 621's
+//! `[project] dependencies`, Poetry's `[tool.poetry.dependencies]`, and
+//! `requirements.txt` (or `requirements/base.txt`). Plans ask whether a
+//! package is declared, which Pydantic the declarations pin, and how to
+//! declare a package in the project's own way, its formatting kept.
+
+use std::path::{Path, PathBuf};
+
+use crate::project::plan::PlanContext;
+use crate::python::app_settings::PydanticMajor;
+use crate::text::files::{FileChange, TextEdit, TomlEdit, TomlValue};
+
+/// A project's declared dependencies.
+#[derive(Debug, Default)]
+pub struct Declared {
+    pyproject: PathBuf,
+    /// `[project] dependencies`, when the table has the array.
+    pep621: Option<Vec<String>>,
+    /// `[tool.poetry.dependencies]`: name and version, when the table exists.
+    poetry: Option<Vec<(String, String)>>,
+    /// Requirement files and their lines.
+    requirements: Vec<(PathBuf, Vec<String>)>,
+}
+
+/// A requirement's name, normalised: `Pydantic_Settings[x]>=2` → `pydantic-settings`.
+pub fn requirement_name(requirement: &str) -> String {
+    requirement
+        .trim()
+        .split(|c: char| "<>=!~[ ;@^".contains(c))
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+        .replace('_', "-")
+}
+
+impl Declared {
+    /// The declarations in `root`'s files.
+    pub fn read(context: &PlanContext, root: &Path) -> Declared {
+        let pyproject = root.join("pyproject.toml");
+        let document =
+            (context.read)(&pyproject).and_then(|text| text.parse::<toml_edit::DocumentMut>().ok());
+        let pep621 = document.as_ref().and_then(|document| {
+            let array = document.get("project")?.get("dependencies")?.as_array()?;
+            Some(
+                array
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_string))
+                    .collect(),
+            )
+        });
+        let poetry = document.as_ref().and_then(|document| {
+            let table = document
+                .get("tool")?
+                .get("poetry")?
+                .get("dependencies")?
+                .as_table_like()?;
+            Some(
+                table
+                    .iter()
+                    .map(|(key, value)| {
+                        let version = value
+                            .as_str()
+                            .map(str::to_string)
+                            .or_else(|| {
+                                value
+                                    .as_table_like()
+                                    .and_then(|inline| inline.get("version"))
+                                    .and_then(|version| version.as_str())
+                                    .map(str::to_string)
+                            })
+                            .unwrap_or_default();
+                        (key.to_string(), version)
+                    })
+                    .collect(),
+            )
+        });
+        let requirements = ["requirements.txt", "requirements/base.txt"]
+            .iter()
+            .filter_map(|name| {
+                let path = root.join(name);
+                let text = (context.read)(&path)?;
+                let lines = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|line| {
+                        !line.is_empty() && !line.starts_with('#') && !line.starts_with('-')
+                    })
+                    .map(str::to_string)
+                    .collect();
+                Some((path, lines))
+            })
+            .collect();
+        Declared {
+            pyproject,
+            pep621,
+            poetry,
+            requirements,
+        }
+    }
+
+    /// Every requirement, as name and the rest (`>=2`, `^1.10`, `[all]>=0.1`).
+    fn all(&self) -> Vec<(String, String)> {
+        let split = |requirement: &str| {
+            let name = requirement_name(requirement);
+            let rest = requirement.trim()[name.len().min(requirement.trim().len())..].to_string();
+            (name, rest)
+        };
+        let mut all: Vec<(String, String)> = Vec::new();
+        for requirement in self.pep621.iter().flatten() {
+            all.push(split(requirement));
+        }
+        for (name, version) in self.poetry.iter().flatten() {
+            all.push((requirement_name(name), version.clone()));
+        }
+        for (_, lines) in &self.requirements {
+            for line in lines {
+                all.push(split(line));
+            }
+        }
+        all
+    }
+
+    /// Whether some requirement is `name` (or, for `pydantic-settings`,
+    /// `fastapi[all]`, which brings it).
+    pub fn declares(&self, name: &str) -> bool {
+        self.all().iter().any(|(declared, rest)| {
+            declared == name
+                || (name == "pydantic-settings"
+                    && declared == "fastapi"
+                    && rest.replace(' ', "").starts_with("[all"))
+        })
+    }
+
+    /// The Pydantic the declarations pin, when they pin one.
+    pub fn pydantic_major(&self) -> Option<PydanticMajor> {
+        let all = self.all();
+        let of = |wanted: &str| {
+            all.iter()
+                .filter(|(name, _)| name == wanted)
+                .find_map(|(name, rest)| crate::project::app_settings::required_major(name, rest))
+        };
+        of("pydantic")
+            .or_else(|| of("pydantic-settings"))
+            .or_else(|| of("fastapi"))
+    }
+
+    /// The change that declares `requirement` (`pydantic-settings>=2`, with
+    /// Poetry's `version` for Poetry) where the project declares the
+    /// others: `None` when it is declared already; an error saying what to
+    /// install when the project declares nothing.
+    pub fn addition(
+        &self,
+        requirement: &str,
+        poetry_version: &str,
+    ) -> Result<Option<FileChange>, String> {
+        let name = requirement_name(requirement);
+        if self.declares(&name) {
+            return Ok(None);
+        }
+        if self.pep621.is_some() {
+            return Ok(Some(FileChange::Edit {
+                path: self.pyproject.clone(),
+                edit: TextEdit::Toml(vec![TomlEdit::AddToArray {
+                    table: vec!["project".into()],
+                    key: "dependencies".into(),
+                    item: requirement.into(),
+                }]),
+            }));
+        }
+        if self.poetry.is_some() {
+            return Ok(Some(FileChange::Edit {
+                path: self.pyproject.clone(),
+                edit: TextEdit::Toml(vec![TomlEdit::Set {
+                    table: vec!["tool".into(), "poetry".into(), "dependencies".into()],
+                    key: name,
+                    value: TomlValue::String(poetry_version.into()),
+                }]),
+            }));
+        }
+        if let Some((path, _)) = self.requirements.first() {
+            return Ok(Some(FileChange::Edit {
+                path: path.clone(),
+                edit: TextEdit::AppendLines(vec![requirement.into()]),
+            }));
+        }
+        Err(format!(
+            "install `{name}`: the project declares no dependencies"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::app_settings::required_major;
+
+    #[test]
+    fn names_and_pinned_majors() {
+        assert_eq!(
+            requirement_name("Pydantic_Settings[x]>=2"),
+            "pydantic-settings"
+        );
+        assert_eq!(requirement_name("fastapi"), "fastapi");
+        assert_eq!(required_major("pydantic", "<2"), Some(PydanticMajor::V1));
+        assert_eq!(required_major("pydantic", "^0.26"), Some(PydanticMajor::V1));
+        assert_eq!(
+            required_major("pydantic", "==1.10.2"),
+            Some(PydanticMajor::V1)
+        );
+        assert_eq!(required_major("pydantic", ">=2.5"), Some(PydanticMajor::V2));
+        assert_eq!(required_major("pydantic", "^2.4"), Some(PydanticMajor::V2));
+        assert_eq!(required_major("pydantic", ">=1.8,<3"), None);
+        assert_eq!(
+            required_major("fastapi", "==0.95.1"),
+            Some(PydanticMajor::V1)
+        );
+        assert_eq!(required_major("fastapi", "^0.110"), Some(PydanticMajor::V2));
+        assert_eq!(required_major("fastapi", ">=0.110"), None);
+        assert_eq!(required_major("fastapi", ""), None);
+    }
+}
