@@ -62,11 +62,12 @@ impl SettingsClass {
     /// The name a new field for `variable_name` takes, in the class's own
     /// style: `SECRET_KEY` among upper-case fields, else `secret_key`.
     pub fn field_name(&self, name: &str) -> String {
-        let upper = !self.fields_as_written.is_empty()
-            && self
-                .fields_as_written
-                .iter()
-                .all(|field| !field.chars().any(char::is_lowercase));
+        let upper_fields = self
+            .fields_as_written
+            .iter()
+            .filter(|field| !field.chars().any(char::is_lowercase))
+            .count();
+        let upper = upper_fields * 2 > self.fields_as_written.len();
         if upper {
             name.to_uppercase()
         } else {
@@ -434,10 +435,13 @@ fn accessor(index: &ProjectIndex, class: &SettingsClass) -> Option<Accessor> {
         .filter(|module| !is_outside_the_app(&module.name))
         .collect();
     modules.sort_by_key(|module| (module.name != class.module, module.name.clone()));
+    // Factories: functions that build the class and take nothing, or that
+    // take nothing and say they return it (`def get_app_settings() ->
+    // AppSettings`, however they build it).
     let factories: Vec<(String, String, bool)> = modules
         .iter()
         .flat_map(|module| {
-            module.factories.iter().filter_map(|factory| {
+            let built = module.factories.iter().filter_map(|factory| {
                 (index.canonical(&factory.class) == qualified).then(|| {
                     (
                         module.name.clone(),
@@ -445,7 +449,19 @@ fn accessor(index: &ProjectIndex, class: &SettingsClass) -> Option<Accessor> {
                         factory.cached,
                     )
                 })
-            })
+            });
+            let annotated = module.functions.iter().filter_map(|function| {
+                let returns = function.provides_qualified.as_deref()?;
+                (function.parameters.is_empty()
+                    && !function.is_async
+                    && index.canonical(returns) == qualified
+                    && !module
+                        .factories
+                        .iter()
+                        .any(|factory| factory.name == function.name))
+                .then(|| (module.name.clone(), function.name.to_string(), true))
+            });
+            built.chain(annotated).collect::<Vec<_>>()
         })
         .collect();
     let makes_settings = |made: &str| {

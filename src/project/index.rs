@@ -227,6 +227,9 @@ pub struct ModuleSummary {
     /// Whether one of them needs a list of origins to replace its wildcard
     /// (not an origin regex beside explicit origins).
     pub cors_needs_origins: bool,
+    /// Classes built with the dotenv file chosen by code
+    /// (`Settings(_env_file=path)`), qualified.
+    pub env_file_chosen: Vec<CompactString>,
 }
 
 /// A literal secret of a module.
@@ -1158,6 +1161,15 @@ fn collect_settings_facts(
                 summary.builds.push(build);
             }
         }
+    }
+    if memchr::memmem::find(text.as_bytes(), b"_env_file").is_some() {
+        summary.env_file_chosen = facts
+            .calls
+            .iter()
+            .filter(|call| call.arguments.find_keyword("_env_file").is_some())
+            .filter_map(|call| qualified(&call.func))
+            .map(CompactString::from)
+            .collect();
     }
     if memchr::memmem::find(text.as_bytes(), b"CORSMiddleware").is_some() {
         let wildcards = crate::python::cors::cors_wildcards(facts);

@@ -23,8 +23,9 @@
 //!   "access_token"`, `INVALID_PASSWORD = "INVALID_PASSWORD"`, `API_KEY =
 //!   "X-API-Key"`, or a namespaced code that spells a name saying more than
 //!   "secret" (`AUTH_INVALID_CREDENTIALS = "urn:problem:auth:invalid-credentials"`).
-//!   A lone word that is only part of the name is a weak secret, not a
-//!   code: `SECRET_KEY = "secret"` is moved;
+//!   A secret noun alone names something too (`PK_TOKEN = "token"`, a
+//!   column), but any other lone word that is only part of the name is a
+//!   weak secret, not a code: `SECRET_KEY = "secret"` is moved;
 //! - a prefix: six characters or fewer ending in `_` or `-` (`"pk_"`);
 //! - a path to a file that holds the secret (`/run/secrets/key`, `*.pem`).
 //!
@@ -237,6 +238,22 @@ fn judge_value(name: &str, value: &str) -> Result<(), NotSecret> {
     if placeholder {
         return Err(NotSecret::Placeholder);
     }
+    // A secret noun alone names something (`PK_TOKEN = "token"`, a column);
+    // `"secret"` alone is a weak secret.
+    if matches!(
+        trimmed.to_lowercase().as_str(),
+        "token"
+            | "password"
+            | "passwd"
+            | "pwd"
+            | "pass"
+            | "key"
+            | "apikey"
+            | "api_key"
+            | "credentials"
+    ) {
+        return Err(NotSecret::Name);
+    }
     let identifier_like = trimmed.chars().next().is_some_and(char::is_alphabetic)
         && trimmed
             .chars()
@@ -391,6 +408,8 @@ mod tests {
         );
         assert_eq!(judge("API_KEY", "X-API-Key"), Some(Err(NotSecret::Name)));
         assert_eq!(judge("PASSWORD", "password"), Some(Err(NotSecret::Name)));
+        assert_eq!(judge("PK_TOKEN", "token"), Some(Err(NotSecret::Name)));
+        assert!(secret("JWT_SECRET", "secret"));
         assert_eq!(
             judge(
                 "AUTH_INVALID_CREDENTIALS",
@@ -535,6 +554,16 @@ pub fn literal_secrets<'a>(
                     else {
                         continue;
                     };
+                    // Private attributes and class variables are not fields.
+                    let class_variable = match field.annotation.as_ref() {
+                        Expr::Subscript(subscript) => {
+                            facts.resolves_to(&subscript.value, "typing.ClassVar")
+                        }
+                        other => facts.resolves_to(other, "typing.ClassVar"),
+                    };
+                    if target.id.starts_with('_') || class_variable {
+                        continue;
+                    }
                     let (literal, field_call) = match value {
                         Expr::Call(call)
                             if facts.resolves_to(&call.func, "pydantic.Field")

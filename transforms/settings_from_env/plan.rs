@@ -167,6 +167,21 @@ impl SettingsPlan {
             refuse_all(&mut plan, "the project has no directory to hold `.env`");
             return plan;
         };
+        // Code that builds settings with `_env_file=` reads a file only it knows.
+        let chosen = index.modules().find_map(|module| {
+            module
+                .env_file_chosen
+                .iter()
+                .find(|class| settings_class(index, class).is_some())
+        });
+        if let Some(class) = chosen {
+            let name = class.rsplit('.').next().unwrap_or(class);
+            refuse_all(
+                &mut plan,
+                &format!("the code chooses the dotenv file `{name}` reads (`_env_file=`)"),
+            );
+            return plan;
+        }
         if let SettingsTarget::Class(class) = &target {
             if class.env_file_unknown {
                 refuse_all(
