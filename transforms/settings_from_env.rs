@@ -13,15 +13,15 @@
 //! `secret`, `token`, `credentials`, `apikey`, or `key` after `secret`,
 //! `api`, `private`, `access`, `signing`, `encryption`, `jwt` and the like
 //! (so `TOKEN_PREFIX`, `PASSWORD_MIN_LENGTH` and `API_KEY_HEADER` are not).
-//! And its value must not be a placeholder (empty, `{…}`, `<your-key>`),
-//! a prefix (`"pk_"`), a path to a key file, or a name: a value made of the
-//! name's own words and code words, such as an enum look-alike
-//! `access_token = "access_token"`, an error code `INVALID_PASSWORD =
-//! "INVALID_PASSWORD"` or a header `"X-API-Key"`. A single word that is
-//! only part of the name (`SECRET_KEY = "secret"`) is a weak secret, and
-//! moves. A URL with a password moves under any name; under a `…_dsn`
-//! name a user alone counts. Tests, fixtures and migrations are left
-//! alone: their values are not the app's.
+//! And its value must not be a placeholder (empty, `{…}`, `<your-key>`,
+//! `"update me"`, `"changethis"`), a prefix (`"pk_"`), a path to a key
+//! file, or a name: a value made of the name's own words and code words,
+//! such as an enum look-alike `access_token = "access_token"`, an error
+//! code `INVALID_PASSWORD = "INVALID_PASSWORD"`, a header `"X-API-Key"`, a
+//! column `PK_TOKEN = "token"`. Another single word that is only part of
+//! the name (`SECRET_KEY = "secret"`) is a weak secret, and moves. A URL
+//! with a password moves under any name; under a `…_dsn` name a user alone
+//! counts. `python::secrets` holds the rule and its word lists.
 //!
 //! **Where a secret goes.**
 //! - It becomes a field of the project's settings class: the
@@ -30,18 +30,24 @@
 //!   `core/config.py` or `settings.py`, found or created beside the app).
 //!   The field has no default, so a missing value stops the app at startup
 //!   with Pydantic's message naming it.
-//! - The value is written to `.env` (created when missing). A key that
+//! - The value is written to `.env` (created when missing), in the
+//!   project's directory or where the class's `env_file` says. A key that
 //!   `.env` sets already to another value is never overwritten: that
-//!   secret stays, and `check` says why.
+//!   secret stays, and `check` says why. A class whose fields are upper
+//!   case gets `SECRET_KEY`, and an `env_prefix` or `case_sensitive`
+//!   class its own spelling of the variable.
 //! - `.env` is added to `.gitignore`, and `.env.example` gets the key with
 //!   an empty value.
 //! - The class is told to read `.env` (`model_config =
 //!   SettingsConfigDict(env_file=".env")`, or `class Config: env_file` under
 //!   Pydantic 1) when it does not already; a class that names its dotenv
 //!   file is read from that file.
-//! - A new settings class under Pydantic 2 needs `pydantic-settings`: it
-//!   is added to the declared dependencies (`[project] dependencies`,
-//!   Poetry's table, or `requirements.txt`) when they lack it.
+//! - A new settings class is written for the Pydantic the code uses, or
+//!   else the one the dependencies pin (`pydantic<2`, `fastapi==0.95`),
+//!   else 2. Under Pydantic 2 it needs `pydantic-settings`: it is added to
+//!   the declared dependencies (`[project] dependencies`, Poetry's table,
+//!   or `requirements.txt`) when they lack it, and `check` says what to
+//!   install when the project declares none.
 //!
 //! **Code keeps working.** A constant keeps its name, bound from the
 //! settings (`SECRET_KEY = settings.secret_key`, or
@@ -52,12 +58,25 @@
 //! and the rebinding says where the value comes from. A fallback becomes
 //! the setting itself: `os.getenv("API_KEY", "…")` → `settings.api_key`.
 //!
-//! Left alone, with the reason in `check`: a secret whose module the
-//! settings module imports (reading the settings there would make a
-//! cycle), a constant its own settings module reads while it is imported,
-//! a variable outside a settings class's `env_prefix`, and two different
-//! values for one variable. `# fastapi-codemod: ignore[settings-from-env]`
-//! leaves a secret alone.
+//! Left alone, with the reason in `check`:
+//! - a variable the code gives different values (a `TestConfig` that
+//!   overrides its base's database URL): which one `.env` holds is a
+//!   person's choice, so every one of them stays;
+//! - a key `.env` sets already to another value;
+//! - settings whose dotenv file the code chooses (`env_file=` set to a
+//!   variable, or `Settings(_env_file=path)`);
+//! - a class built elsewhere that reads another dotenv file, or that
+//!   refuses `.env` keys it has no field for (Pydantic 2's `extra="forbid"`);
+//! - a secret whose module the settings module imports (reading the
+//!   settings there would make a cycle), and a constant its own settings
+//!   module reads while it is imported;
+//! - a variable outside a settings class's `env_prefix`.
+//!
+//! Not looked at: private attributes and `ClassVar`s, secrets in tests,
+//! migrations, `examples/` and `docs/`, secrets passed as call arguments
+//! (`SessionMiddleware(app, secret_key="…")`), and other configuration
+//! libraries (`starlette.config.Config`, `python-decouple`).
+//! `# fastapi-codemod: ignore[settings-from-env]` leaves a secret alone.
 //!
 //! ## Why is this bad?
 //! A secret in the code is in every clone, fork, backup and CI log of the

@@ -157,6 +157,8 @@ impl SettingsTarget {
 /// The project's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSettings {
+    /// Every settings class of the project.
+    pub classes: Vec<SettingsClass>,
     /// The class the app reads, when the project has one.
     pub class: Option<SettingsClass>,
     /// How code reaches it, when something builds it already.
@@ -277,9 +279,12 @@ pub fn settings_class(index: &ProjectIndex, qualified: &str) -> Option<SettingsC
     })
 }
 
-/// Every settings class of the project, in module order.
+/// Every settings class of the project, in module order. Found from the
+/// classes that derive from `BaseSettings` itself, then those deriving
+/// from a class found, until none is added: only bases named like a class
+/// found are resolved, so the cost follows the project's classes once.
 pub fn settings_classes(index: &ProjectIndex) -> Vec<SettingsClass> {
-    let mut found: Vec<SettingsClass> = index
+    let classes: Vec<(String, &ClassSummary)> = index
         .modules()
         .filter(|module| !is_outside_the_app(&module.name))
         .flat_map(|module| {
@@ -287,9 +292,38 @@ pub fn settings_classes(index: &ProjectIndex) -> Vec<SettingsClass> {
                 .class_summaries
                 .iter()
                 .filter(|class| !class.bases.is_empty())
-                .map(move |class| format!("{}.{}", module.name, class.name))
+                .map(move |class| (format!("{}.{}", module.name, class.name), class))
         })
-        .filter_map(|qualified| settings_class(index, &qualified))
+        .collect();
+    let mut known: rustc_hash::FxHashSet<String> = classes
+        .iter()
+        .filter(|(_, class)| class.bases.iter().any(|base| settings_base(base).is_some()))
+        .map(|(qualified, _)| qualified.clone())
+        .collect();
+    loop {
+        let names: rustc_hash::FxHashSet<&str> = known
+            .iter()
+            .map(|qualified| qualified.rsplit('.').next().unwrap_or(qualified))
+            .collect();
+        let added: Vec<String> = classes
+            .iter()
+            .filter(|(qualified, _)| !known.contains(qualified))
+            .filter(|(_, class)| {
+                class.bases.iter().any(|base| {
+                    names.contains(base.rsplit('.').next().unwrap_or(base))
+                        && known.contains(&index.canonical(base))
+                })
+            })
+            .map(|(qualified, _)| qualified.clone())
+            .collect();
+        if added.is_empty() {
+            break;
+        }
+        known.extend(added);
+    }
+    let mut found: Vec<SettingsClass> = known
+        .iter()
+        .filter_map(|qualified| settings_class(index, qualified))
         .collect();
     found.sort_by(|a, b| (&a.module, &a.name).cmp(&(&b.module, &b.name)));
     found
@@ -388,6 +422,7 @@ impl AppSettings {
             None
         };
         AppSettings {
+            classes,
             class,
             accessor,
             major,

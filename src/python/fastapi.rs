@@ -105,6 +105,17 @@ pub struct ImportBindings {
 }
 
 impl ImportBindings {
+    /// Whether some import binds `module` or a name from it (`import os`,
+    /// `from os import getenv`).
+    pub fn imports_from(&self, module: &str) -> bool {
+        self.names.values().any(|qualified| {
+            qualified == module
+                || qualified
+                    .strip_prefix(module)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+
     /// The dotted name an expression refers to through imports, e.g.
     /// `f.Depends` → `fastapi.Depends` after `import fastapi as f`.
     pub fn qualified_name(&self, expr: &Expr) -> Option<String> {

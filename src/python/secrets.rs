@@ -554,17 +554,26 @@ pub fn literal_secrets<'a>(
                     else {
                         continue;
                     };
-                    // Private attributes and class variables are not fields.
-                    let class_variable = match field.annotation.as_ref() {
+                    // Private attributes are not fields.
+                    if target.id.starts_with('_') {
+                        continue;
+                    }
+                    // Class variables are not fields either; asked only
+                    // of a secret, since it takes resolving a name.
+                    let class_variable = || match field.annotation.as_ref() {
                         Expr::Subscript(subscript) => {
                             facts.resolves_to(&subscript.value, "typing.ClassVar")
                         }
                         other => facts.resolves_to(other, "typing.ClassVar"),
                     };
-                    if target.id.starts_with('_') || class_variable {
-                        continue;
-                    }
                     let (literal, field_call) = match value {
+                        Expr::StringLiteral(_)
+                            if judge(target.id.as_str(), &string(value).unwrap_or_default())
+                                == Some(Ok(()))
+                                && class_variable() =>
+                        {
+                            continue;
+                        }
                         Expr::Call(call)
                             if facts.resolves_to(&call.func, "pydantic.Field")
                                 || facts.resolves_to(&call.func, "pydantic.fields.Field") =>
@@ -595,7 +604,9 @@ pub fn literal_secrets<'a>(
             _ => {}
         }
     }
-    for call in &facts.calls {
+    // Most modules read no environment: their calls are not looked at.
+    let reads_environment = facts.imports.imports_from("os");
+    for call in facts.calls.iter().filter(|_| reads_environment) {
         if !ENVIRONMENT_READS
             .iter()
             .any(|read| facts.resolves_to(&call.func, read))

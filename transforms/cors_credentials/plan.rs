@@ -49,11 +49,10 @@ pub struct CorsPlan {
 impl CorsPlan {
     fn new(context: &PlanContext) -> CorsPlan {
         let index = context.index;
-        let settings = AppSettings::of(index, context.paths);
         let mut plan = CorsPlan {
             target: None,
-            accessor: settings.accessor_or_new(),
-            major: settings.major,
+            accessor: None,
+            major: PydanticMajor::V2,
             field: "cors_origins".to_string(),
             new_field: true,
             variable: "CORS_ORIGINS".to_string(),
@@ -72,6 +71,9 @@ impl CorsPlan {
             return plan;
         }
         modules.sort();
+        let settings = AppSettings::of(index, context.paths);
+        plan.accessor = settings.accessor_or_new();
+        plan.major = settings.major;
         let Some(target) = settings.target() else {
             plan.refused = modules
                 .into_iter()

@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::project::app_settings::{
     Accessor, AppSettings, CLASS_NAME, ConfigModule, FACTORY_NAME, SettingsClass, SettingsTarget,
-    is_built, is_outside_the_app, readers, settings_class, settings_classes,
+    is_built, is_outside_the_app, readers, settings_class,
 };
 use crate::project::dependencies::Declared;
 use crate::project::index::{ModuleSummary, SecretKind};
@@ -86,12 +86,10 @@ impl SettingsPlan {
     /// written into a class this plan creates.
     pub fn new(context: &PlanContext, extra: Vec<NewField>) -> SettingsPlan {
         let index = context.index;
-        let settings = AppSettings::of(index, context.paths);
-        let classes = settings_classes(index);
         let mut plan = SettingsPlan {
             target: None,
-            major: settings.major,
-            accessor: settings.accessor_or_new(),
+            major: crate::python::app_settings::PydanticMajor::V2,
+            accessor: None,
             moved: Vec::new(),
             refused: Vec::new(),
             new_fields: Vec::new(),
@@ -109,6 +107,10 @@ impl SettingsPlan {
             return plan;
         }
         modules.sort_by(|a, b| a.name.cmp(&b.name));
+        let settings = AppSettings::of(index, context.paths);
+        let classes = &settings.classes;
+        plan.major = settings.major;
+        plan.accessor = settings.accessor_or_new();
         let refuse_all = |plan: &mut SettingsPlan, reason: &str| {
             for module in &modules {
                 for secret in &module.secrets {
@@ -440,7 +442,7 @@ impl SettingsPlan {
                         .and_then(|files| files.first())
                         .map(|first| normalize(&root.join(first)) == env_path)
                 };
-                let readers = readers(&classes, index, class);
+                let readers = readers(classes, index, class);
                 if let Some(other) = readers
                     .iter()
                     .find(|reader| reads_env(reader) == Some(false))
