@@ -47,8 +47,9 @@
 //! or an f-string (a variable, a call, a dict), a status that is not a
 //! literal 4xx, headers that are not literal strings, a call with a
 //! comment inside, and a raise in a module that the home imports (the
-//! import back would make a cycle). `# fastapi-codemod:
-//! ignore[domain-exceptions]` leaves a raise alone.
+//! import back would make a cycle). Tests, migrations, `examples/` and
+//! `docs/` are not looked at: the apps they build raise what they check.
+//! `# fastapi-codemod: ignore[domain-exceptions]` leaves a raise alone.
 //!
 //! ## Why is this bad?
 //! The same `HTTPException(404, "Post not found")` repeated across routes,

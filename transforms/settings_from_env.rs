@@ -123,7 +123,6 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::project::app_settings::SettingsTarget;
 use crate::project::index::SecretKind;
 use crate::project::settings_writer::{
     Deferred, HomeWrite, Needs, SettingsReference, Site, before_accessor,
@@ -327,7 +326,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let note = plan
         .install_note
         .as_ref()
-        .filter(|_| matches!(target, SettingsTarget::New(_)) && target.module() == module)
+        .filter(|_| target.module() == module)
         .map(|note| format!(" ({note})"))
         .unwrap_or_default();
     for (range, message) in sites {

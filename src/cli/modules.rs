@@ -28,7 +28,8 @@ impl ModuleNamer {
 
     /// `(dotted name, is __init__.py)`: through the chain of directories that
     /// hold an `__init__.py`; for a file outside any package, relative to the
-    /// nearest project root (`pyproject.toml`, `setup.py`, `setup.cfg`, or its
+    /// nearest project root (`pyproject.toml`, `setup.py`, `setup.cfg`,
+    /// `requirements.txt`, or its
     /// `src/`). `None` when a part is not a Python identifier.
     pub fn module_name(&mut self, path: &Path) -> Option<(String, bool)> {
         let path = absolute(path);
@@ -132,9 +133,14 @@ impl ModuleNamer {
         if let Some(&known) = self.is_project_root.get(directory) {
             return known;
         }
-        let known = ["pyproject.toml", "setup.py", "setup.cfg"]
-            .iter()
-            .any(|marker| directory.join(marker).is_file());
+        let known = [
+            "pyproject.toml",
+            "setup.py",
+            "setup.cfg",
+            "requirements.txt",
+        ]
+        .iter()
+        .any(|marker| directory.join(marker).is_file());
         self.is_project_root.insert(directory.to_path_buf(), known);
         known
     }

@@ -1,5 +1,5 @@
 //! Which files make one project: those under the same nearest directory
-//! holding a `pyproject.toml`, `setup.py` or `setup.cfg` (a monorepo's
+//! holding a `pyproject.toml`, `setup.py`, `setup.cfg` or `requirements.txt` (a monorepo's
 //! packages each have their own; a `setup.py` inside a package is a module
 //! unless it is a setup script); failing that, those of one top-level
 //! package, or loose modules of one directory, as module names read them.
@@ -94,7 +94,7 @@ impl Roots {
                 .is_ok_and(|text| text.contains("setuptools") || text.contains("distutils"))
         };
         let marked = directory.join("pyproject.toml").is_file()
-            || ["setup.py", "setup.cfg"]
+            || ["setup.py", "setup.cfg", "requirements.txt"]
                 .iter()
                 .any(|marker| directory.join(marker).is_file())
                 && (!self.is_package(directory) || setup_script());

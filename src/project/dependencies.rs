@@ -131,6 +131,18 @@ impl Declared {
         })
     }
 
+    /// Whether some requirement is `name` with `extra`: `pydantic[dotenv]`.
+    pub fn declares_extra(&self, name: &str, extra: &str) -> bool {
+        self.all().iter().any(|(declared, rest)| {
+            declared == name
+                && rest
+                    .trim_start()
+                    .strip_prefix('[')
+                    .and_then(|rest| rest.split_once(']'))
+                    .is_some_and(|(extras, _)| extras.split(',').any(|one| one.trim() == extra))
+        })
+    }
+
     /// The Pydantic the declarations pin, when they pin one.
     pub fn pydantic_major(&self) -> Option<PydanticMajor> {
         let all = self.all();

@@ -132,7 +132,7 @@ impl CorsPlan {
         let root = context.root;
         // `.env.example` shows the key.
         if let Some(root) = root {
-            let example = root.join(".env.example");
+            let example = crate::transforms::settings_from_env::plan::example_file(context, root);
             let present = (context.read)(&example)
                 .as_deref()
                 .map(env_entries)

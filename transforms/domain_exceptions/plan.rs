@@ -137,9 +137,12 @@ impl ErrorPlan {
         let mut raisers: BTreeMap<(String, ErrorKey, String), BTreeSet<String>> = BTreeMap::new();
         for module in &modules {
             // FastAPI's and Starlette's own modules raise their framework's
-            // errors; they are not an app's domain.
+            // errors; they are not an app's domain. Nor are tests (the
+            // apps they build raise what the test checks) or docs.
             let top = module.name.split('.').next().unwrap_or_default();
-            if FRAMEWORKS.contains(&top) {
+            if FRAMEWORKS.contains(&top)
+                || crate::project::app_settings::is_outside_the_app(&module.name)
+            {
                 continue;
             }
             let raised: Vec<_> = module

@@ -529,13 +529,17 @@ impl SettingsPlan {
             });
         }
         let env_directory = env_path.parent().unwrap_or(root).to_path_buf();
-        if !ignores_env(context, &env_directory, root) {
+        let env_name = env_path.file_name().map_or_else(
+            || ".env".to_string(),
+            |name| name.to_string_lossy().to_string(),
+        );
+        if !ignores_env(context, &env_directory, root, &env_name) {
             plan.changes.push(FileChange::Edit {
                 path: env_directory.join(".gitignore"),
-                edit: TextEdit::AppendLines(vec![".env".to_string()]),
+                edit: TextEdit::AppendLines(vec![env_name.clone()]),
             });
         }
-        let example_path = env_directory.join(".env.example");
+        let example_path = example_file(context, &env_directory);
         let example: Vec<(String, String)> = (context.read)(&example_path)
             .as_deref()
             .map(env_entries)
@@ -610,12 +614,26 @@ impl SettingsPlan {
                 plan.promises.push(promise);
             }
         }
-        if new_class && plan.major == PydanticMajor::V2 {
-            match dependency_change(context, root) {
-                Ok(Some(change)) => plan.changes.push(change),
-                Ok(None) => {}
-                Err(note) => plan.install_note = Some(note),
+        // What reading `.env` needs installed: `pydantic-settings` for a
+        // new class under Pydantic 2 (it brings `python-dotenv`), and
+        // `python-dotenv` itself under Pydantic 1.
+        let reads_dotenv_newly = new_class || !plan.env_file_for.is_empty();
+        let needed = match plan.major {
+            PydanticMajor::V2 if new_class => Some(dependency_change(context, root)),
+            PydanticMajor::V1 if reads_dotenv_newly && !imports_dotenv(index) => {
+                let declared = Declared::read(context, root);
+                if declared.declares_extra("pydantic", "dotenv") {
+                    None
+                } else {
+                    Some(declared.addition("python-dotenv", "^1.0"))
+                }
             }
+            _ => None,
+        };
+        match needed {
+            Some(Ok(Some(change))) => plan.changes.push(change),
+            Some(Err(note)) => plan.install_note = Some(note),
+            _ => {}
         }
         plan.target = Some(target);
         plan
@@ -747,18 +765,16 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// Whether a `.gitignore` of the directory or above it, up to the
-/// project's directory and its parent, ignores `.env`.
-fn ignores_env(context: &PlanContext, directory: &Path, root: &Path) -> bool {
+/// project's directory and its parent, ignores the dotenv file `name`.
+fn ignores_env(context: &PlanContext, directory: &Path, root: &Path, name: &str) -> bool {
     let stop = root.parent().unwrap_or(root);
     let mut current = Some(directory);
     while let Some(directory) = current {
         if let Some(text) = (context.read)(&directory.join(".gitignore"))
-            && text.lines().map(str::trim).any(|line| {
-                matches!(
-                    line,
-                    ".env" | "/.env" | "*.env" | ".env*" | "**/.env" | ".env/" | "*.env*"
-                )
-            })
+            && text
+                .lines()
+                .map(str::trim)
+                .any(|line| ignore_pattern_matches(line, name))
         {
             return true;
         }
@@ -768,6 +784,54 @@ fn ignores_env(context: &PlanContext, directory: &Path, root: &Path) -> bool {
         current = directory.parent();
     }
     false
+}
+
+/// Whether a `.gitignore` line ignores a file of this name: the name
+/// itself (anchored or not, in any directory), or a pattern with one `*`.
+fn ignore_pattern_matches(line: &str, name: &str) -> bool {
+    let pattern = line
+        .trim_start_matches("**/")
+        .trim_start_matches('/')
+        .trim_end_matches('/');
+    if pattern.is_empty() || pattern.starts_with('#') || pattern.starts_with('!') {
+        return false;
+    }
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((before, after)) if !after.contains('*') => {
+            name.len() >= before.len() + after.len()
+                && name.starts_with(before)
+                && name.ends_with(after)
+        }
+        Some(_) => false,
+    }
+}
+
+/// The example dotenv file beside `.env`: the one the project keeps
+/// (`.env.example`, `.env.sample`, `.env.template`, `example.env`), or a
+/// new `.env.example`.
+pub fn example_file(context: &PlanContext, directory: &Path) -> PathBuf {
+    [
+        ".env.example",
+        ".env.sample",
+        ".env.template",
+        "example.env",
+        ".env.dist",
+    ]
+    .iter()
+    .map(|name| directory.join(name))
+    .find(|path| (context.read)(path).is_some())
+    .unwrap_or_else(|| directory.join(".env.example"))
+}
+
+/// Whether the project's code imports `dotenv` (so `python-dotenv` is there).
+fn imports_dotenv(index: &crate::project::index::ProjectIndex) -> bool {
+    index.modules().any(|module| {
+        module
+            .imports
+            .values()
+            .any(|imported| imported == "dotenv" || imported.starts_with("dotenv."))
+    })
 }
 
 /// The change that declares `pydantic-settings` in the project's
@@ -788,4 +852,32 @@ pub fn new_class_major(
         .code_major
         .or_else(|| root.and_then(|root| Declared::read(context, root).pydantic_major()))
         .unwrap_or(PydanticMajor::V2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitignore_patterns_that_cover_a_dotenv_file() {
+        for (line, name) in [
+            (".env", ".env"),
+            ("/.env", ".env"),
+            ("**/.env", ".env"),
+            (".env*", ".env.dev"),
+            ("*.env", "prod.env"),
+            (".env.dev", ".env.dev"),
+        ] {
+            assert!(ignore_pattern_matches(line, name), "{line} {name}");
+        }
+        for (line, name) in [
+            (".env", ".env.dev"),
+            ("*.env", ".env.dev"),
+            ("# .env", ".env"),
+            ("!.env", ".env"),
+            (".envrc", ".env"),
+        ] {
+            assert!(!ignore_pattern_matches(line, name), "{line} {name}");
+        }
+    }
 }
