@@ -14,14 +14,16 @@
 //! `api`, `private`, `access`, `signing`, `encryption`, `jwt` and the like
 //! (so `TOKEN_PREFIX`, `PASSWORD_MIN_LENGTH` and `API_KEY_HEADER` are not).
 //! And its value must not be a placeholder (empty, `{…}`, `<your-key>`,
-//! `"update me"`, `"changethis"`), a prefix (`"pk_"`), a path to a key
-//! file, or a name: a value made of the name's own words and code words,
+//! `"update me"`, `"changethis"`, `"DummyKey"`), a prefix (`"pk_"`), a
+//! path to a key file, or a name: a value made of the name's own words and
+//! code words,
 //! such as an enum look-alike `access_token = "access_token"`, an error
 //! code `INVALID_PASSWORD = "INVALID_PASSWORD"`, a header `"X-API-Key"`, a
-//! column `PK_TOKEN = "token"`. Another single word that is only part of
-//! the name (`SECRET_KEY = "secret"`) is a weak secret, and moves. A URL
-//! with a password moves under any name; under a `…_dsn` name a user alone
-//! counts. `python::secrets` holds the rule and its word lists.
+//! message `"Invalid credentials!"`, a column `PK_TOKEN = "token"`.
+//! Another single word that is only part of the name (`SECRET_KEY =
+//! "secret"`, `ADMIN_PASSWORD = "password"`) is a weak secret, and moves.
+//! A URL with a password moves under any name; under a `…_dsn` name a user
+//! alone counts. `python::secrets` holds the rule and its word lists.
 //!
 //! **Where a secret goes.**
 //! - It becomes a field of the project's settings class: the
