@@ -13,8 +13,8 @@
 //!
 //! **The value.** A name's value is not a secret when it is
 //! - empty or blank, a template (`{…}`, `${…}`, `%s`, `<your-key>`), or
-//!   words that ask for a value (`"update me"`, `"your-secret-key-here"`,
-//!   `"changethis"`): a placeholder;
+//!   words that ask for a value or say it is not one (`"update me"`,
+//!   `"your-secret-key-here"`, `"changethis"`, `"DummyKey"`): a placeholder;
 //! - a name itself: letters and digits joined by `_ - . :`, every word of
 //!   which comes from the name it is bound to or from a short vocabulary
 //!   of codes and headers (`invalid`, `expired`, `x`, `bearer`, …), with
@@ -23,9 +23,11 @@
 //!   "access_token"`, `INVALID_PASSWORD = "INVALID_PASSWORD"`, `API_KEY =
 //!   "X-API-Key"`, or a namespaced code that spells a name saying more than
 //!   "secret" (`AUTH_INVALID_CREDENTIALS = "urn:problem:auth:invalid-credentials"`).
-//!   A secret noun alone names something too (`PK_TOKEN = "token"`, a
-//!   column), but any other lone word that is only part of the name is a
-//!   weak secret, not a code: `SECRET_KEY = "secret"` is moved;
+//!   A message made of such words is one too (`INVALID_CREDENTIALS =
+//!   "Invalid credentials!"`), and so is `token` or `key` alone
+//!   (`PK_TOKEN = "token"`, a column); any other lone word that is only
+//!   part of the name is a weak secret, not a code: `SECRET_KEY = "secret"`
+//!   and `ADMIN_PASSWORD = "password"` are moved;
 //! - a prefix: six characters or fewer ending in `_` or `-` (`"pk_"`);
 //! - a path to a file that holds the secret (`/run/secrets/key`, `*.pem`).
 //!
@@ -238,20 +240,20 @@ fn judge_value(name: &str, value: &str) -> Result<(), NotSecret> {
     if placeholder {
         return Err(NotSecret::Placeholder);
     }
-    // A secret noun alone names something (`PK_TOKEN = "token"`, a column);
-    // `"secret"` alone is a weak secret.
+    // `token` or `key` alone names something (`PK_TOKEN = "token"`, a
+    // column); `"secret"` or `"password"` alone is a weak secret.
     if matches!(
         trimmed.to_lowercase().as_str(),
-        "token"
-            | "password"
-            | "passwd"
-            | "pwd"
-            | "pass"
-            | "key"
-            | "apikey"
-            | "api_key"
-            | "credentials"
+        "token" | "key" | "apikey" | "api_key" | "credentials"
     ) {
+        return Err(NotSecret::Name);
+    }
+    // Words of the name and of codes only: a code, a header, or a message
+    // (`INVALID_CREDENTIALS = "Invalid credentials!"`).
+    let known = value_words
+        .iter()
+        .all(|word| name_words.contains(word) || CODE_WORDS.contains(&word.as_str()));
+    if known && (value_words.len() >= 2 || value_words == name_words) {
         return Err(NotSecret::Name);
     }
     let identifier_like = trimmed.chars().next().is_some_and(char::is_alphabetic)
@@ -259,12 +261,6 @@ fn judge_value(name: &str, value: &str) -> Result<(), NotSecret> {
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
     if identifier_like {
-        let known = value_words
-            .iter()
-            .all(|word| name_words.contains(word) || CODE_WORDS.contains(&word.as_str()));
-        if known && (value_words.len() >= 2 || value_words == name_words) {
-            return Err(NotSecret::Name);
-        }
         // A code that spells its whole name inside a namespace
         // (`AUTH_INVALID_CREDENTIALS = "urn:problem:auth:invalid-credentials"`),
         // when the name says more than what a secret is.
@@ -297,6 +293,11 @@ const PLACEHOLDER_MARKERS: &[&str] = &[
     "insert",
     "enter",
     "xxx",
+    "dummy",
+    "fake",
+    "example",
+    "sample",
+    "placeholder",
 ];
 
 /// Other words a placeholder is made of.
@@ -409,6 +410,16 @@ mod tests {
         assert_eq!(judge("API_KEY", "X-API-Key"), Some(Err(NotSecret::Name)));
         assert_eq!(judge("PASSWORD", "password"), Some(Err(NotSecret::Name)));
         assert_eq!(judge("PK_TOKEN", "token"), Some(Err(NotSecret::Name)));
+        assert!(secret("ADMIN_PASSWORD", "password"));
+        assert_eq!(
+            judge("INVALID_CREDENTIALS", "Invalid Credentials!"),
+            Some(Err(NotSecret::Name))
+        );
+        assert_eq!(
+            judge("GATEWAY_API_KEY", "DummyKey"),
+            Some(Err(NotSecret::Placeholder))
+        );
+        assert!(secret("SECRET", "super secret jwt secret"));
         assert!(secret("JWT_SECRET", "secret"));
         assert_eq!(
             judge(
