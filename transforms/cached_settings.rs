@@ -224,11 +224,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
     if deferred.is_empty() {
         return;
     }
-    let imported = context.importer().import(needs.symbols());
-    let mut edits: Vec<Edit> = imported.edits.clone();
-    for make in &deferred {
-        edits.extend(make(&imported.references));
-    }
+    let edits = needs.edits(context, &deferred);
     let fix = Fix::new("cache the settings", edits, Safety::Safe);
     for (range, message) in sites {
         findings.push(&TRANSFORM, range, message, Some(fix.clone()));

@@ -283,11 +283,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
     if deferred.is_empty() {
         return;
     }
-    let imported = context.importer().import(needs.symbols());
-    let mut edits: Vec<Edit> = imported.edits.clone();
-    for make in &deferred {
-        edits.extend(make(&imported.references));
-    }
+    let edits = needs.edits(context, &deferred);
     let fix = Fix::new(
         "read the allowed origins from the settings",
         edits,

@@ -319,11 +319,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
     if deferred.is_empty() {
         return;
     }
-    let imported = context.importer().import(needs.symbols());
-    let mut edits: Vec<Edit> = imported.edits.clone();
-    for make in &deferred {
-        edits.extend(make(&imported.references));
-    }
+    let edits = needs.edits(context, &deferred);
     let fix = Fix::new("move secrets into the settings", edits, Safety::Unsafe);
     let note = plan
         .install_note

@@ -109,6 +109,21 @@ impl Accessor {
         }
     }
 
+    /// What a factory still to write promises: its module defines it.
+    pub fn new_factory_promise(&self) -> Option<crate::project::plan::Promise> {
+        match self {
+            Accessor::Factory {
+                module,
+                name,
+                exists: false,
+            } => Some(crate::project::plan::Promise::Defines {
+                module: module.clone(),
+                name: name.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The expression that gives the settings, from the name bound to the
     /// accessor.
     pub fn expression(&self, reference: &str) -> String {

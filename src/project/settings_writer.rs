@@ -36,6 +36,17 @@ impl Needs {
     pub fn symbols(&self) -> &[Symbol] {
         &self.symbols
     }
+
+    /// The file's edits: the imports, then each deferred edit given the
+    /// names the imports bind.
+    pub fn edits(&self, context: &FileContext, deferred: &[Deferred]) -> Vec<Edit> {
+        let imported = context.importer().import(&self.symbols);
+        let mut edits: Vec<Edit> = imported.edits;
+        for make in deferred {
+            edits.extend(make(&imported.references));
+        }
+        edits
+    }
 }
 
 /// An edit made once the file's references to its imports are known.

@@ -197,19 +197,13 @@ impl CorsPlan {
                 }
             }
         }
-        if let Some(Accessor::Factory {
-            module,
-            name,
-            exists: false,
-        }) = &plan.accessor
+        if let Some(promise) = plan
+            .accessor
+            .as_ref()
+            .and_then(Accessor::new_factory_promise)
+            && !plan.promises.contains(&promise)
         {
-            let promise = Promise::Defines {
-                module: module.clone(),
-                name: name.clone(),
-            };
-            if !plan.promises.contains(&promise) {
-                plan.promises.push(promise);
-            }
+            plan.promises.push(promise);
         }
         plan.target = Some(target);
         plan

@@ -600,19 +600,13 @@ impl SettingsPlan {
                 }
             }
         }
-        if let Some(Accessor::Factory {
-            module,
-            name,
-            exists: false,
-        }) = &plan.accessor
+        if let Some(promise) = plan
+            .accessor
+            .as_ref()
+            .and_then(Accessor::new_factory_promise)
+            && !plan.promises.contains(&promise)
         {
-            let promise = Promise::Defines {
-                module: module.clone(),
-                name: name.clone(),
-            };
-            if !plan.promises.contains(&promise) {
-                plan.promises.push(promise);
-            }
+            plan.promises.push(promise);
         }
         // What reading `.env` needs installed: `pydantic-settings` for a
         // new class under Pydantic 2 (it brings `python-dotenv`), and
