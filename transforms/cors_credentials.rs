@@ -152,6 +152,27 @@ fn run(context: &FileContext, findings: &mut Findings) {
             rewritten && !context.is_suppressed(&TRANSFORM, wildcard.call.range(), &[])
         })
         .collect();
+    // A list of origins with comments inside is not collapsed: the
+    // comments would be lost.
+    let commented = |wildcard: &crate::python::cors::CorsWildcard| match &wildcard.origins {
+        Origins::List { list, .. } | Origins::Variable { list, .. } => {
+            crate::python::syntax::tokens_within(tokens, list.range())
+                .iter()
+                .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment)
+        }
+        Origins::Regex { .. } => false,
+    };
+    let (wildcards, kept): (Vec<_>, Vec<_>) = wildcards
+        .into_iter()
+        .partition(|wildcard| !commented(wildcard));
+    for wildcard in &kept {
+        findings.push(
+            &TRANSFORM,
+            wildcard.call.range(),
+            format!("{message}; it stays: a comment inside the origins would be lost"),
+            None,
+        );
+    }
     let reference = plan
         .accessor
         .as_ref()

@@ -278,7 +278,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
                     bindings.push((name, planned.field.clone()));
                     deferred.push(Box::new(move |_| vec![Edit::deletion(lines)]));
                 } else {
-                    deferred.push(read(secret.literal.range()));
+                    deferred.push(read(parenthesized(source.text(), secret.literal.range())));
                 }
             }
         }
@@ -324,7 +324,6 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let note = plan
         .install_note
         .as_ref()
-        .filter(|_| target.module() == module)
         .map(|note| format!(" ({note})"))
         .unwrap_or_default();
     for (range, message) in sites {
@@ -334,6 +333,22 @@ fn run(context: &FileContext, findings: &mut Findings) {
             format!("{message}{note}"),
             Some(fix.clone()),
         );
+    }
+}
+
+/// `range` with the parentheses around it, when it has some
+/// (`("tok-" "value")`, written over two lines).
+fn parenthesized(text: &str, range: TextRange) -> TextRange {
+    let before = text[..usize::from(range.start())].trim_end();
+    let after = text[usize::from(range.end())..].trim_start();
+    if before.ends_with('(') && after.starts_with(')') {
+        let start = TextSize::try_from(before.len() - 1).unwrap_or(range.start());
+        let end = range.end()
+            + TextSize::try_from(text[usize::from(range.end())..].len() - after.len() + 1)
+                .unwrap_or_default();
+        TextRange::new(start, end)
+    } else {
+        range
     }
 }
 

@@ -599,6 +599,18 @@ pub fn literal_secrets<'a>(
                                 None => continue,
                             }
                         }
+                        // `SecretStr("…")`: the whole default goes.
+                        Expr::Call(call)
+                            if call.arguments.len() == 1
+                                && (facts.resolves_to(&call.func, "pydantic.SecretStr")
+                                    || facts
+                                        .resolves_to(&call.func, "pydantic.types.SecretStr")) =>
+                        {
+                            match call.arguments.args.first() {
+                                Some(value) => (value, None),
+                                None => continue,
+                            }
+                        }
                         other => (other, None),
                     };
                     push(

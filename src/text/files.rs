@@ -186,25 +186,68 @@ fn env_entry(line: &str) -> Option<(String, String)> {
     let line = line.strip_prefix("export ").unwrap_or(line);
     let (key, value) = line.split_once('=')?;
     let value = value.trim();
-    let unquoted = ['"', '\'']
-        .iter()
-        .find_map(|quote| {
-            value
-                .strip_prefix(*quote)
-                .and_then(|rest| rest.strip_suffix(*quote))
-        })
-        .unwrap_or(value);
-    Some((key.trim().to_string(), unquoted.to_string()))
-}
-
-/// A value as a dotenv file writes it: quoted when it holds spaces, `#`,
-/// quotes or `$`; an empty value as nothing after `=`.
-fn env_value(value: &str) -> String {
-    if value.contains([' ', '#', '"', '\'', '$']) {
-        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    let unquoted = if let Some(inner) = value
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        unescape(inner)
+    } else if let Some(inner) = value
+        .strip_prefix('\'')
+        .and_then(|rest| rest.strip_suffix('\''))
+    {
+        inner.to_string()
     } else {
         value.to_string()
+    };
+    Some((key.trim().to_string(), unquoted))
+}
+
+/// A double-quoted dotenv value's escapes (`\n`, `\"`, `\\`) read back.
+fn unescape(inner: &str) -> String {
+    let mut value = String::with_capacity(inner.len());
+    let mut characters = inner.chars();
+    while let Some(character) = characters.next() {
+        if character != '\\' {
+            value.push(character);
+            continue;
+        }
+        match characters.next() {
+            Some('n') => value.push('\n'),
+            Some('r') => value.push('\r'),
+            Some('t') => value.push('\t'),
+            Some(other) => value.push(other),
+            None => value.push('\\'),
+        }
     }
+    value
+}
+
+/// A value as a dotenv file writes it, so that python-dotenv reads it back
+/// the same: bare when it is plain; in single quotes when it holds `$`
+/// (double quotes would expand `${…}`); else in double quotes with `\`,
+/// `"` and line breaks escaped. An empty value is nothing after `=`.
+fn env_value(value: &str) -> String {
+    let plain = !value
+        .chars()
+        .any(|c| c.is_whitespace() || matches!(c, '#' | '"' | '\'' | '$' | '\\' | '`'));
+    if plain {
+        return value.to_string();
+    }
+    if value.contains('$') && !value.contains(['\'', '\n', '\r']) {
+        return format!("'{value}'");
+    }
+    let mut quoted = String::from('"');
+    for character in value.chars() {
+        match character {
+            '\\' => quoted.push_str("\\\\"),
+            '"' => quoted.push_str("\\\""),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            other => quoted.push(other),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 fn toml_edit_one(document: &mut toml_edit::DocumentMut, edit: &TomlEdit) -> Result<bool, String> {
@@ -263,21 +306,45 @@ fn toml_edit_one(document: &mut toml_edit::DocumentMut, edit: &TomlEdit) -> Resu
                     .and_then(|prefix| prefix.as_str())
                     .is_some_and(|prefix| prefix.contains('\n'))
             });
+            // A comment after the last item (after its comma, or before
+            // the closing bracket) stays on that item's line.
+            let trailing = array.trailing().as_str().unwrap_or_default().to_string();
+            let mut comment = String::new();
+            if multiline {
+                if let Some(last) = array.iter_mut().last() {
+                    let suffix = last
+                        .decor()
+                        .suffix()
+                        .and_then(|suffix| suffix.as_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    if suffix.contains('#') {
+                        comment = suffix.trim_end().to_string();
+                        last.decor_mut().set_suffix("");
+                    }
+                }
+                if comment.is_empty()
+                    && let Some((line, _)) = trailing.split_once('\n')
+                    && line.contains('#')
+                {
+                    comment = line.trim_end().to_string();
+                }
+            }
+            let rest_of_trailing = if comment.is_empty() || !trailing.contains('#') {
+                trailing.clone()
+            } else {
+                trailing
+                    .split_once('\n')
+                    .map_or(String::new(), |(_, rest)| format!("\n{rest}"))
+            };
             array.push(item.as_str());
             if multiline && let Some(last) = array.iter_mut().last() {
-                let indent = "\n    ";
-                last.decor_mut().set_prefix(indent);
-                array.set_trailing(
-                    if array
-                        .trailing()
-                        .as_str()
-                        .is_some_and(|trailing| trailing.contains('\n'))
-                    {
-                        array.trailing().as_str().unwrap_or("\n").to_string()
-                    } else {
-                        "\n".to_string()
-                    },
-                );
+                last.decor_mut().set_prefix(format!("{comment}\n    "));
+                array.set_trailing(if rest_of_trailing.contains('\n') {
+                    rest_of_trailing
+                } else {
+                    "\n".to_string()
+                });
                 array.set_trailing_comma(true);
             }
             Ok(true)
@@ -325,6 +392,54 @@ mod tests {
             error.contains("`SECRET_KEY` is set in the file already"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_comment_after_the_last_dependency_stays_on_its_line() {
+        let edit = TextEdit::Toml(vec![TomlEdit::AddToArray {
+            table: vec!["project".into()],
+            key: "dependencies".into(),
+            item: "pydantic-settings>=2".into(),
+        }]);
+        for (before, after) in [
+            (
+                "[project]\ndependencies = [\n    \"fastapi\",\n    \"sqlalchemy>=2\",  # orm\n]\n",
+                "[project]\ndependencies = [\n    \"fastapi\",\n    \"sqlalchemy>=2\",  # orm\n    \"pydantic-settings>=2\",\n]\n",
+            ),
+            (
+                "[project]\ndependencies = [\n    \"fastapi\",\n    \"sqlalchemy\"  # orm\n]\n",
+                "[project]\ndependencies = [\n    \"fastapi\",\n    \"sqlalchemy\",  # orm\n    \"pydantic-settings>=2\",\n]\n",
+            ),
+        ] {
+            assert_eq!(edit.apply(Some(before)).unwrap().as_deref(), Some(after));
+        }
+    }
+
+    #[test]
+    fn env_values_read_back_as_written() {
+        for value in [
+            "plain",
+            "with space",
+            "line1\nline2",
+            "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
+            "dollar$HOME",
+            "quote\"and$dollar",
+            "back\\slash",
+            "",
+        ] {
+            let edit = TextEdit::MergeEnv(vec![("K".into(), value.into())]);
+            let text = edit.apply(None).unwrap().unwrap();
+            assert_eq!(text.lines().count(), 1, "{text}");
+            assert_eq!(
+                env_entries(&text),
+                [("K".to_string(), value.to_string())],
+                "{text}"
+            );
+            // Merging again finds the same value: nothing to do.
+            assert_eq!(edit.apply(Some(&text)).unwrap(), None, "{text}");
+        }
+        assert_eq!(env_value("dollar$HOME"), "'dollar$HOME'");
+        assert_eq!(env_value("line1\nline2"), "\"line1\\nline2\"");
     }
 
     #[test]

@@ -115,16 +115,21 @@ impl CachePlan {
                     None => {
                         let (class_module, class_name) =
                             class.rsplit_once('.').unwrap_or(("", &class));
-                        let taken = index
-                            .module(class_module)
+                        let summary = index.module(class_module);
+                        let taken = summary
                             .is_some_and(|summary| summary.bound_names.contains(FACTORY_NAME));
                         if taken {
-                            refuse(
-                                &mut plan,
+                            let is_async = summary
+                                .and_then(|summary| summary.function(FACTORY_NAME))
+                                .is_some_and(|function| function.is_async);
+                            let reason = if is_async {
                                 format!(
-                                    "`{class_module}` binds `{FACTORY_NAME}` to something else"
-                                ),
-                            );
+                                    "`{class_module}.{FACTORY_NAME}` is `async def`, whose result `lru_cache` would keep as a spent coroutine"
+                                )
+                            } else {
+                                format!("`{class_module}` binds `{FACTORY_NAME}` to something else")
+                            };
+                            refuse(&mut plan, reason);
                             continue;
                         }
                         let factory = Factory {

@@ -316,11 +316,15 @@ impl SettingsPlan {
                     let same_module =
                         module.name == home || accessor_module.as_deref() == Some(&module.name);
                     if secret.read_at_import && same_module && !new_class {
-                        refuse(
-                            &mut plan,
-                            "its module reads it while it is imported, before the settings exist"
-                                .to_string(),
-                        );
+                        let reason = match &kind {
+                            SecretKind::Fallback { .. } => {
+                                "it is read while the settings' own module is imported, where the settings may not exist yet: move it by hand"
+                            }
+                            _ => {
+                                "the settings' own module reads it while it is imported, so it cannot be bound after the settings: move it by hand"
+                            }
+                        };
+                        refuse(&mut plan, reason.to_string());
                         continue;
                     }
                     let cycle = [Some(home.as_str()), accessor_module.as_deref()]
@@ -742,7 +746,7 @@ fn is_field_name(name: &str) -> bool {
 }
 
 /// `a/b/../c` as `a/c`, without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut normal = PathBuf::new();
     for component in path.components() {
         match component {
