@@ -381,6 +381,10 @@ fn reads_env_file(class: &ast::StmtClassDef) -> bool {
         .is_some()
 }
 
+/// An edit of a class's configuration, made once the name its file binds
+/// to `SettingsConfigDict` is known.
+type ConfigEdit<'s> = Box<dyn Fn(&str) -> Vec<Edit> + 's>;
+
 /// The edit that makes a class read the dotenv file: a keyword added to
 /// its `SettingsConfigDict(…)`, a key to its dict, a line to its `class
 /// Config`, or the configuration written in its body.
@@ -391,7 +395,7 @@ fn env_file_edit<'s>(
     env_file: &str,
     quote: char,
     indent: &str,
-) -> Box<dyn Fn(&str) -> Vec<Edit> + 's> {
+) -> ConfigEdit<'s> {
     let source = context.source;
     let tokens = context.tokens;
     let line_length = context.options.line_length;

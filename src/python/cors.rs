@@ -85,13 +85,7 @@ pub fn cors_wildcards<'a>(facts: &FastApiFacts<'a>) -> Vec<CorsWildcard<'a>> {
                 .iter()
                 .any(|name| facts.resolves_to(callee, name)),
         };
-        if !installs
-            || !call
-                .arguments
-                .args
-                .first()
-                .is_some_and(|first| is_cors(first))
-        {
+        if !installs || !call.arguments.args.first().is_some_and(is_cors) {
             continue;
         }
         let credentials = call
