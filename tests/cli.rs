@@ -1018,3 +1018,35 @@ fn the_settings_transforms_are_listed_and_explained() {
         );
     }
 }
+
+#[test]
+fn annotated_dependencies_wait_for_a_fastapi_that_reads_them() {
+    // FastAPI reads `Annotated[…, Depends(…)]` from 0.95 on: a project
+    // that pins an older one keeps its defaults, and `check` says why.
+    let route = b"from fastapi import Depends, FastAPI\n\napp = FastAPI()\n\n\ndef get_db():\n    return None\n\n\n@app.get(\"/a\")\ndef a(db=Depends(get_db)):\n    return {}\n\n\n@app.get(\"/b\")\ndef b(db=Depends(get_db)):\n    return {}\n";
+    for (pin, fixed) in [("fastapi==0.68.0\n", false), ("fastapi>=0.110\n", true)] {
+        let directory = project(&[("requirements.txt", pin.as_bytes()), ("app/main.py", route)]);
+        let output = run(
+            directory.path(),
+            &["diff", "--select", "annotated-params,dependency-aliases"],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output).contains("Annotated"),
+            fixed,
+            "{pin}: {}",
+            stdout(&output)
+        );
+        let findings = stdout(&run(
+            directory.path(),
+            &["check", "--select", "annotated-params"],
+        ));
+        assert_eq!(
+            findings.contains(
+                "(not fixed: the project pins `fastapi==0.68.0`, and `Annotated` dependencies need 0.95)"
+            ),
+            !fixed,
+            "{pin}: {findings}"
+        );
+    }
+}

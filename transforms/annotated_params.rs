@@ -69,6 +69,10 @@
 //!     return db.query(Item).filter(Item.name == q).all()
 //! ```
 //!
+//! A project whose declared dependencies pin FastAPI older than 0.95
+//! (`fastapi==0.68.0`, `^0.92`), which cannot read `Annotated` parameters, gets the
+//! findings without fixes, and the reason.
+//!
 //! ## Fix safety
 //! Safe: FastAPI reads both forms the same way for every request. The fix
 //! is marked unsafe when it has to make parameters keyword-only and the
@@ -94,6 +98,11 @@ pub static TRANSFORM: Transform = Transform {
     ruff_code: Some("FAST002"),
     source: include_str!("annotated_params.rs"),
     run,
+    requires: Some(crate::project::transform::Requirement {
+        package: "fastapi",
+        at_least: (0, 95),
+        brings: "`Annotated` dependencies",
+    }),
     ..Transform::BASE
 };
 

@@ -98,6 +98,7 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: None,
+    requires: None,
 };
 
 fn run(context: &FileContext, findings: &mut Findings) {

@@ -101,6 +101,7 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: None,
+    requires: None,
 };
 
 /// The settings field the transform needs in a class written for it, when

@@ -87,6 +87,10 @@
 //!     return db.users()
 //! ```
 //!
+//! A project whose declared dependencies pin FastAPI older than 0.95
+//! (`fastapi==0.68.0`, `^0.92`), which cannot read `Annotated` aliases, gets the
+//! findings without fixes, and the reason.
+//!
 //! ## Fix safety
 //! Safe: an alias of `Annotated[T, Depends(f)]` is the same annotation to
 //! FastAPI. The definition and every use land together: if the alias cannot
@@ -114,6 +118,11 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: Some(plan::configure),
+    requires: Some(crate::project::transform::Requirement {
+        package: "fastapi",
+        at_least: (0, 95),
+        brings: "`Annotated` dependencies",
+    }),
 };
 
 fn run(context: &FileContext, findings: &mut Findings) {

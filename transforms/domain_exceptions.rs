@@ -129,6 +129,7 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: None,
+    requires: None,
 };
 
 /// A raise the plan turns into its class.

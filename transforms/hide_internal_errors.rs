@@ -95,6 +95,7 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: None,
     configure: None,
+    requires: None,
 };
 
 /// The generic message clients get.

@@ -135,6 +135,7 @@ pub static TRANSFORM: Transform = Transform {
     run,
     plan: Some(plan::plan),
     configure: Some(plan::configure),
+    requires: None,
 };
 
 /// A reference to a model being split, and the member it becomes.

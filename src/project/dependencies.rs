@@ -143,6 +143,28 @@ impl Declared {
         })
     }
 
+    /// Why the declarations rule out `requirement`, when a declared
+    /// version of its package is older than it asks: `fastapi==0.68.0`
+    /// against 0.95.
+    pub fn rules_out(
+        &self,
+        requirement: &crate::project::transform::Requirement,
+    ) -> Option<String> {
+        self.all()
+            .iter()
+            .filter(|(name, _)| name == requirement.package)
+            .find_map(|(name, specifier)| {
+                below(specifier, requirement.at_least).then(|| {
+                    let (major, minor) = requirement.at_least;
+                    format!(
+                        "the project pins `{name}{}`, and {} need {major}.{minor}",
+                        specifier.trim(),
+                        requirement.brings
+                    )
+                })
+            })
+    }
+
     /// The Pydantic the declarations pin, when they pin one.
     pub fn pydantic_major(&self) -> Option<PydanticMajor> {
         let all = self.all();
@@ -201,10 +223,88 @@ impl Declared {
     }
 }
 
+/// Whether a version specifier allows only versions older than `least`:
+/// `==0.68.0`, `^0.92` and `~=0.90.1` (pinned series), `<0.95` or
+/// `<=0.94`. Open or unreadable specifiers allow it.
+fn below(specifier: &str, least: (u64, u64)) -> bool {
+    let version = |text: &str| -> Option<(u64, u64)> {
+        let digits: String = text
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = digits.split('.');
+        Some((
+            parts.next()?.parse().ok()?,
+            parts
+                .next()
+                .and_then(|minor| minor.parse().ok())
+                .unwrap_or(0),
+        ))
+    };
+    let specifier: String = specifier.chars().filter(|c| !c.is_whitespace()).collect();
+    let specifier = specifier
+        .split_once(']')
+        .map_or(specifier.as_str(), |(_, rest)| rest);
+    specifier.split(',').any(|clause| {
+        let bounded = |operator: &str, strict: bool| {
+            clause
+                .strip_prefix(operator)
+                .and_then(version)
+                .is_some_and(|bound| {
+                    if strict {
+                        bound <= least
+                    } else {
+                        bound < least
+                    }
+                })
+        };
+        if clause.starts_with(">") || clause.starts_with("!=") {
+            return false;
+        }
+        bounded("==", false)
+            || bounded("~=", false)
+            || bounded("^", false)
+            || bounded("<=", false)
+            || (!clause.starts_with("<=") && bounded("<", true))
+            || (clause.starts_with('~') && !clause.starts_with("~=") && bounded("~", false))
+            || (clause.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && version(clause).is_some_and(|bound| bound < least))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::project::app_settings::required_major;
+
+    #[test]
+    fn versions_that_rule_a_requirement_out() {
+        for specifier in [
+            "==0.68.0",
+            "^0.92.0",
+            "~=0.90.1",
+            "<0.95",
+            "<=0.94.1",
+            ">=0.60,<0.90",
+            "0.88.0",
+            "[all]==0.70",
+        ] {
+            assert!(below(specifier, (0, 95)), "{specifier}");
+        }
+        for specifier in [
+            "",
+            ">=0.60",
+            "==0.110.0",
+            "^0.115",
+            "<1",
+            ">=0.95",
+            "*",
+            "<0.96",
+        ] {
+            assert!(!below(specifier, (0, 95)), "{specifier}");
+        }
+    }
 
     #[test]
     fn names_and_pinned_majors() {

@@ -25,6 +25,9 @@ use plan::{Plan, PlannedStep};
 pub struct Project {
     pub index: ProjectIndex,
     pub plans: Vec<PlannedStep>,
+    /// Transforms whose required package version the project's declared
+    /// dependencies rule out, and why: their findings keep no fix.
+    pub held_back: Vec<(&'static str, String)>,
 }
 
 impl Project {

@@ -717,6 +717,19 @@ fn run_transforms_with(
         }
     }
     let mut findings = findings.into_vec();
+    // A transform whose output the project's pinned dependencies could not
+    // run reports without fixing.
+    for finding in &mut findings {
+        if let Some((_, reason)) = place
+            .project
+            .held_back
+            .iter()
+            .find(|(name, _)| *name == finding.transform)
+            && finding.fix.take().is_some()
+        {
+            finding.message = format!("{} (not fixed: {reason})", finding.message);
+        }
+    }
     findings.sort_by_key(|finding| (finding.range.start(), finding.transform));
     findings
 }

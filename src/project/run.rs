@@ -49,7 +49,25 @@ pub fn plan_project(
             })
         })
         .collect();
-    Project { index, plans }
+    let held_back = match root {
+        Some(root) => {
+            let declared = crate::project::dependencies::Declared::read(&context, root);
+            selected
+                .iter()
+                .filter_map(|transform| {
+                    let requirement = transform.requires?;
+                    let reason = declared.rules_out(&requirement)?;
+                    Some((transform.name, reason))
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Project {
+        index,
+        plans,
+        held_back,
+    }
 }
 
 /// One file of a project run.
@@ -453,7 +471,7 @@ fn run(
             outcome.write_rank = ranks.get(&position).copied().unwrap_or(providers.len());
         }
     }
-    let Project { index, plans } = project;
+    let Project { index, plans, .. } = project;
     drop(plans);
     index.free_in_parallel();
     ProjectRun {
@@ -466,7 +484,8 @@ fn run(
 }
 
 /// Every plan's whole-file changes, made on the workspace's files (an
-/// unsafe plan's only when unsafe fixes apply). Two plans editing one text
+/// unsafe plan's only when unsafe fixes apply, none of a plan whose
+/// transform the project's dependencies hold back). Two plans editing one text
 /// file edit it in turn: the second sees what the first made.
 fn make_changes(
     project: &Project,
@@ -475,7 +494,11 @@ fn make_changes(
 ) -> Vec<ChangeOutcome> {
     let mut made: Vec<ChangeOutcome> = Vec::new();
     for step in &project.plans {
-        if step.safety == crate::text::edit::Safety::Unsafe && !unsafe_fixes {
+        let held_back = project
+            .held_back
+            .iter()
+            .any(|(name, _)| *name == step.made_by);
+        if held_back || step.safety == crate::text::edit::Safety::Unsafe && !unsafe_fixes {
             continue;
         }
         for change in step.plan.file_changes() {
@@ -716,6 +739,7 @@ fn index_pass(
     let recording = Project {
         index: ProjectIndex::recording(secret_fields.to_vec()),
         plans: Vec::new(),
+        held_back: Vec::new(),
     };
     let look = first_look(
         &parsed,

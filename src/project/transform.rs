@@ -37,6 +37,20 @@ pub struct Transform {
     /// Reads its `[tool.fastapi-codemod.NAME]` table into [`Settings`];
     /// an error names the option and says what was expected.
     pub configure: Option<Configure>,
+    /// A package version its rewrites need. In a project whose declared
+    /// dependencies pin an older one, its findings keep no fix, and say why.
+    pub requires: Option<Requirement>,
+}
+
+/// A package at a version from which on a transform's output works:
+/// FastAPI 0.95 for `Annotated` dependencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requirement {
+    pub package: &'static str,
+    /// Major and minor.
+    pub at_least: (u64, u64),
+    /// What the version brings, for the message: "`Annotated` dependencies".
+    pub brings: &'static str,
 }
 
 /// Makes a transform's plan from the index.
@@ -57,6 +71,7 @@ impl Transform {
         run: |_, _| {},
         plan: None,
         configure: None,
+        requires: None,
     };
 
     /// The documentation: the transform file's leading `//!` comment, as Markdown.
