@@ -196,19 +196,70 @@ impl SourceFile {
     }
 }
 
-/// The indentation of the first indented line, which is what the file uses
-/// for one level.
+/// The indentation of the first indented line that starts a statement,
+/// which is what the file uses for one level. Lines inside brackets (a
+/// parenthesized import's hanging indent) and inside strings (a
+/// docstring's text) are not statements, and are passed over.
 fn detect_indent_unit(text: &str) -> String {
-    for line in text.lines() {
+    let mut depth: usize = 0;
+    // The open string: its quote and whether it is triple-quoted.
+    let mut string: Option<(char, bool)> = None;
+    for line in text.split_inclusive('\n') {
+        let starts_statement = depth == 0 && string.is_none();
         let trimmed = line.trim_start_matches([' ', '\t']);
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.len() == line.len() {
-            continue;
+        if starts_statement
+            && !trimmed.trim().is_empty()
+            && !trimmed.starts_with('#')
+            && trimmed.len() != line.len()
+        {
+            let indent = &line[..line.len() - trimmed.len()];
+            if indent.starts_with('\t') {
+                return "\t".to_string();
+            }
+            return indent.to_string();
         }
-        let indent = &line[..line.len() - trimmed.len()];
-        if indent.starts_with('\t') {
-            return "\t".to_string();
+        // Brackets and strings opened or closed on this line.
+        let characters: Vec<char> = line.chars().collect();
+        let mut position = 0;
+        while position < characters.len() {
+            let character = characters[position];
+            match string {
+                Some((quote, triple)) => {
+                    if character == '\\' {
+                        position += 1;
+                    } else if character == quote {
+                        let closes =
+                            !triple || characters[position..].iter().take(3).all(|c| *c == quote);
+                        if closes {
+                            if triple {
+                                position += 2;
+                            }
+                            string = None;
+                        }
+                    } else if character == '\n' && !triple {
+                        string = None;
+                    }
+                }
+                None => match character {
+                    '#' => break,
+                    '"' | '\'' => {
+                        let triple = characters[position..]
+                            .iter()
+                            .take(3)
+                            .all(|c| *c == character)
+                            && characters.len() >= position + 3;
+                        string = Some((character, triple));
+                        if triple {
+                            position += 2;
+                        }
+                    }
+                    '(' | '[' | '{' => depth += 1,
+                    ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                    _ => {}
+                },
+            }
+            position += 1;
         }
-        return indent.to_string();
     }
     "    ".to_string()
 }
@@ -260,5 +311,11 @@ mod tests {
         let file = SourceFile::new("# comment\ndef f():\n  return \"a\"\n");
         assert_eq!(file.indent_unit(), "  ");
         assert_eq!(file.quote(), Quote::Double);
+        // A hanging indent inside brackets, and a docstring's text, are
+        // not the indentation of a block.
+        let file = SourceFile::new(
+            "from a import (b,\n               c)\n\"\"\"\n      Text.\n\"\"\"\nx = [\n        1,\n]\n\n\nclass K:\n    y = \"(\"\n",
+        );
+        assert_eq!(file.indent_unit(), "    ");
     }
 }
