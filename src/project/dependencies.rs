@@ -171,7 +171,7 @@ impl Declared {
         let of = |wanted: &str| {
             all.iter()
                 .filter(|(name, _)| name == wanted)
-                .find_map(|(name, rest)| crate::project::app_settings::required_major(name, rest))
+                .find_map(|(name, rest)| required_major(name, rest))
         };
         of("pydantic")
             .or_else(|| of("pydantic-settings"))
@@ -223,25 +223,86 @@ impl Declared {
     }
 }
 
+/// The major and minor of the first version in a text: `^0.92.1` → 0.92.
+fn version(text: &str) -> Option<(u64, u64)> {
+    let digits: String = text
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    let mut parts = digits.split('.');
+    Some((
+        parts.next()?.parse().ok()?,
+        parts
+            .next()
+            .and_then(|minor| minor.parse().ok())
+            .unwrap_or(0),
+    ))
+}
+
+/// The Pydantic a requirement pins, when it pins a major: `pydantic<2`,
+/// `pydantic = "^1.10"`, `pydantic==0.26` are 1; `pydantic>=2` is 2; so is
+/// FastAPI from 0.100 on, and FastAPI before it is 1.
+pub fn required_major(name: &str, specifier: &str) -> Option<PydanticMajor> {
+    let name = name.trim().to_lowercase().replace('_', "-");
+    let specifier: String = specifier.chars().filter(|c| !c.is_whitespace()).collect();
+    let first_number = version;
+    let clauses: Vec<&str> = specifier
+        .split(',')
+        .filter(|clause| !clause.is_empty())
+        .collect();
+    let pins = |clause: &str| -> Option<(u64, u64)> {
+        if clause.starts_with('>') || clause.starts_with('<') || clause.starts_with("!=") {
+            return None;
+        }
+        first_number(clause)
+    };
+    match name.as_str() {
+        "pydantic" | "pydantic-settings" => {
+            for clause in &clauses {
+                if let Some(bound) = clause.strip_prefix("<=") {
+                    if first_number(bound)?.0 < 2 {
+                        return Some(PydanticMajor::V1);
+                    }
+                } else if let Some(bound) = clause.strip_prefix('<') {
+                    let (major, minor) = first_number(bound)?;
+                    if major < 2 || (major == 2 && minor == 0) {
+                        return Some(PydanticMajor::V1);
+                    }
+                } else if let Some(bound) = clause.strip_prefix(">=") {
+                    if first_number(bound)?.0 >= 2 {
+                        return Some(PydanticMajor::V2);
+                    }
+                } else if let Some((major, _)) = pins(clause) {
+                    return Some(if major >= 2 {
+                        PydanticMajor::V2
+                    } else {
+                        PydanticMajor::V1
+                    });
+                }
+            }
+            None
+        }
+        "fastapi" => {
+            for clause in &clauses {
+                if let Some((major, minor)) = pins(clause) {
+                    return Some(if major > 0 || minor >= 100 {
+                        PydanticMajor::V2
+                    } else {
+                        PydanticMajor::V1
+                    });
+                }
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Whether a version specifier allows only versions older than `least`:
 /// `==0.68.0`, `^0.92` and `~=0.90.1` (pinned series), `<0.95` or
 /// `<=0.94`. Open or unreadable specifiers allow it.
 fn below(specifier: &str, least: (u64, u64)) -> bool {
-    let version = |text: &str| -> Option<(u64, u64)> {
-        let digits: String = text
-            .trim()
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        let mut parts = digits.split('.');
-        Some((
-            parts.next()?.parse().ok()?,
-            parts
-                .next()
-                .and_then(|minor| minor.parse().ok())
-                .unwrap_or(0),
-        ))
-    };
     let specifier: String = specifier.chars().filter(|c| !c.is_whitespace()).collect();
     let specifier = specifier
         .split_once(']')
@@ -276,7 +337,6 @@ fn below(specifier: &str, least: (u64, u64)) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::project::app_settings::required_major;
 
     #[test]
     fn versions_that_rule_a_requirement_out() {
