@@ -354,20 +354,14 @@ pub fn before_accessor(
 /// line after it), in this module, as its text is now.
 fn accessor_end(context: &FileContext, accessor: &Accessor) -> Option<TextSize> {
     let name = accessor.name();
-    context.module.body.iter().find_map(|stmt| {
-        let binds = match stmt {
-            Stmt::Assign(assign) => assign
-                .targets
-                .iter()
-                .any(|target| matches!(target, Expr::Name(target) if target.id == name)),
-            Stmt::AnnAssign(assign) => {
-                matches!(assign.target.as_ref(), Expr::Name(target) if target.id == name)
-            }
-            Stmt::FunctionDef(function) => function.name.id == name,
-            _ => false,
-        };
-        binds.then(|| context.source.full_line_end(stmt.end()))
-    })
+    context
+        .module
+        .body
+        .iter()
+        .find(|stmt| {
+            crate::python::fastapi::binds_at_module_level(std::slice::from_ref(*stmt), name)
+        })
+        .map(|stmt| context.source.full_line_end(stmt.end()))
 }
 
 /// Where a new settings class goes in an existing module: before the

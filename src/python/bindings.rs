@@ -432,29 +432,9 @@ fn function_level_imports<'a>(body: &'a [Stmt], found: &mut Vec<&'a Stmt>) {
 
 /// The names an import statement binds.
 fn import_locals(stmt: &Stmt) -> Vec<String> {
-    match stmt {
-        Stmt::Import(import) => import
-            .names
-            .iter()
-            .map(|alias| match &alias.asname {
-                Some(name) => name.id.to_string(),
-                None => alias
-                    .name
-                    .id
-                    .split('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            })
-            .collect(),
-        Stmt::ImportFrom(import) => import
-            .names
-            .iter()
-            .filter(|alias| alias.name.id != "*")
-            .map(|alias| alias.asname.as_ref().unwrap_or(&alias.name).id.to_string())
-            .collect(),
-        _ => Vec::new(),
-    }
+    let mut bindings = Vec::new();
+    import_bindings(stmt, false, &mut bindings);
+    bindings.into_iter().map(|binding| binding.local).collect()
 }
 
 #[cfg(test)]

@@ -188,16 +188,16 @@ impl std::fmt::Display for NotSecret {
 /// `None`: the value is not looked at (unless it is a URL with
 /// credentials, which is a secret under any name).
 pub fn judge(name: &str, value: &str) -> Option<Result<(), NotSecret>> {
-    if url_has_credentials(
-        value,
-        is_url_name(name) && words(name).last().is_some_and(|w| w == "dsn"),
-    ) {
-        return Some(Ok(()));
+    // Every string constant of a project is judged: the name's words are
+    // split only for a value that could be a URL with credentials, or once
+    // for the name test.
+    if value.contains("://") && value.contains('@') {
+        let dsn = words(name).last().is_some_and(|word| word == "dsn");
+        if url_has_credentials(value, dsn) {
+            return Some(Ok(()));
+        }
     }
-    if !is_secret_name(name) {
-        return None;
-    }
-    if is_url_name(name) {
+    if !is_secret_name(name) || is_url_name(name) {
         return None;
     }
     Some(judge_value(name, value))

@@ -527,32 +527,30 @@ fn fixture_selection(transform: &'static Transform, files: &[FixtureFile]) -> Se
 /// The text files of a fixture folder that are not Python, by their path
 /// inside it.
 fn other_files(case: &std::path::Path) -> OtherFiles {
-    let mut others = OtherFiles::new();
     if !case.is_dir() {
-        return others;
+        return OtherFiles::new();
     }
-    let mut stack = vec![case.to_path_buf()];
-    while let Some(directory) = stack.pop() {
-        for entry in std::fs::read_dir(&directory).expect("readable fixture directory") {
-            let path = entry.expect("readable entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_none_or(|extension| extension != "py") {
-                let contents = std::fs::read_to_string(&path).expect("fixtures are UTF-8");
-                others.insert(path.strip_prefix(case).unwrap().to_path_buf(), contents);
-            }
-        }
-    }
-    others
+    fixture_files(case)
+        .into_iter()
+        .filter(|path| path.extension().is_none_or(|extension| extension != "py"))
+        .map(|path| {
+            let contents = std::fs::read_to_string(&path).expect("fixtures are UTF-8");
+            (path.strip_prefix(case).unwrap().to_path_buf(), contents)
+        })
+        .collect()
 }
 
 fn python_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
+    fixture_files(case)
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|extension| extension == "py"))
+        .collect()
+}
+
+/// Every file of a fixture (itself, when it is a file), in path order.
+fn fixture_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
     if case.is_file() {
-        return if case.extension().is_some_and(|extension| extension == "py") {
-            vec![case.to_path_buf()]
-        } else {
-            vec![]
-        };
+        return vec![case.to_path_buf()];
     }
     let mut files = Vec::new();
     let mut stack = vec![case.to_path_buf()];
@@ -561,7 +559,7 @@ fn python_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
             let path = entry.expect("readable entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|extension| extension == "py") {
+            } else {
                 files.push(path);
             }
         }
