@@ -130,29 +130,20 @@ impl CorsPlan {
             return plan;
         }
         let root = context.root;
-        // The example dotenv file beside the one the class reads shows the
-        // key; a class that reads none is configured from the environment.
-        let env_directory = root.and_then(|root| match &target {
-            SettingsTarget::Class(class) => {
-                match class.env_files.as_ref().and_then(|files| files.first()) {
-                    Some(first) => {
-                        let path = crate::transforms::settings_from_env::plan::normalize(
-                            &root.join(first),
-                        );
-                        Some(path.parent().unwrap_or(root).to_path_buf())
-                    }
-                    // `settings-from-env` may tell the class to read `.env`.
-                    None => (context.runs("settings-from-env")
-                        && crate::transforms::settings_from_env::plan::SettingsPlan::new(
-                            context,
-                            Vec::new(),
-                        )
-                        .env_file_for
-                        .contains_key(&class.qualified()))
-                    .then(|| root.to_path_buf()),
-                }
-            }
-            SettingsTarget::New(_) => Some(root.to_path_buf()),
+        // The example dotenv file shows the key: the one beside the file
+        // the class reads, else the project's.
+        let env_directory = root.map(|root| match &target {
+            SettingsTarget::Class(class) => class
+                .env_files
+                .as_ref()
+                .and_then(|files| files.first())
+                .and_then(|first| {
+                    crate::transforms::settings_from_env::plan::normalize(&root.join(first))
+                        .parent()
+                        .map(std::path::Path::to_path_buf)
+                })
+                .unwrap_or_else(|| root.to_path_buf()),
+            SettingsTarget::New(_) => root.to_path_buf(),
         });
         if let Some(directory) = env_directory {
             let example =
