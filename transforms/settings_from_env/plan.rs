@@ -111,9 +111,16 @@ impl SettingsPlan {
         let classes = &settings.classes;
         plan.major = settings.major;
         plan.accessor = settings.accessor_or_new();
+        // Every secret the plan would move stays, for one reason; a default
+        // of a model that is not settings is not the plan's to report.
         let refuse_all = |plan: &mut SettingsPlan, reason: &str| {
             for module in &modules {
                 for secret in &module.secrets {
+                    if let SecretKind::Field { class } = &secret.kind
+                        && settings_class(index, &format!("{}.{class}", module.name)).is_none()
+                    {
+                        continue;
+                    }
                     plan.refused.push(RefusedSecret {
                         module: module.name.clone(),
                         name: secret.name.to_string(),
