@@ -33,6 +33,10 @@ pub enum Command {
         /// Also write files that have uncommitted changes or are not tracked by git.
         #[arg(long)]
         allow_dirty: bool,
+        /// Show each fix and ask whether to apply it: [y]es, [n]o, [a]ll of
+        /// this transform, [q]uit. Writes only what was accepted.
+        #[arg(long, short = 'i')]
+        interactive: bool,
     },
     /// Print one line per finding; exit 1 if there are any.
     Check {
@@ -65,8 +69,19 @@ pub struct RunArgs {
     /// Also apply fixes marked unsafe.
     #[arg(long = "unsafe")]
     pub unsafe_fixes: bool,
+    /// Output format: `sarif` for GitHub code scanning, `gitlab` for GitLab code quality.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Colour diffs and findings: `auto` does on a terminal, unless `NO_COLOR` is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print no progress bar and no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Fix and write only the files of shard I of N (for CI matrices); the
+    /// whole project is still read, so every shard decides alike.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// Use this pyproject.toml for every file instead of the nearest one.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -86,6 +101,43 @@ pub enum OutputFormat {
     Text,
     Json,
     Github,
+    Sarif,
+    Gitlab,
+}
+
+impl OutputFormat {
+    /// Whether the output is a document for machines (no progress bar, no summary).
+    pub fn is_document(self) -> bool {
+        matches!(
+            self,
+            OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Gitlab
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--shard I/N`: the I-th of N shards, one-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let invalid = || format!("invalid shard `{text}`; expected I/N with 1 <= I <= N, such as 2/4");
+    let (index, count) = text.split_once('/').ok_or_else(invalid)?;
+    let index: u64 = index.trim().parse().map_err(|_| invalid())?;
+    let count: u64 = count.trim().parse().map_err(|_| invalid())?;
+    if index == 0 || count == 0 || index > count {
+        return Err(invalid());
+    }
+    Ok(Shard { index, count })
 }
 
 /// A Python version as `py39` spells it.

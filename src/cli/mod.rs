@@ -6,10 +6,15 @@ mod args;
 mod config;
 mod diff;
 mod disk;
+mod gitlab;
 pub mod modules;
 mod path_map;
+mod progress;
 mod projects;
 mod report;
+mod review;
+mod sarif;
+mod shard;
 pub mod walk;
 mod write;
 
@@ -22,13 +27,13 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use rayon::prelude::*;
 
-pub use args::{Cli, Command, OutputFormat, RunArgs};
+pub use args::{Cli, ColorChoice, Command, OutputFormat, RunArgs};
 use config::{ConfigResolver, ProjectConfig};
 use report::{FileReport, Report};
 use walk::{WalkItem, collect_files};
 
 use crate::project::pipeline::{self, Mode, Selection};
-use crate::project::run::{ChangeOutcome, ProjectFile, process_project};
+use crate::project::run::{ChangeOutcome, ProjectFile, ProjectRun, process_project_watched};
 use crate::project::transform::{Transform, TransformOptions};
 use crate::text::edit::Safety;
 use crate::text::files::FileChange;
@@ -39,8 +44,13 @@ const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
 /// What a run does with the results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    Diff { exit_code: bool },
-    Apply { allow_dirty: bool },
+    Diff {
+        exit_code: bool,
+    },
+    Apply {
+        allow_dirty: bool,
+        interactive: bool,
+    },
     Check,
 }
 
@@ -75,9 +85,19 @@ pub fn run(
         Command::Diff { run, exit_code } => {
             execute(catalogue, &run, Action::Diff { exit_code }, output)
         }
-        Command::Apply { run, allow_dirty } => {
-            execute(catalogue, &run, Action::Apply { allow_dirty }, output)
-        }
+        Command::Apply {
+            run,
+            allow_dirty,
+            interactive,
+        } => execute(
+            catalogue,
+            &run,
+            Action::Apply {
+                allow_dirty,
+                interactive,
+            },
+            output,
+        ),
         Command::Check { run } => execute(catalogue, &run, Action::Check, output),
         Command::List { format } => {
             print!("{}", report::list(catalogue.0, format));
@@ -102,6 +122,19 @@ fn execute(
     // Validate names once, up front: a typo is a usage error, not a silent no-op.
     for name in run.select.iter().flatten().chain(&run.ignore) {
         check_transform_name(catalogue, name)?;
+    }
+    if let Action::Apply {
+        interactive: true, ..
+    } = action
+    {
+        if run.stdin_filename.is_some() {
+            bail!(
+                "`--interactive` reviews files on disk; it cannot be combined with `--stdin-filename`"
+            );
+        }
+        if run.format != OutputFormat::Text {
+            bail!("`--interactive` asks on the terminal; it needs `--format text`");
+        }
     }
     let jobs = run
         .jobs
@@ -169,6 +202,7 @@ fn selection_for(
     Ok(Selection {
         transforms: chosen,
         unsafe_fixes: run.unsafe_fixes,
+        review: None,
         options: TransformOptions {
             target_version,
             line_length,
@@ -204,24 +238,30 @@ fn execute_paths(
     // Configuration is resolved up front, in order, so workers share
     // nothing mutable; files with one configuration share one selection.
     let mut resolver = ConfigResolver::new(run.config.as_deref(), catalogue.0);
-    let mut report = Report::new(action, run.format);
+    let mut report = Report::new(action, run.format, use_colour(run.color)).quiet(run.quiet);
     if let Some(output) = output {
         report = report.with_output(output);
     }
+    let mut roots = projects::Roots::default();
+    let error_report = |path: &Path, message: String, roots: &mut projects::Roots| {
+        let mut file = FileReport::error(display(path), message);
+        file.package = Some(projects::label(roots.of(path).as_deref(), path));
+        file
+    };
     let mut selections: Vec<Selection> = Vec::new();
     let mut selection_of_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
     let mut files: Vec<RunFile> = Vec::new();
     for (position, item) in items.into_iter().enumerate() {
         match item {
             WalkItem::Error { path, message } => {
-                report.add(position, FileReport::error(display(&path), message))
+                report.add(position, error_report(&path, message, &mut roots))
             }
             WalkItem::File { path, explicit } => {
                 let config = match resolver.for_file(&path) {
                     Some(Ok(config)) => Some(config),
                     Some(Err(message)) => {
                         let message = format!("configuration error: {message}");
-                        report.add(position, FileReport::error(display(&path), message));
+                        report.add(position, error_report(&path, message, &mut roots));
                         continue;
                     }
                     None => None,
@@ -244,10 +284,8 @@ fn execute_paths(
                             selections.len() - 1
                         }
                         Err(error) => {
-                            report.add(
-                                position,
-                                FileReport::error(display(&path), format!("{error:#}")),
-                            );
+                            let message = format!("{error:#}");
+                            report.add(position, error_report(&path, message, &mut roots));
                             continue;
                         }
                     },
@@ -270,8 +308,35 @@ fn execute_paths(
     let mut namer = modules::ModuleNamer::default();
     let mut outer_namer = modules::ModuleNamer::default().keeping_outer_directories(true);
     let git = std::sync::Mutex::new(write::GitGuard::default());
-    let guarded = matches!(action, Action::Apply { allow_dirty: false });
-    for project in projects::group(files) {
+    let guarded = matches!(
+        action,
+        Action::Apply {
+            allow_dirty: false,
+            ..
+        }
+    );
+    let interactive = matches!(
+        action,
+        Action::Apply {
+            interactive: true,
+            ..
+        }
+    );
+    let review =
+        interactive.then(|| std::sync::Arc::new(review::Review::new(use_colour(run.color))));
+    if let Some(review) = &review {
+        for selection in &mut selections {
+            selection.review = Some(review.clone());
+        }
+    }
+    let progress = progress::RunProgress::new(
+        files.len(),
+        !run.quiet && matches!(run.format, OutputFormat::Text) && !interactive,
+    );
+    if let Some(progress) = &progress {
+        report.set_progress(progress.bar());
+    }
+    for project in projects::group(files, &mut roots) {
         let mut project_files: Vec<ProjectFile> = Vec::with_capacity(project.files.len());
         let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.files.len());
         for file in &project.files {
@@ -306,14 +371,47 @@ fn execute_paths(
             root,
             guarded.then_some(&git),
         );
-        let run = process_project(&project_files, &disk, mode);
+        let package = projects::label(
+            project.root.as_deref(),
+            project
+                .files
+                .first()
+                .map_or(Path::new("."), |file| &file.path),
+        );
+        if let Some(progress) = &progress {
+            progress.package(&package);
+        }
+        let watch: &dyn crate::project::run::Progress = match &progress {
+            Some(progress) => progress,
+            None => &crate::project::run::Unwatched,
+        };
+        let mut project_run = match &review {
+            Some(review) => review.project(&project_files, &disk, mode)?,
+            None => process_project_watched(&project_files, &disk, mode, watch),
+        };
+        let in_shard = |home: &Path| run.shard.is_none_or(|shard| shard.holds(home));
+        let (file_in_shard, change_in_shard) = shard_members(&project_run, &in_shard);
+        let ProjectRun {
+            files: outcomes,
+            changes,
+            ..
+        } = std::mem::take(&mut project_run);
         let last = project.files.last().map_or(0, |file| file.position);
         // Whole-file changes are what other files rely on: they go first,
         // and are reported after the project's last file. If one cannot be
         // made after all, none of the project's files is written.
         let mut failed_change: Option<String> = None;
-        for (index, made) in run.changes.into_iter().enumerate() {
+        for (index, made) in changes.into_iter().enumerate() {
+            if !change_in_shard[index] {
+                continue;
+            }
+            if let Some(review) = &review
+                && !review.admits_change(&made)
+            {
+                continue;
+            }
             let mut change_report = FileReport::from_change(&made);
+            change_report.package = Some(package.clone());
             if let (Action::Apply { .. }, None, Some(after)) = (action, &made.error, &made.after) {
                 write::before_write();
                 if let Err(error) = write_change(&disk, &made, after) {
@@ -325,17 +423,23 @@ fn execute_paths(
         }
         // Then what relies on others' new names, after them.
         let mut order: Vec<usize> = (0..project.files.len()).collect();
-        order.sort_by_key(|&position| run.files[position].write_rank);
+        order.sort_by_key(|&position| outcomes[position].write_rank);
         // Diffs are made on every thread; writes and output stay in order.
-        let mut reports: Vec<Option<FileReport>> = run
-            .files
+        let mut reports: Vec<Option<FileReport>> = outcomes
             .into_par_iter()
             .zip(project.files.par_iter())
-            .map(|(outcome, file)| Some(FileReport::from_outcome(display(&file.path), outcome)))
+            .zip(file_in_shard.par_iter())
+            .map(|((outcome, file), &in_shard)| {
+                in_shard.then(|| FileReport::from_outcome(display(&file.path), outcome))
+            })
             .collect();
         for position in order {
             let file = &project.files[position];
-            let mut file_report = reports[position].take().expect("one report per file");
+            let Some(mut file_report) = reports[position].take() else {
+                report.skip(file.position);
+                continue;
+            };
+            file_report.package = Some(package.clone());
             if let (Action::Apply { .. }, Some(fixed)) = (action, file_report.fixed.as_ref()) {
                 let written = match (&refusals[position], disk.fingerprint(position)) {
                     (Some(reason), _) => Err(reason.clone()),
@@ -357,7 +461,32 @@ fn execute_paths(
             report.add(file.position, file_report);
         }
     }
-    report.finish()
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
+    report.finish(catalogue.0)
+}
+
+/// Which files and whole-file changes of a project's run the shard holds:
+/// the landing units whose home it holds.
+fn shard_members(run: &ProjectRun, in_shard: &dyn Fn(&Path) -> bool) -> (Vec<bool>, Vec<bool>) {
+    let units: Vec<bool> = run.units.home.iter().map(|home| in_shard(home)).collect();
+    let of = |unit: &usize| units.get(*unit).copied().unwrap_or(true);
+    (
+        run.units.of_file.iter().map(of).collect(),
+        run.units.of_change.iter().map(of).collect(),
+    )
+}
+
+/// A hash of bytes that is the same on every machine and in every
+/// version (64-bit FNV-1a): shards and fingerprints rely on it.
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// Makes a whole-file change on disk.
@@ -400,7 +529,7 @@ fn execute_stdin(
     } else {
         Mode::Fix
     };
-    let mut report = Report::new(action, run.format).for_stdin(&bytes);
+    let mut report = Report::new(action, run.format, use_colour(run.color)).for_stdin(&bytes);
     if let Some(output) = output {
         report = report.with_output(output);
     }
@@ -409,7 +538,7 @@ fn execute_stdin(
         Ok(outcome) => report.add(0, FileReport::from_outcome(display(name), outcome)),
         Err(message) => report.add(0, FileReport::error(display(name), message)),
     }
-    report.finish()
+    report.finish(catalogue.0)
 }
 
 /// A path as users wrote it, with `/` separators and no leading `./`.
@@ -418,9 +547,17 @@ fn display(path: &Path) -> String {
     text.strip_prefix("./").map(str::to_string).unwrap_or(text)
 }
 
-/// Whether coloured output is wanted on standard output.
-fn use_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+/// Whether coloured output is wanted on standard output: always, never,
+/// or on a terminal when `NO_COLOR` is not set.
+fn use_colour(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    }
 }
 
 /// Totals over a run, by transform name.

@@ -19,6 +19,22 @@ pub(super) struct RunProject {
     pub files: Vec<RunFile>,
 }
 
+/// A project's directory as the summary names it: relative to the
+/// current directory when `file` is relative, `.` for the current one.
+pub(super) fn label(root: Option<&Path>, file: &Path) -> String {
+    let Some(root) = root else {
+        return ".".to_string();
+    };
+    let text = spelled_like(root, Some(file))
+        .to_string_lossy()
+        .replace('\\', "/");
+    if text.is_empty() {
+        ".".to_string()
+    } else {
+        text
+    }
+}
+
 /// `root` relative to the current directory when `file` is a relative
 /// path under it, else as it is.
 pub(super) fn spelled_like(root: &Path, file: Option<&Path>) -> PathBuf {
@@ -32,8 +48,7 @@ pub(super) fn spelled_like(root: &Path, file: Option<&Path>) -> PathBuf {
 }
 
 /// The files of a run, by project; projects in the order of their first file.
-pub(super) fn group(files: Vec<RunFile>) -> Vec<RunProject> {
-    let mut roots = Roots::default();
+pub(super) fn group(files: Vec<RunFile>, roots: &mut Roots) -> Vec<RunProject> {
     let mut projects: Vec<RunProject> = Vec::new();
     let mut by_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
     for file in files {
@@ -53,13 +68,13 @@ pub(super) fn group(files: Vec<RunFile>) -> Vec<RunProject> {
 /// The nearest directory above a file that holds a project marker, else
 /// the directory above its top-level package, else its own directory.
 #[derive(Default)]
-struct Roots {
+pub(super) struct Roots {
     by_directory: PathMap<Option<PathBuf>>,
     is_package: PathMap<bool>,
 }
 
 impl Roots {
-    fn of(&mut self, file: &Path) -> Option<PathBuf> {
+    pub(super) fn of(&mut self, file: &Path) -> Option<PathBuf> {
         let directory = absolute(file).parent()?.to_path_buf();
         if let Some(root) = self.of_directory(&directory) {
             return Some(root);

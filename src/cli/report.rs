@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::args::OutputFormat;
 use super::diff::{colorize, created_diff, renamed_diff, unified_diff};
-use super::{Action, Counts, use_colour};
-use crate::project::pipeline::{FileOutcome, LocatedFinding};
+use super::{Action, Counts};
+use crate::project::pipeline::{FileOutcome, LocatedFinding, LocatedFix};
 use crate::project::run::ChangeOutcome;
 use crate::project::transform::Transform;
 use crate::text::files::FileChange;
@@ -43,6 +43,9 @@ pub struct FileReport {
     pub error: Option<String>,
     /// For `apply`: whether the new contents were written.
     pub written: bool,
+    /// The package (project directory) the file belongs to, for the summary.
+    #[serde(skip)]
+    pub package: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,6 +55,9 @@ pub struct FindingReport {
     pub transform: &'static str,
     pub message: String,
     pub fixable: bool,
+    /// The fix's edits, for SARIF.
+    #[serde(skip)]
+    pub fix: Option<LocatedFix>,
 }
 
 impl From<LocatedFinding> for FindingReport {
@@ -62,6 +68,7 @@ impl From<LocatedFinding> for FindingReport {
             transform: finding.transform,
             message: finding.message,
             fixable: finding.fixable,
+            fix: finding.fix,
         }
     }
 }
@@ -79,6 +86,7 @@ impl FileReport {
             findings: Vec::new(),
             error: Some(message),
             written: false,
+            package: None,
         }
     }
 
@@ -102,6 +110,7 @@ impl FileReport {
                 .collect(),
             error: outcome.error.map(|error| error.to_string()),
             path,
+            package: None,
         }
     }
 
@@ -143,6 +152,7 @@ impl FileReport {
             findings: Vec::new(),
             error: made.error.clone(),
             written: false,
+            package: None,
         }
     }
 
@@ -175,15 +185,36 @@ pub struct Report {
     errors: usize,
     findings: usize,
     fixes: Counts,
+    /// The same totals for each package, by its directory.
+    packages: BTreeMap<String, PackageTotals>,
+    /// SARIF and GitLab: every finding, by file, for the document at the end.
+    located: Vec<(String, FindingReport)>,
+    /// No summary.
+    quiet: bool,
+    /// The progress bar, cleared while something is printed.
+    progress: Option<indicatif::ProgressBar>,
+}
+
+/// What a run did in one package (project directory).
+#[derive(Debug, Default, Serialize)]
+pub struct PackageTotals {
+    pub files_scanned: usize,
+    pub files_changed: usize,
+    pub fixes: Counts,
+    /// Findings no fix took care of.
+    pub findings_left: usize,
+    pub errors: usize,
 }
 
 impl Report {
-    pub fn new(action: Action, format: OutputFormat) -> Self {
+    /// A report of `action` in `format`; diffs and findings are coloured
+    /// when `colour` is set.
+    pub fn new(action: Action, format: OutputFormat, colour: bool) -> Self {
         Report {
             out: Box::new(std::io::stdout()),
             action,
             format,
-            colour: format == OutputFormat::Text && use_colour(),
+            colour: colour && format == OutputFormat::Text,
             stdin: None,
             waiting: BTreeMap::new(),
             next: 0,
@@ -193,7 +224,22 @@ impl Report {
             errors: 0,
             findings: 0,
             fixes: Counts::new(),
+            packages: BTreeMap::new(),
+            located: Vec::new(),
+            quiet: false,
+            progress: None,
         }
+    }
+
+    /// Clears `bar` while printing.
+    pub fn set_progress(&mut self, bar: indicatif::ProgressBar) {
+        self.progress = Some(bar);
+    }
+
+    /// Prints no summary.
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
     }
 
     /// Prints to `out` instead of standard output.
@@ -268,14 +314,50 @@ impl Report {
             }
         }
         self.findings += file.findings.len();
-
-        if self.format == OutputFormat::Json {
-            if changed || !file.findings.is_empty() || file.error.is_some() {
-                self.print_json_file(&file);
-            }
-            return;
+        let package = self
+            .packages
+            .entry(file.package.clone().unwrap_or_else(|| ".".to_string()))
+            .or_default();
+        if file.change.is_none() {
+            package.files_scanned += 1;
         }
-        self.print_file(&file);
+        if file.error.is_some() {
+            package.errors += 1;
+        }
+        if changed {
+            package.files_changed += 1;
+            for (name, count) in &file.fixes {
+                *package.fixes.entry(name).or_default() += count;
+            }
+        }
+        package.findings_left += file
+            .findings
+            .iter()
+            .filter(|finding| !(changed && finding.fixable && self.action != Action::Check))
+            .count();
+
+        match self.format {
+            OutputFormat::Json => {
+                if changed || !file.findings.is_empty() || file.error.is_some() {
+                    self.print_json_file(&file);
+                }
+            }
+            OutputFormat::Sarif | OutputFormat::Gitlab => {
+                if let Some(error) = &file.error {
+                    eprintln!("{}: error: {}", file.path, error);
+                }
+                let path = file.path;
+                self.located.extend(
+                    file.findings
+                        .into_iter()
+                        .map(|finding| (path.clone(), finding)),
+                );
+            }
+            OutputFormat::Text | OutputFormat::Github => match self.progress.clone() {
+                Some(bar) => bar.suspend(|| self.print_file(&file)),
+                None => self.print_file(&file),
+            },
+        }
     }
 
     /// The document's opening, then each file as an element of `files`,
@@ -315,6 +397,15 @@ impl Report {
                         OutputFormat::Github => writeln!(
                             out,
                             "::warning file={},line={},col={},title=fastapi-codemod ({})::{}",
+                            file.path,
+                            finding.line,
+                            finding.column,
+                            finding.transform,
+                            finding.message
+                        ),
+                        _ if self.colour => writeln!(
+                            out,
+                            "\x1b[1m{}\x1b[0m:{}:{} \x1b[1;31m{}\x1b[0m {}",
                             file.path,
                             finding.line,
                             finding.column,
@@ -364,8 +455,9 @@ impl Report {
         }
     }
 
-    /// Prints the summary (or the JSON document) and returns the exit status.
-    pub fn finish(mut self) -> Result<ExitCode> {
+    /// Prints the summary (or the document) and returns the exit status.
+    /// `transforms` are the catalogue's, for SARIF's rules.
+    pub fn finish(mut self, transforms: &[&Transform]) -> Result<ExitCode> {
         let status = if self.errors > 0 {
             2
         } else {
@@ -375,6 +467,14 @@ impl Report {
                 _ => 0,
             }
         };
+        if matches!(self.format, OutputFormat::Sarif | OutputFormat::Gitlab) {
+            let document = match self.format {
+                OutputFormat::Sarif => super::sarif::document(transforms, &self.located),
+                _ => super::gitlab::document(&self.located),
+            };
+            writeln!(self.out, "{}", serde_json::to_string_pretty(&document)?)?;
+            return Ok(ExitCode::from(status));
+        }
         if self.format == OutputFormat::Json {
             let command = self.command();
             let totals = Totals {
@@ -385,6 +485,7 @@ impl Report {
                 errors: self.errors,
             };
             let totals = serde_json::to_string_pretty(&totals)?.replace('\n', "\n  ");
+            let packages = serde_json::to_string_pretty(&self.packages)?.replace('\n', "\n  ");
             let out = &mut self.out;
             if self.json_files == 0 {
                 write!(
@@ -395,11 +496,95 @@ impl Report {
             } else {
                 write!(out, "\n  ],\n")?;
             }
-            writeln!(out, "  \"totals\": {totals}\n}}")?;
-        } else if self.stdin.is_none() {
-            eprintln!("{}", self.summary());
+            writeln!(
+                out,
+                "  \"totals\": {totals},\n  \"packages\": {packages}\n}}"
+            )?;
+        } else if self.stdin.is_none() && !self.quiet {
+            let _ = self.out.flush();
+            if self.packages.len() > 1 {
+                eprint!("{}", self.package_table());
+            } else {
+                eprintln!("{}", self.summary());
+            }
         }
         Ok(ExitCode::from(status))
+    }
+
+    /// One row per package and a total: files, changed, fixes by
+    /// transform, findings left, errors.
+    fn package_table(&self) -> String {
+        let changed = match self.action {
+            Action::Diff { .. } => "would change",
+            _ => "changed",
+        };
+        let fixes_of = |fixes: &Counts| -> String {
+            let listed: Vec<String> = fixes
+                .iter()
+                .map(|(name, count)| format!("{name} {count}"))
+                .collect();
+            if listed.is_empty() {
+                "-".to_string()
+            } else {
+                listed.join(", ")
+            }
+        };
+        let left_total: usize = self
+            .packages
+            .values()
+            .map(|package| package.findings_left)
+            .sum();
+        let mut rows: Vec<[String; 6]> = vec![[
+            "package".into(),
+            "files".into(),
+            changed.into(),
+            "findings left".into(),
+            "errors".into(),
+            "fixes".into(),
+        ]];
+        for (name, package) in &self.packages {
+            rows.push([
+                name.clone(),
+                package.files_scanned.to_string(),
+                package.files_changed.to_string(),
+                package.findings_left.to_string(),
+                package.errors.to_string(),
+                fixes_of(&package.fixes),
+            ]);
+        }
+        rows.push([
+            format!("total ({} packages)", self.packages.len()),
+            self.files_scanned.to_string(),
+            self.files_changed.to_string(),
+            left_total.to_string(),
+            self.errors.to_string(),
+            fixes_of(&self.fixes),
+        ]);
+        let mut widths = [0usize; 6];
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let mut text = String::new();
+        let last = rows.len() - 1;
+        for (number, row) in rows.iter().enumerate() {
+            if number == last {
+                let rule: Vec<String> =
+                    widths[..5].iter().map(|width| "-".repeat(*width)).collect();
+                text.push_str(rule.join("  ").trim_end());
+                text.push('\n');
+            }
+            let mut line = format!("{:<w$}", row[0], w = widths[0]);
+            for (cell, width) in row[1..5].iter().zip(&widths[1..5]) {
+                line.push_str(&format!("  {cell:>width$}"));
+            }
+            line.push_str("  ");
+            line.push_str(&row[5]);
+            text.push_str(line.trim_end());
+            text.push('\n');
+        }
+        text
     }
 
     fn summary(&self) -> String {

@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use ruff_python_ast::ModModule;
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_parser::{Parsed, parse_module};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange};
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -39,6 +39,41 @@ pub struct Selection {
     /// Apply fixes marked unsafe as well.
     pub unsafe_fixes: bool,
     pub options: TransformOptions,
+    /// Someone deciding fix by fix which to apply (`apply --interactive`):
+    /// only the fixes it admits apply, and each is recorded in
+    /// [`FileOutcome::reviewed`].
+    pub review: Option<std::sync::Arc<dyn FixReview>>,
+}
+
+/// Decides, fix by fix, which fixes apply.
+pub trait FixReview: Send + Sync + std::fmt::Debug {
+    /// Whether the fix `key` names applies.
+    fn admits(&self, key: &FixKey) -> bool;
+}
+
+/// A fix as a person reviewing it knows it, the same from one run to the
+/// next while the files do not change: the module, the transform, the
+/// title, each edit's replaced text and its replacement, and which of the
+/// fixes alike in one pass over the module it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FixKey {
+    pub module: String,
+    pub transform: &'static str,
+    pub title: String,
+    pub edits: Vec<(String, String)>,
+    pub occurrence: usize,
+}
+
+/// A fix that applied while a review was on: its key, what the finding
+/// said, and the lines it changes as they were and became, with three
+/// lines of context, from `line` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewedFix {
+    pub key: FixKey,
+    pub message: String,
+    pub line: usize,
+    pub before: String,
+    pub after: String,
 }
 
 /// What to do with a file.
@@ -59,6 +94,24 @@ pub struct LocatedFinding {
     pub message: String,
     /// Whether a fix would be applied with the current options.
     pub fixable: bool,
+    /// That fix's edits, placed on the text the finding was made on.
+    pub fix: Option<LocatedFix>,
+}
+
+/// A fix placed for people: its title and edits by line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedFix {
+    pub title: String,
+    pub edits: Vec<LocatedEdit>,
+}
+
+/// Replace from `start` up to `end` (one-based line and column, in
+/// characters; `end` exclusive) with `content`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocatedEdit {
+    pub start: (usize, usize),
+    pub end: (usize, usize),
+    pub content: String,
 }
 
 /// Why a file could not be processed. The file is then left as it was.
@@ -157,6 +210,8 @@ pub struct FileOutcome {
     /// every other file comes last. A run stopped between two writes then
     /// leaves no module importing a name that is not written.
     pub write_rank: usize,
+    /// While a review is on: the fixes that applied, in order.
+    pub reviewed: Vec<ReviewedFix>,
 }
 
 /// Runs the selected transforms over a file's decoded contents, as a file
@@ -285,10 +340,30 @@ fn process_unguarded(
     drop(parsed);
     let mut last_tree: Option<Parsed<ModModule>> = None;
     for _ in 0..MAX_PASSES {
+        // While a review is on, each admitted fix's key and its findings'
+        // messages (one fix may answer several findings).
+        let mut reviewed: Vec<(FixKey, Vec<&str>, &Fix)> = Vec::new();
         let fixes: Vec<(&'static str, &Fix)> = findings
             .iter()
-            .filter_map(|finding| Some((finding.transform, finding.fix.as_ref()?)))
+            .filter_map(|finding| Some((finding, finding.fix.as_ref()?)))
             .filter(|(_, fix)| is_applicable(fix, selection))
+            .filter(|(finding, fix)| {
+                let Some(review) = &selection.review else {
+                    return true;
+                };
+                if let Some((_, messages, _)) = reviewed.iter_mut().find(|(_, _, seen)| seen == fix)
+                {
+                    messages.push(&finding.message);
+                    return false;
+                }
+                let key = fix_key(&current, place, finding.transform, fix, &reviewed);
+                let admitted = review.admits(&key);
+                if admitted {
+                    reviewed.push((key, vec![&finding.message], fix));
+                }
+                admitted
+            })
+            .map(|(finding, fix)| (finding.transform, fix))
             .collect();
         let settled = fixes.is_empty();
         let (text, applied) = if settled {
@@ -347,6 +422,17 @@ fn process_unguarded(
         let mut involved: Vec<&'static str> = applied.iter().map(|&index| fixes[index].0).collect();
         for name in &involved {
             *outcome.applied.entry(name).or_default() += 1;
+        }
+        if selection.review.is_some() {
+            for &index in &applied {
+                let (key, messages, _) = &reviewed[index];
+                outcome.reviewed.push(reviewed_fix(
+                    &current,
+                    fixes[index].1,
+                    key,
+                    &messages.join("; "),
+                ));
+            }
         }
         for &index in &applied {
             let title = fixes[index].1.title();
@@ -519,6 +605,82 @@ fn prune_imports(
     (current, tree, pruned)
 }
 
+/// The key of a fix found on `current`, the first of its kind or the
+/// next after those already `seen` in this pass.
+fn fix_key(
+    current: &SourceFile,
+    place: Place,
+    transform: &'static str,
+    fix: &Fix,
+    seen: &[(FixKey, Vec<&str>, &Fix)],
+) -> FixKey {
+    let mut key = FixKey {
+        module: place.module_name.unwrap_or_default().to_string(),
+        transform,
+        title: fix.title().to_string(),
+        edits: fix
+            .edits()
+            .iter()
+            .map(|edit| {
+                (
+                    current.text()[edit.range()].to_string(),
+                    edit.content().to_string(),
+                )
+            })
+            .collect(),
+        occurrence: 0,
+    };
+    key.occurrence = seen
+        .iter()
+        .filter(|(other, _, _)| {
+            FixKey {
+                occurrence: 0,
+                ..other.clone()
+            } == key
+        })
+        .count();
+    key
+}
+
+/// A fix that applied, with the lines it changes before and after it,
+/// and three lines of context around them.
+fn reviewed_fix(current: &SourceFile, fix: &Fix, key: &FixKey, message: &str) -> ReviewedFix {
+    const CONTEXT: usize = 3;
+    let text = current.text();
+    let first = fix
+        .edits()
+        .first()
+        .map_or(0, |edit| edit.start().to_usize());
+    let last = fix.edits().last().map_or(0, |edit| edit.end().to_usize());
+    let mut start = text[..first].rfind('\n').map_or(0, |at| at + 1);
+    for _ in 0..CONTEXT {
+        if start == 0 {
+            break;
+        }
+        start = text[..start - 1].rfind('\n').map_or(0, |at| at + 1);
+    }
+    let mut end = last;
+    for _ in 0..=CONTEXT {
+        match text[end..].find('\n') {
+            Some(at) => end += at + 1,
+            None => {
+                end = text.len();
+                break;
+            }
+        }
+    }
+    let (changed, _) = apply_fixes(text, &[fix]);
+    let grown = changed.len() as isize - text.len() as isize;
+    let after_end = (end as isize + grown).max(start as isize) as usize;
+    ReviewedFix {
+        key: key.clone(),
+        message: message.to_string(),
+        line: current.line_number(ruff_text_size::TextSize::new(start as u32)),
+        before: text[start..end].to_string(),
+        after: changed[start..after_end].to_string(),
+    }
+}
+
 fn is_applicable(fix: &Fix, selection: &Selection) -> bool {
     fix.safety() != Safety::Unsafe || selection.unsafe_fixes
 }
@@ -550,7 +712,6 @@ fn parse_checked(source: &SourceFile) -> Result<Parsed<ModModule>, FileError> {
 /// bracket, and every operator since the last comma at each bracket level
 /// may add a level to the syntax tree.
 fn excessive_nesting(tokens: &Tokens) -> Option<TextRange> {
-    use ruff_text_size::Ranged;
     // Operators seen in the current element at each open bracket level.
     let mut operators: Vec<usize> = vec![0];
     let mut operator_total = 0usize;
@@ -653,15 +814,29 @@ fn locate(source: &SourceFile, findings: &[Finding], selection: &Selection) -> V
         .iter()
         .map(|finding| {
             let (line, column) = source.line_column(finding.range.start());
+            let fix = finding
+                .fix
+                .as_ref()
+                .filter(|fix| is_applicable(fix, selection))
+                .map(|fix| LocatedFix {
+                    title: fix.title().to_string(),
+                    edits: fix
+                        .edits()
+                        .iter()
+                        .map(|edit| LocatedEdit {
+                            start: source.line_column(edit.start()),
+                            end: source.line_column(edit.end()),
+                            content: edit.content().to_string(),
+                        })
+                        .collect(),
+                });
             LocatedFinding {
                 line,
                 column,
                 transform: finding.transform,
                 message: finding.message.clone(),
-                fixable: finding
-                    .fix
-                    .as_ref()
-                    .is_some_and(|fix| is_applicable(fix, selection)),
+                fixable: fix.is_some(),
+                fix,
             }
         })
         .collect()
@@ -746,6 +921,7 @@ mod tests {
             transforms: vec![transform],
             unsafe_fixes: false,
             options: TransformOptions::default(),
+            review: None,
         }
     }
 

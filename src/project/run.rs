@@ -127,7 +127,42 @@ impl<T: AsRef<str> + Sync> Workspace for Vec<T> {
 pub struct ProjectRun {
     pub files: Vec<FileOutcome>,
     pub changes: Vec<ChangeOutcome>,
+    /// Which of them land together.
+    pub units: LandingUnits,
+    /// The promises the run keeps: names other files' changes rely on.
+    pub kept: Vec<Promise>,
 }
+
+/// Which changes land together, all or none: a file and the home of a
+/// promise it relies on, the modules through which it imports that name,
+/// and the whole-file changes its plan makes. Each file and each
+/// whole-file change belongs to one unit; a unit's `home` is the path of
+/// the module or file whose promise ties it together (the first in path
+/// order), else that of its only member. A run that writes part of a
+/// project (`--shard`) writes whole units.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LandingUnits {
+    /// Each file's unit, in the order of the run's files.
+    pub of_file: Vec<usize>,
+    /// Each whole-file change's unit, in the order of the run's changes.
+    pub of_change: Vec<usize>,
+    /// Each unit's home.
+    pub home: Vec<PathBuf>,
+}
+
+/// Told how a project's run goes, for a progress bar.
+pub trait Progress: Sync {
+    /// One more file read, summarized and looked at.
+    fn indexed(&self) {}
+    /// The files that must run again against the whole project: `total`
+    /// of them, `done` finished so far.
+    fn fixing(&self, _done: usize, _total: usize) {}
+}
+
+/// A run nobody watches.
+pub struct Unwatched;
+
+impl Progress for Unwatched {}
 
 /// A whole-file change of a plan, made on the workspace's files.
 #[derive(Debug, Clone)]
@@ -154,7 +189,17 @@ pub struct ChangeOutcome {
 /// look the real index would not change is finished there, on that one
 /// parse; only the others are read and parsed again once the plans are made.
 pub fn process_project(files: &[ProjectFile], workspace: &dyn Workspace, mode: Mode) -> ProjectRun {
-    run(files, workspace, mode, true)
+    run(files, workspace, mode, true, &Unwatched)
+}
+
+/// [`process_project`], telling `progress` how it goes.
+pub fn process_project_watched(
+    files: &[ProjectFile],
+    workspace: &dyn Workspace,
+    mode: Mode,
+    progress: &dyn Progress,
+) -> ProjectRun {
+    run(files, workspace, mode, true, progress)
 }
 
 /// [`process_project`] without keeping any first look: every file runs
@@ -164,7 +209,7 @@ pub fn process_project_in_full(
     workspace: &dyn Workspace,
     mode: Mode,
 ) -> ProjectRun {
-    run(files, workspace, mode, false)
+    run(files, workspace, mode, false, &Unwatched)
 }
 
 fn run(
@@ -172,6 +217,7 @@ fn run(
     workspace: &dyn Workspace,
     mode: Mode,
     keep_first_looks: bool,
+    progress: &dyn Progress,
 ) -> ProjectRun {
     use rayon::prelude::*;
 
@@ -217,14 +263,16 @@ fn run(
         .par_iter()
         .enumerate()
         .map(|(position, file)| {
-            index_pass(
+            let pass = index_pass(
                 file,
                 names[position].as_deref(),
                 workspace,
                 position,
                 &secret_fields,
                 &outer_tops,
-            )
+            );
+            progress.indexed();
+            pass
         })
         .collect();
     // A project that imports `src.…` (or `api.v1.…` through a namespace
@@ -354,6 +402,9 @@ fn run(
             .filter(|&position| pending[position])
             .collect();
         order.sort_by_key(|&position| std::cmp::Reverse(lengths[position]));
+        let total = order.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        progress.fixing(0, total);
         let rerun: Vec<(usize, FileOutcome)> = order
             .into_iter()
             .par_bridge()
@@ -373,6 +424,8 @@ fn run(
                         ..FileOutcome::default()
                     },
                 };
+                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress.fixing(finished, total);
                 (position, outcome)
             })
             .collect();
@@ -471,6 +524,17 @@ fn run(
             outcome.write_rank = ranks.get(&position).copied().unwrap_or(providers.len());
         }
     }
+    let applicable: Vec<&PlannedStep> = project
+        .plans
+        .iter()
+        .filter(|step| step.safety != crate::text::edit::Safety::Unsafe || unsafe_fixes)
+        .collect();
+    let units = landing_units(&applicable, files, &names, &positions, &outcomes, &changes);
+    let kept: Vec<Promise> = applicable
+        .iter()
+        .flat_map(|step| step.plan.promises())
+        .filter(|promise| !withdrawn.contains(promise))
+        .collect();
     let Project { index, plans, .. } = project;
     drop(plans);
     index.free_in_parallel();
@@ -480,6 +544,178 @@ fn run(
             .map(Option::unwrap_or_default)
             .collect(),
         changes,
+        units,
+        kept,
+    }
+}
+
+/// The units in which a run's changes land (see [`LandingUnits`]).
+fn landing_units(
+    steps: &[&PlannedStep],
+    files: &[ProjectFile],
+    names: &[Option<String>],
+    positions: &std::collections::HashMap<&str, usize>,
+    outcomes: &[Option<FileOutcome>],
+    changes: &[ChangeOutcome],
+) -> LandingUnits {
+    // Nodes: the files, then the whole-file changes.
+    let change_node = |index: usize| files.len() + index;
+    let mut parent: Vec<usize> = (0..files.len() + changes.len()).collect();
+    fn root(parent: &mut [usize], mut node: usize) -> usize {
+        while parent[node] != node {
+            parent[node] = parent[parent[node]];
+            node = parent[node];
+        }
+        node
+    }
+    fn join(parent: &mut [usize], one: usize, other: usize) {
+        let (one, other) = (root(parent, one), root(parent, other));
+        // The smaller node leads, so that units do not depend on the order of joins.
+        parent[one.max(other)] = one.min(other);
+    }
+    let changed = |position: usize| {
+        outcomes[position]
+            .as_ref()
+            .filter(|outcome| outcome.fixed.is_some())
+    };
+    let mut homes: Vec<usize> = Vec::new();
+    for step in steps {
+        let kind = {
+            let plan: &dyn std::any::Any = &*step.plan;
+            plan.type_id()
+        };
+        // The changed files that relied on this plan.
+        let users: Vec<usize> = (0..files.len())
+            .filter(|&position| {
+                changed(position).is_some_and(|outcome| outcome.consulted.contains(&kind))
+            })
+            .collect();
+        let imports = |position: usize, module: &str| {
+            changed(position).is_some_and(|outcome| outcome.imports.iter().any(|m| m == module))
+        };
+        // A user that imports another user's module may take a promised
+        // name through it (a package re-exporting it).
+        for &user in &users {
+            for &other in &users {
+                if user != other
+                    && let Some(module) = names[other].as_deref()
+                    && imports(user, module)
+                {
+                    join(&mut parent, user, other);
+                }
+            }
+        }
+        let step_changes: Vec<std::path::PathBuf> = step
+            .plan
+            .file_changes()
+            .iter()
+            .map(|change| change.path().to_path_buf())
+            .collect();
+        let mut promised_changes: Vec<usize> = Vec::new();
+        let mut step_homes: Vec<usize> = Vec::new();
+        for promise in step.plan.promises() {
+            match &promise {
+                Promise::Defines { module, .. } => {
+                    let home = match positions.get(module.as_str()) {
+                        Some(&position) if changed(position).is_some() => Some(position),
+                        Some(_) => None,
+                        None => changes
+                            .iter()
+                            .position(|made| {
+                                matches!(&made.change, FileChange::Create { module: Some(created), .. } if created == module)
+                            })
+                            .map(change_node),
+                    };
+                    let Some(home) = home else { continue };
+                    if home >= files.len() {
+                        promised_changes.push(home - files.len());
+                    }
+                    step_homes.push(home);
+                    for &user in &users {
+                        if imports(user, module) {
+                            join(&mut parent, user, home);
+                        }
+                    }
+                }
+                Promise::Writes { path } => {
+                    for (index, made) in changes.iter().enumerate() {
+                        if made.change.path() == path {
+                            promised_changes.push(index);
+                            step_homes.push(change_node(index));
+                            for &user in &users {
+                                join(&mut parent, user, change_node(index));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The plan's other changes (`.gitignore`, a dependency) go with
+        // its promises' homes, or with one another.
+        let others: Vec<usize> = changes
+            .iter()
+            .enumerate()
+            .filter(|(index, made)| {
+                !promised_changes.contains(index)
+                    && step_changes.iter().any(|path| path == made.change.path())
+            })
+            .map(|(index, _)| change_node(index))
+            .collect();
+        let anchors: Vec<usize> = if step_homes.is_empty() {
+            others.first().copied().into_iter().collect()
+        } else {
+            step_homes.clone()
+        };
+        for &other in &others {
+            for &anchor in &anchors {
+                join(&mut parent, other, anchor);
+            }
+        }
+        homes.extend(step_homes);
+    }
+    let path_of = |node: usize| -> &Path {
+        if node < files.len() {
+            &files[node].path
+        } else {
+            changes[node - files.len()].change.path()
+        }
+    };
+    // Each unit's number, in order of its lead node, and its home.
+    let mut unit_of_root: std::collections::HashMap<usize, usize> = Default::default();
+    let mut home: Vec<PathBuf> = Vec::new();
+    let mut unit = |node: usize, parent: &mut Vec<usize>| {
+        let lead = root(parent, node);
+        *unit_of_root.entry(lead).or_insert_with(|| {
+            home.push(path_of(lead).to_path_buf());
+            home.len() - 1
+        })
+    };
+    let of_file: Vec<usize> = (0..files.len())
+        .map(|node| unit(node, &mut parent))
+        .collect();
+    let of_change: Vec<usize> = (0..changes.len())
+        .map(|index| unit(change_node(index), &mut parent))
+        .collect();
+    // A unit tied by promises is at home where its first promise lives.
+    let mut promise_homes: Vec<(usize, &Path)> = homes
+        .iter()
+        .map(|&node| {
+            let unit = if node < files.len() {
+                of_file[node]
+            } else {
+                of_change[node - files.len()]
+            };
+            (unit, path_of(node))
+        })
+        .collect();
+    promise_homes.sort();
+    for (unit, path) in promise_homes.into_iter().rev() {
+        home[unit] = path.to_path_buf();
+    }
+    LandingUnits {
+        of_file,
+        of_change,
+        home,
     }
 }
 

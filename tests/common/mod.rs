@@ -21,6 +21,7 @@ pub fn selection(
             target_version,
             ..TransformOptions::default()
         },
+        review: None,
     }
 }
 

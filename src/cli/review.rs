@@ -1,0 +1,412 @@
+//! `apply --interactive`: each fix shown as its hunk, with its transform
+//! and message, and a question: `[y]es / [n]o / [a]ll of this transform /
+//! [q]uit`. Only what was accepted is written.
+//!
+//! A project is run with every fix not yet declined, so the reviewer sees
+//! the fixes as `apply` would make them, including those that only appear
+//! once others landed; the fixes not yet decided are asked, and the
+//! project runs again, until a run makes only accepted fixes. That run is
+//! what is written. Fixes that must land together are asked as one: a
+//! fix that defines a name other files' fixes rely on (an alias, a new
+//! schema, an exception class) with those fixes, and a plan's whole-file
+//! change (`.env`, a created module) with the fixes of its landing unit.
+//! A declined definition is still safe: the engine then withdraws its
+//! promise and the fixes that relied on it are not made.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Result;
+
+use super::disk::DiskFiles;
+use super::report::FileReport;
+use crate::project::pipeline::{FixKey, FixReview, Mode, ReviewedFix};
+use crate::project::plan::Promise;
+use crate::project::run::{ChangeOutcome, ProjectFile, ProjectRun, process_project};
+use crate::text::files::FileChange;
+
+/// Rounds of asking per project before the undecided are declined.
+const MAX_ROUNDS: usize = 50;
+
+/// What a reviewer has decided so far, over the whole run.
+#[derive(Debug)]
+pub struct Review {
+    colour: bool,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    fixes: HashMap<FixKey, bool>,
+    changes: HashMap<(PathBuf, &'static str), bool>,
+    /// Transforms whose every fix is accepted.
+    all_of: HashSet<&'static str>,
+    /// Undecided fixes apply, to be seen: every round but the last.
+    exploring: bool,
+    quit: bool,
+}
+
+impl FixReview for Review {
+    fn admits(&self, key: &FixKey) -> bool {
+        let state = self.lock();
+        match state.fixes.get(key) {
+            Some(&accepted) => accepted,
+            None => state.all_of.contains(key.transform) || state.exploring,
+        }
+    }
+}
+
+/// Something to ask about: a fix of a file, or a whole-file change.
+enum Item<'r> {
+    Fix {
+        path: &'r std::path::Path,
+        fix: &'r ReviewedFix,
+    },
+    Change(&'r ChangeOutcome),
+}
+
+impl Item<'_> {
+    fn transform(&self) -> &'static str {
+        match self {
+            Item::Fix { fix, .. } => fix.key.transform,
+            Item::Change(made) => made.made_by,
+        }
+    }
+}
+
+/// The reviewer's answer to one question.
+enum Answer {
+    Yes,
+    No,
+    All,
+    Quit,
+}
+
+impl Review {
+    pub fn new(colour: bool) -> Self {
+        Review {
+            colour,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether a whole-file change was accepted.
+    pub fn admits_change(&self, made: &ChangeOutcome) -> bool {
+        let state = self.lock();
+        state
+            .changes
+            .get(&(made.change.path().to_path_buf(), made.made_by))
+            .copied()
+            .unwrap_or_else(|| state.all_of.contains(made.made_by))
+    }
+
+    /// Runs a project, asking about its fixes, and returns the run that
+    /// makes only what was accepted.
+    pub fn project(
+        &self,
+        files: &[ProjectFile],
+        disk: &DiskFiles,
+        mode: Mode,
+    ) -> Result<ProjectRun> {
+        for round in 0.. {
+            let exploring = {
+                let mut state = self.lock();
+                state.exploring = !state.quit && round < MAX_ROUNDS;
+                state.exploring
+            };
+            let run = process_project(files, disk, mode);
+            if !exploring {
+                return Ok(run);
+            }
+            let items = self.undecided(&run, files);
+            if items.is_empty() {
+                return Ok(run);
+            }
+            for group in groups(&items, &run, files) {
+                // An earlier answer may have decided this group already.
+                let open: Vec<usize> = group
+                    .into_iter()
+                    .filter(|&item| !self.decided(&items[item]))
+                    .collect();
+                if open.is_empty() {
+                    continue;
+                }
+                if self.lock().quit {
+                    break;
+                }
+                let answer =
+                    self.ask(&open.iter().map(|&item| &items[item]).collect::<Vec<_>>())?;
+                let mut state = self.lock();
+                for &item in &open {
+                    let accepted = match answer {
+                        Answer::Yes | Answer::All => true,
+                        Answer::No => false,
+                        Answer::Quit => {
+                            state.quit = true;
+                            break;
+                        }
+                    };
+                    if let Answer::All = answer {
+                        state.all_of.insert(items[item].transform());
+                    }
+                    match &items[item] {
+                        Item::Fix { fix, .. } => {
+                            state.fixes.insert(fix.key.clone(), accepted);
+                        }
+                        Item::Change(made) => {
+                            state
+                                .changes
+                                .insert((made.change.path().to_path_buf(), made.made_by), accepted);
+                        }
+                    }
+                }
+            }
+        }
+        unreachable!("the rounds end")
+    }
+
+    fn decided(&self, item: &Item) -> bool {
+        let state = self.lock();
+        state.all_of.contains(item.transform())
+            || match item {
+                Item::Fix { fix, .. } => state.fixes.contains_key(&fix.key),
+                Item::Change(made) => state
+                    .changes
+                    .contains_key(&(made.change.path().to_path_buf(), made.made_by)),
+            }
+    }
+
+    /// The fixes and changes of a run not decided yet, in path order.
+    fn undecided<'r>(&self, run: &'r ProjectRun, files: &'r [ProjectFile]) -> Vec<Item<'r>> {
+        let mut items: Vec<Item> = Vec::new();
+        for (file, outcome) in files.iter().zip(&run.files) {
+            if !file.writable || outcome.error.is_some() || outcome.fixed.is_none() {
+                continue;
+            }
+            items.extend(outcome.reviewed.iter().map(|fix| Item::Fix {
+                path: &file.path,
+                fix,
+            }));
+        }
+        items.extend(
+            run.changes
+                .iter()
+                .filter(|made| made.error.is_none() && made.after.is_some())
+                .map(Item::Change),
+        );
+        items.retain(|item| !self.decided(item));
+        items
+    }
+
+    /// Shows the items and asks until it gets an answer; the end of the
+    /// input is `quit`.
+    fn ask(&self, items: &[&Item]) -> Result<Answer> {
+        let mut out = std::io::stdout().lock();
+        for item in items {
+            writeln!(out, "{}", self.show(item))?;
+        }
+        let question = if items.len() == 1 {
+            "Apply this fix?".to_string()
+        } else {
+            format!("Apply these {} changes together?", items.len())
+        };
+        loop {
+            write!(
+                out,
+                "{} [y]es / [n]o / [a]ll of this transform / [q]uit: ",
+                self.bold(&question)
+            )?;
+            out.flush()?;
+            let mut line = String::new();
+            if std::io::stdin().lock().read_line(&mut line)? == 0 {
+                writeln!(out)?;
+                return Ok(Answer::Quit);
+            }
+            match line.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => return Ok(Answer::Yes),
+                "n" | "no" => return Ok(Answer::No),
+                "a" | "all" => return Ok(Answer::All),
+                "q" | "quit" => return Ok(Answer::Quit),
+                _ => writeln!(
+                    out,
+                    "y: apply it · n: leave it · a: apply it and every other fix of its transform · q: stop here, writing what was accepted"
+                )?,
+            }
+        }
+    }
+
+    fn show(&self, item: &Item) -> String {
+        match item {
+            Item::Fix { path, fix } => {
+                let header = format!(
+                    "{} {}:{}",
+                    fix.key.transform,
+                    super::display(path),
+                    fix.line
+                );
+                let mut text = format!("{}\n{}\n", self.bold(&header), fix.message);
+                text.push_str(&self.hunk(fix));
+                text
+            }
+            Item::Change(made) => {
+                let verb = match &made.change {
+                    FileChange::Create { .. } => "create",
+                    FileChange::Move { .. } => "move",
+                    FileChange::Edit { .. } => "edit",
+                };
+                let header = format!(
+                    "{} {} {}",
+                    made.made_by,
+                    verb,
+                    super::display(made.change.path())
+                );
+                let diff = FileReport::from_change(made).diff.unwrap_or_default();
+                let diff = if self.colour {
+                    super::diff::colorize(&diff)
+                } else {
+                    diff
+                };
+                format!("{}\n{diff}", self.bold(&header))
+            }
+        }
+    }
+
+    /// The lines a fix changes, as a hunk.
+    fn hunk(&self, fix: &ReviewedFix) -> String {
+        let diff = similar::TextDiff::from_lines(&fix.before, &fix.after);
+        let old_lines = fix.before.lines().count();
+        let new_lines = fix.after.lines().count();
+        let mut text = format!(
+            "@@ -{},{old_lines} +{},{new_lines} @@\n",
+            fix.line, fix.line
+        );
+        for change in diff.iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => " ",
+            };
+            let line = change.value();
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            let painted = match (self.colour, change.tag()) {
+                (true, similar::ChangeTag::Delete) => format!("\x1b[31m{sign}{line}\x1b[0m"),
+                (true, similar::ChangeTag::Insert) => format!("\x1b[32m{sign}{line}\x1b[0m"),
+                _ => format!("{sign}{line}"),
+            };
+            text.push_str(&painted);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn bold(&self, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// The items that must land together, as groups in the order of their
+/// first item: fixes that write or use one promised name, and a
+/// whole-file change with the fixes of its transform in its landing unit.
+fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..items.len()).collect();
+    fn root(parent: &mut [usize], mut node: usize) -> usize {
+        while parent[node] != node {
+            parent[node] = parent[parent[node]];
+            node = parent[node];
+        }
+        node
+    }
+    fn join(parent: &mut [usize], one: usize, other: usize) {
+        let (one, other) = (root(parent, one), root(parent, other));
+        parent[one.max(other)] = one.min(other);
+    }
+    let mentions = |fix: &ReviewedFix, name: &str| {
+        fix.key
+            .edits
+            .iter()
+            .any(|(_, content)| mentions_word(content, name))
+    };
+    for promise in &run.kept {
+        let Promise::Defines { module, name } = promise else {
+            continue;
+        };
+        let members: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| match item {
+                Item::Fix { fix, .. } => mentions(fix, name),
+                Item::Change(made) => matches!(
+                    &made.change,
+                    FileChange::Create { module: Some(created), .. } if created == module
+                ),
+            })
+            .map(|(index, _)| index)
+            .collect();
+        for pair in members.windows(2) {
+            join(&mut parent, pair[0], pair[1]);
+        }
+    }
+    let unit_of_file = |path: &std::path::Path| {
+        files
+            .iter()
+            .position(|file| file.path == path)
+            .and_then(|position| run.units.of_file.get(position).copied())
+    };
+    let unit_of_change = |made: &ChangeOutcome| {
+        run.changes
+            .iter()
+            .position(|other| std::ptr::eq(other, made))
+            .and_then(|index| run.units.of_change.get(index).copied())
+    };
+    for (index, item) in items.iter().enumerate() {
+        let Item::Change(made) = item else { continue };
+        let unit = unit_of_change(made);
+        for (other_index, other) in items.iter().enumerate() {
+            let together = match other {
+                Item::Fix { path, fix } => {
+                    fix.key.transform == made.made_by && unit_of_file(path) == unit
+                }
+                Item::Change(other) => {
+                    other.made_by == made.made_by && unit_of_change(other) == unit
+                }
+            };
+            if together && other_index != index {
+                join(&mut parent, index, other_index);
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    for index in 0..items.len() {
+        let lead = root(&mut parent, index);
+        let group = *group_of.entry(lead).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push(index);
+    }
+    groups
+}
+
+/// Whether `text` holds `name` as a whole identifier.
+fn mentions_word(text: &str, name: &str) -> bool {
+    let is_identifier = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
+    })
+}
