@@ -37,6 +37,9 @@ pub enum Command {
         /// this transform, [q]uit. Writes only what was accepted.
         #[arg(long, short = 'i')]
         interactive: bool,
+        /// Exit with status 1 when any file was changed (for pre-commit).
+        #[arg(long)]
+        exit_non_zero_on_fix: bool,
     },
     /// Print one line per finding; exit 1 if there are any.
     Check {

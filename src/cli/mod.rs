@@ -50,6 +50,7 @@ pub enum Action {
     Apply {
         allow_dirty: bool,
         interactive: bool,
+        exit_non_zero_on_fix: bool,
     },
     Check,
 }
@@ -89,12 +90,14 @@ pub fn run(
             run,
             allow_dirty,
             interactive,
+            exit_non_zero_on_fix,
         } => execute(
             catalogue,
             &run,
             Action::Apply {
                 allow_dirty,
                 interactive,
+                exit_non_zero_on_fix,
             },
             output,
         ),

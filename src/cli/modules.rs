@@ -26,6 +26,13 @@ impl ModuleNamer {
         self
     }
 
+    /// Treats `directory` as a project root, marker or not (a test's
+    /// project folder inside a repository that has its own markers).
+    pub fn treating_as_project_root(mut self, directory: &Path) -> Self {
+        self.is_project_root.insert(absolute(directory), true);
+        self
+    }
+
     /// `(dotted name, is __init__.py)`: through the chain of directories that
     /// hold an `__init__.py`; for a file outside any package, relative to the
     /// nearest project root (`pyproject.toml`, `setup.py`, `setup.cfg`,

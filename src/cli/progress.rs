@@ -36,9 +36,15 @@ impl RunProgress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} files · {elapsed} · {per_sec} {msg}",
+                "{spinner} {pos}/{len} files [{bar:24}] {elapsed} · {rate} {wide_msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rate",
+                |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                    let _ = write!(out, "{:.0} files/s", state.per_sec());
+                },
+            )
             .progress_chars("=> "),
         );
         Some(RunProgress {

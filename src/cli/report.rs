@@ -464,6 +464,10 @@ impl Report {
             match self.action {
                 Action::Check if self.findings > 0 => 1,
                 Action::Diff { exit_code: true } if self.files_changed > 0 => 1,
+                Action::Apply {
+                    exit_non_zero_on_fix: true,
+                    ..
+                } if self.files_changed > 0 => 1,
                 _ => 0,
             }
         };

@@ -250,7 +250,7 @@ impl Review {
                     "{} {}:{}",
                     fix.key.transform,
                     super::display(path),
-                    fix.line
+                    fix.found_at
                 );
                 let mut text = format!("{}\n{}\n", self.bold(&header), fix.message);
                 text.push_str(&self.hunk(fix));
@@ -279,31 +279,40 @@ impl Review {
         }
     }
 
-    /// The lines a fix changes, as a hunk.
+    /// The lines a fix changes, as hunks with three lines of context.
     fn hunk(&self, fix: &ReviewedFix) -> String {
         let diff = similar::TextDiff::from_lines(&fix.before, &fix.after);
-        let old_lines = fix.before.lines().count();
-        let new_lines = fix.after.lines().count();
-        let mut text = format!(
-            "@@ -{},{old_lines} +{},{new_lines} @@\n",
-            fix.line, fix.line
-        );
-        for change in diff.iter_all_changes() {
-            let sign = match change.tag() {
-                similar::ChangeTag::Delete => "-",
-                similar::ChangeTag::Insert => "+",
-                similar::ChangeTag::Equal => " ",
+        let mut text = String::new();
+        for group in diff.grouped_ops(3) {
+            let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                continue;
             };
-            let line = change.value();
-            let line = line.strip_suffix('\n').unwrap_or(line);
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            let painted = match (self.colour, change.tag()) {
-                (true, similar::ChangeTag::Delete) => format!("\x1b[31m{sign}{line}\x1b[0m"),
-                (true, similar::ChangeTag::Insert) => format!("\x1b[32m{sign}{line}\x1b[0m"),
-                _ => format!("{sign}{line}"),
-            };
-            text.push_str(&painted);
-            text.push('\n');
+            let old = first.old_range().start..last.old_range().end;
+            let new = first.new_range().start..last.new_range().end;
+            text.push_str(&format!(
+                "@@ -{},{} +{},{} @@\n",
+                fix.line + old.start,
+                old.len(),
+                fix.line + new.start,
+                new.len()
+            ));
+            for operation in &group {
+                for change in diff.iter_changes(operation) {
+                    let (sign, colour) = match change.tag() {
+                        similar::ChangeTag::Delete => ("-", "\x1b[31m"),
+                        similar::ChangeTag::Insert => ("+", "\x1b[32m"),
+                        similar::ChangeTag::Equal => (" ", ""),
+                    };
+                    let line = change.value();
+                    let line = line.strip_suffix('\n').unwrap_or(line);
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    if self.colour && !colour.is_empty() {
+                        text.push_str(&format!("{colour}{sign}{line}\x1b[0m\n"));
+                    } else {
+                        text.push_str(&format!("{sign}{line}\n"));
+                    }
+                }
+            }
         }
         text
     }
@@ -317,9 +326,11 @@ impl Review {
     }
 }
 
-/// The items that must land together, as groups in the order of their
-/// first item: fixes that write or use one promised name, and a
-/// whole-file change with the fixes of its transform in its landing unit.
+/// The items that must land together, as groups: fixes that write or use
+/// one promised name, and a whole-file change with the fixes of its
+/// transform in its landing unit. Groups whose fixes all applied in
+/// earlier passes come first (a later pass's hunk shows the text the
+/// earlier ones made), then in the order of their first item.
 fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..items.len()).collect();
     fn root(parent: &mut [usize], mut node: usize) -> usize {
@@ -398,6 +409,19 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
         });
         groups[group].push(index);
     }
+    // A group waits for the passes its fixes need: one whose last fix
+    // applied in pass 1 (an alias use on the `Annotated` form) comes after
+    // the fixes of pass 0 (that `Annotated`).
+    let last_pass = |group: &Vec<usize>| {
+        group
+            .iter()
+            .filter_map(|&item| match &items[item] {
+                Item::Fix { fix, .. } => Some(fix.pass),
+                Item::Change(_) => None,
+            })
+            .max()
+    };
+    groups.sort_by_key(|group| last_pass(group));
     groups
 }
 

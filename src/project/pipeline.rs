@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use ruff_python_ast::ModModule;
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_parser::{Parsed, parse_module};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use rustc_hash::FxHashSet as HashSet;
 
@@ -52,9 +52,10 @@ pub trait FixReview: Send + Sync + std::fmt::Debug {
 }
 
 /// A fix as a person reviewing it knows it, the same from one run to the
-/// next while the files do not change: the module, the transform, the
-/// title, each edit's replaced text and its replacement, and which of the
-/// fixes alike in one pass over the module it is.
+/// next while the files do not change, and from one fixing pass to the
+/// next: the module, the transform, the title, each edit's replaced text
+/// and its replacement (but for import lines, which depend on what other
+/// fixes imported), and which of the fixes alike in one pass it is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FixKey {
     pub module: String,
@@ -64,13 +65,18 @@ pub struct FixKey {
     pub occurrence: usize,
 }
 
-/// A fix that applied while a review was on: its key, what the finding
-/// said, and the lines it changes as they were and became, with three
+/// A fix that applied while a review was on: its key, its pass, what the
+/// findings it answers said, and the lines it changes as they were and became, with three
 /// lines of context, from `line` on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewedFix {
     pub key: FixKey,
+    /// The fixing pass it applied in, from 0: a later pass sees the text
+    /// earlier ones made.
+    pub pass: usize,
     pub message: String,
+    /// The line of the first finding it answers.
+    pub found_at: usize,
     pub line: usize,
     pub before: String,
     pub after: String,
@@ -339,10 +345,10 @@ fn process_unguarded(
     let mut findings = first_findings;
     drop(parsed);
     let mut last_tree: Option<Parsed<ModModule>> = None;
-    for _ in 0..MAX_PASSES {
+    for pass in 0..MAX_PASSES {
         // While a review is on, each admitted fix's key and its findings'
         // messages (one fix may answer several findings).
-        let mut reviewed: Vec<(FixKey, Vec<&str>, &Fix)> = Vec::new();
+        let mut reviewed: Vec<(FixKey, Vec<&str>, &Fix, TextSize)> = Vec::new();
         let fixes: Vec<(&'static str, &Fix)> = findings
             .iter()
             .filter_map(|finding| Some((finding, finding.fix.as_ref()?)))
@@ -351,7 +357,8 @@ fn process_unguarded(
                 let Some(review) = &selection.review else {
                     return true;
                 };
-                if let Some((_, messages, _)) = reviewed.iter_mut().find(|(_, _, seen)| seen == fix)
+                if let Some((_, messages, _, _)) =
+                    reviewed.iter_mut().find(|(_, _, seen, _)| seen == fix)
                 {
                     messages.push(&finding.message);
                     return false;
@@ -359,7 +366,7 @@ fn process_unguarded(
                 let key = fix_key(&current, place, finding.transform, fix, &reviewed);
                 let admitted = review.admits(&key);
                 if admitted {
-                    reviewed.push((key, vec![&finding.message], fix));
+                    reviewed.push((key, vec![&finding.message], fix, finding.range.start()));
                 }
                 admitted
             })
@@ -425,13 +432,11 @@ fn process_unguarded(
         }
         if selection.review.is_some() {
             for &index in &applied {
-                let (key, messages, _) = &reviewed[index];
-                outcome.reviewed.push(reviewed_fix(
-                    &current,
-                    fixes[index].1,
-                    key,
-                    &messages.join("; "),
-                ));
+                let (key, messages, _, found) = &reviewed[index];
+                let mut fix = reviewed_fix(&current, fixes[index].1, key, &messages.join("; "));
+                fix.pass = pass;
+                fix.found_at = current.line_number(*found);
+                outcome.reviewed.push(fix);
             }
         }
         for &index in &applied {
@@ -612,7 +617,7 @@ fn fix_key(
     place: Place,
     transform: &'static str,
     fix: &Fix,
-    seen: &[(FixKey, Vec<&str>, &Fix)],
+    seen: &[(FixKey, Vec<&str>, &Fix, TextSize)],
 ) -> FixKey {
     let mut key = FixKey {
         module: place.module_name.unwrap_or_default().to_string(),
@@ -627,12 +632,15 @@ fn fix_key(
                     edit.content().to_string(),
                 )
             })
+            // The imports a fix adds or extends depend on what other
+            // fixes imported before it: they are not part of its identity.
+            .filter(|(replaced, content)| !is_import(replaced) && !is_import(content))
             .collect(),
         occurrence: 0,
     };
     key.occurrence = seen
         .iter()
-        .filter(|(other, _, _)| {
+        .filter(|(other, _, _, _)| {
             FixKey {
                 occurrence: 0,
                 ..other.clone()
@@ -640,6 +648,12 @@ fn fix_key(
         })
         .count();
     key
+}
+
+/// Whether an edit's text is import lines.
+fn is_import(text: &str) -> bool {
+    let text = text.trim_start();
+    text.starts_with("from ") || text.starts_with("import ")
 }
 
 /// A fix that applied, with the lines it changes before and after it,
@@ -674,8 +688,10 @@ fn reviewed_fix(current: &SourceFile, fix: &Fix, key: &FixKey, message: &str) ->
     let after_end = (end as isize + grown).max(start as isize) as usize;
     ReviewedFix {
         key: key.clone(),
+        pass: 0,
         message: message.to_string(),
-        line: current.line_number(ruff_text_size::TextSize::new(start as u32)),
+        found_at: 0,
+        line: current.line_number(TextSize::new(start as u32)),
         before: text[start..end].to_string(),
         after: changed[start..after_end].to_string(),
     }

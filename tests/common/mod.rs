@@ -431,7 +431,7 @@ pub fn fixture_cases() -> Vec<FixtureCase> {
             if sources.is_empty() {
                 continue;
             }
-            let mut namer = ModuleNamer::default();
+            let mut namer = ModuleNamer::default().treating_as_project_root(&path);
             let files: Vec<FixtureFile> = sources
                 .iter()
                 .map(|source| {

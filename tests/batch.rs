@@ -1,0 +1,983 @@
+//! Migrating a monorepo in one run: `--shard I/N`, the per-package
+//! summary, the progress bar and colours on a terminal, SARIF and GitLab
+//! output, and `apply --interactive`, each through the real binary in
+//! temporary directories.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"));
+    command.env_remove("NO_COLOR");
+    command
+}
+
+fn run(directory: &Path, args: &[&str]) -> Output {
+    binary()
+        .current_dir(directory)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "not JSON ({error}):\n{}\n{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        )
+    })
+}
+
+fn write_files(root: &Path, files: &[(&str, &str)]) {
+    for (name, contents) in files {
+        let path = root.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `root`, by its path from there, with its bytes.
+fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name == "__pycache__") {
+                    continue;
+                }
+                stack.push(path);
+            } else {
+                let name = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+const BILLING_CONFIG: &str = "\
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    app_name: str = \"billing\"
+    stripe_api_key: str = \"sk_live_51HqLyjWDarjtT1zdp7dc\"
+
+
+settings = Settings()
+";
+
+const BILLING_DB: &str = "\
+class Session:
+    def get(self, key):
+        return {\"id\": key} if key < 100 else None
+
+
+def get_db():
+    yield Session()
+";
+
+fn billing_router(name: &str, noun: &str) -> String {
+    format!(
+        "\
+from fastapi import APIRouter, Depends, HTTPException
+
+from billing.db import Session, get_db
+
+router = APIRouter(prefix=\"/{name}\")
+
+
+@router.get(\"/{{key}}\")
+def read_{noun}(
+    key: int,
+    # the session of the request
+    db: Session = Depends(get_db),
+):
+    found = db.get(key)
+    if found is None:
+        raise HTTPException(status_code=404, detail=\"{noun} not found\")
+    return found
+
+
+@router.delete(\"/{{key}}\")
+def delete_{noun}(key: int, db: Session = Depends(get_db)):
+    if db.get(key) is None:
+        raise HTTPException(status_code=404, detail=\"{noun} not found\")
+    return None
+"
+    )
+}
+
+const BILLING_MAIN: &str = "\
+from fastapi import FastAPI
+
+from billing.config import settings
+from billing.routers import customers as customer_routes, invoices
+
+app = FastAPI(title=settings.app_name)
+app.include_router(invoices.router)
+app.include_router(customer_routes.router)
+";
+
+/// A monorepo of four packages, each with its own `pyproject.toml` and
+/// selection: two copies of the bundled example (one selecting only the
+/// `Annotated` pair), a billing service with a secret, routers split
+/// across files and aliased imports, and a library with nothing to fix.
+/// Each package's importable module is returned with its directory.
+fn monorepo() -> (TempDir, Vec<(&'static str, &'static str)>) {
+    let directory = tempfile::tempdir().unwrap();
+    let root = directory.path();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api");
+    copy_tree(&example, &root.join("services/blog"));
+    copy_tree(&example, &root.join("services/blog-lite"));
+    let lite = root.join("services/blog-lite/pyproject.toml");
+    let configuration = std::fs::read_to_string(&lite).unwrap().replace(
+        "[tool.fastapi-codemod]\n",
+        "[tool.fastapi-codemod]\nselect = [\"annotated-params\", \"dependency-aliases\"]\n",
+    );
+    assert!(
+        configuration.contains("select = "),
+        "the example has its own table"
+    );
+    std::fs::write(&lite, configuration).unwrap();
+    write_files(
+        &root.join("services/billing"),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"billing\"\nversion = \"1.0\"\ndependencies = [\"fastapi\", \"pydantic-settings\"]\n\n[tool.fastapi-codemod]\nignore = [\"response-model\"]\n",
+            ),
+            ("billing/__init__.py", ""),
+            ("billing/config.py", BILLING_CONFIG),
+            ("billing/db.py", BILLING_DB),
+            ("billing/routers/__init__.py", ""),
+            (
+                "billing/routers/invoices.py",
+                &billing_router("invoices", "invoice"),
+            ),
+            (
+                "billing/routers/customers.py",
+                &billing_router("customers", "customer"),
+            ),
+            ("billing/main.py", BILLING_MAIN),
+        ],
+    );
+    write_files(
+        &root.join("libs/shared"),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"shared\"\nversion = \"1.0\"\n",
+            ),
+            (
+                "shared/__init__.py",
+                "from shared.text import slug\n\n__all__ = [\"slug\"]\n",
+            ),
+            (
+                "shared/text.py",
+                "def slug(text: str) -> str:\n    return text.lower().replace(\" \", \"-\")\n",
+            ),
+        ],
+    );
+    let modules = vec![
+        ("services/blog", "app.main"),
+        ("services/blog-lite", "app.main"),
+        ("services/billing", "billing.main"),
+        ("libs/shared", "shared"),
+    ];
+    (directory, modules)
+}
+
+/// The files of a JSON document, by path.
+fn files_by_path(document: &Value) -> BTreeMap<String, Value> {
+    document["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| (file["path"].as_str().unwrap().to_string(), file.clone()))
+        .collect()
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, counts: &Value) {
+    for (name, count) in counts.as_object().unwrap() {
+        *into.entry(name.clone()).or_default() += count.as_u64().unwrap();
+    }
+}
+
+#[test]
+fn shards_together_are_the_unsharded_run() {
+    let (repo, _) = monorepo();
+    let whole = json(&run(
+        repo.path(),
+        &["diff", "--unsafe", "--format", "json", "."],
+    ));
+    let whole_files = files_by_path(&whole);
+    assert!(whole_files.len() > 10, "{whole_files:?}");
+    let mut split_somewhere = false;
+    for count in [2, 3, 5] {
+        let mut seen: BTreeMap<String, Value> = BTreeMap::new();
+        let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut fixes: BTreeMap<String, u64> = BTreeMap::new();
+        let mut shards_with_changes = 0;
+        for index in 1..=count {
+            let shard = format!("{index}/{count}");
+            let part = json(&run(
+                repo.path(),
+                &[
+                    "diff", "--unsafe", "--format", "json", "--shard", &shard, ".",
+                ],
+            ));
+            for (path, file) in files_by_path(&part) {
+                assert!(
+                    seen.insert(path.clone(), file).is_none(),
+                    "{path} is in two shards"
+                );
+            }
+            for total in ["files_scanned", "files_changed", "findings", "errors"] {
+                *totals.entry(total).or_default() += part["totals"][total].as_u64().unwrap();
+            }
+            add_counts(&mut fixes, &part["totals"]["fixes"]);
+            if part["totals"]["files_changed"].as_u64().unwrap() > 0 {
+                shards_with_changes += 1;
+            }
+        }
+        assert_eq!(seen, whole_files, "{count} shards");
+        for (total, sum) in &totals {
+            assert_eq!(
+                *sum,
+                whole["totals"][total].as_u64().unwrap(),
+                "{total}, {count} shards"
+            );
+        }
+        let mut whole_fixes = BTreeMap::new();
+        add_counts(&mut whole_fixes, &whole["totals"]["fixes"]);
+        assert_eq!(fixes, whole_fixes, "{count} shards");
+        split_somewhere |= shards_with_changes > 1;
+    }
+    assert!(
+        split_somewhere,
+        "no shard count spread the changes over shards"
+    );
+}
+
+#[test]
+fn each_shard_applies_whole_changes_and_together_they_are_one_apply() {
+    let (repo, modules) = monorepo();
+    let python = common::python_with_fastapi();
+    let pristine = tree(repo.path());
+    let applied = tempfile::tempdir().unwrap();
+    copy_tree(repo.path(), applied.path());
+    let output = run(applied.path(), &["apply", "--allow-dirty", "--unsafe", "."]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let expected = tree(applied.path());
+
+    let count = 3;
+    let merged = tempfile::tempdir().unwrap();
+    copy_tree(repo.path(), merged.path());
+    let mut written_by: BTreeMap<String, usize> = BTreeMap::new();
+    for index in 1..=count {
+        let shard = tempfile::tempdir().unwrap();
+        copy_tree(repo.path(), shard.path());
+        let output = run(
+            shard.path(),
+            &[
+                "apply",
+                "--allow-dirty",
+                "--unsafe",
+                "--shard",
+                &format!("{index}/{count}"),
+                ".",
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        // A shard never writes half of a change that spans files: every
+        // package still imports.
+        for (package, module) in &modules {
+            let imported = Command::new(&python)
+                .current_dir(shard.path().join(package))
+                .args(["-c", &format!("import {module}")])
+                .env("PYTHONDONTWRITEBYTECODE", "1")
+                .env("STRIPE_API_KEY", "sk_test_for_the_import")
+                .env("DATABASE_URL", "sqlite://")
+                .output()
+                .unwrap();
+            assert!(
+                imported.status.success(),
+                "shard {index}/{count}: {package} does not import:\n{}",
+                text(&imported.stderr)
+            );
+        }
+        for (name, contents) in tree(shard.path()) {
+            if pristine.get(&name) != Some(&contents) {
+                if let Some(other) = written_by.insert(name.clone(), index) {
+                    panic!("{name} written by shards {other} and {index}");
+                }
+                let path = merged.path().join(&name);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, contents).unwrap();
+            }
+        }
+    }
+    let writers: std::collections::BTreeSet<usize> = written_by.values().copied().collect();
+    assert!(
+        writers.len() > 1,
+        "the shards split the run: {written_by:?}"
+    );
+    assert_eq!(tree(merged.path()), expected);
+}
+
+#[test]
+fn the_summary_has_one_row_per_package_and_json_the_same_totals() {
+    let (repo, _) = monorepo();
+    let output = run(repo.path(), &["diff", "--unsafe", "--color", "never", "."]);
+    let stderr = text(&output.stderr);
+    let document = json(&run(
+        repo.path(),
+        &["diff", "--unsafe", "--format", "json", "."],
+    ));
+    let packages = document["packages"].as_object().unwrap();
+    let names: Vec<&str> = packages.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "libs/shared",
+            "services/billing",
+            "services/blog",
+            "services/blog-lite"
+        ]
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].starts_with("package "), "{stderr}");
+    assert!(
+        lines[0].contains("files") && lines[0].contains("would change"),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].contains("findings left") && lines[0].ends_with("fixes"),
+        "{stderr}"
+    );
+    let mut sums = [0u64; 4];
+    for (name, totals) in packages {
+        let row = lines
+            .iter()
+            .find(|line| line.split_whitespace().next() == Some(name.as_str()))
+            .unwrap_or_else(|| panic!("no row for {name}:\n{stderr}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let numbers: Vec<u64> = cells[1..5]
+            .iter()
+            .map(|cell| cell.parse().unwrap())
+            .collect();
+        let expected: Vec<u64> = ["files_scanned", "files_changed", "findings_left", "errors"]
+            .iter()
+            .map(|key| totals[key].as_u64().unwrap())
+            .collect();
+        assert_eq!(numbers, expected, "{name}:\n{stderr}");
+        for (sum, number) in sums.iter_mut().zip(&numbers) {
+            *sum += number;
+        }
+        for (transform, count) in totals["fixes"].as_object().unwrap() {
+            assert!(row.contains(&format!("{transform} {count}")), "{row}");
+        }
+    }
+    // The selections differ by package: blog-lite runs only its two.
+    let lite = packages["services/blog-lite"]["fixes"].as_object().unwrap();
+    assert!(
+        lite.keys()
+            .all(|name| name == "annotated-params" || name == "dependency-aliases"),
+        "{lite:?}"
+    );
+    assert!(
+        packages["services/blog"]["fixes"]["domain-exceptions"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(packages["libs/shared"]["files_changed"], 0);
+    let total = lines.last().unwrap();
+    assert!(total.starts_with("total (4 packages)"), "{stderr}");
+    assert_eq!(
+        sums[0],
+        document["totals"]["files_scanned"].as_u64().unwrap()
+    );
+    assert_eq!(
+        sums[1],
+        document["totals"]["files_changed"].as_u64().unwrap()
+    );
+    assert!(total.contains(&format!(" {} ", sums[0])), "{total}");
+
+    // One package keeps the one-line summary.
+    let one = run(
+        &repo.path().join("services/billing"),
+        &["diff", "--unsafe", "."],
+    );
+    let summary = text(&one.stderr);
+    assert!(
+        summary.starts_with("fastapi-codemod: 7 files scanned;"),
+        "{summary}"
+    );
+    assert_eq!(summary.lines().count(), 1, "{summary}");
+    // And `--quiet` prints none.
+    let quiet = run(repo.path(), &["diff", "--quiet", "."]);
+    assert_eq!(text(&quiet.stderr), "");
+}
+
+#[test]
+fn sarif_is_a_sarif_log_with_a_rule_per_transform_and_fixes_as_replacements() {
+    let (repo, _) = monorepo();
+    let billing = repo.path().join("services/billing");
+    let output = run(&billing, &["check", "--format", "sarif", "."]);
+    assert_eq!(output.status.code(), Some(1), "findings exit 1");
+    let log = json(&output);
+    assert_eq!(log["version"], "2.1.0");
+    assert!(log["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+    let runs = log["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    let driver = &runs[0]["tool"]["driver"];
+    assert_eq!(driver["name"], "fastapi-codemod");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    let listed = run(repo.path(), &["list", "--format", "json"]);
+    let transforms: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), transforms.len(), "one rule per transform");
+    for (rule, transform) in rules.iter().zip(&transforms) {
+        assert_eq!(rule["id"], transform["name"]);
+        assert_eq!(rule["shortDescription"]["text"], transform["summary"]);
+        let help = rule["help"]["text"].as_str().unwrap();
+        let explained = run(
+            repo.path(),
+            &["explain", transform["name"].as_str().unwrap()],
+        );
+        assert_eq!(
+            help,
+            text(&explained.stdout),
+            "the help is the documentation"
+        );
+    }
+    let results = runs[0]["results"].as_array().unwrap();
+    let checked = run(&billing, &["check", "--color", "never", "."]);
+    assert_eq!(
+        results.len(),
+        text(&checked.stdout).lines().count(),
+        "one result per finding"
+    );
+    let mut with_fixes = 0;
+    for result in results {
+        let rule = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[rule]["id"], result["ruleId"]);
+        assert!(!result["message"]["text"].as_str().unwrap().is_empty());
+        let location = &result["locations"][0]["physicalLocation"];
+        let uri = location["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(billing.join(uri).is_file(), "{uri}");
+        let line = location["region"]["startLine"].as_u64().unwrap();
+        let column = location["region"]["startColumn"].as_u64().unwrap();
+        let shown = format!(
+            "{uri}:{line}:{column} {} {}",
+            result["ruleId"].as_str().unwrap(),
+            result["message"]["text"].as_str().unwrap()
+        );
+        assert!(
+            text(&checked.stdout).lines().any(|line| line == shown),
+            "{shown}"
+        );
+        if let Some(fixes) = result["fixes"].as_array() {
+            with_fixes += 1;
+            let change = &fixes[0]["artifactChanges"][0];
+            assert_eq!(change["artifactLocation"]["uri"], uri);
+            for replacement in change["replacements"].as_array().unwrap() {
+                let region = &replacement["deletedRegion"];
+                for key in ["startLine", "startColumn", "endLine", "endColumn"] {
+                    assert!(region[key].as_u64().unwrap() >= 1, "{region}");
+                }
+                assert!(replacement["insertedContent"]["text"].is_string());
+            }
+        }
+    }
+    assert!(with_fixes > 0);
+}
+
+/// Applies SARIF replacements (one-based lines, character columns) to a text.
+fn replace_regions(text: &str, replacements: &[Value]) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let offset = |line: u64, column: u64| -> usize {
+        let start: usize = lines[..line as usize - 1]
+            .iter()
+            .map(|line| line.len())
+            .sum();
+        let within: usize = lines
+            .get(line as usize - 1)
+            .map(|line| {
+                line.chars()
+                    .take(column as usize - 1)
+                    .map(char::len_utf8)
+                    .sum()
+            })
+            .unwrap_or(0);
+        start + within
+    };
+    let mut edits: Vec<(usize, usize, &str)> = replacements
+        .iter()
+        .map(|replacement| {
+            let region = &replacement["deletedRegion"];
+            let at = |line: &str, column: &str| {
+                offset(
+                    region[line].as_u64().unwrap(),
+                    region[column].as_u64().unwrap(),
+                )
+            };
+            (
+                at("startLine", "startColumn"),
+                at("endLine", "endColumn"),
+                replacement["insertedContent"]["text"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
+    let mut result = text.to_string();
+    for (start, end, inserted) in edits {
+        result.replace_range(start..end, inserted);
+    }
+    result
+}
+
+#[test]
+fn a_sarif_fix_applied_gives_what_apply_writes() {
+    // One finding with a fix, with a non-ASCII comment before it on its line.
+    let source = "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n@router.get(\"/items\")  # « liste »\ndef list_items(q: str = Query(None), *, limit: int = Query(10)):  # é\n    return [q, limit]\n";
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("items.py", source)]);
+    let output = run(
+        directory.path(),
+        &[
+            "check",
+            "--select",
+            "annotated-params",
+            "--format",
+            "sarif",
+            "items.py",
+        ],
+    );
+    let log = json(&output);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{log}");
+    let replacements = results[0]["fixes"][0]["artifactChanges"][0]["replacements"]
+        .as_array()
+        .unwrap();
+    let fixed = replace_regions(source, replacements);
+    let applied = run(
+        directory.path(),
+        &[
+            "apply",
+            "--allow-dirty",
+            "--select",
+            "annotated-params",
+            "items.py",
+        ],
+    );
+    assert_eq!(applied.status.code(), Some(0));
+    assert_eq!(
+        fixed,
+        std::fs::read_to_string(directory.path().join("items.py")).unwrap()
+    );
+}
+
+#[test]
+fn gitlab_code_quality_has_one_issue_per_finding_with_unique_fingerprints() {
+    let (repo, _) = monorepo();
+    let billing = repo.path().join("services/billing");
+    let output = run(&billing, &["check", "--format", "gitlab", "."]);
+    let issues = json(&output);
+    let issues = issues.as_array().unwrap();
+    let checked = run(&billing, &["check", "--color", "never", "."]);
+    assert_eq!(issues.len(), text(&checked.stdout).lines().count());
+    let mut fingerprints = std::collections::HashSet::new();
+    for issue in issues {
+        assert!(!issue["description"].as_str().unwrap().is_empty());
+        assert!(issue["check_name"].is_string());
+        assert!(
+            ["info", "minor", "major", "critical", "blocker"]
+                .contains(&issue["severity"].as_str().unwrap())
+        );
+        let path = issue["location"]["path"].as_str().unwrap();
+        assert!(billing.join(path).is_file(), "{path}");
+        assert!(issue["location"]["lines"]["begin"].as_u64().unwrap() >= 1);
+        assert!(
+            fingerprints.insert(issue["fingerprint"].as_str().unwrap().to_string()),
+            "{issue}"
+        );
+    }
+    // Stable: a line added above a finding keeps its fingerprint.
+    let path = billing.join("billing/routers/invoices.py");
+    let before = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("# a new first line\n{before}")).unwrap();
+    let moved = json(&run(&billing, &["check", "--format", "gitlab", "."]));
+    let moved: std::collections::HashSet<String> = moved
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|issue| issue["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(moved, fingerprints);
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let (repo, _) = monorepo();
+    let billing = repo.path().join("services/billing");
+    let always = run(&billing, &["diff", "--color", "always", "."]);
+    assert!(text(&always.stdout).contains("\x1b[32m+"), "coloured diff");
+    let findings = run(&billing, &["check", "--color", "always", "."]);
+    assert!(
+        text(&findings.stdout).contains("\x1b[1m"),
+        "coloured findings"
+    );
+    for args in [&["diff", "--color", "never", "."][..], &["diff", "."][..]] {
+        let plain = run(&billing, args);
+        assert!(!text(&plain.stdout).contains('\x1b'), "{args:?}");
+    }
+    let invalid = run(&billing, &["diff", "--color", "sometimes", "."]);
+    assert_eq!(invalid.status.code(), Some(2));
+}
+
+/// Runs the binary on a pseudo-terminal (stdin, stdout and stderr all on
+/// it), as a person at a terminal does, and returns everything it printed.
+fn on_a_terminal(directory: &Path, args: &[&str], environment: &[(&str, &str)]) -> String {
+    let python = common::python_with_fastapi();
+    let script = r#"
+import json, os, pty, sys
+arguments, environment = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+env = dict(os.environ)
+env.pop("NO_COLOR", None)
+env.update(environment)
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve(arguments[0], arguments, env)
+chunks = []
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    chunks.append(chunk)
+os.waitpid(pid, 0)
+sys.stdout.buffer.write(b"".join(chunks))
+"#;
+    let mut arguments = vec![env!("CARGO_BIN_EXE_fastapi-codemod").to_string()];
+    arguments.extend(args.iter().map(|arg| arg.to_string()));
+    let environment: BTreeMap<&str, &str> = environment.iter().copied().collect();
+    let output = Command::new(python)
+        .current_dir(directory)
+        .args(["-c", script])
+        .arg(serde_json::to_string(&arguments).unwrap())
+        .arg(serde_json::to_string(&environment).unwrap())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+#[test]
+fn a_terminal_gets_a_progress_bar_and_colours_unless_told_otherwise() {
+    let (repo, _) = monorepo();
+    let now = [("FASTAPI_CODEMOD_PROGRESS_DELAY_MS", "0")];
+    let shown = on_a_terminal(repo.path(), &["diff", "."], &now);
+    assert!(shown.contains(" files/s "), "a progress bar:\n{shown}");
+    assert!(
+        shown.contains("/65 files ["),
+        "out of every file of the run:\n{shown}"
+    );
+    assert!(shown.contains("\x1b[32m+"), "a coloured diff");
+    assert!(
+        shown.contains("total (4 packages)"),
+        "the summary after the bar"
+    );
+    for args in [
+        &["diff", "--quiet", "."][..],
+        &["diff", "--format", "json", "."][..],
+        &["check", "--format", "github", "."][..],
+        &["check", "--format", "sarif", "."][..],
+    ] {
+        let shown = on_a_terminal(repo.path(), args, &now);
+        assert!(!shown.contains(" files/s "), "{args:?}:\n{shown}");
+    }
+    // A run shorter than a moment draws none.
+    let quick = on_a_terminal(repo.path(), &["diff", "libs"], &[]);
+    assert!(!quick.contains(" files/s "), "{quick}");
+    let plain = on_a_terminal(repo.path(), &["diff", "--quiet", "."], &[("NO_COLOR", "1")]);
+    assert!(!plain.contains('\x1b'), "NO_COLOR:\n{plain}");
+}
+
+const THREE_ROUTES: &str = "\
+from fastapi import APIRouter, Query
+
+router = APIRouter()
+
+
+@router.get(\"/a\")
+def first(q: str = Query(None)):
+    return q
+
+
+@router.get(\"/b\")
+def second(r: str = Query(None)):
+    return r
+
+
+@router.get(\"/c\")
+def third(s: str = Query(None)):
+    return s
+";
+
+/// Runs `apply --interactive ARGS` in `directory` with `answers` on stdin.
+fn review(directory: &Path, args: &[&str], answers: &str) -> Output {
+    use std::io::Write;
+    let mut child = binary()
+        .current_dir(directory)
+        .args([
+            "apply",
+            "--interactive",
+            "--allow-dirty",
+            "--color",
+            "never",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answers.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn interactive_review_writes_exactly_what_was_accepted() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    let output = review(
+        directory.path(),
+        &["--select", "annotated-params", "."],
+        "y\nn\nq\n",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let shown = text(&output.stdout);
+    assert_eq!(
+        shown
+            .matches("Apply this fix? [y]es / [n]o / [a]ll of this transform / [q]uit")
+            .count(),
+        3,
+        "{shown}"
+    );
+    // Each question shows the transform, the place, the message and the hunk.
+    assert!(
+        shown
+            .contains("annotated-params routes.py:7\nuse `Annotated[…, Query(…)]` for `q`\n@@ -1,"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(
+            "-def first(q: str = Query(None)):\n+def first(q: Annotated[str, Query()] = None):"
+        ),
+        "{shown}"
+    );
+    let expected = THREE_ROUTES
+        .replace(
+            "from fastapi",
+            "from typing import Annotated\n\nfrom fastapi",
+        )
+        .replace(
+            "def first(q: str = Query(None)):",
+            "def first(q: Annotated[str, Query()] = None):",
+        );
+    assert_eq!(
+        std::fs::read_to_string(directory.path().join("routes.py")).unwrap(),
+        expected
+    );
+
+    // `a` takes every fix of the transform without asking again.
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    let output = review(
+        directory.path(),
+        &["--select", "annotated-params", "."],
+        "n\na\n",
+    );
+    let shown = text(&output.stdout);
+    assert_eq!(shown.matches("Apply this fix?").count(), 2, "{shown}");
+    let written = std::fs::read_to_string(directory.path().join("routes.py")).unwrap();
+    assert!(
+        written.contains("def first(q: str = Query(None)):"),
+        "{written}"
+    );
+    assert!(
+        written.contains("def second(r: Annotated[str, Query()] = None):"),
+        "{written}"
+    );
+    assert!(
+        written.contains("def third(s: Annotated[str, Query()] = None):"),
+        "{written}"
+    );
+
+    // The end of the input is `quit`: nothing undecided is written.
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    let output = review(directory.path(), &["--select", "annotated-params", "."], "");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(directory.path().join("routes.py")).unwrap(),
+        THREE_ROUTES
+    );
+}
+
+#[test]
+fn a_cross_file_alias_is_asked_as_one_with_its_uses() {
+    let files: Vec<(String, String)> = vec![
+        (
+            "pyproject.toml".into(),
+            "[project]\nname = \"billing\"\nversion = \"1.0\"\ndependencies = [\"fastapi\"]\n"
+                .into(),
+        ),
+        ("billing/__init__.py".into(), String::new()),
+        ("billing/db.py".into(), BILLING_DB.into()),
+        ("billing/routers/__init__.py".into(), String::new()),
+        (
+            "billing/routers/invoices.py".into(),
+            billing_router("invoices", "invoice"),
+        ),
+        (
+            "billing/routers/customers.py".into(),
+            billing_router("customers", "customer"),
+        ),
+    ];
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str()))
+        .collect();
+    let select = ["--select", "annotated-params,dependency-aliases", "."];
+    let apply_with = |directory: &Path, selection: &str| {
+        let output = run(
+            directory,
+            &["apply", "--allow-dirty", "--select", selection, "."],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        tree(directory)
+    };
+    let annotated_only = tempfile::tempdir().unwrap();
+    write_files(annotated_only.path(), &borrowed);
+    let annotated_only = apply_with(annotated_only.path(), "annotated-params");
+    let both = tempfile::tempdir().unwrap();
+    write_files(both.path(), &borrowed);
+    let both = apply_with(both.path(), "annotated-params,dependency-aliases");
+    assert_ne!(annotated_only, both);
+
+    // `a` takes `Annotated` everywhere; then the alias comes as one
+    // question: its definition in `db.py` with its uses in both routers.
+    let declined = tempfile::tempdir().unwrap();
+    write_files(declined.path(), &borrowed);
+    let output = review(declined.path(), &select, "a\nn\n");
+    let shown = text(&output.stdout);
+    assert_eq!(shown.matches("Apply this fix?").count(), 1, "{shown}");
+    assert_eq!(
+        shown.matches("Apply these 3 changes together?").count(),
+        1,
+        "{shown}"
+    );
+    let group = &shown[shown
+        .find("dependency-aliases billing/db.py:")
+        .expect("the definition is shown")..];
+    assert!(
+        group.contains("+SessionDep = Annotated[Session, Depends(get_db)]"),
+        "{shown}"
+    );
+    assert!(
+        group.contains("dependency-aliases billing/routers/customers.py:"),
+        "{shown}"
+    );
+    assert!(
+        group.contains("dependency-aliases billing/routers/invoices.py:"),
+        "{shown}"
+    );
+    assert!(group.contains("+    db: SessionDep,"), "{shown}");
+    assert_eq!(
+        tree(declined.path()),
+        annotated_only,
+        "declined: no alias anywhere"
+    );
+
+    let accepted = tempfile::tempdir().unwrap();
+    write_files(accepted.path(), &borrowed);
+    let output = review(accepted.path(), &select, "a\ny\n");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(tree(accepted.path()), both, "accepted: what apply writes");
+}
+
+#[test]
+fn interactive_needs_text_output_and_files() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    let output = review(directory.path(), &["--format", "json", "."], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("--interactive"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn apply_can_fail_when_it_changed_files_as_pre_commit_wants() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    let args = [
+        "apply",
+        "--allow-dirty",
+        "--exit-non-zero-on-fix",
+        "--select",
+        "annotated-params",
+        ".",
+    ];
+    assert_eq!(run(directory.path(), &args).status.code(), Some(1));
+    assert_eq!(
+        run(directory.path(), &args).status.code(),
+        Some(0),
+        "nothing left to change"
+    );
+}
