@@ -48,44 +48,6 @@ fn write_files(root: &Path, files: &[(&str, &str)]) {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// Every file under `root`, by its path from there, with its bytes.
-fn tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(directory) = stack.pop() {
-        for entry in std::fs::read_dir(&directory).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                if path.file_name().is_some_and(|name| name == "__pycache__") {
-                    continue;
-                }
-                stack.push(path);
-            } else {
-                let name = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                files.insert(name, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
-}
-
 const BILLING_CONFIG: &str = "\
 from pydantic_settings import BaseSettings
 
@@ -159,8 +121,8 @@ fn monorepo() -> (TempDir, Vec<(&'static str, &'static str)>) {
     let directory = tempfile::tempdir().unwrap();
     let root = directory.path();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api");
-    copy_tree(&example, &root.join("services/blog"));
-    copy_tree(&example, &root.join("services/blog-lite"));
+    common::copy_tree(&example, &root.join("services/blog"));
+    common::copy_tree(&example, &root.join("services/blog-lite"));
     let lite = root.join("services/blog-lite/pyproject.toml");
     let configuration = std::fs::read_to_string(&lite).unwrap().replace(
         "[tool.fastapi-codemod]\n",
@@ -295,20 +257,20 @@ fn shards_together_are_the_unsharded_run() {
 fn each_shard_applies_whole_changes_and_together_they_are_one_apply() {
     let (repo, modules) = monorepo();
     let python = common::python_with_fastapi();
-    let pristine = tree(repo.path());
+    let pristine = common::project_files(repo.path());
     let applied = tempfile::tempdir().unwrap();
-    copy_tree(repo.path(), applied.path());
+    common::copy_tree(repo.path(), applied.path());
     let output = run(applied.path(), &["apply", "--allow-dirty", "--unsafe", "."]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    let expected = tree(applied.path());
+    let expected = common::project_files(applied.path());
 
     let count = 3;
     let merged = tempfile::tempdir().unwrap();
-    copy_tree(repo.path(), merged.path());
+    common::copy_tree(repo.path(), merged.path());
     let mut written_by: BTreeMap<String, usize> = BTreeMap::new();
     for index in 1..=count {
         let shard = tempfile::tempdir().unwrap();
-        copy_tree(repo.path(), shard.path());
+        common::copy_tree(repo.path(), shard.path());
         let output = run(
             shard.path(),
             &[
@@ -338,7 +300,7 @@ fn each_shard_applies_whole_changes_and_together_they_are_one_apply() {
                 text(&imported.stderr)
             );
         }
-        for (name, contents) in tree(shard.path()) {
+        for (name, contents) in common::project_files(shard.path()) {
             if pristine.get(&name) != Some(&contents) {
                 if let Some(other) = written_by.insert(name.clone(), index) {
                     panic!("{name} written by shards {other} and {index}");
@@ -354,7 +316,7 @@ fn each_shard_applies_whole_changes_and_together_they_are_one_apply() {
         writers.len() > 1,
         "the shards split the run: {written_by:?}"
     );
-    assert_eq!(tree(merged.path()), expected);
+    assert_eq!(common::project_files(merged.path()), expected);
 }
 
 #[test]
@@ -898,7 +860,7 @@ fn a_cross_file_alias_is_asked_as_one_with_its_uses() {
             &["apply", "--allow-dirty", "--select", selection, "."],
         );
         assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-        tree(directory)
+        common::project_files(directory)
     };
     let annotated_only = tempfile::tempdir().unwrap();
     write_files(annotated_only.path(), &borrowed);
@@ -937,7 +899,7 @@ fn a_cross_file_alias_is_asked_as_one_with_its_uses() {
     );
     assert!(group.contains("+    db: SessionDep,"), "{shown}");
     assert_eq!(
-        tree(declined.path()),
+        common::project_files(declined.path()),
         annotated_only,
         "declined: no alias anywhere"
     );
@@ -946,7 +908,11 @@ fn a_cross_file_alias_is_asked_as_one_with_its_uses() {
     write_files(accepted.path(), &borrowed);
     let output = review(accepted.path(), &select, "a\ny\n");
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    assert_eq!(tree(accepted.path()), both, "accepted: what apply writes");
+    assert_eq!(
+        common::project_files(accepted.path()),
+        both,
+        "accepted: what apply writes"
+    );
 }
 
 #[test]

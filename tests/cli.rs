@@ -1,5 +1,7 @@
 //! End-to-end runs of the binary in temporary directories.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -564,7 +566,7 @@ fn list_and_explain() {
 fn the_bundled_example_parses_after_apply_and_settles() {
     let example = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api");
     let directory = tempfile::tempdir().unwrap();
-    copy_tree(&example, directory.path());
+    common::copy_tree(&example, directory.path());
     let output = run(directory.path(), &["apply", "--allow-dirty"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
@@ -579,19 +581,6 @@ fn the_bundled_example_parses_after_apply_and_settles() {
         "a second run would change: {}",
         stdout(&again)
     );
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 const DEPS: &str = "\

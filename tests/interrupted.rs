@@ -7,48 +7,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-/// Every file under `root` (Python and the rest: `.env`, `.gitignore`),
-/// by path relative to it, with its bytes.
-fn project_files(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(directory) = stack.pop() {
-        for entry in std::fs::read_dir(&directory).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if !path
-                .components()
-                .any(|part| part.as_os_str() == "__pycache__")
-            {
-                let relative = path.strip_prefix(root).unwrap().to_path_buf();
-                files.insert(relative, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 fn apply(directory: &Path, extra: &[&str]) {
@@ -90,7 +54,7 @@ fn the_example_passes_its_own_tests_before_and_after_apply() {
     let python_path = common::python_with_fastapi();
     for extra in [&[][..], &["--unsafe"][..]] {
         let directory = tempfile::tempdir().unwrap();
-        copy_tree(&example(), directory.path());
+        common::copy_tree(&example(), directory.path());
         let pytest = ["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"];
         let (passed, output) = python(&python_path, directory.path(), &pytest);
         assert!(passed, "before apply: {output}");
@@ -112,11 +76,11 @@ fn a_run_killed_between_any_two_writes_leaves_every_file_old_or_new() {
 }
 
 fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
-    let old = project_files(&example());
+    let old = common::project_files(&example());
     let finished = tempfile::tempdir().unwrap();
-    copy_tree(&example(), finished.path());
+    common::copy_tree(&example(), finished.path());
     apply(finished.path(), extra);
-    let new = project_files(finished.path());
+    let new = common::project_files(finished.path());
     // Files changed, and files the run creates.
     let changed = new
         .keys()
@@ -129,7 +93,7 @@ fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
 
     for stop_after in 0..=changed {
         let directory = tempfile::tempdir().unwrap();
-        copy_tree(&example(), directory.path());
+        common::copy_tree(&example(), directory.path());
         let mut child = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
             .current_dir(directory.path())
             .args(["apply", "--allow-dirty"])
@@ -150,13 +114,13 @@ fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
         child.kill().unwrap_or(()); // SIGKILL
         child.wait().unwrap();
 
-        let now = project_files(directory.path());
+        let now = common::project_files(directory.path());
         let mut written = 0;
         for (path, bytes) in &now {
             assert!(
                 old.get(path) == Some(bytes) || *bytes == new[path],
                 "stopped after {stop_after} writes: {} is neither old nor new",
-                path.display()
+                path
             );
             if old.get(path) != Some(&new[path]) && *bytes == new[path] {
                 written += 1;
@@ -168,9 +132,8 @@ fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
         // that reads it (a class that refuses unknown keys): `.env` goes
         // first so that no moved secret is ever lost, and running `apply`
         // again finishes the job.
-        let env = PathBuf::from(".env");
-        let settings = PathBuf::from("app/config.py");
-        let between = now.get(&env) != old.get(&env) && now.get(&settings) != new.get(&settings);
+        let (env, settings) = (".env", "app/config.py");
+        let between = now.get(env) != old.get(env) && now.get(settings) != new.get(settings);
         if !between {
             let (imports, output) = python(
                 python_path,
@@ -181,7 +144,7 @@ fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
         }
         apply(directory.path(), extra);
         assert!(
-            project_files(directory.path()) == new,
+            common::project_files(directory.path()) == new,
             "stopped after {stop_after} writes: running `apply` again does not finish the job"
         );
     }

@@ -5,6 +5,8 @@
 //! crate in release mode, in a target directory of their own under cargo's
 //! temporary directory, one at a time; maturin and pre-commit come from PyPI.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -46,22 +48,7 @@ fn environment(path: &Path, packages: &[&str]) -> PathBuf {
     if path.exists() {
         std::fs::remove_dir_all(path).unwrap();
     }
-    succeed(Command::new("python3").args(["-m", "venv"]).arg(path));
-    let bin = path.join("bin");
-    if !packages.is_empty() {
-        succeed(
-            Command::new(bin.join("python"))
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .args(packages),
-        );
-    }
-    bin
+    common::virtual_environment(path, packages)
 }
 
 /// The crate's sources, copied into `to`: what a clone of the repository holds
@@ -78,20 +65,7 @@ fn copy_sources(to: &Path) {
         std::fs::copy(from.join(name), to.join(name)).unwrap();
     }
     for directory in ["src", "transforms", "benches"] {
-        copy_tree(&from.join(directory), &to.join(directory));
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
+        common::copy_tree(&from.join(directory), &to.join(directory));
     }
 }
 
@@ -145,18 +119,7 @@ fn the_wheel_installs_into_a_fresh_environment_and_runs() {
 
     // A fresh environment, as a user has: pip installs the wheel, and the
     // binary is on its PATH.
-    let user = environment(&scratch.join("user-env"), &[]);
-    succeed(
-        Command::new(user.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-            ])
-            .arg(&wheel),
-    );
+    let user = environment(&scratch.join("user-env"), &[wheel.to_str().unwrap()]);
     let installed = user.join("fastapi-codemod");
     assert!(installed.is_file(), "the wheel puts the binary in bin/");
     let path = format!(

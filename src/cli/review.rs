@@ -22,6 +22,7 @@ use anyhow::Result;
 
 use super::disk::DiskFiles;
 use super::report::FileReport;
+use crate::project::partition::Partition;
 use crate::project::pipeline::{FixKey, FixReview, Mode, ReviewedFix};
 use crate::project::plan::Promise;
 use crate::project::run::{ChangeOutcome, ProjectFile, ProjectRun, process_project};
@@ -332,18 +333,7 @@ impl Review {
 /// earlier passes come first (a later pass's hunk shows the text the
 /// earlier ones made), then in the order of their first item.
 fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<usize>> {
-    let mut parent: Vec<usize> = (0..items.len()).collect();
-    fn root(parent: &mut [usize], mut node: usize) -> usize {
-        while parent[node] != node {
-            parent[node] = parent[parent[node]];
-            node = parent[node];
-        }
-        node
-    }
-    fn join(parent: &mut [usize], one: usize, other: usize) {
-        let (one, other) = (root(parent, one), root(parent, other));
-        parent[one.max(other)] = one.min(other);
-    }
+    let mut partition = Partition::new(items.len());
     let mentions = |fix: &ReviewedFix, name: &str| {
         fix.key
             .edits
@@ -367,7 +357,7 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
             .map(|(index, _)| index)
             .collect();
         for pair in members.windows(2) {
-            join(&mut parent, pair[0], pair[1]);
+            partition.join(pair[0], pair[1]);
         }
     }
     let unit_of_file = |path: &std::path::Path| {
@@ -395,20 +385,11 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
                 }
             };
             if together && other_index != index {
-                join(&mut parent, index, other_index);
+                partition.join(index, other_index);
             }
         }
     }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut group_of: HashMap<usize, usize> = HashMap::new();
-    for index in 0..items.len() {
-        let lead = root(&mut parent, index);
-        let group = *group_of.entry(lead).or_insert_with(|| {
-            groups.push(Vec::new());
-            groups.len() - 1
-        });
-        groups[group].push(index);
-    }
+    let mut groups = partition.groups();
     // A group waits for the passes its fixes need: one whose last fix
     // applied in pass 1 (an alias use on the `Annotated` form) comes after
     // the fixes of pass 0 (that `Annotated`).

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::project::Project;
 use crate::project::index::{IndexQuery, ModuleSummary, ProjectIndex, summarize_with_facts};
+use crate::project::partition::Partition;
 use crate::project::pipeline::{
     FileError, FileOutcome, FirstLook, Mode, Selection, first_look, parse_file, process_module,
 };
@@ -560,19 +561,7 @@ fn landing_units(
 ) -> LandingUnits {
     // Nodes: the files, then the whole-file changes.
     let change_node = |index: usize| files.len() + index;
-    let mut parent: Vec<usize> = (0..files.len() + changes.len()).collect();
-    fn root(parent: &mut [usize], mut node: usize) -> usize {
-        while parent[node] != node {
-            parent[node] = parent[parent[node]];
-            node = parent[node];
-        }
-        node
-    }
-    fn join(parent: &mut [usize], one: usize, other: usize) {
-        let (one, other) = (root(parent, one), root(parent, other));
-        // The smaller node leads, so that units do not depend on the order of joins.
-        parent[one.max(other)] = one.min(other);
-    }
+    let mut units = Partition::new(files.len() + changes.len());
     let changed = |position: usize| {
         outcomes[position]
             .as_ref()
@@ -601,7 +590,7 @@ fn landing_units(
                     && let Some(module) = names[other].as_deref()
                     && imports(user, module)
                 {
-                    join(&mut parent, user, other);
+                    units.join(user, other);
                 }
             }
         }
@@ -633,7 +622,7 @@ fn landing_units(
                     step_homes.push(home);
                     for &user in &users {
                         if imports(user, module) {
-                            join(&mut parent, user, home);
+                            units.join(user, home);
                         }
                     }
                 }
@@ -643,7 +632,7 @@ fn landing_units(
                             promised_changes.push(index);
                             step_homes.push(change_node(index));
                             for &user in &users {
-                                join(&mut parent, user, change_node(index));
+                                units.join(user, change_node(index));
                             }
                         }
                     }
@@ -668,7 +657,7 @@ fn landing_units(
         };
         for &other in &others {
             for &anchor in &anchors {
-                join(&mut parent, other, anchor);
+                units.join(other, anchor);
             }
         }
         homes.extend(step_homes);
@@ -681,21 +670,17 @@ fn landing_units(
         }
     };
     // Each unit's number, in order of its lead node, and its home.
-    let mut unit_of_root: std::collections::HashMap<usize, usize> = Default::default();
-    let mut home: Vec<PathBuf> = Vec::new();
-    let mut unit = |node: usize, parent: &mut Vec<usize>| {
-        let lead = root(parent, node);
-        *unit_of_root.entry(lead).or_insert_with(|| {
-            home.push(path_of(lead).to_path_buf());
-            home.len() - 1
-        })
-    };
-    let of_file: Vec<usize> = (0..files.len())
-        .map(|node| unit(node, &mut parent))
-        .collect();
-    let of_change: Vec<usize> = (0..changes.len())
-        .map(|index| unit(change_node(index), &mut parent))
-        .collect();
+    let groups = units.groups();
+    let mut unit_of_node: Vec<usize> = vec![0; files.len() + changes.len()];
+    let mut home: Vec<PathBuf> = Vec::with_capacity(groups.len());
+    for (unit, group) in groups.iter().enumerate() {
+        for &node in group {
+            unit_of_node[node] = unit;
+        }
+        home.push(path_of(group[0]).to_path_buf());
+    }
+    let of_file: Vec<usize> = unit_of_node[..files.len()].to_vec();
+    let of_change: Vec<usize> = unit_of_node[files.len()..].to_vec();
     // A unit tied by promises is at home where its first promise lives.
     let mut promise_homes: Vec<(usize, &Path)> = homes
         .iter()

@@ -256,7 +256,6 @@ pub fn fix_project_run_checked_with(
 /// directory cargo uses) from the package registry.
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
-    use std::process::Command;
     // What the tests' apps import (the bundled example among them), and ruff.
     const PACKAGES: [&str; 9] = [
         "fastapi",
@@ -283,16 +282,29 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
     let lock = std::fs::File::create(&lock_path).expect("the lock file can be made");
     lock.lock().expect("the lock is taken");
     if !ready.exists() {
-        if !python.exists() {
-            let status = Command::new("python3")
-                .arg("-m")
-                .arg("venv")
-                .arg(&environment)
-                .status()
-                .expect("python3 runs");
-            assert!(status.success(), "python3 -m venv failed");
-        }
-        let status = Command::new(&python)
+        virtual_environment(&environment, &PACKAGES);
+        std::fs::write(&ready, "").unwrap();
+    }
+    lock.unlock().expect("the lock is released");
+    python
+}
+
+/// A virtual environment at `path` (made unless it exists) with
+/// `packages` installed from the package registry; its `bin` directory.
+pub fn virtual_environment(path: &std::path::Path, packages: &[&str]) -> std::path::PathBuf {
+    use std::process::Command;
+    let bin = path.join("bin");
+    if !bin.join("python").exists() {
+        let status = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(path)
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "python3 -m venv failed");
+    }
+    if !packages.is_empty() {
+        let status = Command::new(bin.join("python"))
             .args([
                 "-m",
                 "pip",
@@ -300,17 +312,12 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
                 "--quiet",
                 "--disable-pip-version-check",
             ])
-            .args(PACKAGES)
+            .args(packages)
             .status()
             .expect("pip runs");
-        assert!(
-            status.success(),
-            "installing {PACKAGES:?} for the real-app tests failed"
-        );
-        std::fs::write(&ready, "").unwrap();
+        assert!(status.success(), "installing {packages:?} failed");
     }
-    lock.unlock().expect("the lock is released");
-    python
+    bin
 }
 
 /// Runs a Python `script` (written to `directory/probe.py`) with
@@ -566,5 +573,43 @@ fn fixture_files(case: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files.sort();
+    files
+}
+
+/// Copies the tree at `from` into `to`, making directories as needed.
+#[allow(dead_code)]
+pub fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every file under `root` (Python and the rest: `.env`, `.gitignore`)
+/// but for `__pycache__`, by its path from there with `/`, with its bytes.
+#[allow(dead_code)]
+pub fn project_files(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(directory) = stack.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|name| name != "__pycache__") {
+                    stack.push(path);
+                }
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                let name = relative.to_string_lossy().replace('\\', "/");
+                files.insert(name, std::fs::read(&path).unwrap());
+            }
+        }
+    }
     files
 }
