@@ -362,7 +362,7 @@ impl<'a> Importer<'a> {
             (STDLIB_MODULES.binary_search(&top).is_err(), *module)
         });
         modules.dedup();
-        let mut new_lines: Vec<Edit> = Vec::new();
+        let mut new_lines: Vec<(bool, Edit)> = Vec::new();
         for module in modules {
             let mut in_module: Vec<&Symbol> = missing
                 .iter()
@@ -388,24 +388,48 @@ impl<'a> Importer<'a> {
                     }
                 }
             } else {
-                new_lines
-                    .push(self.new_import_line(module, &self.from_import_text(module, &names)));
+                let top = module.split('.').next().unwrap_or(module);
+                let standard = STDLIB_MODULES.binary_search(&top).is_ok();
+                new_lines.push((
+                    standard,
+                    self.new_import_line(module, &self.from_import_text(module, &names)),
+                ));
             }
         }
-        // Lines for several modules at one place become one insertion.
-        for edit in new_lines {
+        // Lines for several modules at one place become one insertion: one
+        // blank line between the standard library's and the others', none
+        // within a section, whatever each line would have below it alone.
+        let ending = self.source.line_ending().as_str();
+        let mut sections: Vec<(bool, usize)> = Vec::new();
+        for (standard, edit) in new_lines {
             match imported
                 .edits
-                .iter_mut()
-                .find(|other| other.is_insertion() && other.start() == edit.start())
+                .iter()
+                .position(|other| other.is_insertion() && other.start() == edit.start())
             {
-                Some(other) => {
-                    *other = Edit::insertion(
-                        format!("{}{}", other.content(), edit.content()),
-                        other.start(),
-                    )
+                Some(index) => {
+                    let other = &imported.edits[index];
+                    let before = other.content().trim_end_matches(['\r', '\n']);
+                    let previous_standard = sections
+                        .iter()
+                        .find(|(_, at)| *at == index)
+                        .is_some_and(|(standard, _)| *standard);
+                    let separator = if previous_standard != standard {
+                        ending.repeat(2)
+                    } else {
+                        ending.to_string()
+                    };
+                    let text = edit.content();
+                    let text = text.strip_prefix(ending).unwrap_or(text);
+                    imported.edits[index] =
+                        Edit::insertion(format!("{before}{separator}{text}"), other.start());
+                    sections.retain(|(_, at)| *at != index);
+                    sections.push((standard, index));
                 }
-                None => imported.edits.push(edit),
+                None => {
+                    sections.push((standard, imported.edits.len()));
+                    imported.edits.push(edit);
+                }
             }
         }
         imported
@@ -1394,6 +1418,16 @@ mod tests {
         assert_eq!(
             text,
             "from typing import Annotated\r\n\r\nimport fastapi\r\nx = 1\r\n"
+        );
+    }
+
+    #[test]
+    fn two_new_sections_above_a_definition_are_one_blank_line_apart() {
+        let source = "class Session:\n    pass\n";
+        let (text, _) = import(source, &[ANNOTATED, Symbol::new("fastapi", "Depends")]);
+        assert_eq!(
+            text,
+            "from typing import Annotated\n\nfrom fastapi import Depends\n\n\nclass Session:\n    pass\n"
         );
     }
 
