@@ -916,6 +916,68 @@ fn a_cross_file_alias_is_asked_as_one_with_its_uses() {
 }
 
 #[test]
+fn a_secret_is_asked_as_one_with_the_files_it_goes_to() {
+    let files = [
+        (
+            "pyproject.toml",
+            "[project]\nname = \"billing\"\nversion = \"1.0\"\ndependencies = [\"fastapi\", \"pydantic-settings\"]\n",
+        ),
+        ("billing/__init__.py", ""),
+        ("billing/config.py", BILLING_CONFIG),
+    ];
+    let select = ["--unsafe", "--select", "settings-from-env", "."];
+    let declined = tempfile::tempdir().unwrap();
+    write_files(declined.path(), &files);
+    let before = common::project_files(declined.path());
+    let output = review(declined.path(), &select, "n\n");
+    let shown = text(&output.stdout);
+    assert_eq!(
+        shown.matches("Apply these 4 changes together?").count(),
+        1,
+        "{shown}"
+    );
+    for part in [
+        "settings-from-env billing/config.py:",
+        "-    stripe_api_key: str = \"sk_live_51HqLyjWDarjtT1zdp7dc\"",
+        "settings-from-env edit .env\n",
+        "+STRIPE_API_KEY=sk_live_51HqLyjWDarjtT1zdp7dc",
+        "settings-from-env edit .gitignore",
+        "settings-from-env edit .env.example",
+    ] {
+        assert!(shown.contains(part), "{part}:\n{shown}");
+    }
+    assert_eq!(
+        common::project_files(declined.path()),
+        before,
+        "declined: no .env either"
+    );
+
+    let accepted = tempfile::tempdir().unwrap();
+    write_files(accepted.path(), &files);
+    let output = review(accepted.path(), &select, "y\n");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let applied = tempfile::tempdir().unwrap();
+    write_files(applied.path(), &files);
+    let output = run(
+        applied.path(),
+        &[
+            "apply",
+            "--allow-dirty",
+            "--unsafe",
+            "--select",
+            "settings-from-env",
+            ".",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        common::project_files(accepted.path()),
+        common::project_files(applied.path())
+    );
+    assert!(accepted.path().join(".env").is_file());
+}
+
+#[test]
 fn interactive_needs_text_output_and_files() {
     let directory = tempfile::tempdir().unwrap();
     write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
