@@ -1009,3 +1009,27 @@ fn apply_can_fail_when_it_changed_files_as_pre_commit_wants() {
         "nothing left to change"
     );
 }
+
+#[test]
+fn a_shard_is_one_of_n() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("routes.py", THREE_ROUTES)]);
+    for shard in ["0/3", "4/3", "1/0", "a/b", "2", "1/2/3"] {
+        let output = run(directory.path(), &["diff", "--shard", shard, "."]);
+        assert_eq!(output.status.code(), Some(2), "{shard}");
+        assert!(
+            text(&output.stderr).contains("expected I/N"),
+            "{shard}: {}",
+            text(&output.stderr)
+        );
+    }
+    let one = run(
+        directory.path(),
+        &["diff", "--shard", "1/1", "--color", "never", "."],
+    );
+    let whole = run(directory.path(), &["diff", "--color", "never", "."]);
+    assert_eq!(
+        one.stdout, whole.stdout,
+        "one shard of one is the whole run"
+    );
+}
