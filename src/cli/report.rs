@@ -1,6 +1,8 @@
 //! Everything a run prints: diffs or findings on standard output in path
 //! order, one `PATH: error: …` line per failed file and a summary on
-//! standard error, or one JSON document. Also decides the exit status.
+//! standard error (a line, or a table with a row per package when the run
+//! spans several), or one document: JSON, SARIF or GitLab's (the last two
+//! made at the end, from every finding). Also decides the exit status.
 //!
 //! Files are reported as projects finish, in any order; each is printed
 //! once every file before it in path order has been, so output streams
