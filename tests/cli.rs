@@ -460,6 +460,13 @@ fn pyproject_configuration_is_found_per_package_and_flags_win() {
     // A file named on the command line is processed even when excluded.
     let named = run(directory.path(), &["diff", "legacy/items.py"]);
     assert!(stdout(&named).contains("+++ b/legacy/items.py"));
+    // Unless `--force-exclude` says the configuration holds for it too.
+    let forced = run(
+        directory.path(),
+        &["diff", "--force-exclude", "legacy/items.py"],
+    );
+    assert_eq!(stdout(&forced), "");
+    assert_eq!(forced.status.code(), Some(0));
     // Flags win over the configuration.
     let flagged = run(
         directory.path(),

@@ -168,6 +168,14 @@ fn the_pre_commit_hooks_run_through_try_repo() {
     // A project using them.
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("items.py"), ROUTER).unwrap();
+    // The configuration's `exclude` holds for the files pre-commit names.
+    std::fs::create_dir_all(work.path().join("legacy")).unwrap();
+    std::fs::write(work.path().join("legacy/old.py"), ROUTER).unwrap();
+    std::fs::write(
+        work.path().join("pyproject.toml"),
+        "[tool.fastapi-codemod]\nexclude = [\"legacy\"]\n",
+    )
+    .unwrap();
     git(work.path(), &["init", "--quiet"]);
     git(work.path(), &["add", "--all"]);
     git(work.path(), &["commit", "--quiet", "--message", "items"]);
@@ -177,7 +185,7 @@ fn the_pre_commit_hooks_run_through_try_repo() {
             .arg("try-repo")
             .arg(hooks.path())
             .arg(hook)
-            .args(["--files", "items.py", "--color", "never"])
+            .args(["--files", "items.py", "legacy/old.py", "--color", "never"])
             .env("PRE_COMMIT_HOME", scratch.join("pre-commit-home"))
             .env("CARGO_TARGET_DIR", release_target())
             .env(
@@ -195,6 +203,7 @@ fn the_pre_commit_hooks_run_through_try_repo() {
     assert_eq!(check.status.code(), Some(1), "{shown}");
     assert!(shown.contains("fastapi-codemod (check)"), "{shown}");
     assert!(shown.contains("items.py:7:16 annotated-params"), "{shown}");
+    assert!(!shown.contains("legacy/old.py"), "{shown}");
     assert_eq!(
         std::fs::read_to_string(work.path().join("items.py")).unwrap(),
         ROUTER
@@ -213,6 +222,10 @@ fn the_pre_commit_hooks_run_through_try_repo() {
     assert!(
         fixed.contains("def list_items(q: Annotated[str, Query()] = None):"),
         "{fixed}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("legacy/old.py")).unwrap(),
+        ROUTER
     );
     git(work.path(), &["add", "--all"]);
     let again = try_repo("fastapi-codemod");

@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// whole project is still read, so every shard decides alike.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// Leave out files that the configuration's `exclude` matches even when
+    /// named on the command line (as pre-commit names them).
+    #[arg(long)]
+    pub force_exclude: bool,
     /// Use this pyproject.toml for every file instead of the nearest one.
     #[arg(long)]
     pub config: Option<PathBuf>,

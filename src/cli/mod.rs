@@ -269,7 +269,7 @@ fn execute_paths(
                     }
                     None => None,
                 };
-                if !explicit
+                if (!explicit || run.force_exclude)
                     && config
                         .as_ref()
                         .is_some_and(|config| config.is_excluded(&path))
