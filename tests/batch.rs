@@ -939,10 +939,10 @@ fn a_secret_is_asked_as_one_with_the_files_it_goes_to() {
     for part in [
         "settings-from-env billing/config.py:",
         "-    stripe_api_key: str = \"sk_live_51HqLyjWDarjtT1zdp7dc\"",
-        "settings-from-env edit .env\n",
+        "settings-from-env create .env\n",
         "+STRIPE_API_KEY=sk_live_51HqLyjWDarjtT1zdp7dc",
-        "settings-from-env edit .gitignore",
-        "settings-from-env edit .env.example",
+        "settings-from-env create .gitignore",
+        "settings-from-env create .env.example",
     ] {
         assert!(shown.contains(part), "{part}:\n{shown}");
     }
@@ -1031,5 +1031,160 @@ fn a_shard_is_one_of_n() {
     assert_eq!(
         one.stdout, whole.stdout,
         "one shard of one is the whole run"
+    );
+}
+
+const TWO_SLEEPERS: &str = "\
+import asyncio
+import time
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get(\"/a\")
+async def a():
+    await asyncio.sleep(0)
+    time.sleep(1)
+    return {}
+
+
+@app.get(\"/b\")
+async def b():
+    await asyncio.sleep(0)
+    time.sleep(1)
+    return {}
+";
+
+#[test]
+fn of_two_identical_fixes_the_declined_one_stays_and_the_accepted_one_lands() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &[("main.py", TWO_SLEEPERS)]);
+    let output = review(
+        directory.path(),
+        &["--select", "blocking-in-async", "."],
+        "n\ny\n",
+    );
+    let shown = text(&output.stdout);
+    assert_eq!(shown.matches("Apply this fix?").count(), 2, "{shown}");
+    let written = std::fs::read_to_string(directory.path().join("main.py")).unwrap();
+    let (first, second) = written.split_once("async def b").unwrap();
+    assert!(first.contains("    time.sleep(1)\n"), "{written}");
+    assert!(second.contains("    await asyncio.sleep(1)\n"), "{written}");
+}
+
+#[test]
+fn a_group_part_of_which_no_longer_applies_is_not_made_at_all() {
+    let files = [
+        (
+            "pyproject.toml",
+            "[project]\nname = \"p\"\nversion = \"1\"\ndependencies = [\"fastapi\"]\n",
+        ),
+        ("app/__init__.py", ""),
+        (
+            "app/deps.py",
+            "class Session:\n    pass\n\n\ndef get_db():\n    yield Session()\n",
+        ),
+        (
+            "app/routes.py",
+            "from fastapi import APIRouter, Depends\n\nfrom app.deps import Session, get_db\n\nrouter = APIRouter()\n\n\n@router.get(\"/a\")\ndef ra(db: Session = Depends(get_db)):\n    return {}\n\n\n@router.get(\"/b\")\ndef rb(db: Session = Depends(get_db)):\n    return {}\n",
+        ),
+    ];
+    let directory = tempfile::tempdir().unwrap();
+    write_files(directory.path(), &files);
+    // `Annotated` declined for `ra`, accepted for `rb`, then the alias
+    // (shown as it would be with both) accepted: its use in `ra` cannot be
+    // made, so neither is its definition.
+    let output = review(directory.path(), &[], "n\ny\ny\n");
+    let shown = text(&output.stdout);
+    assert!(shown.contains("Apply these 2 changes together?"), "{shown}");
+    assert!(
+        shown.contains("not applied, though accepted together: define `SessionDep`"),
+        "{shown}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(directory.path().join("app/deps.py")).unwrap(),
+        files[2].1,
+        "no alias nobody uses"
+    );
+    let routes = std::fs::read_to_string(directory.path().join("app/routes.py")).unwrap();
+    assert!(
+        routes.contains("def ra(db: Session = Depends(get_db)):"),
+        "{routes}"
+    );
+    assert!(
+        routes.contains("def rb(db: Annotated[Session, Depends(get_db)]):"),
+        "{routes}"
+    );
+}
+
+#[test]
+fn a_shard_asks_only_about_what_it_writes_and_check_lists_no_changes() {
+    let (repo, _) = monorepo();
+    let sharded = tempfile::tempdir().unwrap();
+    common::copy_tree(repo.path(), sharded.path());
+    let output = run(
+        sharded.path(),
+        &["apply", "--allow-dirty", "--unsafe", "--shard", "1/3", "."],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let pristine = common::project_files(repo.path());
+    let written: std::collections::BTreeSet<String> = common::project_files(sharded.path())
+        .into_iter()
+        .filter(|(name, contents)| pristine.get(name) != Some(contents))
+        .map(|(name, _)| name)
+        .collect();
+    assert!(!written.is_empty());
+    let reviewed = tempfile::tempdir().unwrap();
+    common::copy_tree(repo.path(), reviewed.path());
+    let answers = "a\n".repeat(200);
+    let output = review(
+        reviewed.path(),
+        &["--unsafe", "--shard", "1/3", "."],
+        &answers,
+    );
+    let shown = text(&output.stdout);
+    let listed = run(repo.path(), &["list", "--format", "json"]);
+    let transforms: Vec<Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    let names: Vec<&str> = transforms
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    // Question headers: `TRANSFORM PATH:LINE`, or `TRANSFORM create PATH`.
+    let mut asked = 0;
+    for line in shown.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() < 2 || !names.contains(&words[0]) {
+            continue;
+        }
+        let path = match words[1] {
+            "create" | "edit" | "move" => words[2],
+            place => place.split(':').next().unwrap(),
+        };
+        asked += 1;
+        assert!(
+            written.contains(path),
+            "asked about {path}, which shard 1/3 does not write:\n{shown}"
+        );
+    }
+    assert!(asked > 0, "{shown}");
+    assert_eq!(
+        common::project_files(reviewed.path()),
+        common::project_files(sharded.path()),
+        "accepting all of shard 1/3 writes what the shard writes"
+    );
+
+    let checked = json(&run(
+        repo.path(),
+        &["check", "--unsafe", "--format", "json", "."],
+    ));
+    assert_eq!(checked["totals"]["files_changed"], 0, "{checked}");
+    assert!(
+        checked["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|file| file.get("change").is_none())
     );
 }

@@ -1046,3 +1046,32 @@ fn annotated_dependencies_wait_for_a_fastapi_that_reads_them() {
         );
     }
 }
+
+#[test]
+fn a_file_named_twice_is_processed_once() {
+    let directory = project(&[("app/items.py", ROUTER.as_bytes())]);
+    let absolute = directory.path().join("app/items.py");
+    let output = run(
+        directory.path(),
+        &[
+            "check",
+            "app",
+            "app/items.py",
+            "./app/items.py",
+            absolute.to_str().unwrap(),
+        ],
+    );
+    let findings = stdout(&output);
+    let once = run(directory.path(), &["check", "app"]);
+    assert_eq!(findings, stdout(&once), "{findings}");
+    assert!(
+        stderr(&output).starts_with("fastapi-codemod: 1 file scanned;"),
+        "{}",
+        stderr(&output)
+    );
+    let applied = run(
+        directory.path(),
+        &["apply", "--allow-dirty", "app", "./app/items.py"],
+    );
+    assert_eq!(applied.status.code(), Some(0), "{}", stderr(&applied));
+}

@@ -70,7 +70,19 @@ impl Catalogue {
 
 /// Parses the command line and runs it with the transforms of `catalogue`.
 pub fn main(catalogue: Catalogue) -> Result<ExitCode> {
-    run(catalogue, std::env::args_os(), None)
+    match run(catalogue, std::env::args_os(), None) {
+        // A reader that stopped reading (`| head`) wants nothing more.
+        Err(error)
+            if error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            Ok(ExitCode::SUCCESS)
+        }
+        result => result,
+    }
 }
 
 /// Runs a command line (`arguments`, the program's name first) with the
@@ -388,11 +400,11 @@ fn execute_paths(
             Some(progress) => progress,
             None => &crate::project::run::Unwatched,
         };
+        let in_shard = |home: &Path| run.shard.is_none_or(|shard| shard.holds(home));
         let mut project_run = match &review {
-            Some(review) => review.project(&project_files, &disk, mode)?,
+            Some(review) => review.project(&project_files, &disk, mode, &in_shard)?,
             None => process_project_watched(&project_files, &disk, mode, watch),
         };
-        let in_shard = |home: &Path| run.shard.is_none_or(|shard| shard.holds(home));
         let (file_in_shard, change_in_shard) = shard_members(&project_run, &in_shard);
         let ProjectRun {
             files: outcomes,
@@ -405,7 +417,9 @@ fn execute_paths(
         // made after all, none of the project's files is written.
         let mut failed_change: Option<String> = None;
         for (index, made) in changes.into_iter().enumerate() {
-            if !change_in_shard[index] {
+            // `check` reports findings; a plan's whole-file changes are
+            // what `diff` and `apply` show.
+            if !change_in_shard[index] || action == Action::Check {
                 continue;
             }
             if let Some(review) = &review

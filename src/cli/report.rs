@@ -123,6 +123,10 @@ impl FileReport {
             FileChange::Move { from, to, .. } => {
                 ("move", super::display(to), Some(super::display(from)))
             }
+            // A text file edited into being (a first `.env`) is created.
+            FileChange::Edit { path, .. } if made.before.is_none() => {
+                ("create", super::display(path), None)
+            }
             FileChange::Edit { path, .. } => ("edit", super::display(path), None),
         };
         let diff = made
@@ -135,10 +139,9 @@ impl FileReport {
                 (None, Some(before)) => unified_diff(&path, before, after),
                 (None, None) => created_diff(&path, after),
             });
-        let mut fixes = BTreeMap::new();
-        if made.after.is_some() {
-            fixes.insert(made.made_by, 1);
-        }
+        // A whole-file change is no finding's fix: it counts among the
+        // files changed, not the fixes.
+        let fixes = BTreeMap::new();
         FileReport {
             path,
             change: Some(kind),

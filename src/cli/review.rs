@@ -26,6 +26,7 @@ use crate::project::partition::Partition;
 use crate::project::pipeline::{FixKey, FixReview, Mode, ReviewedFix};
 use crate::project::plan::Promise;
 use crate::project::run::{ChangeOutcome, ProjectFile, ProjectRun, process_project};
+use crate::python::naming::mentions_identifier;
 use crate::text::files::FileChange;
 
 /// Rounds of asking per project before the undecided are declined.
@@ -47,6 +48,15 @@ struct State {
     /// Undecided fixes apply, to be seen: every round but the last.
     exploring: bool,
     quit: bool,
+    /// The groups accepted with `y`, to land whole or not at all.
+    accepted: Vec<AcceptedGroup>,
+}
+
+/// The fixes and whole-file changes of a group accepted as one.
+#[derive(Debug, Default)]
+struct AcceptedGroup {
+    fixes: Vec<(FixKey, String)>,
+    changes: Vec<(PathBuf, &'static str)>,
 }
 
 impl FixReview for Review {
@@ -116,6 +126,7 @@ impl Review {
         files: &[ProjectFile],
         disk: &DiskFiles,
         mode: Mode,
+        in_shard: &dyn Fn(&std::path::Path) -> bool,
     ) -> Result<ProjectRun> {
         for round in 0.. {
             let exploring = {
@@ -124,11 +135,18 @@ impl Review {
                 state.exploring
             };
             let run = process_project(files, disk, mode);
-            if !exploring {
-                return Ok(run);
-            }
-            let items = self.undecided(&run, files);
+            let items = if exploring {
+                self.undecided(&run, files, in_shard)
+            } else {
+                Vec::new()
+            };
             if items.is_empty() {
+                // What was accepted together lands together: a group part
+                // of which no longer arises, after other answers, is
+                // declined whole, and the project runs again without it.
+                if self.decline_broken_groups(&run)? {
+                    continue;
+                }
                 return Ok(run);
             }
             for group in groups(&items, &run, files) {
@@ -146,6 +164,20 @@ impl Review {
                 let answer =
                     self.ask(&open.iter().map(|&item| &items[item]).collect::<Vec<_>>())?;
                 let mut state = self.lock();
+                if let Answer::Yes = answer {
+                    let mut accepted = AcceptedGroup::default();
+                    for &item in &open {
+                        match &items[item] {
+                            Item::Fix { fix, .. } => accepted
+                                .fixes
+                                .push((fix.key.clone(), fix.key.title.clone())),
+                            Item::Change(made) => accepted
+                                .changes
+                                .push((made.change.path().to_path_buf(), made.made_by)),
+                        }
+                    }
+                    state.accepted.push(accepted);
+                }
                 for &item in &open {
                     let accepted = match answer {
                         Answer::Yes | Answer::All => true,
@@ -174,6 +206,63 @@ impl Review {
         unreachable!("the rounds end")
     }
 
+    /// Declines every accepted group some fix or change of which `run`
+    /// does not make, saying so; whether there was one.
+    fn decline_broken_groups(&self, run: &ProjectRun) -> Result<bool> {
+        let made: HashSet<&FixKey> = run
+            .files
+            .iter()
+            .filter(|outcome| outcome.error.is_none())
+            .flat_map(|outcome| outcome.reviewed.iter().map(|fix| &fix.key))
+            .collect();
+        let changed: HashSet<(PathBuf, &'static str)> = run
+            .changes
+            .iter()
+            .filter(|change| change.error.is_none() && change.after.is_some())
+            .map(|change| (change.change.path().to_path_buf(), change.made_by))
+            .collect();
+        let mut state = self.lock();
+        let (broken, kept): (Vec<AcceptedGroup>, Vec<AcceptedGroup>) =
+            std::mem::take(&mut state.accepted)
+                .into_iter()
+                .partition(|group| {
+                    group.fixes.iter().any(|(key, _)| !made.contains(key))
+                        || group.changes.iter().any(|change| !changed.contains(change))
+                });
+        state.accepted = kept;
+        let mut out = std::io::stdout().lock();
+        for group in &broken {
+            let missing: Vec<&str> = group
+                .fixes
+                .iter()
+                .filter(|(key, _)| !made.contains(key))
+                .map(|(_, title)| title.as_str())
+                .collect();
+            let titles: Vec<&str> = group
+                .fixes
+                .iter()
+                .map(|(_, title)| title.as_str())
+                .collect();
+            writeln!(
+                out,
+                "not applied, though accepted together: {}; after the other answers, {} no longer applies as shown",
+                titles.join("; "),
+                if missing.is_empty() {
+                    "a file it changes".to_string()
+                } else {
+                    missing.join("; ")
+                }
+            )?;
+            for (key, _) in &group.fixes {
+                state.fixes.insert(key.clone(), false);
+            }
+            for change in &group.changes {
+                state.changes.insert(change.clone(), false);
+            }
+        }
+        Ok(!broken.is_empty())
+    }
+
     fn decided(&self, item: &Item) -> bool {
         let state = self.lock();
         state.all_of.contains(item.transform())
@@ -186,10 +275,23 @@ impl Review {
     }
 
     /// The fixes and changes of a run not decided yet, in path order.
-    fn undecided<'r>(&self, run: &'r ProjectRun, files: &'r [ProjectFile]) -> Vec<Item<'r>> {
+    fn undecided<'r>(
+        &self,
+        run: &'r ProjectRun,
+        files: &'r [ProjectFile],
+        in_shard: &dyn Fn(&std::path::Path) -> bool,
+    ) -> Vec<Item<'r>> {
+        let home_in_shard = |unit: Option<&usize>| {
+            unit.and_then(|unit| run.units.home.get(*unit))
+                .is_none_or(|home| in_shard(home))
+        };
         let mut items: Vec<Item> = Vec::new();
-        for (file, outcome) in files.iter().zip(&run.files) {
-            if !file.writable || outcome.error.is_some() || outcome.fixed.is_none() {
+        for (position, (file, outcome)) in files.iter().zip(&run.files).enumerate() {
+            if !file.writable
+                || outcome.error.is_some()
+                || outcome.fixed.is_none()
+                || !home_in_shard(run.units.of_file.get(position))
+            {
                 continue;
             }
             items.extend(outcome.reviewed.iter().map(|fix| Item::Fix {
@@ -200,8 +302,13 @@ impl Review {
         items.extend(
             run.changes
                 .iter()
-                .filter(|made| made.error.is_none() && made.after.is_some())
-                .map(Item::Change),
+                .enumerate()
+                .filter(|(index, made)| {
+                    made.error.is_none()
+                        && made.after.is_some()
+                        && home_in_shard(run.units.of_change.get(*index))
+                })
+                .map(|(_, made)| Item::Change(made)),
         );
         items.retain(|item| !self.decided(item));
         items
@@ -261,6 +368,7 @@ impl Review {
                 let verb = match &made.change {
                     FileChange::Create { .. } => "create",
                     FileChange::Move { .. } => "move",
+                    FileChange::Edit { .. } if made.before.is_none() => "create",
                     FileChange::Edit { .. } => "edit",
                 };
                 let header = format!(
@@ -338,7 +446,7 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
         fix.key
             .edits
             .iter()
-            .any(|(_, content)| mentions_word(content, name))
+            .any(|(_, content)| mentions_identifier(content, name))
     };
     for promise in &run.kept {
         let Promise::Defines { module, name } = promise else {
@@ -404,14 +512,4 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
     };
     groups.sort_by_key(|group| last_pass(group));
     groups
-}
-
-/// Whether `text` holds `name` as a whole identifier.
-fn mentions_word(text: &str, name: &str) -> bool {
-    let is_identifier = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(name).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + name.len()..].chars().next();
-        !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
-    })
 }

@@ -61,9 +61,29 @@ pub fn collect_files(paths: &[PathBuf]) -> Vec<WalkItem> {
             Ok(_) => walk_directory(root, &mut items),
         }
     }
-    items.sort_by(|a, b| a.path().cmp(b.path()));
-    items.dedup_by(|later, earlier| later.path() == earlier.path());
-    items
+    // One file named twice (`app app/main.py`, `app/main.py ./app/main.py`,
+    // or by its absolute path) is one file, under its first spelling;
+    // named explicitly once is enough.
+    let mut first: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    let mut unique: Vec<WalkItem> = Vec::with_capacity(items.len());
+    for item in items {
+        let key = super::config::absolute(item.path());
+        match first.get(&key) {
+            Some(&index) => {
+                if let (WalkItem::File { explicit, .. }, WalkItem::File { explicit: true, .. }) =
+                    (&mut unique[index], &item)
+                {
+                    *explicit = true;
+                }
+            }
+            None => {
+                first.insert(key, unique.len());
+                unique.push(item);
+            }
+        }
+    }
+    unique.sort_by(|a, b| a.path().cmp(b.path()));
+    unique
 }
 
 fn walk_directory(root: &Path, items: &mut Vec<WalkItem>) {

@@ -197,9 +197,17 @@ pub fn create_new(path: &Path, contents: &str) -> Result<()> {
         .filter(|parent| !parent.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(directory).context("cannot create its directory")?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".fastapi-codemod-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".fastapi-codemod-").suffix(".tmp");
+    // A new file gets the mode any new file gets (0666 less the umask), as
+    // the editor would give it; but `.env`, which holds secrets, stays the
+    // owner's alone, as the temporary file is.
+    #[cfg(unix)]
+    if !holds_secrets(path) {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut temporary = builder
         .tempfile_in(directory)
         .context("cannot create a temporary file next to it")?;
     temporary
@@ -214,6 +222,19 @@ pub fn create_new(path: &Path, contents: &str) -> Result<()> {
         .map_err(|error| error.error)
         .context("exists already; not overwritten")?;
     Ok(())
+}
+
+/// Whether a file is a dotenv file, which holds secrets: `.env`,
+/// `prod.env`, `.env.local`, but not `.env.example`.
+fn holds_secrets(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let example = ["example", "sample", "template", "dist"]
+        .iter()
+        .any(|word| name.ends_with(word));
+    !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
 }
 
 /// Moves a file that still holds what the run read (`expected`) to a path
@@ -252,6 +273,26 @@ mod tests {
         );
         // No temporary file is left behind.
         assert_eq!(std::fs::read_dir(directory.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn new_files_are_as_readable_as_any_new_file_but_dotenv_files_stay_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let directory = tempfile::tempdir().unwrap();
+        // What the umask lets a new file have.
+        let probe = directory.path().join("probe");
+        std::fs::write(&probe, "").unwrap();
+        let usual = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        let mode = |name: &str| {
+            let path = directory.path().join(name);
+            create_new(&path, "x = 1\n").unwrap();
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777
+        };
+        assert_eq!(mode("exceptions.py"), usual);
+        assert_eq!(mode(".env.example"), usual);
+        assert_eq!(mode(".gitignore"), usual);
+        assert_eq!(mode(".env"), 0o600);
+        assert_eq!(mode("prod.env"), 0o600);
     }
 
     #[test]

@@ -346,37 +346,40 @@ fn process_unguarded(
     drop(parsed);
     let mut last_tree: Option<Parsed<ModModule>> = None;
     for pass in 0..MAX_PASSES {
-        // While a review is on, each admitted fix's key and its findings'
-        // messages (one fix may answer several findings).
-        let mut reviewed: Vec<(FixKey, Vec<&str>, &Fix, TextSize)> = Vec::new();
-        let fixes: Vec<(&'static str, &Fix)> = findings
+        // While a review is on: every distinct fix of this pass, with its
+        // key and whether it is admitted (one fix may answer several findings).
+        let mut seen: Vec<SeenFix> = Vec::new();
+        let fixes: Vec<(&'static str, &Fix, Option<usize>)> = findings
             .iter()
             .filter_map(|finding| Some((finding, finding.fix.as_ref()?)))
             .filter(|(_, fix)| is_applicable(fix, selection))
-            .filter(|(finding, fix)| {
+            .filter_map(|(finding, fix)| {
                 let Some(review) = &selection.review else {
-                    return true;
+                    return Some((finding.transform, fix, None));
                 };
-                if let Some((_, messages, _, _)) =
-                    reviewed.iter_mut().find(|(_, _, seen, _)| seen == fix)
-                {
-                    messages.push(&finding.message);
-                    return false;
+                if let Some(index) = seen.iter().position(|other| other.fix == fix) {
+                    seen[index].messages.push(&finding.message);
+                    return seen[index]
+                        .admitted
+                        .then_some((finding.transform, fix, Some(index)));
                 }
-                let key = fix_key(&current, place, finding.transform, fix, &reviewed);
+                let key = fix_key(&current, place, finding.transform, fix, &seen);
                 let admitted = review.admits(&key);
-                if admitted {
-                    reviewed.push((key, vec![&finding.message], fix, finding.range.start()));
-                }
-                admitted
+                seen.push(SeenFix {
+                    key,
+                    fix,
+                    admitted,
+                    messages: vec![&finding.message],
+                    found: finding.range.start(),
+                });
+                admitted.then_some((finding.transform, fix, Some(seen.len() - 1)))
             })
-            .map(|(finding, fix)| (finding.transform, fix))
             .collect();
         let settled = fixes.is_empty();
         let (text, applied) = if settled {
             (String::new(), Vec::new())
         } else {
-            let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix)| *fix).collect();
+            let only_fixes: Vec<&Fix> = fixes.iter().map(|(_, fix, _)| *fix).collect();
             apply_fixes(current.text(), &only_fixes)
         };
         // Fixes that can never land (a transform's own edits overlap) end
@@ -430,12 +433,17 @@ fn process_unguarded(
         for name in &involved {
             *outcome.applied.entry(name).or_default() += 1;
         }
-        if selection.review.is_some() {
-            for &index in &applied {
-                let (key, messages, _, found) = &reviewed[index];
-                let mut fix = reviewed_fix(&current, fixes[index].1, key, &messages.join("; "));
+        let mut recorded: Vec<usize> = Vec::new();
+        for &index in &applied {
+            if let Some(reviewed) = fixes[index].2
+                && !recorded.contains(&reviewed)
+            {
+                recorded.push(reviewed);
+                let seen = &seen[reviewed];
+                let mut fix =
+                    reviewed_fix(&current, seen.fix, &seen.key, &seen.messages.join("; "));
                 fix.pass = pass;
-                fix.found_at = current.line_number(*found);
+                fix.found_at = current.line_number(seen.found);
                 outcome.reviewed.push(fix);
             }
         }
@@ -610,14 +618,25 @@ fn prune_imports(
     (current, tree, pruned)
 }
 
+/// A distinct fix of one pass while a review is on.
+struct SeenFix<'f> {
+    key: FixKey,
+    fix: &'f Fix,
+    admitted: bool,
+    /// The messages of the findings it answers.
+    messages: Vec<&'f str>,
+    /// Where the first of them is.
+    found: TextSize,
+}
+
 /// The key of a fix found on `current`, the first of its kind or the
-/// next after those already `seen` in this pass.
+/// next after those already `seen` in this pass, admitted or not.
 fn fix_key(
     current: &SourceFile,
     place: Place,
     transform: &'static str,
     fix: &Fix,
-    seen: &[(FixKey, Vec<&str>, &Fix, TextSize)],
+    seen: &[SeenFix],
 ) -> FixKey {
     let mut key = FixKey {
         module: place.module_name.unwrap_or_default().to_string(),
@@ -640,10 +659,10 @@ fn fix_key(
     };
     key.occurrence = seen
         .iter()
-        .filter(|(other, _, _, _)| {
+        .filter(|other| {
             FixKey {
                 occurrence: 0,
-                ..other.clone()
+                ..other.key.clone()
             } == key
         })
         .count();

@@ -15,7 +15,7 @@ use crate::project::plan::{PlanContext, PlanFile, PlannedStep, Promise};
 use crate::project::settings::Settings;
 use crate::project::transform::Transform;
 use crate::python::fastapi::FastApiFacts;
-use crate::python::naming::SecretFields;
+use crate::python::naming::{SecretFields, mentions_identifier};
 use crate::text::files::FileChange;
 
 /// The index, and the plan of every transform in `selected` that makes one.
@@ -582,18 +582,17 @@ fn landing_units(
         let imports = |position: usize, module: &str| {
             changed(position).is_some_and(|outcome| outcome.imports.iter().any(|m| m == module))
         };
-        // A user that imports another user's module may take a promised
-        // name through it (a package re-exporting it).
-        for &user in &users {
-            for &other in &users {
-                if user != other
-                    && let Some(module) = names[other].as_deref()
-                    && imports(user, module)
-                {
-                    units.join(user, other);
-                }
-            }
-        }
+        let promises = step.plan.promises();
+        // A file the plan's own transform fixed relies on its whole-file
+        // changes (the `.env` its secret moved to); one that only looked at
+        // the plan does not.
+        let fixed_by_it: Vec<usize> = users
+            .iter()
+            .copied()
+            .filter(|&position| {
+                changed(position).is_some_and(|outcome| outcome.applied.contains_key(step.made_by))
+            })
+            .collect();
         let step_changes: Vec<std::path::PathBuf> = step
             .plan
             .file_changes()
@@ -602,9 +601,9 @@ fn landing_units(
             .collect();
         let mut promised_changes: Vec<usize> = Vec::new();
         let mut step_homes: Vec<usize> = Vec::new();
-        for promise in step.plan.promises() {
-            match &promise {
-                Promise::Defines { module, .. } => {
+        for promise in &promises {
+            match promise {
+                Promise::Defines { module, name } => {
                     let home = match positions.get(module.as_str()) {
                         Some(&position) if changed(position).is_some() => Some(position),
                         Some(_) => None,
@@ -620,9 +619,33 @@ fn landing_units(
                         promised_changes.push(home - files.len());
                     }
                     step_homes.push(home);
-                    for &user in &users {
+                    // A file relies on the promise when it imports the
+                    // module, or a user that re-exports from it (a
+                    // package's `__init__`), and the plan's transform fixed
+                    // it (it reads the field a class gains) or its new text
+                    // names the promised name (another transform's fix
+                    // that uses it).
+                    let naming: Vec<usize> = users
+                        .iter()
+                        .copied()
+                        .filter(|&user| {
+                            fixed_by_it.contains(&user)
+                                || changed(user)
+                                    .and_then(|outcome| outcome.fixed.as_deref())
+                                    .is_some_and(|text| mentions_identifier(text, name))
+                        })
+                        .collect();
+                    for &user in &naming {
                         if imports(user, module) {
                             units.join(user, home);
+                            let Some(through) = names[user].as_deref() else {
+                                continue;
+                            };
+                            for &other in &naming {
+                                if other != user && imports(other, through) {
+                                    units.join(other, user);
+                                }
+                            }
                         }
                     }
                 }
@@ -631,7 +654,7 @@ fn landing_units(
                         if made.change.path() == path {
                             promised_changes.push(index);
                             step_homes.push(change_node(index));
-                            for &user in &users {
+                            for &user in &fixed_by_it {
                                 units.join(user, change_node(index));
                             }
                         }

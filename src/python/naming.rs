@@ -58,3 +58,13 @@ pub fn public_names(name: &str) -> Vec<String> {
     names.push(name.to_string());
     names
 }
+
+/// Whether `text` holds `name` as a whole identifier (not inside a longer one).
+pub fn mentions_identifier(text: &str, name: &str) -> bool {
+    let is_identifier = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
+    })
+}
