@@ -43,8 +43,6 @@ pub fn document(transforms: &[&Transform], findings: &[(String, FindingReport)])
                 }
             },
             "columnKind": "unicodeCodePoints",
-            // Lines end as the parser ends them, a lone carriage return too.
-            "newLineSequences": ["\r\n", "\n", "\r"],
             "results": results,
         }]
     })
