@@ -1188,3 +1188,257 @@ fn a_shard_asks_only_about_what_it_writes_and_check_lists_no_changes() {
             .all(|file| file.get("change").is_none())
     );
 }
+
+/// Runs `apply --interactive ARGS` in `directory`, answering each question
+/// with what `policy` says of the text shown for it; returns the question
+/// texts and the run's output.
+fn review_with(
+    directory: &Path,
+    args: &[&str],
+    mut policy: impl FnMut(&str) -> &'static str,
+) -> (Vec<String>, Output) {
+    use std::io::{Read, Write};
+    let mut child = binary()
+        .current_dir(directory)
+        .args([
+            "apply",
+            "--interactive",
+            "--allow-dirty",
+            "--color",
+            "never",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut questions = Vec::new();
+    let mut shown = String::new();
+    let mut buffer = [0u8; 65536];
+    loop {
+        let read = stdout.read(&mut buffer).unwrap();
+        if read == 0 {
+            break;
+        }
+        shown.push_str(&String::from_utf8_lossy(&buffer[..read]));
+        if shown.ends_with("[q]uit: ") {
+            let answer = policy(&shown);
+            questions.push(std::mem::take(&mut shown));
+            stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+            stdin.flush().unwrap();
+        }
+    }
+    drop(stdin);
+    let mut output = child.wait_with_output().unwrap();
+    output.stdout = shown.into_bytes();
+    (questions, output)
+}
+
+/// A small app where the transforms meet: a secret and a wildcard CORS in
+/// the settings' module, a model with a password re-exported by its
+/// package and taken by a route and a service, routes with dependencies.
+fn meeting_point() -> TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(
+        directory.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"meet\"\nversion = \"1\"\ndependencies = [\"fastapi\", \"pydantic-settings\"]\n",
+            ),
+            ("app/__init__.py", ""),
+            (
+                "app/config.py",
+                "from pydantic_settings import BaseSettings\n\nSECRET_KEY = \"b7e2c94f1a0d83e65f4c2a9d7b1e0f3a8c6d5e4b\"\n\n\nclass Settings(BaseSettings):\n    PROJECT_NAME: str = \"meet\"\n\n\ndef get_settings() -> Settings:\n    return Settings()\n",
+            ),
+            (
+                "app/main.py",
+                "from fastapi import FastAPI\nfrom fastapi.middleware.cors import CORSMiddleware\n\nfrom app.api.routers import users\n\napp = FastAPI()\n\napp.add_middleware(\n    CORSMiddleware,\n    allow_origins=[\"*\"],\n    allow_credentials=True,\n)\napp.include_router(users.router, prefix=\"/users\")\n",
+            ),
+            (
+                "app/db.py",
+                "class Session:\n    pass\n\n\ndef get_db():\n    yield Session()\n",
+            ),
+            ("app/api/__init__.py", ""),
+            ("app/api/routers/__init__.py", ""),
+            (
+                "app/api/routers/users.py",
+                "from typing import Optional\n\nfrom fastapi import APIRouter, Depends, Query\n\nfrom app.db import Session, get_db\nfrom app.schemas import User\nfrom app.services.users import register\n\nrouter = APIRouter()\n\n\n@router.post(\"/\")\ndef create_user(user_in: User, db: Session = Depends(get_db)):\n    return register(user_in)\n\n\n@router.get(\"/\")\ndef list_users(\n    q: Optional[str] = Query(None, description=\"search\"),\n    db: Session = Depends(get_db),\n):\n    return [User(id=1, email=\"a@b.c\")]\n",
+            ),
+            (
+                "app/schemas/__init__.py",
+                "from .user import User\n\n__all__ = [\"User\"]\n",
+            ),
+            (
+                "app/schemas/user.py",
+                "from typing import Optional\n\nfrom pydantic import BaseModel\n\n\nclass User(BaseModel):\n    id: Optional[int] = None\n    email: str\n    password: Optional[str] = None\n",
+            ),
+            ("app/services/__init__.py", ""),
+            (
+                "app/services/users.py",
+                "from app.schemas import User\n\n\ndef register(user: User) -> User:\n    return user\n",
+            ),
+        ],
+    );
+    directory
+}
+
+/// Imports `modules` of the app in `directory`; the error, if one fails.
+fn imports(directory: &Path, modules: &[&str]) -> Result<(), String> {
+    let python = common::python_with_fastapi();
+    let statement = modules
+        .iter()
+        .map(|module| format!("import {module}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let output = Command::new(python)
+        .current_dir(directory)
+        .args(["-c", &statement])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("SECRET_KEY", "set-for-the-test")
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(text(&output.stderr))
+    }
+}
+
+const MEETING_MODULES: [&str; 3] = ["app.main", "app.api.routers.users", "app.services.users"];
+
+#[test]
+fn a_setting_comes_with_the_code_that_reads_it_and_a_schema_with_its_re_export() {
+    // CORS: only the wildcard's replacement is wanted; it comes with the
+    // field it reads and `.env.example`, as one question.
+    let directory = meeting_point();
+    let (questions, output) = review_with(directory.path(), &["--unsafe", "."], |shown| {
+        if shown.contains("cors-credentials app/main.py") {
+            "y"
+        } else {
+            "n"
+        }
+    });
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let cors = questions
+        .iter()
+        .find(|shown| shown.contains("cors-credentials app/main.py"))
+        .expect("asked");
+    assert!(cors.contains("cors-credentials app/config.py"), "{cors}");
+    assert!(cors.contains(".env.example"), "{cors}");
+    imports(directory.path(), &MEETING_MODULES).unwrap();
+    let main = std::fs::read_to_string(directory.path().join("app/main.py")).unwrap();
+    assert!(!main.contains("[\"*\"]"), "{main}");
+
+    // A split schema comes with its package's re-export of the new members.
+    let directory = meeting_point();
+    let (questions, output) = review_with(directory.path(), &["--unsafe", "."], |shown| {
+        if shown.contains("split-schemas app/schemas/user.py") {
+            "y"
+        } else {
+            "n"
+        }
+    });
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let split = questions
+        .iter()
+        .find(|shown| shown.contains("split-schemas app/schemas/user.py"))
+        .expect("asked");
+    assert!(split.contains("app/schemas/__init__.py"), "{split}");
+    imports(directory.path(), &MEETING_MODULES).unwrap();
+    let schemas = std::fs::read_to_string(directory.path().join("app/schemas/user.py")).unwrap();
+    assert!(schemas.contains("class UserCreate"), "{schemas}");
+}
+
+#[test]
+fn no_fix_is_asked_twice_whatever_the_answers() {
+    for seed in 0..6u32 {
+        let directory = meeting_point();
+        let mut turn = 0u32;
+        let (questions, output) = review_with(directory.path(), &["--unsafe", "."], |_| {
+            turn += 1;
+            // A fixed pattern of answers per seed.
+            if (turn.wrapping_mul(2654435761) ^ seed.wrapping_mul(40503)) % 3 == 0 {
+                "y"
+            } else {
+                "n"
+            }
+        });
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+        let mut asked: Vec<String> = Vec::new();
+        for shown in &questions {
+            for line in shown.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                let header =
+                    words.len() == 2 && words[1].contains(".py:") && words[0].contains('-');
+                if header {
+                    assert!(
+                        !asked.contains(&line.to_string()),
+                        "seed {seed}: {line} asked twice:\n{}",
+                        questions.join("\n")
+                    );
+                    asked.push(line.to_string());
+                }
+            }
+        }
+        imports(directory.path(), &MEETING_MODULES)
+            .unwrap_or_else(|error| panic!("seed {seed}: {error}"));
+    }
+}
+
+#[test]
+fn force_exclude_holds_for_standard_input() {
+    let directory = tempfile::tempdir().unwrap();
+    write_files(
+        directory.path(),
+        &[
+            (
+                "pyproject.toml",
+                "[tool.fastapi-codemod]\nexclude = [\"legacy\"]\n",
+            ),
+            ("legacy/routes.py", THREE_ROUTES),
+        ],
+    );
+    use std::io::Write;
+    for (args, expected) in [
+        (
+            &[
+                "apply",
+                "--force-exclude",
+                "--stdin-filename",
+                "legacy/routes.py",
+            ][..],
+            THREE_ROUTES,
+        ),
+        (
+            &[
+                "diff",
+                "--force-exclude",
+                "--stdin-filename",
+                "legacy/routes.py",
+            ][..],
+            "",
+        ),
+    ] {
+        let mut child = binary()
+            .current_dir(directory.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(THREE_ROUTES.as_bytes())
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        assert_eq!(text(&output.stdout), expected, "{args:?}");
+    }
+}

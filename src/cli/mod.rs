@@ -19,7 +19,7 @@ pub mod walk;
 mod write;
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -541,6 +541,18 @@ fn execute_stdin(
         None => None,
     };
     let selection = selection_for(catalogue, run, config.as_deref())?;
+    // `--force-exclude`: an excluded buffer comes back as it is.
+    if run.force_exclude
+        && config
+            .as_ref()
+            .is_some_and(|config| config.is_excluded(name))
+    {
+        if matches!(action, Action::Apply { .. }) {
+            let mut out = output.unwrap_or_else(|| Box::new(std::io::stdout()));
+            out.write_all(&bytes)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mode = if action == Action::Check {
         Mode::Check
     } else {

@@ -14,7 +14,7 @@
 //! promise and the fixes that relied on it are not made.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -50,6 +50,8 @@ struct State {
     quit: bool,
     /// The groups accepted with `y`, to land whole or not at all.
     accepted: Vec<AcceptedGroup>,
+    /// The fixes declined, by module, transform, title and occurrence.
+    declined: HashSet<(String, &'static str, String, usize)>,
 }
 
 /// The fixes and whole-file changes of a group accepted as one.
@@ -62,9 +64,39 @@ struct AcceptedGroup {
 impl FixReview for Review {
     fn admits(&self, key: &FixKey) -> bool {
         let state = self.lock();
-        match state.fixes.get(key) {
-            Some(&accepted) => accepted,
+        match state.decision(key) {
+            Some(accepted) => accepted,
             None => state.all_of.contains(key.transform) || state.exploring,
+        }
+    }
+}
+
+impl State {
+    /// What was decided of a fix: of it exactly, or, for a "no", of the
+    /// fix with its title in its module (the same fix, with other text
+    /// around it once other fixes landed near it, is not asked again).
+    fn decision(&self, key: &FixKey) -> Option<bool> {
+        self.fixes.get(key).copied().or_else(|| {
+            self.declined
+                .contains(&(
+                    key.module.clone(),
+                    key.transform,
+                    key.title.clone(),
+                    key.occurrence,
+                ))
+                .then_some(false)
+        })
+    }
+
+    fn decide(&mut self, key: &FixKey, accepted: bool) {
+        self.fixes.insert(key.clone(), accepted);
+        if !accepted {
+            self.declined.insert((
+                key.module.clone(),
+                key.transform,
+                key.title.clone(),
+                key.occurrence,
+            ));
         }
     }
 }
@@ -191,9 +223,7 @@ impl Review {
                         state.all_of.insert(items[item].transform());
                     }
                     match &items[item] {
-                        Item::Fix { fix, .. } => {
-                            state.fixes.insert(fix.key.clone(), accepted);
-                        }
+                        Item::Fix { fix, .. } => state.decide(&fix.key, accepted),
                         Item::Change(made) => {
                             state
                                 .changes
@@ -254,7 +284,7 @@ impl Review {
                 }
             )?;
             for (key, _) in &group.fixes {
-                state.fixes.insert(key.clone(), false);
+                state.decide(key, false);
             }
             for change in &group.changes {
                 state.changes.insert(change.clone(), false);
@@ -267,7 +297,7 @@ impl Review {
         let state = self.lock();
         state.all_of.contains(item.transform())
             || match item {
-                Item::Fix { fix, .. } => state.fixes.contains_key(&fix.key),
+                Item::Fix { fix, .. } => state.decision(&fix.key).is_some(),
                 Item::Change(made) => state
                     .changes
                     .contains_key(&(made.change.path().to_path_buf(), made.made_by)),
@@ -334,8 +364,12 @@ impl Review {
             )?;
             out.flush()?;
             let mut line = String::new();
-            if std::io::stdin().lock().read_line(&mut line)? == 0 {
+            let read = std::io::stdin().lock().read_line(&mut line)?;
+            // Answers that come from a script are not echoed: end the line.
+            if read == 0 || !std::io::stdin().is_terminal() {
                 writeln!(out)?;
+            }
+            if read == 0 {
                 return Ok(Answer::Quit);
             }
             match line.trim().to_ascii_lowercase().as_str() {
@@ -442,21 +476,75 @@ impl Review {
 /// earlier ones made), then in the order of their first item.
 fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<usize>> {
     let mut partition = Partition::new(items.len());
-    let mentions = |fix: &ReviewedFix, name: &str| {
-        fix.key
-            .edits
+    let original_of = |path: &std::path::Path| {
+        files
             .iter()
-            .any(|(_, content)| mentions_identifier(content, name))
+            .position(|file| file.path == path)
+            .and_then(|position| run.files.get(position))
+            .and_then(|outcome| outcome.original.as_deref())
+            .unwrap_or_default()
     };
-    for promise in &run.kept {
+    let module_file = |module: &str| {
+        files
+            .iter()
+            .find(|file| file.module_name.as_deref() == Some(module))
+            .map(|file| file.path.as_path())
+    };
+    // The names a fix brings into its file.
+    let new_names = |path: &std::path::Path, fix: &ReviewedFix| -> HashSet<String> {
+        let before = original_of(path);
+        fix.texts
+            .iter()
+            .flat_map(|text| identifiers(text))
+            .filter(|name| name.len() > 2 && !mentions_identifier(before, name))
+            .map(str::to_string)
+            .collect()
+    };
+    for (made_by, promise) in &run.kept {
         let Promise::Defines { module, name } = promise else {
             continue;
         };
+        // A fix of the plan's transform in the promise's home, and its fixes
+        // elsewhere that bring in a name it brings in: a setting's new field
+        // and the code that reads it.
+        if let Some(home) = module_file(module) {
+            let home_names: HashSet<String> = items
+                .iter()
+                .filter_map(|item| match item {
+                    Item::Fix { path, fix } if *path == home && fix.key.transform == *made_by => {
+                        Some(new_names(path, fix))
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            let members: Vec<usize> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| match item {
+                    Item::Fix { path, fix } if fix.key.transform == *made_by => {
+                        *path == home || !new_names(path, fix).is_disjoint(&home_names)
+                    }
+                    _ => false,
+                })
+                .map(|(index, _)| index)
+                .collect();
+            if members
+                .iter()
+                .any(|&index| matches!(&items[index], Item::Fix { path, .. } if *path != home))
+            {
+                for pair in members.windows(2) {
+                    partition.join(pair[0], pair[1]);
+                }
+            }
+        }
         let members: Vec<usize> = items
             .iter()
             .enumerate()
             .filter(|(_, item)| match item {
-                Item::Fix { fix, .. } => mentions(fix, name),
+                Item::Fix { fix, .. } => {
+                    fix.texts.iter().any(|text| mentions_identifier(text, name))
+                }
                 Item::Change(made) => matches!(
                     &made.change,
                     FileChange::Create { module: Some(created), .. } if created == module
@@ -484,13 +572,14 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
         let Item::Change(made) = item else { continue };
         let unit = unit_of_change(made);
         for (other_index, other) in items.iter().enumerate() {
+            let by_its_plans = |transform: &str| {
+                made.made_by == transform || made.also_made_by.contains(&transform)
+            };
             let together = match other {
                 Item::Fix { path, fix } => {
-                    fix.key.transform == made.made_by && unit_of_file(path) == unit
+                    by_its_plans(fix.key.transform) && unit_of_file(path) == unit
                 }
-                Item::Change(other) => {
-                    other.made_by == made.made_by && unit_of_change(other) == unit
-                }
+                Item::Change(other) => by_its_plans(other.made_by) && unit_of_change(other) == unit,
             };
             if together && other_index != index {
                 partition.join(index, other_index);
@@ -512,4 +601,14 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
     };
     groups.sort_by_key(|group| last_pass(group));
     groups
+}
+
+/// The identifiers in a text, strings and comments included.
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| {
+            word.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+        })
 }

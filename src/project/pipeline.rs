@@ -77,6 +77,8 @@ pub struct ReviewedFix {
     pub message: String,
     /// The line of the first finding it answers.
     pub found_at: usize,
+    /// Every edit's new text, import lines too.
+    pub texts: Vec<String>,
     pub line: usize,
     pub before: String,
     pub after: String,
@@ -710,6 +712,11 @@ fn reviewed_fix(current: &SourceFile, fix: &Fix, key: &FixKey, message: &str) ->
         pass: 0,
         message: message.to_string(),
         found_at: 0,
+        texts: fix
+            .edits()
+            .iter()
+            .map(|edit| edit.content().to_string())
+            .collect(),
         line: current.line_number(TextSize::new(start as u32)),
         before: text[start..end].to_string(),
         after: changed[start..after_end].to_string(),

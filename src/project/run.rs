@@ -130,8 +130,9 @@ pub struct ProjectRun {
     pub changes: Vec<ChangeOutcome>,
     /// Which of them land together.
     pub units: LandingUnits,
-    /// The promises the run keeps: names other files' changes rely on.
-    pub kept: Vec<Promise>,
+    /// The promises the run keeps (names other files' changes rely on),
+    /// with the transform whose plan made each.
+    pub kept: Vec<(&'static str, Promise)>,
 }
 
 /// Which changes land together, all or none: a file and the home of a
@@ -171,6 +172,9 @@ pub struct ChangeOutcome {
     pub change: FileChange,
     /// The transform whose plan asked for it.
     pub made_by: &'static str,
+    /// Other transforms whose plans edit the same file, in this one write
+    /// (`.env.example` listing two plans' keys).
+    pub also_made_by: Vec<&'static str>,
     /// The file's contents before (for a move, the moved file's), if it exists.
     pub before: Option<String>,
     /// Its contents after, when the change is made and changes something.
@@ -531,10 +535,15 @@ fn run(
         .filter(|step| step.safety != crate::text::edit::Safety::Unsafe || unsafe_fixes)
         .collect();
     let units = landing_units(&applicable, files, &names, &positions, &outcomes, &changes);
-    let kept: Vec<Promise> = applicable
+    let kept: Vec<(&'static str, Promise)> = applicable
         .iter()
-        .flat_map(|step| step.plan.promises())
-        .filter(|promise| !withdrawn.contains(promise))
+        .flat_map(|step| {
+            step.plan
+                .promises()
+                .into_iter()
+                .map(|promise| (step.made_by, promise))
+        })
+        .filter(|(_, promise)| !withdrawn.contains(promise))
         .collect();
     let Project { index, plans, .. } = project;
     drop(plans);
@@ -625,26 +634,25 @@ fn landing_units(
                     // it (it reads the field a class gains) or its new text
                     // names the promised name (another transform's fix
                     // that uses it).
-                    let naming: Vec<usize> = users
+                    let relies = |user: usize| {
+                        fixed_by_it.contains(&user)
+                            || changed(user)
+                                .and_then(|outcome| outcome.fixed.as_deref())
+                                .is_some_and(|text| mentions_identifier(text, name))
+                    };
+                    let direct: Vec<usize> = users
                         .iter()
                         .copied()
-                        .filter(|&user| {
-                            fixed_by_it.contains(&user)
-                                || changed(user)
-                                    .and_then(|outcome| outcome.fixed.as_deref())
-                                    .is_some_and(|text| mentions_identifier(text, name))
-                        })
+                        .filter(|&user| imports(user, module) && relies(user))
                         .collect();
-                    for &user in &naming {
-                        if imports(user, module) {
-                            units.join(user, home);
-                            let Some(through) = names[user].as_deref() else {
-                                continue;
-                            };
-                            for &other in &naming {
-                                if other != user && imports(other, through) {
-                                    units.join(other, user);
-                                }
+                    for &user in &direct {
+                        units.join(user, home);
+                        let Some(through) = names[user].as_deref() else {
+                            continue;
+                        };
+                        for &other in &users {
+                            if other != user && imports(other, through) && relies(other) {
+                                units.join(other, user);
                             }
                         }
                     }
@@ -749,6 +757,7 @@ fn make_changes(
             let mut outcome = ChangeOutcome {
                 change,
                 made_by: step.made_by,
+                also_made_by: Vec::new(),
                 before: None,
                 after: None,
                 error: None,
@@ -788,6 +797,7 @@ fn make_changes(
                     {
                         if after.is_some() {
                             made[position].after = after;
+                            made[position].also_made_by.push(step.made_by);
                         }
                         continue;
                     }
