@@ -723,10 +723,9 @@ def third(s: str = Query(None)):
     return s
 ";
 
-/// Runs `apply --interactive ARGS` in `directory` with `answers` on stdin.
-fn review(directory: &Path, args: &[&str], answers: &str) -> Output {
-    use std::io::Write;
-    let mut child = binary()
+/// Starts `apply --interactive ARGS` in `directory`, its three streams piped.
+fn spawn_review(directory: &Path, args: &[&str]) -> std::process::Child {
+    binary()
         .current_dir(directory)
         .args([
             "apply",
@@ -740,7 +739,13 @@ fn review(directory: &Path, args: &[&str], answers: &str) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `apply --interactive ARGS` in `directory` with `answers` on stdin.
+fn review(directory: &Path, args: &[&str], answers: &str) -> Output {
+    use std::io::Write;
+    let mut child = spawn_review(directory, args);
     child
         .stdin
         .take()
@@ -1198,21 +1203,7 @@ fn review_with(
     mut policy: impl FnMut(&str) -> &'static str,
 ) -> (Vec<String>, Output) {
     use std::io::{Read, Write};
-    let mut child = binary()
-        .current_dir(directory)
-        .args([
-            "apply",
-            "--interactive",
-            "--allow-dirty",
-            "--color",
-            "never",
-        ])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_review(directory, args);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut questions = Vec::new();
