@@ -14,6 +14,7 @@ pub mod cors_credentials;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
 pub mod hide_internal_errors;
+pub mod pydantic_field_types;
 pub mod response_model;
 pub mod settings_from_env;
 pub mod split_schemas;
@@ -29,6 +30,7 @@ pub static ALL: &[&Transform] = &[
     &settings_from_env::TRANSFORM,
     &cached_settings::TRANSFORM,
     &cors_credentials::TRANSFORM,
+    &pydantic_field_types::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

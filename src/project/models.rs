@@ -6,7 +6,7 @@
 use compact_str::CompactString;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::project::index::{ClassKind, ClassSummary, ProjectIndex};
+use crate::project::index::{ClassKind, ClassSummary, ModelRole, ProjectIndex};
 use crate::python::naming::public_names;
 use crate::python::types::TypeShape;
 
@@ -40,7 +40,16 @@ pub fn model_kind(index: &ProjectIndex, qualified: &str) -> Option<ClassKind> {
 
 /// The class and its project base classes, nearest first.
 fn ancestors<'i>(index: &'i ProjectIndex, qualified: &str) -> Vec<&'i ClassSummary> {
-    let mut found: Vec<&ClassSummary> = Vec::new();
+    lineage(index, qualified)
+        .into_iter()
+        .map(|(_, class)| class)
+        .collect()
+}
+
+/// The class and its project base classes, nearest first, each with its
+/// module's name.
+pub fn lineage<'i>(index: &'i ProjectIndex, qualified: &str) -> Vec<(&'i str, &'i ClassSummary)> {
+    let mut found: Vec<(&str, &ClassSummary)> = Vec::new();
     let mut seen: HashSet<String> = HashSet::default();
     let mut queue: Vec<(String, usize)> = vec![(index.canonical(qualified), 0)];
     let mut position = 0;
@@ -50,10 +59,10 @@ fn ancestors<'i>(index: &'i ProjectIndex, qualified: &str) -> Vec<&'i ClassSumma
         if depth > MAX_DEPTH || !seen.insert(name.clone()) {
             continue;
         }
-        let Some((_, class)) = index.class(&name) else {
+        let Some((module, class)) = index.class(&name) else {
             continue;
         };
-        found.push(class);
+        found.push((module.name.as_str(), class));
         for base in &class.bases {
             queue.push((index.canonical(base), depth + 1));
         }
@@ -205,6 +214,212 @@ pub fn method_returns(
         }
     }
     None
+}
+
+/// The schemas clients send: the classes routes receive as a request
+/// body, the models those hold as fields (`items: list[ItemIn]`), and
+/// Pydantic classes named `…Create`, `…Update` or `…In`. Never a class a
+/// route sends back, an ORM table, or settings.
+#[derive(Debug, Default)]
+pub struct InputSchemas {
+    /// Qualified names of the input schemas.
+    inputs: HashSet<String>,
+    /// Qualified names of the classes that are input schemas and nothing
+    /// else, and whose project subclasses are too: a change to one of
+    /// their fields reaches no response, table or other model.
+    input_only: HashSet<String>,
+    /// Each project class's direct project subclasses.
+    subclasses: HashMap<String, Vec<String>>,
+}
+
+impl InputSchemas {
+    pub fn of(index: &ProjectIndex) -> InputSchemas {
+        let mut responses: HashSet<String> = HashSet::default();
+        let mut inputs: HashSet<String> = HashSet::default();
+        let mut subclasses: HashMap<String, Vec<String>> = HashMap::default();
+        let mut modules: Vec<_> = index.modules().collect();
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        for module in &modules {
+            for used in &module.model_uses {
+                let class = index.canonical(&used.class);
+                match used.role {
+                    ModelRole::Body => inputs.insert(class),
+                    ModelRole::Response => responses.insert(class),
+                };
+            }
+            for class in &module.class_summaries {
+                let qualified = format!("{}.{}", module.name, class.name);
+                for base in &class.bases {
+                    subclasses
+                        .entry(index.canonical(base))
+                        .or_default()
+                        .push(qualified.clone());
+                }
+                let name = class.name.as_str();
+                let named_as_input = ["Create", "Update", "In"]
+                    .iter()
+                    .any(|suffix| name.len() > suffix.len() && name.ends_with(suffix));
+                if named_as_input {
+                    inputs.insert(qualified);
+                }
+            }
+        }
+        let is_model = |qualified: &str| {
+            model_kind(index, qualified) == Some(ClassKind::PydanticModel)
+                && !ancestors(index, qualified).iter().any(|class| {
+                    class
+                        .bases
+                        .iter()
+                        .any(|base| base.ends_with("BaseSettings"))
+                })
+        };
+        inputs.retain(|class| is_model(class) && !responses.contains(class));
+        // The models input schemas hold, to a fixed point.
+        let mut queue: Vec<String> = inputs.iter().cloned().collect();
+        queue.sort();
+        while let Some(class) = queue.pop() {
+            for (module, ancestor) in lineage(index, &class) {
+                for (_, annotation, _) in &ancestor.fields {
+                    for member in annotation_classes(index, module, annotation) {
+                        if is_model(&member)
+                            && !responses.contains(&member)
+                            && inputs.insert(member.clone())
+                        {
+                            queue.push(member);
+                        }
+                    }
+                }
+            }
+        }
+        // A class is only input when it is an input schema, or a base of
+        // input schemas only, and every subclass is only input too.
+        fn only_input(
+            class: &str,
+            inputs: &HashSet<String>,
+            responses: &HashSet<String>,
+            subclasses: &HashMap<String, Vec<String>>,
+            is_model: &dyn Fn(&str) -> bool,
+            known: &mut HashMap<String, bool>,
+            depth: usize,
+        ) -> bool {
+            if let Some(answer) = known.get(class) {
+                return *answer;
+            }
+            if depth > MAX_DEPTH {
+                return false;
+            }
+            known.insert(class.to_string(), false);
+            let children = subclasses.get(class).map_or(&[][..], Vec::as_slice);
+            let answer = is_model(class)
+                && !responses.contains(class)
+                && (inputs.contains(class) || !children.is_empty())
+                && children.iter().all(|child| {
+                    only_input(
+                        child,
+                        inputs,
+                        responses,
+                        subclasses,
+                        is_model,
+                        known,
+                        depth + 1,
+                    )
+                });
+            known.insert(class.to_string(), answer);
+            answer
+        }
+        let mut known: HashMap<String, bool> = HashMap::default();
+        let mut candidates: Vec<String> = inputs.iter().cloned().collect();
+        for class in inputs.iter() {
+            for (module, ancestor) in lineage(index, class) {
+                candidates.push(format!("{module}.{}", ancestor.name));
+            }
+        }
+        candidates.sort();
+        candidates.dedup();
+        let input_only = candidates
+            .into_iter()
+            .filter(|class| {
+                only_input(
+                    class,
+                    &inputs,
+                    &responses,
+                    &subclasses,
+                    &is_model,
+                    &mut known,
+                    0,
+                )
+            })
+            .collect();
+        InputSchemas {
+            inputs,
+            input_only,
+            subclasses,
+        }
+    }
+
+    /// Whether clients send the class (qualified).
+    pub fn is_input(&self, qualified: &str) -> bool {
+        self.inputs.contains(qualified)
+    }
+
+    /// Whether a change to the class's own fields reaches only what clients
+    /// send.
+    pub fn is_input_only(&self, qualified: &str) -> bool {
+        self.input_only.contains(qualified)
+    }
+
+    /// The project classes that derive from the class, directly or not.
+    pub fn subclasses(&self, qualified: &str) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        let mut queue: Vec<&str> = vec![qualified];
+        while let Some(class) = queue.pop() {
+            for child in self.subclasses.get(class).into_iter().flatten() {
+                if !found.contains(child) && found.len() < 1024 {
+                    found.push(child.clone());
+                    queue.push(child);
+                }
+            }
+        }
+        found
+    }
+
+    /// The input schemas, sorted.
+    pub fn inputs(&self) -> Vec<&str> {
+        let mut inputs: Vec<&str> = self.inputs.iter().map(String::as_str).collect();
+        inputs.sort_unstable();
+        inputs
+    }
+}
+
+/// The project classes an annotation names, read in `module`:
+/// `list[ItemIn]`, `Optional[schemas.Address]`.
+pub fn annotation_classes(index: &ProjectIndex, module: &str, annotation: &str) -> Vec<String> {
+    let Some(summary) = index.module(module) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for word in annotation.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')) {
+        let (head, rest) = word.split_once('.').unwrap_or((word, ""));
+        if head.is_empty() {
+            continue;
+        }
+        let qualified = if let Some(imported) = summary.imports.get(head) {
+            if rest.is_empty() {
+                imported.to_string()
+            } else {
+                format!("{imported}.{rest}")
+            }
+        } else if rest.is_empty() && summary.classes.contains(head) {
+            format!("{module}.{head}")
+        } else {
+            continue;
+        };
+        let canonical = index.canonical(&qualified);
+        if index.class(&canonical).is_some() && !found.contains(&canonical) {
+            found.push(canonical);
+        }
+    }
+    found
 }
 
 #[cfg(test)]

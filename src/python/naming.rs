@@ -68,3 +68,96 @@ pub fn mentions_identifier(text: &str, name: &str) -> bool {
         !before.is_some_and(is_identifier) && !after.is_some_and(is_identifier)
     })
 }
+
+/// What a client-typed text field of an input schema holds, when Pydantic
+/// has a validator for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextMeaning {
+    /// `email`, `contact_email`, `email_address`.
+    Email,
+    /// A password the client chooses: `password`, `new_password`,
+    /// `password_confirm`; not a hash, and not the current password a user
+    /// proves (`old_password`, `current_password`), which older rules set.
+    Password,
+    /// `url`, `website`, `homepage`, `callback`, `avatar_url`.
+    HttpUrl,
+}
+
+/// What a text field's name says it holds, when it is one Pydantic validates.
+pub fn text_meaning(name: &str) -> Option<TextMeaning> {
+    let name = name.to_ascii_lowercase();
+    let name = name.as_str();
+    if name == "email"
+        || name.ends_with("_email")
+        || name == "email_address"
+        || name.ends_with("_email_address")
+    {
+        return Some(TextMeaning::Email);
+    }
+    if name.contains("password")
+        && !is_hashed_field(name)
+        && !name.starts_with("old_")
+        && !name.starts_with("current_")
+        && !name.starts_with("hashed")
+        && !name.contains("hint")
+        && !name.contains("reset")
+        && !name.contains("policy")
+    {
+        return Some(TextMeaning::Password);
+    }
+    if matches!(name, "url" | "website" | "homepage" | "callback") || name.ends_with("_url") {
+        return Some(TextMeaning::HttpUrl);
+    }
+    None
+}
+
+/// Whether a schema's name says it proves who a user is (`UserLogin`,
+/// `SignInRequest`, `Credentials`, `AuthenticateBody`): what it holds is
+/// checked against what was stored earlier, under whatever rules held then.
+pub fn is_login_schema(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "login",
+        "logon",
+        "signin",
+        "sign_in",
+        "credential",
+        "authenticat",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_meanings() {
+        for (name, meaning) in [
+            ("email", Some(TextMeaning::Email)),
+            ("contact_email", Some(TextMeaning::Email)),
+            ("email_address", Some(TextMeaning::Email)),
+            ("emails", None),
+            ("password", Some(TextMeaning::Password)),
+            ("new_password", Some(TextMeaning::Password)),
+            ("password_confirm", Some(TextMeaning::Password)),
+            ("hashed_password", None),
+            ("password_hash", None),
+            ("old_password", None),
+            ("current_password", None),
+            ("url", Some(TextMeaning::HttpUrl)),
+            ("avatar_url", Some(TextMeaning::HttpUrl)),
+            ("website", Some(TextMeaning::HttpUrl)),
+            ("callback", Some(TextMeaning::HttpUrl)),
+            ("urls", None),
+            ("curl", None),
+        ] {
+            assert_eq!(text_meaning(name), meaning, "{name}");
+        }
+        assert!(is_login_schema("UserLogin"));
+        assert!(is_login_schema("SignInRequest"));
+        assert!(!is_login_schema("UserCreate"));
+        assert!(!is_login_schema("AuthorCreate"));
+    }
+}

@@ -257,8 +257,9 @@ pub fn fix_project_run_checked_with(
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
     // What the tests' apps import (the bundled example among them), and ruff.
-    const PACKAGES: [&str; 9] = [
+    const PACKAGES: [&str; 10] = [
         "fastapi",
+        "email-validator",
         "httpx",
         "sqlalchemy",
         "ruff",
