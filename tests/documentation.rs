@@ -66,14 +66,49 @@ fn examples_turn_into_their_use_instead_blocks() {
             .next()
             .expect("a use-instead block");
         let selection = common::selection(&[transform], true, PythonVersion::PY310);
-        let files = [("example".to_string(), false, before.clone())];
-        let outcome = common::fix_project_checked(&files, &selection).remove(0);
-        assert_eq!(outcome.error, None, "{}", transform.name);
-        assert_eq!(
-            outcome.fixed.as_deref(),
-            Some(after.as_str()),
-            "{}: the example does not become its `Use instead:` block",
+        let before_files = example_files(&before);
+        let after_files = example_files(&after);
+        let files: Vec<(String, bool, String)> = before_files
+            .iter()
+            .map(|(module, text)| (module.clone(), false, text.clone()))
+            .collect();
+        let outcomes = common::fix_project_checked(&files, &selection);
+        for ((module, text), outcome) in before_files.iter().zip(&outcomes) {
+            assert_eq!(outcome.error, None, "{}", transform.name);
+            let expected = after_files
+                .iter()
+                .find(|(other, _)| other == module)
+                .map(|(_, text)| text.as_str());
+            assert_eq!(
+                outcome.fixed.as_deref().or(Some(text.as_str())),
+                expected,
+                "{}: the example's {module} does not become its `Use instead:` block",
+                transform.name
+            );
+        }
+        assert!(
+            outcomes.iter().any(|outcome| outcome.fixed.is_some()),
+            "{}: the example changes nothing",
             transform.name
         );
     }
+}
+
+/// An example's files: one module named `example`, or, when the block
+/// holds `# file: src/auth/service.py` lines, each file after its line,
+/// by module name.
+fn example_files(block: &str) -> Vec<(String, String)> {
+    if !block.starts_with("# file: ") {
+        return vec![("example".to_string(), block.to_string())];
+    }
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in block.split_inclusive('\n') {
+        if let Some(path) = line.strip_prefix("# file: ") {
+            let module = path.trim().trim_end_matches(".py").replace('/', ".");
+            files.push((module, String::new()));
+        } else if let Some((_, text)) = files.last_mut() {
+            text.push_str(line);
+        }
+    }
+    files
 }

@@ -7,12 +7,14 @@
 use crate::project::transform::Transform;
 
 pub mod annotated_params;
+pub mod api_version_prefix;
 pub mod async_without_await;
 pub mod blocking_in_async;
 pub mod cached_settings;
 pub mod cors_credentials;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
+pub mod explicit_domain_imports;
 pub mod hide_internal_errors;
 pub mod pydantic_field_types;
 pub mod response_model;
@@ -31,6 +33,8 @@ pub static ALL: &[&Transform] = &[
     &cached_settings::TRANSFORM,
     &cors_credentials::TRANSFORM,
     &pydantic_field_types::TRANSFORM,
+    &explicit_domain_imports::TRANSFORM,
+    &api_version_prefix::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

@@ -16,16 +16,18 @@
 //! - A password the client chooses (`password`, `new_password`,
 //!   `password_confirm`) gets `Field(min_length=8, max_length=128)`,
 //!   merged into a `Field(...)` it has. The current password a user proves
-//!   (`old_password`, `current_password`) is left alone: it was set under
-//!   older rules.
+//!   (`old_password`, `current_password`, or `password` beside
+//!   `new_password`) is left alone: it was set under older rules.
 //! - A URL (`url`, `website`, `homepage`, `callback`, `…_url`) accepts only
 //!   `http` and `https` URLs. Under Pydantic 2 the value stays a `str` as
 //!   the client sent it, because code stores it in string columns and
 //!   concatenates it (`AnyHttpUrl` itself is a `Url` object, and would add
 //!   a `/` to `https://example.com`): the field becomes `HttpUrlStr`,
 //!   `Annotated[str, AfterValidator(...)]` around a `TypeAdapter(AnyHttpUrl)`,
-//!   defined once in the module. Under Pydantic 1, `AnyHttpUrl` is a `str`
-//!   already and is used as it is.
+//!   defined once in the module, or, when fields of several modules need
+//!   it, once in a new `validators.py` of their package, which they import. Under Pydantic 1, `AnyHttpUrl` is a `str`
+//!   already and is used as it is. A URL field whose default is other text
+//!   (`"placeholder-image"`) holds more than URLs, and is left alone.
 //!
 //! Login schemas (`UserLogin`, `SignIn`, `Credentials`, …) are left
 //! alone: they are checked against what was stored under older rules, and
@@ -132,7 +134,7 @@ pub static TRANSFORM: Transform = Transform {
 const PASSWORD_LENGTH: [(&str, &str); 2] = [("min_length", "8"), ("max_length", "128")];
 
 /// The names the Pydantic 2 URL type is defined under.
-const URL_ALIAS: &str = "HttpUrlStr";
+const URL_ALIAS: &str = plan::URL_TYPE;
 const URL_VALIDATOR: &str = "_validate_http_url";
 const URL_ADAPTER: &str = "_http_url";
 
@@ -302,6 +304,8 @@ enum UrlHome {
     Defined,
     /// It is written before this offset, the first class that needs it.
     Before(TextSize),
+    /// It is imported from the module the plan creates for it.
+    Shared(String),
     /// It cannot be written, and why.
     Refused(String),
     /// Nothing here needs it.
@@ -326,6 +330,9 @@ impl UrlHome {
         else {
             return UrlHome::Unneeded;
         };
+        if let Some(shared) = &plan.url_module {
+            return UrlHome::Shared(shared.clone());
+        }
         let body = &context.module.body;
         let ours = body.iter().any(|stmt| match stmt {
             Stmt::Assign(assign) => {
@@ -384,12 +391,14 @@ fn fix_for(
             symbols.push(Symbol::new("pydantic", "AnyHttpUrl"));
             Some("AnyHttpUrl")
         }
-        TextMeaning::HttpUrl => {
-            if let UrlHome::Refused(reason) = url_home {
-                return Err(reason.clone());
+        TextMeaning::HttpUrl => match url_home {
+            UrlHome::Refused(reason) => return Err(reason.clone()),
+            UrlHome::Shared(module) => {
+                symbols.push(Symbol::owned(context.module_spelling(module), URL_ALIAS));
+                Some(URL_ALIAS)
             }
-            Some(URL_ALIAS)
-        }
+            _ => Some(URL_ALIAS),
+        },
         TextMeaning::Password => None,
     };
     let url_definition = rewrite.meaning == TextMeaning::HttpUrl
@@ -433,8 +442,9 @@ fn fix_for(
     let imported = context.importer().import(&symbols);
     let reference = |position: usize| imported.references[position].clone();
     let mut edits: Vec<Edit> = imported.edits.clone();
-    let new_type = validated_type.map(|name| match rewrite.meaning {
-        TextMeaning::HttpUrl if plan.major == PydanticMajor::V2 => name.to_string(),
+    let new_type = validated_type.map(|name| match (rewrite.meaning, url_home) {
+        (TextMeaning::HttpUrl, UrlHome::Shared(_)) => reference(0),
+        (TextMeaning::HttpUrl, _) if plan.major == PydanticMajor::V2 => name.to_string(),
         _ => reference(0),
     });
     let length_arguments = |present: &dyn Fn(&str) -> bool| -> Vec<String> {

@@ -230,6 +230,57 @@ pub struct ModuleSummary {
     /// Classes built with the dotenv file chosen by code
     /// (`Settings(_env_file=path)`), qualified.
     pub env_file_chosen: Vec<CompactString>,
+    /// How this module routes requests: the prefixes of the routers it
+    /// makes, its routes' paths, and the routers it includes.
+    pub routing: Routing,
+}
+
+/// A path as code writes it: a literal, or an expression (`settings.API_V1_STR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathText {
+    Literal(String),
+    Expression(String),
+}
+
+impl PathText {
+    fn of(expr: &Expr, text: &str) -> PathText {
+        match expr {
+            Expr::StringLiteral(literal) => PathText::Literal(literal.value.to_str().to_string()),
+            _ => PathText::Expression(text[expr.range()].to_string()),
+        }
+    }
+
+    /// The text: a literal's value, or an expression's source.
+    pub fn text(&self) -> &str {
+        match self {
+            PathText::Literal(text) | PathText::Expression(text) => text,
+        }
+    }
+}
+
+/// One module's routing (see [`ModuleSummary::routing`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Routing {
+    /// Names bound to `FastAPI(…)`, at module level or in a function.
+    pub apps: Vec<CompactString>,
+    /// Module-level routers and apps, with the `prefix=` (or `root_path=`)
+    /// their constructor gives.
+    pub prefixes: Vec<(CompactString, Option<PathText>)>,
+    /// Each route: the router it is declared on, as written, and its path.
+    pub routes: Vec<(CompactString, PathText)>,
+    /// `X.include_router(router, prefix=…)` calls.
+    pub includes: Vec<Include>,
+}
+
+/// `receiver.include_router(router, prefix=…)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// The app or router that includes, as written.
+    pub receiver: CompactString,
+    /// The included router, qualified (absolute), or as written when it
+    /// cannot be.
+    pub router: CompactString,
+    pub prefix: Option<PathText>,
 }
 
 /// A literal secret of a module.
@@ -992,6 +1043,7 @@ pub fn summarize_with_facts(
             })
             .collect();
     }
+    summary.routing = routing(module, facts, name, is_package, text);
     summary.makes_app = module.body.iter().any(|stmt| {
         let value = match stmt {
             Stmt::Assign(assign) => Some(assign.value.as_ref()),
@@ -1535,6 +1587,97 @@ fn first_blocking_call(
         function,
     );
     body.blocking.first().map(|site| site.what.clone())
+}
+
+/// A module's routing facts (see [`Routing`]).
+fn routing(
+    module: &ModModule,
+    facts: &FastApiFacts,
+    name: &str,
+    is_package: bool,
+    text: &str,
+) -> Routing {
+    let mut routing = Routing::default();
+    fn assigned(stmt: &Stmt) -> Option<(String, &Expr)> {
+        match stmt {
+            Stmt::Assign(assign) => match assign.targets.as_slice() {
+                [Expr::Name(target)] => Some((target.id.to_string(), assign.value.as_ref())),
+                _ => None,
+            },
+            Stmt::AnnAssign(assign) => match (assign.target.as_ref(), assign.value.as_deref()) {
+                (Expr::Name(target), Some(value)) => Some((target.id.to_string(), value)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let mut bodies: Vec<&[Stmt]> = vec![&module.body];
+    bodies.extend(
+        facts
+            .functions
+            .iter()
+            .map(|function| function.body.as_slice()),
+    );
+    for body in bodies {
+        for stmt in body {
+            if let Some((target, Expr::Call(call))) = assigned(stmt)
+                && facts.resolves_to(&call.func, "fastapi.FastAPI")
+                && !routing.apps.iter().any(|app| *app == target)
+            {
+                routing.apps.push(target.into());
+            }
+        }
+    }
+    for stmt in &module.body {
+        if let Some((target, Expr::Call(call))) = assigned(stmt)
+            && facts.routers.contains(target.as_str())
+        {
+            let prefix = call
+                .arguments
+                .find_keyword("prefix")
+                .or_else(|| call.arguments.find_keyword("root_path"))
+                .map(|keyword| PathText::of(&keyword.value, text));
+            routing.prefixes.push((target.into(), prefix));
+        }
+    }
+    for route in &facts.routes {
+        let arguments = &route.decorator.arguments;
+        let path = arguments
+            .args
+            .first()
+            .or_else(|| arguments.find_keyword("path").map(|keyword| &keyword.value));
+        if let Some(path) = path {
+            routing
+                .routes
+                .push((route.router.as_str().into(), PathText::of(path, text)));
+        }
+    }
+    for call in &facts.calls {
+        let Expr::Attribute(attribute) = call.func.as_ref() else {
+            continue;
+        };
+        if attribute.attr.id != "include_router" {
+            continue;
+        }
+        let arguments = &call.arguments;
+        let Some(router) = arguments.args.first().or_else(|| {
+            arguments
+                .find_keyword("router")
+                .map(|keyword| &keyword.value)
+        }) else {
+            continue;
+        };
+        let qualified = qualified_in(facts, name, is_package, router)
+            .unwrap_or_else(|| text[router.range()].to_string());
+        routing.includes.push(Include {
+            receiver: text[attribute.value.range()].into(),
+            router: qualified.into(),
+            prefix: arguments
+                .find_keyword("prefix")
+                .map(|keyword| PathText::of(&keyword.value, text)),
+        });
+    }
+    routing
 }
 
 /// Whether a function body yields, outside nested functions and classes.

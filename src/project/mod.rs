@@ -6,6 +6,7 @@
 pub mod app_settings;
 pub mod dependencies;
 pub mod index;
+pub mod layout;
 pub mod models;
 pub mod partition;
 pub mod pipeline;

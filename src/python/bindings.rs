@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{Expr, ExprContext, ModModule, Stmt};
+use ruff_python_ast::{self as ast, Expr, ExprContext, ModModule, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::python::fastapi::dotted_text;
@@ -501,5 +501,403 @@ def route(item: "Item", db=get_db):  # type: (int) -> None
         let source =
             "from fastapi import status\n\n\ndef by_status(status):\n    return status.value\n";
         assert_eq!(unreferenced(source), ["status"]);
+    }
+}
+
+/// Where a module's code reads the module-level binding of a name, for a
+/// rewrite of every use (`create_user(…)` → `auth_service.create_user(…)`).
+#[derive(Debug, Default)]
+pub struct GlobalUses {
+    /// Each load of the name that means the module-level binding.
+    pub loads: Vec<ruff_text_size::TextRange>,
+    /// Why the uses cannot all be rewritten, when they cannot: the name is
+    /// bound again at module level, declared `global`, deleted, listed in
+    /// `__all__` or named in a string annotation.
+    pub blocked: Option<String>,
+}
+
+/// The uses of the module-level binding of `name` (see [`GlobalUses`]). A
+/// function, lambda, comprehension or class body that binds the name
+/// itself is skipped whole: its uses mean its own binding.
+pub fn global_uses(module: &ModModule, name: &str) -> GlobalUses {
+    let mut uses = Uses {
+        name,
+        found: GlobalUses::default(),
+        in_annotation: 0,
+    };
+    let bindings = shallow_bindings(&module.body, name);
+    if bindings.count > 1 {
+        uses.found.blocked = Some(format!("the module binds `{name}` more than once"));
+    }
+    uses.visit_body(&module.body);
+    if referenced_in_all(module, name) {
+        uses.found.blocked = Some(format!("`__all__` lists `{name}`"));
+    }
+    uses.found
+}
+
+/// Whether `__all__` lists `name`.
+fn referenced_in_all(module: &ModModule, name: &str) -> bool {
+    let mut references = References::default();
+    for stmt in &module.body {
+        match stmt {
+            Stmt::Assign(assign) if assign.targets.iter().any(targets_all) => {
+                references.dunder_all(&assign.value)
+            }
+            Stmt::AugAssign(assign) if targets_all(&assign.target) => {
+                references.dunder_all(&assign.value)
+            }
+            Stmt::AnnAssign(assign) if targets_all(&assign.target) => {
+                if let Some(value) = &assign.value {
+                    references.dunder_all(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    references.names.contains(name)
+}
+
+/// How often a body binds a name in its own scope (nested functions and
+/// classes are their own scopes; their names count), and whether it
+/// declares the name `global`.
+#[derive(Default)]
+struct Bindings {
+    count: usize,
+    global: bool,
+}
+
+fn shallow_bindings(body: &[Stmt], name: &str) -> Bindings {
+    struct Binds<'n> {
+        name: &'n str,
+        found: Bindings,
+    }
+    impl<'a> Visitor<'a> for Binds<'_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(function) => {
+                    self.found.count += usize::from(function.name.id == self.name);
+                }
+                Stmt::ClassDef(class) => {
+                    self.found.count += usize::from(class.name.id == self.name);
+                }
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                        self.found.count += usize::from(local.split('.').next() == Some(self.name));
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    for alias in &import.names {
+                        let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                        self.found.count += usize::from(local == self.name || local == "*");
+                    }
+                }
+                Stmt::Global(ruff_python_ast::StmtGlobal { names, .. })
+                | Stmt::Nonlocal(ruff_python_ast::StmtNonlocal { names, .. }) => {
+                    self.found.global |= names.iter().any(|declared| declared.id == self.name);
+                }
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_except_handler(&mut self, handler: &'a ruff_python_ast::ExceptHandler) {
+            let ruff_python_ast::ExceptHandler::ExceptHandler(inner) = handler;
+            if inner
+                .name
+                .as_ref()
+                .is_some_and(|bound| bound.id == self.name)
+            {
+                self.found.count += 1;
+            }
+            visitor::walk_except_handler(self, handler);
+        }
+        fn visit_pattern(&mut self, pattern: &'a ruff_python_ast::Pattern) {
+            use ruff_python_ast::Pattern;
+            let bound = match pattern {
+                Pattern::MatchAs(matched) => matched.name.as_ref(),
+                Pattern::MatchStar(star) => star.name.as_ref(),
+                Pattern::MatchMapping(mapping) => mapping.rest.as_ref(),
+                _ => None,
+            };
+            if bound.is_some_and(|bound| bound.id == self.name) {
+                self.found.count += 1;
+            }
+            visitor::walk_pattern(self, pattern);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(found) if found.id == self.name => {
+                    if !matches!(found.ctx, ExprContext::Load) {
+                        self.found.count += 1;
+                    }
+                }
+                Expr::Lambda(_) => {}
+                // A comprehension's targets are its own; what it computes
+                // may bind here (`(y := …)`).
+                Expr::ListComp(ast::ExprListComp {
+                    elt, generators, ..
+                })
+                | Expr::SetComp(ast::ExprSetComp {
+                    elt, generators, ..
+                })
+                | Expr::Generator(ast::ExprGenerator {
+                    elt, generators, ..
+                }) => {
+                    self.visit_expr(elt);
+                    self.generators(generators);
+                }
+                Expr::DictComp(ast::ExprDictComp {
+                    key,
+                    value,
+                    generators,
+                    ..
+                }) => {
+                    if let Some(key) = key {
+                        self.visit_expr(key);
+                    }
+                    self.visit_expr(value);
+                    self.generators(generators);
+                }
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+    }
+    impl Binds<'_> {
+        fn generators(&mut self, generators: &[ast::Comprehension]) {
+            for generator in generators {
+                self.visit_expr(&generator.iter);
+                for condition in &generator.ifs {
+                    self.visit_expr(condition);
+                }
+            }
+        }
+    }
+    let mut binds = Binds {
+        name,
+        found: Bindings::default(),
+    };
+    binds.visit_body(body);
+    binds.found
+}
+
+struct Uses<'n> {
+    name: &'n str,
+    found: GlobalUses,
+    in_annotation: usize,
+}
+
+impl Uses<'_> {
+    fn block(&mut self, reason: String) {
+        self.found.blocked.get_or_insert(reason);
+    }
+
+    /// Visits a function-like scope's body unless it binds the name.
+    fn scope(&mut self, parameters: Option<&ruff_python_ast::Parameters>, body: &[Stmt]) {
+        let name = self.name;
+        if parameters.is_some_and(|parameters| {
+            parameters
+                .iter()
+                .any(|parameter| parameter.name().as_str() == name)
+        }) {
+            return;
+        }
+        let bindings = shallow_bindings(body, name);
+        if bindings.global {
+            self.block(format!("a function declares `{name}` global"));
+            return;
+        }
+        if bindings.count > 0 {
+            return;
+        }
+        self.visit_body(body);
+    }
+}
+
+impl<'a> Visitor<'a> for Uses<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                for parameter in function.parameters.iter() {
+                    if let Some(annotation) = parameter.annotation() {
+                        self.in_annotation += 1;
+                        self.visit_expr(annotation);
+                        self.in_annotation -= 1;
+                    }
+                    if let Some(default) = parameter.default() {
+                        self.visit_expr(default);
+                    }
+                }
+                if let Some(returns) = &function.returns {
+                    self.in_annotation += 1;
+                    self.visit_expr(returns);
+                    self.in_annotation -= 1;
+                }
+                self.scope(Some(&function.parameters), &function.body);
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                if let Some(arguments) = &class.arguments {
+                    self.visit_arguments(arguments);
+                }
+                self.scope(None, &class.body);
+            }
+            Stmt::Delete(delete)
+                if delete
+                    .targets
+                    .iter()
+                    .any(|target| matches!(target, Expr::Name(found) if found.id == self.name)) =>
+            {
+                self.block(format!("the module deletes `{}`", self.name));
+            }
+            Stmt::AnnAssign(assign) => {
+                self.in_annotation += 1;
+                self.visit_expr(&assign.annotation);
+                self.in_annotation -= 1;
+                self.visit_expr(&assign.target);
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(found) if found.id == self.name => {
+                if matches!(found.ctx, ExprContext::Load) {
+                    self.found.loads.push(found.range());
+                }
+            }
+            Expr::StringLiteral(string)
+                if self.in_annotation > 0
+                    && crate::python::naming::mentions_identifier(
+                        string.value.to_str(),
+                        self.name,
+                    ) =>
+            {
+                self.block(format!("a string annotation names `{}`", self.name));
+            }
+            Expr::Lambda(lambda) => {
+                let binds = lambda.parameters.as_ref().is_some_and(|parameters| {
+                    parameters
+                        .iter()
+                        .any(|parameter| parameter.name().as_str() == self.name)
+                });
+                if !binds {
+                    if let Some(parameters) = &lambda.parameters {
+                        for parameter in parameters.iter() {
+                            if let Some(default) = parameter.default() {
+                                self.visit_expr(default);
+                            }
+                        }
+                    }
+                    self.visit_expr(&lambda.body);
+                }
+            }
+            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
+                let generators = match expr {
+                    Expr::ListComp(comp) => &comp.generators,
+                    Expr::SetComp(comp) => &comp.generators,
+                    Expr::DictComp(comp) => &comp.generators,
+                    Expr::Generator(comp) => &comp.generators,
+                    _ => unreachable!(),
+                };
+                let binds = generators
+                    .iter()
+                    .any(|generator| stores(&generator.target, self.name));
+                if !binds {
+                    visitor::walk_expr(self, expr);
+                }
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
+/// Whether an assignment target stores `name`.
+fn stores(target: &Expr, name: &str) -> bool {
+    match target {
+        Expr::Name(found) => found.id == name,
+        Expr::Tuple(tuple) => tuple.elts.iter().any(|element| stores(element, name)),
+        Expr::List(list) => list.elts.iter().any(|element| stores(element, name)),
+        Expr::Starred(starred) => stores(&starred.value, name),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod global_uses_tests {
+    use super::*;
+
+    fn uses(source: &str, name: &str) -> (Vec<String>, Option<String>) {
+        let parsed = ruff_python_parser::parse_module(source).unwrap();
+        let found = global_uses(parsed.syntax(), name);
+        let texts = found
+            .loads
+            .iter()
+            .map(|range| {
+                format!(
+                    "{}:{}",
+                    source[..range.start().to_usize()].lines().count(),
+                    &source[*range]
+                )
+            })
+            .collect();
+        (texts, found.blocked)
+    }
+
+    #[test]
+    fn loads_of_the_module_binding_and_not_of_locals() {
+        let source = "\
+from app.auth.service import create_user
+
+@decorate(create_user)
+def route(x=create_user) -> None:
+    return create_user(x)
+
+def shadowed(create_user):
+    return create_user()
+
+def assigned():
+    create_user = 1
+    return create_user
+
+def comprehension(items):
+    return [create_user for create_user in items] + [create_user(i) for i in items]
+
+handler = lambda create_user: create_user
+other = lambda: create_user
+";
+        let (loads, blocked) = uses(source, "create_user");
+        assert_eq!(blocked, None);
+        assert_eq!(
+            loads,
+            [
+                "3:create_user",
+                "4:create_user",
+                "5:create_user",
+                "15:create_user",
+                "18:create_user"
+            ]
+        );
+    }
+
+    #[test]
+    fn rebinding_blocks() {
+        for source in [
+            "from a import f\nf = wrap(f)\n",
+            "from a import f\ndef g():\n    global f\n    f = 1\n",
+            "from a import f\n__all__ = ['f']\n",
+            "from a import f\ndel f\n",
+            "from a import f\ndef g(x: 'f') -> None: ...\n",
+        ] {
+            assert!(uses(source, "f").1.is_some(), "{source}");
+        }
     }
 }

@@ -4,12 +4,14 @@
 //! class is shared with responses or tables), the Pydantic it is written
 //! for, and the dependency `EmailStr` needs.
 
+use std::path::PathBuf;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::project::app_settings::code_major;
 use crate::project::dependencies::Declared;
 use crate::project::models::{InputSchemas, lineage};
-use crate::project::plan::{Plan, PlanContext, PlanFile};
+use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
 use crate::python::app_settings::PydanticMajor;
 use crate::python::naming::{TextMeaning, is_login_schema, text_meaning};
 use crate::text::files::FileChange;
@@ -63,8 +65,34 @@ pub struct FieldTypesPlan {
     /// What to install for `EmailStr` when the project declares no
     /// dependencies to add it to.
     pub install_note: Option<String>,
+    /// The module every Pydantic 2 URL field imports `HttpUrlStr` from when
+    /// fields of more than one module need it: a new `validators.py` in
+    /// their package, created with the type (`None` once withdrawn).
+    pub url_module: Option<String>,
+    url_module_path: Option<PathBuf>,
     changes: Vec<FileChange>,
 }
+
+/// The name of the Pydantic 2 URL type, and its definition in a module of
+/// its own.
+pub const URL_TYPE: &str = "HttpUrlStr";
+const URL_MODULE_TEXT: &str = "\
+\"\"\"Types that check what clients send.\"\"\"
+
+from typing import Annotated
+
+from pydantic import AfterValidator, AnyHttpUrl, TypeAdapter
+
+_http_url = TypeAdapter(AnyHttpUrl)
+
+
+def _validate_http_url(value: str) -> str:
+    _http_url.validate_python(value)
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_validate_http_url)]
+";
 
 /// Whether an annotation, as written, is a plain text type: `Some(false)`
 /// for `str`, `Some(true)` for `Optional[str]`, `str | None` and the like.
@@ -98,6 +126,17 @@ fn is_plain_default(default: Option<&str>) -> bool {
             && default.len() >= 2)
 }
 
+/// Whether a URL field's default is text that is no URL
+/// (`"placeholder-image"`): the field holds more than URLs.
+fn holds_other_text(default: Option<&str>) -> bool {
+    let Some(default) = default else {
+        return false;
+    };
+    let text = default.trim().trim_start_matches(['r', 'u', 'R', 'U']);
+    let quoted = (text.starts_with('"') || text.starts_with('\'')) && text.len() > 2;
+    quoted && !text[1..].starts_with("http://") && !text[1..].starts_with("https://")
+}
+
 /// Whether a default already bounds the length of a password.
 fn bounds_length(default: Option<&str>) -> (bool, bool) {
     let default = default.unwrap_or_default();
@@ -115,6 +154,8 @@ impl FieldTypesPlan {
             rewrites: HashMap::default(),
             refusals: HashMap::default(),
             install_note: None,
+            url_module: None,
+            url_module_path: None,
             changes: Vec::new(),
         };
         let schemas = InputSchemas::of(index);
@@ -139,7 +180,16 @@ impl FieldTypesPlan {
                 continue;
             }
             let mut seen: Vec<&str> = Vec::new();
-            for (module, owner) in lineage(index, input) {
+            let lineage = lineage(index, input);
+            // Beside `new_password`, `password` is the current one, which
+            // the user proves.
+            let changes_password = lineage.iter().any(|(_, class)| {
+                class
+                    .fields
+                    .iter()
+                    .any(|(field, _, _)| field == "new_password")
+            });
+            for (module, owner) in lineage {
                 for (field, annotation, default) in &owner.fields {
                     if seen.contains(&field.as_str()) {
                         continue;
@@ -152,7 +202,13 @@ impl FieldTypesPlan {
                         continue;
                     };
                     let default = default.as_deref();
-                    if meaning == TextMeaning::Password && bounds_length(default) == (true, true) {
+                    if meaning == TextMeaning::Password
+                        && (bounds_length(default) == (true, true)
+                            || (changes_password && field == "password"))
+                    {
+                        continue;
+                    }
+                    if meaning == TextMeaning::HttpUrl && holds_other_text(default) {
                         continue;
                     }
                     let owner_qualified = format!("{module}.{}", owner.name);
@@ -230,6 +286,9 @@ impl FieldTypesPlan {
                 }
             }
         }
+        if plan.major == PydanticMajor::V2 {
+            plan.shared_url_module(context);
+        }
         if emails {
             let already = declared.as_ref().is_some_and(|declared| {
                 declared.declares("email-validator")
@@ -256,6 +315,71 @@ impl FieldTypesPlan {
             }
         }
         plan
+    }
+
+    /// Chooses the shared module of the URL type, when fields of two or
+    /// more modules need it and their package has no `validators` module.
+    fn shared_url_module(&mut self, context: &PlanContext) {
+        let mut modules: Vec<&String> = self
+            .rewrites
+            .iter()
+            .filter(|(_, rewrites)| {
+                rewrites
+                    .iter()
+                    .any(|rewrite| rewrite.meaning == TextMeaning::HttpUrl)
+            })
+            .map(|(module, _)| module)
+            .collect();
+        if modules.len() < 2 {
+            return;
+        }
+        modules.sort();
+        let packages: Vec<Vec<&str>> = modules
+            .iter()
+            .map(|module| {
+                let mut parts: Vec<&str> = module.split('.').collect();
+                parts.pop();
+                parts
+            })
+            .collect();
+        let mut common: Vec<&str> = packages[0].clone();
+        for package in &packages[1..] {
+            let shared = common
+                .iter()
+                .zip(package)
+                .take_while(|(a, b)| a == b)
+                .count();
+            common.truncate(shared);
+        }
+        if common.is_empty() {
+            return;
+        }
+        let home = format!("{}.validators", common.join("."));
+        let taken = context.index.module(&home).is_some()
+            || context
+                .index
+                .modules()
+                .any(|module| module.name.starts_with(&format!("{home}.")));
+        let first = modules[0];
+        let (Some(path), false) = (context.paths.get(first.as_str()), taken) else {
+            return;
+        };
+        if context
+            .index
+            .module(first)
+            .is_some_and(|summary| summary.is_package)
+        {
+            return;
+        }
+        let mut directory = path.parent().map(PathBuf::from);
+        for _ in common.len()..packages[0].len() {
+            directory = directory.and_then(|directory| directory.parent().map(PathBuf::from));
+        }
+        let Some(directory) = directory else {
+            return;
+        };
+        self.url_module_path = Some(directory.join("validators.py"));
+        self.url_module = Some(home);
     }
 
     fn refuse(&mut self, module: &str, class: &str, field: &str, reason: String) {
@@ -288,8 +412,34 @@ impl Plan for FieldTypesPlan {
         })
     }
 
+    fn promises(&self) -> Vec<Promise> {
+        self.url_module
+            .iter()
+            .map(|module| Promise::Defines {
+                module: module.clone(),
+                name: URL_TYPE.to_string(),
+            })
+            .collect()
+    }
+
+    fn withdraw(&mut self, broken: &[Promise]) {
+        if broken.iter().any(|promise| {
+            matches!(promise, Promise::Defines { module, .. } if self.url_module.as_ref() == Some(module))
+        }) {
+            self.url_module = None;
+        }
+    }
+
     fn file_changes(&self) -> Vec<FileChange> {
-        self.changes.clone()
+        let mut changes = self.changes.clone();
+        if let (Some(module), Some(path)) = (&self.url_module, &self.url_module_path) {
+            changes.push(FileChange::Create {
+                path: path.clone(),
+                contents: URL_MODULE_TEXT.to_string(),
+                module: Some(module.clone()),
+            });
+        }
+        changes
     }
 }
 

@@ -1,0 +1,97 @@
+//! `api-version-prefix` on a real FastAPI app with its own test suite:
+//! after `apply --select api-version-prefix`, every path of
+//! `app.openapi()` is the old one under `/api/v1` (but the route declared
+//! on the app itself), the suite (which follows through its strings, the
+//! redirect and the OAuth2 `tokenUrl`) passes as it did before, and a
+//! second run changes nothing.
+//!
+//! It needs Python with `fastapi`, `httpx` and `pytest`; see
+//! `common::python_with_fastapi`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Prints the app's OpenAPI paths and the docs' token URL, one per line.
+const OPENAPI: &str = r#"
+import sys
+
+sys.path.insert(0, sys.argv[1])
+from app.main import app
+
+schema = app.openapi()
+for path in sorted(schema["paths"]):
+    print(path)
+print("token", schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"])
+"#;
+
+fn suite(python: &Path, directory: &Path) -> String {
+    let output = Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(directory)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("pytest runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{stdout}");
+    // "7 passed, 1 warning in 0.18s": the counts, not the time.
+    let last = stdout.lines().last().unwrap_or_default();
+    last.split(" in ").next().unwrap_or(last).to_string()
+}
+
+#[test]
+fn routers_move_under_a_version_and_the_tests_follow() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/api-version-prefix/module_app"),
+        directory.path(),
+    );
+    let paths = |directory: &Path| -> Vec<String> {
+        common::run_script(&python, directory, OPENAPI, &[directory.as_os_str()])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let before = paths(directory.path());
+    let passed_before = suite(&python, directory.path());
+    assert!(passed_before.contains("7 passed"), "{passed_before}");
+
+    common::apply_to(directory.path(), &["--select", "api-version-prefix"], ".");
+    std::fs::remove_file(directory.path().join("probe.py")).unwrap();
+
+    let expected: Vec<String> = {
+        let mut expected: Vec<String> = before
+            .iter()
+            .map(|line| match line.strip_prefix("token ") {
+                Some(url) => format!("token api/v1/{url}"),
+                None if line == "/health" => line.clone(),
+                None => format!("/api/v1{line}"),
+            })
+            .collect();
+        expected.sort();
+        expected
+    };
+    let mut after = paths(directory.path());
+    after.sort();
+    assert_eq!(after, expected);
+    assert!(
+        before.iter().any(|line| line == "/users/{user_id}"),
+        "{before:?}"
+    );
+    assert_eq!(suite(&python, directory.path()), passed_before);
+
+    std::fs::remove_file(directory.path().join("probe.py")).unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args(["diff", "--select", "api-version-prefix", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
