@@ -5,8 +5,9 @@
 //! `APIRouter(prefix="/api/v1")`, defined next to the app: each
 //! `app.include_router(router, …)` becomes `v1_router.include_router(router,
 //! …)`, its prefix, tags and dependencies kept, and `app.include_router(v1_router)`
-//! follows the last of them. An app built in a factory function is
-//! rewritten inside the function.
+//! follows the last of them. An app built in a factory function, or
+//! handed to one (`def register_routes(app: FastAPI)`), is rewritten
+//! inside the function.
 //!
 //! The project's own tests and clients follow: a string or f-string that
 //! is a moved route's path (`"/users/7"`, `f"/users/{user.id}"`, with or

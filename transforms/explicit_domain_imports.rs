@@ -1,9 +1,9 @@
 //! # explicit-domain-imports (safe)
 //!
 //! ## What it does
-//! In a project organised by domain (packages that hold their own
-//! `router.py` or `service.py` beside `schemas.py`, `models.py`, …, at any
-//! depth), a module of one domain that imports a function or a
+//! In a project organised by domain (packages that hold their own routes,
+//! `router.py`, `routes.py`, `endpoints.py` or `controller.py`, beside
+//! `service.py`, `schemas.py`, `models.py`, …, at any depth), a module of one domain that imports a function or a
 //! module-level instance by name from another domain's module imports the
 //! module instead, under the alias `<domain>_<module>`, and every use names
 //! it through the module: `from src.auth.service import create_user`
@@ -12,12 +12,14 @@
 //!
 //! Relative imports (`from ..auth.service import create_user`) and names a
 //! package re-exports (`from src.auth import create_user`, defined in
-//! `src/auth/service.py`) are resolved through the project. When the file
+//! `src/auth/service.py`) are resolved through the project; a name a
+//! module outside the domain re-exports is left as the file imports it. When the file
 //! imports that module already (`import src.auth.service as svc`), its
 //! alias is used.
 //!
-//! Left alone: classes (schemas, models, exceptions) and constants
-//! imported by name, imports within one domain, modules outside domains
+//! A name imported under an alias that names its domain or module already
+//! (`publish as eventstream_publish`) is explicit as it is. Left alone: classes (schemas, models, exceptions), type aliases and
+//! constants imported by name (names that start with a capital), imports within one domain, modules outside domains
 //! (`main.py`, tests), and code already in this form. A name that stays
 //! is reported with the reason: the alias names something else in the
 //! file, other modules import the name from this one (or tests patch it

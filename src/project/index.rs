@@ -261,7 +261,8 @@ impl PathText {
 /// One module's routing (see [`ModuleSummary::routing`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Routing {
-    /// Names bound to `FastAPI(…)`, at module level or in a function.
+    /// Names bound to `FastAPI(…)`, at module level or in a function, and
+    /// parameters annotated `FastAPI`.
     pub apps: Vec<CompactString>,
     /// Module-level routers and apps, with the `prefix=` (or `root_path=`)
     /// their constructor gives.
@@ -1625,6 +1626,19 @@ fn routing(
                 && !routing.apps.iter().any(|app| *app == target)
             {
                 routing.apps.push(target.into());
+            }
+        }
+    }
+    // `def register_routes(app: FastAPI)` includes into the app it is given.
+    for function in &facts.functions {
+        for parameter in function.parameters.iter() {
+            let name = parameter.name().as_str();
+            if parameter
+                .annotation()
+                .is_some_and(|annotation| facts.resolves_to(annotation, "fastapi.FastAPI"))
+                && !routing.apps.iter().any(|app| app == name)
+            {
+                routing.apps.push(name.into());
             }
         }
     }

@@ -2,35 +2,36 @@
 //! of a project organised by domain (`src/auth/`, `src/posts/`), each
 //! holding its own `router.py`, `service.py`, `schemas.py`, … at any depth.
 //!
-//! A domain is a package that directly holds a router or a service module
-//! (`router.py`, `routes.py`, `views.py`, `controller.py`, `service.py`,
-//! `services.py`), and
+//! A domain is a package that directly holds its routes (`router.py`,
+//! `routes.py`, `views.py`, `endpoints.py`, `controller.py`), and
 //! at least one more of the modules a domain owns (`schemas`, `models`,
 //! `dependencies`, `exceptions`, `constants`, `utils`, `config`, `crud`, …),
 //! and that holds no domain below it: a package of domains (`src/`) is the
-//! application, not a domain. A project laid out by file type
-//! (`app/routers/`, `app/schemas/`) has no domains.
+//! application, not a domain. A package of shared code without routes
+//! (`kit/` with `services.py` and `utils.py`) is not a domain either. A
+//! project laid out by file type (`app/routers/`, `app/schemas/`) has no
+//! domains.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::project::index::ProjectIndex;
 
-/// Modules that mark a package as a domain.
-const MARKERS: [&str; 7] = [
+/// Modules that mark a package as a domain: its routes.
+const MARKERS: [&str; 6] = [
     "router",
     "routes",
     "views",
+    "endpoints",
     "controller",
     "controllers",
-    "service",
-    "services",
 ];
 
 /// Modules (or packages) a domain owns.
-const ROLES: [&str; 22] = [
+const ROLES: [&str; 23] = [
     "router",
     "routes",
     "views",
+    "endpoints",
     "controller",
     "controllers",
     "service",
@@ -130,7 +131,7 @@ mod tests {
     }
 
     #[test]
-    fn domains_hold_a_router_or_service_and_another_role() {
+    fn domains_hold_their_routes_and_another_role() {
         let index = index(&[
             ("src", true),
             ("src.main", false),
@@ -145,6 +146,10 @@ mod tests {
             ("src.posts", true),
             ("src.posts.service", false),
             ("src.posts.schemas", false),
+            ("src.posts.router", false),
+            ("src.kit", true),
+            ("src.kit.services", false),
+            ("src.kit.utils", false),
             ("src.lonely", true),
             ("src.lonely.router", false),
         ]);
@@ -153,6 +158,7 @@ mod tests {
         assert_eq!(domains.domain_of("src.auth"), Some("src.auth"));
         assert_eq!(domains.domain_of("src.posts.service"), Some("src.posts"));
         assert_eq!(domains.domain_of("src.main"), None);
+        assert_eq!(domains.domain_of("src.kit.utils"), None);
         assert_eq!(domains.domain_of("src.lonely.router"), None);
     }
 

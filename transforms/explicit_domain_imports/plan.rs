@@ -21,7 +21,8 @@ pub struct CrossImport {
     /// The module that defines it (`src.auth.service`), and its name there.
     pub module: String,
     pub name: String,
-    /// `<domain>_<module>`: `auth_service`.
+    /// `<domain>_<module>`: `auth_service` (the module's name alone when
+    /// it is the domain's: `transaction` for `…transaction.service.transaction`).
     pub alias: String,
     /// Why it stays, when the index tells.
     pub refusal: Option<String>,
@@ -52,6 +53,11 @@ impl DomainImportsPlan {
                 .collect();
             imports.sort_unstable();
             for (local, qualified) in imports {
+                // Classes, type aliases and constants are imported by name.
+                let written_name = qualified.rsplit('.').next().unwrap_or(qualified);
+                if written_name.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    continue;
+                }
                 let canonical = index.canonical(qualified);
                 if index.module(&canonical).is_some() {
                     continue;
@@ -62,6 +68,12 @@ impl DomainImportsPlan {
                 let Some(there) = domains.domain_of(defining) else {
                     continue;
                 };
+                // A re-export is followed only within the domain (its
+                // package's `__init__`), not through a module elsewhere.
+                let written_module = qualified.rsplit_once('.').map_or("", |(module, _)| module);
+                if domains.domain_of(written_module) != Some(there) {
+                    continue;
+                }
                 if there == here || there == defining {
                     continue;
                 }
@@ -75,6 +87,16 @@ impl DomainImportsPlan {
                 }
                 let domain = there.rsplit('.').next().unwrap_or(there);
                 let stem = defining.rsplit('.').next().unwrap_or(defining);
+                // `publish as eventstream_publish` says where it comes from
+                // already.
+                if local != name && (local.contains(domain) || local.contains(stem)) {
+                    continue;
+                }
+                let alias = if stem == domain {
+                    stem.to_string()
+                } else {
+                    format!("{domain}_{stem}")
+                };
                 let refusal = index.is_imported_from(&module.name, local).then(|| {
                     format!(
                         "other modules import `{local}` from `{}`, or tests patch it there",
@@ -88,7 +110,7 @@ impl DomainImportsPlan {
                         local: local.to_string(),
                         module: defining.to_string(),
                         name: name.to_string(),
-                        alias: format!("{domain}_{stem}"),
+                        alias,
                         refusal,
                     });
             }
