@@ -95,3 +95,20 @@ fn routers_move_under_a_version_and_the_tests_follow() {
         String::from_utf8_lossy(&again.stdout)
     );
 }
+
+#[test]
+fn a_domain_layout_registering_its_routers_in_a_function_passes_its_tests_after_apply() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/api-version-prefix/domain_layout"),
+        directory.path(),
+    );
+    let passed_before = suite(&python, directory.path());
+    assert!(passed_before.starts_with("1 passed"), "{passed_before}");
+    common::apply_to(directory.path(), &["--select", "api-version-prefix"], ".");
+    let test = std::fs::read_to_string(directory.path().join("tests/test_posts.py")).unwrap();
+    assert!(test.contains("\"/api/v1/auth/me/posts\""), "{test}");
+    assert_eq!(suite(&python, directory.path()), passed_before);
+}

@@ -264,14 +264,21 @@ impl InputSchemas {
                 }
             }
         }
+        // Asked of most classes more than once: answered once each.
+        let models: std::cell::RefCell<HashMap<String, bool>> = Default::default();
         let is_model = |qualified: &str| {
-            model_kind(index, qualified) == Some(ClassKind::PydanticModel)
+            if let Some(known) = models.borrow().get(qualified) {
+                return *known;
+            }
+            let answer = model_kind(index, qualified) == Some(ClassKind::PydanticModel)
                 && !ancestors(index, qualified).iter().any(|class| {
                     class
                         .bases
                         .iter()
                         .any(|base| base.ends_with("BaseSettings"))
-                })
+                });
+            models.borrow_mut().insert(qualified.to_string(), answer);
+            answer
         };
         inputs.retain(|class| is_model(class) && !responses.contains(class));
         // The models input schemas hold, to a fixed point.

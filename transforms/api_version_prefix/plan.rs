@@ -71,6 +71,7 @@ impl VersionPlan {
         if versioned {
             return plan;
         }
+        let routers = Routers::of(index);
         let mut moved: Vec<String> = Vec::new();
         for module in modules {
             let apps: Vec<String> = module
@@ -106,7 +107,9 @@ impl VersionPlan {
                             return plan;
                         }
                     };
-                    if let Err(reason) = expand(index, &include.router, &base, 0, &mut moved) {
+                    if let Err(reason) =
+                        routers.expand(index, &include.router, &base, 0, &mut moved)
+                    {
                         plan.refusal = Some(reason);
                         return plan;
                     }
@@ -120,72 +123,104 @@ impl VersionPlan {
     }
 }
 
-/// Adds the paths of the routes `router` (qualified) holds, under `base`.
-fn expand(
-    index: &ProjectIndex,
-    router: &str,
-    base: &str,
-    depth: usize,
-    moved: &mut Vec<String>,
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Ok(());
-    }
-    let canonical = index.canonical(router);
-    let Some((module_name, name)) = canonical.rsplit_once('.') else {
-        return Err(format!("the router `{router}` is not one of the project's"));
-    };
-    let Some(module) = index.module(module_name) else {
-        return Err(format!("the router `{router}` is not one of the project's"));
-    };
-    let routing = &module.routing;
-    let own = match routing.prefixes.iter().find(|(known, _)| known == name) {
-        Some((_, Some(PathText::Literal(prefix)))) => prefix.clone(),
-        Some((_, Some(PathText::Expression(text)))) => {
-            return Err(format!(
-                "the prefix `{text}` of `{canonical}` is not a literal, so the paths that move are not known"
-            ));
-        }
-        Some((_, None)) => String::new(),
-        None => return Err(format!("the router `{router}` is not one of the project's")),
-    };
-    let base = format!("{base}{own}");
-    for (on, path) in &routing.routes {
-        if on != name {
-            continue;
-        }
-        match path {
-            PathText::Literal(path) => moved.push(format!("{base}{path}")),
-            PathText::Expression(text) => {
-                return Err(format!(
-                    "the path `{text}` of a route of `{canonical}` is not a literal"
-                ));
+/// The project's routers, by qualified name: what each declares and
+/// includes, wherever the code that does it is (`@user_router.get(…)` in a
+/// module that imports `user_router`).
+#[derive(Default)]
+struct Routers<'i> {
+    prefixes: HashMap<String, Option<&'i PathText>>,
+    routes: HashMap<String, Vec<&'i PathText>>,
+    includes: HashMap<String, Vec<&'i crate::project::index::Include>>,
+}
+
+impl<'i> Routers<'i> {
+    fn of(index: &'i ProjectIndex) -> Routers<'i> {
+        let mut routers = Routers::default();
+        for module in index.modules() {
+            // What a router's name, as this module writes it, means.
+            let qualify = |written: &str| -> String {
+                let (head, rest) = written.split_once('.').unwrap_or((written, ""));
+                let qualified = match module.imports.get(head) {
+                    Some(imported) if rest.is_empty() => imported.to_string(),
+                    Some(imported) => format!("{imported}.{rest}"),
+                    None => format!("{}.{written}", module.name),
+                };
+                index.canonical(&qualified)
+            };
+            let routing = &module.routing;
+            for (name, prefix) in &routing.prefixes {
+                routers
+                    .prefixes
+                    .insert(format!("{}.{name}", module.name), prefix.as_ref());
+            }
+            for (on, path) in &routing.routes {
+                routers.routes.entry(qualify(on)).or_default().push(path);
+            }
+            for include in &routing.includes {
+                routers
+                    .includes
+                    .entry(qualify(&include.receiver))
+                    .or_default()
+                    .push(include);
             }
         }
+        routers
     }
-    for include in routing
-        .includes
-        .iter()
-        .filter(|include| include.receiver == name)
-    {
-        let prefix = match &include.prefix {
-            None => String::new(),
-            Some(PathText::Literal(prefix)) => prefix.clone(),
-            Some(PathText::Expression(text)) => {
+
+    /// Adds the paths of the routes `router` (qualified) holds, under `base`.
+    fn expand(
+        &self,
+        index: &ProjectIndex,
+        router: &str,
+        base: &str,
+        depth: usize,
+        moved: &mut Vec<String>,
+    ) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Ok(());
+        }
+        let canonical = index.canonical(router);
+        let own = match self.prefixes.get(&canonical) {
+            Some(Some(PathText::Literal(prefix))) => prefix.clone(),
+            Some(Some(PathText::Expression(text))) => {
                 return Err(format!(
-                    "the prefix `{text}` is not a literal, so the paths that move are not known"
+                    "the prefix `{text}` of `{canonical}` is not a literal, so the paths that move are not known"
                 ));
             }
+            Some(None) => String::new(),
+            None => return Err(format!("the router `{router}` is not one of the project's")),
         };
-        expand(
-            index,
-            &include.router,
-            &format!("{base}{prefix}"),
-            depth + 1,
-            moved,
-        )?;
+        let base = format!("{base}{own}");
+        for path in self.routes.get(&canonical).into_iter().flatten() {
+            match path {
+                PathText::Literal(path) => moved.push(format!("{base}{path}")),
+                PathText::Expression(text) => {
+                    return Err(format!(
+                        "the path `{text}` of a route of `{canonical}` is not a literal"
+                    ));
+                }
+            }
+        }
+        for include in self.includes.get(&canonical).into_iter().flatten() {
+            let prefix = match &include.prefix {
+                None => String::new(),
+                Some(PathText::Literal(prefix)) => prefix.clone(),
+                Some(PathText::Expression(text)) => {
+                    return Err(format!(
+                        "the prefix `{text}` is not a literal, so the paths that move are not known"
+                    ));
+                }
+            };
+            self.expand(
+                index,
+                &include.router,
+                &format!("{base}{prefix}"),
+                depth + 1,
+                moved,
+            )?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Whether a requested path (its query cut off; `\0` stands for an
