@@ -85,7 +85,7 @@ use ruff_python_ast::{self as ast, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::project::transform::{FileContext, Findings, Transform};
-use crate::python::bindings::global_uses;
+use crate::python::bindings::{GlobalUses, global_uses_of};
 use crate::python::imports::{Symbol, relative_spelling};
 use crate::python::naming::mentions_identifier;
 use crate::text::edit::{Edit, Fix, Safety};
@@ -113,7 +113,13 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let Some(plan) = context.plan::<DomainImportsPlan>() else {
         return;
     };
-    for cross in plan.imports_in(module) {
+    let imports = plan.imports_in(module);
+    if imports.is_empty() {
+        return;
+    }
+    let locals: Vec<&str> = imports.iter().map(|cross| cross.local.as_str()).collect();
+    let uses = global_uses_of(context.module, &locals);
+    for (cross, uses) in imports.iter().zip(&uses) {
         let Some((import, alias)) = module_level_import(&context.module.body, &cross.local) else {
             continue;
         };
@@ -125,7 +131,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
             "`{}` is imported by name from `{}`, another domain's module",
             cross.local, cross.module
         );
-        match fix_for(context, cross, import.level > 0) {
+        match fix_for(context, cross, uses, import.level > 0) {
             Ok(Some((reference, fix))) => findings.push(
                 &TRANSFORM,
                 range,
@@ -163,14 +169,14 @@ fn module_level_import<'a>(
 fn fix_for(
     context: &FileContext,
     cross: &CrossImport,
+    uses: &GlobalUses,
     relative: bool,
 ) -> Result<Option<(String, Fix)>, String> {
     if let Some(reason) = &cross.refusal {
         return Err(reason.clone());
     }
-    let uses = global_uses(context.module, &cross.local);
-    if let Some(reason) = uses.blocked {
-        return Err(reason);
+    if let Some(reason) = &uses.blocked {
+        return Err(reason.clone());
     }
     if uses.loads.is_empty() {
         return Ok(None);

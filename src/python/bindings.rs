@@ -520,18 +520,31 @@ pub struct GlobalUses {
 /// function, lambda, comprehension or class body that binds the name
 /// itself is skipped whole: its uses mean its own binding.
 pub fn global_uses(module: &ModModule, name: &str) -> GlobalUses {
+    global_uses_of(module, &[name]).pop().unwrap_or_default()
+}
+
+/// [`global_uses`] of several names, in one walk of the module.
+pub fn global_uses_of(module: &ModModule, names: &[&str]) -> Vec<GlobalUses> {
     let mut uses = Uses {
-        name,
-        found: GlobalUses::default(),
+        names,
+        found: names.iter().map(|_| GlobalUses::default()).collect(),
+        shadowed: vec![false; names.len()],
         in_annotation: 0,
     };
-    let bindings = shallow_bindings(&module.body, name);
-    if bindings.count > 1 {
-        uses.found.blocked = Some(format!("the module binds `{name}` more than once"));
+    let bindings = shallow_bindings(&module.body, names);
+    for (position, name) in names.iter().enumerate() {
+        if bindings[position].count > 1 {
+            uses.block(
+                position,
+                format!("the module binds `{name}` more than once"),
+            );
+        }
     }
     uses.visit_body(&module.body);
-    if referenced_in_all(module, name) {
-        uses.found.blocked = Some(format!("`__all__` lists `{name}`"));
+    for (position, name) in names.iter().enumerate() {
+        if referenced_in_all(module, name) {
+            uses.found[position].blocked = Some(format!("`__all__` lists `{name}`"));
+        }
     }
     uses.found
 }
@@ -567,47 +580,60 @@ struct Bindings {
     global: bool,
 }
 
-fn shallow_bindings(body: &[Stmt], name: &str) -> Bindings {
+fn shallow_bindings(body: &[Stmt], names: &[&str]) -> Vec<Bindings> {
     struct Binds<'n> {
-        name: &'n str,
-        found: Bindings,
+        names: &'n [&'n str],
+        found: Vec<Bindings>,
+    }
+    impl Binds<'_> {
+        fn bind(&mut self, name: &str) {
+            if let Some(position) = self.names.iter().position(|known| *known == name) {
+                self.found[position].count += 1;
+            }
+        }
     }
     impl<'a> Visitor<'a> for Binds<'_> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
-                Stmt::FunctionDef(function) => {
-                    self.found.count += usize::from(function.name.id == self.name);
-                }
-                Stmt::ClassDef(class) => {
-                    self.found.count += usize::from(class.name.id == self.name);
-                }
+                Stmt::FunctionDef(function) => self.bind(function.name.as_str()),
+                Stmt::ClassDef(class) => self.bind(class.name.as_str()),
                 Stmt::Import(import) => {
                     for alias in &import.names {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
-                        self.found.count += usize::from(local.split('.').next() == Some(self.name));
+                        self.bind(local.split('.').next().unwrap_or(local));
                     }
                 }
                 Stmt::ImportFrom(import) => {
                     for alias in &import.names {
                         let local = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
-                        self.found.count += usize::from(local == self.name || local == "*");
+                        if local == "*" {
+                            for found in &mut self.found {
+                                found.count += 1;
+                            }
+                        } else {
+                            self.bind(local);
+                        }
                     }
                 }
                 Stmt::Global(ruff_python_ast::StmtGlobal { names, .. })
                 | Stmt::Nonlocal(ruff_python_ast::StmtNonlocal { names, .. }) => {
-                    self.found.global |= names.iter().any(|declared| declared.id == self.name);
+                    for declared in names {
+                        if let Some(position) = self
+                            .names
+                            .iter()
+                            .position(|known| *known == declared.as_str())
+                        {
+                            self.found[position].global = true;
+                        }
+                    }
                 }
                 _ => visitor::walk_stmt(self, stmt),
             }
         }
         fn visit_except_handler(&mut self, handler: &'a ruff_python_ast::ExceptHandler) {
             let ruff_python_ast::ExceptHandler::ExceptHandler(inner) = handler;
-            if inner
-                .name
-                .as_ref()
-                .is_some_and(|bound| bound.id == self.name)
-            {
-                self.found.count += 1;
+            if let Some(bound) = &inner.name {
+                self.bind(bound.as_str());
             }
             visitor::walk_except_handler(self, handler);
         }
@@ -619,17 +645,15 @@ fn shallow_bindings(body: &[Stmt], name: &str) -> Bindings {
                 Pattern::MatchMapping(mapping) => mapping.rest.as_ref(),
                 _ => None,
             };
-            if bound.is_some_and(|bound| bound.id == self.name) {
-                self.found.count += 1;
+            if let Some(bound) = bound {
+                self.bind(bound.as_str());
             }
             visitor::walk_pattern(self, pattern);
         }
         fn visit_expr(&mut self, expr: &'a Expr) {
             match expr {
-                Expr::Name(found) if found.id == self.name => {
-                    if !matches!(found.ctx, ExprContext::Load) {
-                        self.found.count += 1;
-                    }
+                Expr::Name(found) if !matches!(found.ctx, ExprContext::Load) => {
+                    self.bind(found.id.as_str());
                 }
                 Expr::Lambda(_) => {}
                 // A comprehension's targets are its own; what it computes
@@ -673,43 +697,66 @@ fn shallow_bindings(body: &[Stmt], name: &str) -> Bindings {
         }
     }
     let mut binds = Binds {
-        name,
-        found: Bindings::default(),
+        names,
+        found: names.iter().map(|_| Bindings::default()).collect(),
     };
     binds.visit_body(body);
     binds.found
 }
 
 struct Uses<'n> {
-    name: &'n str,
-    found: GlobalUses,
+    names: &'n [&'n str],
+    found: Vec<GlobalUses>,
+    /// Which names a scope being walked binds itself.
+    shadowed: Vec<bool>,
     in_annotation: usize,
 }
 
 impl Uses<'_> {
-    fn block(&mut self, reason: String) {
-        self.found.blocked.get_or_insert(reason);
+    fn block(&mut self, position: usize, reason: String) {
+        self.found[position].blocked.get_or_insert(reason);
     }
 
-    /// Visits a function-like scope's body unless it binds the name.
+    /// The position of a name not shadowed here.
+    fn visible(&self, name: &str) -> Option<usize> {
+        self.names
+            .iter()
+            .position(|known| *known == name)
+            .filter(|position| !self.shadowed[*position])
+    }
+
+    /// Walks `walk` with the names `shadows` says are bound there hidden.
+    fn shadowing(&mut self, shadows: impl Fn(&str) -> bool, walk: impl FnOnce(&mut Self)) {
+        let saved = self.shadowed.clone();
+        for (position, name) in self.names.iter().enumerate() {
+            self.shadowed[position] |= shadows(name);
+        }
+        if self.shadowed.iter().any(|shadowed| !shadowed) {
+            walk(self);
+        }
+        self.shadowed = saved;
+    }
+
+    /// Visits a function-like scope's body, the names it binds hidden.
     fn scope(&mut self, parameters: Option<&ruff_python_ast::Parameters>, body: &[Stmt]) {
-        let name = self.name;
-        if parameters.is_some_and(|parameters| {
-            parameters
-                .iter()
-                .any(|parameter| parameter.name().as_str() == name)
-        }) {
-            return;
+        let bindings = shallow_bindings(body, self.names);
+        for (position, name) in self.names.iter().enumerate() {
+            if bindings[position].global && !self.shadowed[position] {
+                self.block(position, format!("a function declares `{name}` global"));
+            }
         }
-        let bindings = shallow_bindings(body, name);
-        if bindings.global {
-            self.block(format!("a function declares `{name}` global"));
-            return;
-        }
-        if bindings.count > 0 {
-            return;
-        }
-        self.visit_body(body);
+        let names = self.names;
+        let binds = |name: &str| {
+            let position = names.iter().position(|known| *known == name);
+            position
+                .is_some_and(|position| bindings[position].count > 0 || bindings[position].global)
+                || parameters.is_some_and(|parameters| {
+                    parameters
+                        .iter()
+                        .any(|parameter| parameter.name().as_str() == name)
+                })
+        };
+        self.shadowing(binds, |uses| uses.visit_body(body));
     }
 }
 
@@ -746,13 +793,15 @@ impl<'a> Visitor<'a> for Uses<'_> {
                 }
                 self.scope(None, &class.body);
             }
-            Stmt::Delete(delete)
-                if delete
-                    .targets
-                    .iter()
-                    .any(|target| matches!(target, Expr::Name(found) if found.id == self.name)) =>
-            {
-                self.block(format!("the module deletes `{}`", self.name));
+            Stmt::Delete(delete) => {
+                for target in &delete.targets {
+                    if let Expr::Name(found) = target
+                        && let Some(position) = self.visible(found.id.as_str())
+                    {
+                        self.block(position, format!("the module deletes `{}`", found.id));
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
             }
             Stmt::AnnAssign(assign) => {
                 self.in_annotation += 1;
@@ -769,36 +818,41 @@ impl<'a> Visitor<'a> for Uses<'_> {
 
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
-            Expr::Name(found) if found.id == self.name => {
-                if matches!(found.ctx, ExprContext::Load) {
-                    self.found.loads.push(found.range());
+            Expr::Name(found) => {
+                if matches!(found.ctx, ExprContext::Load)
+                    && let Some(position) = self.visible(found.id.as_str())
+                {
+                    self.found[position].loads.push(found.range());
                 }
             }
-            Expr::StringLiteral(string)
-                if self.in_annotation > 0
-                    && crate::python::naming::mentions_identifier(
-                        string.value.to_str(),
-                        self.name,
-                    ) =>
-            {
-                self.block(format!("a string annotation names `{}`", self.name));
+            Expr::StringLiteral(string) if self.in_annotation > 0 => {
+                let text = string.value.to_str();
+                for position in 0..self.names.len() {
+                    let name = self.names[position];
+                    if !self.shadowed[position]
+                        && crate::python::naming::mentions_identifier(text, name)
+                    {
+                        self.block(position, format!("a string annotation names `{name}`"));
+                    }
+                }
             }
             Expr::Lambda(lambda) => {
-                let binds = lambda.parameters.as_ref().is_some_and(|parameters| {
-                    parameters
-                        .iter()
-                        .any(|parameter| parameter.name().as_str() == self.name)
-                });
-                if !binds {
-                    if let Some(parameters) = &lambda.parameters {
-                        for parameter in parameters.iter() {
-                            if let Some(default) = parameter.default() {
-                                self.visit_expr(default);
-                            }
+                if let Some(parameters) = &lambda.parameters {
+                    for parameter in parameters.iter() {
+                        if let Some(default) = parameter.default() {
+                            self.visit_expr(default);
                         }
                     }
-                    self.visit_expr(&lambda.body);
                 }
+                let parameters = lambda.parameters.as_deref();
+                let binds = |name: &str| {
+                    parameters.is_some_and(|parameters| {
+                        parameters
+                            .iter()
+                            .any(|parameter| parameter.name().as_str() == name)
+                    })
+                };
+                self.shadowing(binds, |uses| uses.visit_expr(&lambda.body));
             }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
                 let generators = match expr {
@@ -808,12 +862,12 @@ impl<'a> Visitor<'a> for Uses<'_> {
                     Expr::Generator(comp) => &comp.generators,
                     _ => unreachable!(),
                 };
-                let binds = generators
-                    .iter()
-                    .any(|generator| stores(&generator.target, self.name));
-                if !binds {
-                    visitor::walk_expr(self, expr);
-                }
+                let binds = |name: &str| {
+                    generators
+                        .iter()
+                        .any(|generator| stores(&generator.target, name))
+                };
+                self.shadowing(binds, |uses| visitor::walk_expr(uses, expr));
             }
             _ => visitor::walk_expr(self, expr),
         }
@@ -885,6 +939,20 @@ other = lambda: create_user
                 "15:create_user",
                 "18:create_user"
             ]
+        );
+    }
+
+    #[test]
+    fn several_names_in_one_walk_shadow_apart() {
+        let source = "from a import f, g\ndef h(f):\n    return f(g)\ndef k():\n    del g\n";
+        let parsed = ruff_python_parser::parse_module(source).unwrap();
+        let found = global_uses_of(parsed.syntax(), &["f", "g"]);
+        assert!(found[0].loads.is_empty());
+        assert_eq!(found[0].blocked, None);
+        assert_eq!(found[1].loads.len(), 1);
+        assert_eq!(
+            found[1].blocked, None,
+            "a local `del g` is not the module's"
         );
     }
 
