@@ -29,6 +29,11 @@
 //!   already and is used as it is. A URL field whose default is other text
 //!   (`"placeholder-image"`) holds more than URLs, and is left alone.
 //!
+//! A schema the project's own code builds (outside its tests) is reported,
+//! not rewritten: the values the server puts in it would be validated too.
+//! So is a password field of a project that checks passwords itself (a
+//! function such as `check_invalid_password` or `validate_password`),
+//! whose own error would no longer be reached.
 //! Login schemas (`UserLogin`, `SignIn`, `Credentials`, …) are left
 //! alone: they are checked against what was stored under older rules, and
 //! `EmailStr` would normalise an address that must match as it was stored.

@@ -177,6 +177,9 @@ pub struct ModuleSummary {
     /// Local name → absolute qualified name, for every import. Names and
     /// annotations are short: kept inline, most need no allocation.
     pub imports: HashMap<CompactString, CompactString>,
+    /// The names of `imports` bound by module-level imports at run time
+    /// (not inside functions, not under `TYPE_CHECKING`).
+    pub module_level_imports: HashSet<CompactString>,
     /// Modules this one imports (absolute), for the import graph.
     pub imported_modules: Vec<CompactString>,
     pub functions: Vec<FunctionSummary>,
@@ -967,6 +970,12 @@ pub fn summarize_with_facts(
     };
 
     summary.imports = absolute_imports(facts, name, is_package);
+    summary.module_level_imports = summary
+        .imports
+        .keys()
+        .filter(|local| facts.runtime_import_names.contains(local.as_str()))
+        .cloned()
+        .collect();
     summary.bound_names.extend(summary.imports.keys().cloned());
     summary.type_variables = module
         .body

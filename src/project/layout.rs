@@ -26,14 +26,8 @@ const MARKERS: [&str; 6] = [
     "controllers",
 ];
 
-/// Modules (or packages) a domain owns.
-const ROLES: [&str; 23] = [
-    "router",
-    "routes",
-    "views",
-    "endpoints",
-    "controller",
-    "controllers",
+/// Modules (or packages) a domain owns besides its routes.
+const ROLES: [&str; 17] = [
     "service",
     "services",
     "schemas",
@@ -80,7 +74,7 @@ impl Domains {
                     .any(|(name, package)| !package && MARKERS.contains(name));
                 let roles = children
                     .iter()
-                    .filter(|(name, _)| ROLES.contains(name))
+                    .filter(|(name, _)| MARKERS.contains(name) || ROLES.contains(name))
                     .count();
                 marked && roles >= 2
             })

@@ -46,9 +46,11 @@ impl DomainImportsPlan {
             let Some(here) = domains.domain_of(&module.name) else {
                 continue;
             };
+            // Only module-level imports are rewritten.
             let mut imports: Vec<(&str, &str)> = module
                 .imports
                 .iter()
+                .filter(|(local, _)| module.module_level_imports.contains(*local))
                 .map(|(local, qualified)| (local.as_str(), qualified.as_str()))
                 .collect();
             imports.sort_unstable();

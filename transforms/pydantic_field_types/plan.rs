@@ -167,6 +167,42 @@ impl FieldTypesPlan {
         plan.major = code_major(index)
             .or_else(|| declared.as_ref().and_then(Declared::pydantic_major))
             .unwrap_or(PydanticMajor::V2);
+        // Who builds each input schema in the project's own code (not its
+        // tests): values the server makes would be validated too.
+        let mut built_by: HashMap<String, String> = HashMap::default();
+        // A function of the project that checks passwords itself
+        // (`check_invalid_password`, `validate_password_strength`).
+        let mut password_check: Option<String> = None;
+        let mut modules: Vec<_> = index.modules().collect();
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        for module in &modules {
+            let is_test = module.name.split('.').any(|part| {
+                part == "tests" || part == "test" || part == "conftest" || part.starts_with("test_")
+            });
+            if is_test {
+                continue;
+            }
+            for callee in &module.called {
+                let class = index.canonical(callee);
+                if schemas.is_input(&class) {
+                    built_by.entry(class).or_insert_with(|| module.name.clone());
+                }
+            }
+            if password_check.is_none() {
+                password_check = module
+                    .functions
+                    .iter()
+                    .map(|function| function.name.as_str())
+                    .find(|name| {
+                        let name = name.to_ascii_lowercase();
+                        name.contains("password")
+                            && ["valid", "check", "strength", "policy", "strong"]
+                                .iter()
+                                .any(|word| name.contains(word))
+                    })
+                    .map(|name| format!("{}.{name}", module.name));
+            }
+        }
         let mut emails = false;
         for input in inputs {
             let Some((input_module, input_class)) = index.class(input) else {
@@ -209,6 +245,28 @@ impl FieldTypesPlan {
                         continue;
                     }
                     if meaning == TextMeaning::HttpUrl && holds_other_text(default) {
+                        continue;
+                    }
+                    if let Some(builder) = built_by.get(input) {
+                        plan.refuse(
+                            &input_module,
+                            &input_name,
+                            field,
+                            format!(
+                                "the project builds `{input_name}` itself (in `{builder}`), so values the server makes would be validated too"
+                            ),
+                        );
+                        continue;
+                    }
+                    if meaning == TextMeaning::Password
+                        && let Some(check) = &password_check
+                    {
+                        plan.refuse(
+                            &input_module,
+                            &input_name,
+                            field,
+                            format!("the project checks passwords itself (`{check}`), with its own answer"),
+                        );
                         continue;
                     }
                     let owner_qualified = format!("{module}.{}", owner.name);
