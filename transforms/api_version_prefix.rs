@@ -72,6 +72,7 @@
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::project::layout::is_test_module;
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::imports::Symbol;
 use crate::python::naming::mentions_identifier;
@@ -259,18 +260,6 @@ fn mount(context: &FileContext, plan: &VersionPlan, app: &str, findings: &mut Fi
         format!("{message}: mount them under `{VERSION_PREFIX}`"),
         Some(fix),
     );
-}
-
-/// Whether a module is a test module: under `tests`, or `test_*.py`,
-/// `*_test.py`, `conftest.py`.
-fn is_test_module(module: &str) -> bool {
-    module.split('.').any(|part| {
-        part == "tests"
-            || part == "test"
-            || part == "conftest"
-            || part.starts_with("test_")
-            || part.ends_with("_test")
-    })
 }
 
 /// Prefixes the moved paths the module's strings request.

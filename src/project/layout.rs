@@ -111,6 +111,18 @@ impl Domains {
     }
 }
 
+/// Whether a module holds tests: under `tests`, or `test_*.py`,
+/// `*_test.py`, `conftest.py`.
+pub fn is_test_module(module: &str) -> bool {
+    module.split('.').any(|part| {
+        part == "tests"
+            || part == "test"
+            || part == "conftest"
+            || part.starts_with("test_")
+            || part.ends_with("_test")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

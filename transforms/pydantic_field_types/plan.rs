@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::project::app_settings::code_major;
 use crate::project::dependencies::Declared;
+use crate::project::layout::is_test_module;
 use crate::project::models::{InputSchemas, lineage};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
 use crate::python::app_settings::PydanticMajor;
@@ -176,10 +177,7 @@ impl FieldTypesPlan {
         let mut modules: Vec<_> = index.modules().collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         for module in &modules {
-            let is_test = module.name.split('.').any(|part| {
-                part == "tests" || part == "test" || part == "conftest" || part.starts_with("test_")
-            });
-            if is_test {
+            if is_test_module(&module.name) {
                 continue;
             }
             for callee in &module.called {
