@@ -4,6 +4,7 @@
 
 mod common;
 
+use fastapi_codemod::text::files::FileChange;
 use fastapi_codemod::transforms;
 use ruff_python_ast::PythonVersion;
 
@@ -70,24 +71,56 @@ fn examples_turn_into_their_use_instead_blocks() {
         let after_files = example_files(&after);
         let files: Vec<(String, bool, String)> = before_files
             .iter()
-            .map(|(module, text)| (module.clone(), false, text.clone()))
+            .map(|(module, is_package, text)| (module.clone(), *is_package, text.clone()))
             .collect();
-        let outcomes = common::fix_project_checked(&files, &selection);
-        for ((module, text), outcome) in before_files.iter().zip(&outcomes) {
-            assert_eq!(outcome.error, None, "{}", transform.name);
-            let expected = after_files
+        let (outcomes, changes) = common::fix_project_run_checked(&files, &selection);
+        let expected = |module: &str| {
+            after_files
                 .iter()
-                .find(|(other, _)| other == module)
-                .map(|(_, text)| text.as_str());
+                .find(|(other, _, _)| other == module)
+                .map(|(_, _, text)| text.as_str())
+        };
+        for ((module, is_package, text), outcome) in before_files.iter().zip(&outcomes) {
+            assert_eq!(outcome.error, None, "{}", transform.name);
+            let path = common::module_path(module, *is_package);
+            // A module the example moves or removes is compared where it goes.
+            let moved = changes
+                .iter()
+                .find(|made| made.change.removes() == Some(&path));
+            let (module, result) = match moved.map(|made| (&made.change, made)) {
+                Some((FileChange::Move { to, .. }, made)) => {
+                    (common::module_of_path(to).0, made.after.as_deref())
+                }
+                Some(_) => (module.clone(), None),
+                None => (
+                    module.clone(),
+                    outcome.fixed.as_deref().or(Some(text.as_str())),
+                ),
+            };
             assert_eq!(
-                outcome.fixed.as_deref().or(Some(text.as_str())),
-                expected,
+                result,
+                expected(&module),
                 "{}: the example's {module} does not become its `Use instead:` block",
                 transform.name
             );
         }
+        // Files the example creates are in the block too.
+        for made in &changes {
+            if let FileChange::Create { path, .. } = &made.change
+                && let (module, _) = common::module_of_path(path)
+                && after_files.iter().any(|(other, _, _)| *other == module)
+            {
+                assert_eq!(
+                    made.after.as_deref(),
+                    expected(&module),
+                    "{}",
+                    transform.name
+                );
+            }
+        }
         assert!(
-            outcomes.iter().any(|outcome| outcome.fixed.is_some()),
+            outcomes.iter().any(|outcome| outcome.fixed.is_some())
+                || changes.iter().any(|made| made.after.is_some()),
             "{}: the example changes nothing",
             transform.name
         );
@@ -96,17 +129,17 @@ fn examples_turn_into_their_use_instead_blocks() {
 
 /// An example's files: one module named `example`, or, when the block
 /// holds `# file: src/auth/service.py` lines, each file after its line,
-/// by module name.
-fn example_files(block: &str) -> Vec<(String, String)> {
+/// by module name (`__init__.py` names its package).
+fn example_files(block: &str) -> Vec<(String, bool, String)> {
     if !block.starts_with("# file: ") {
-        return vec![("example".to_string(), block.to_string())];
+        return vec![("example".to_string(), false, block.to_string())];
     }
-    let mut files: Vec<(String, String)> = Vec::new();
+    let mut files: Vec<(String, bool, String)> = Vec::new();
     for line in block.split_inclusive('\n') {
         if let Some(path) = line.strip_prefix("# file: ") {
-            let module = path.trim().trim_end_matches(".py").replace('/', ".");
-            files.push((module, String::new()));
-        } else if let Some((_, text)) = files.last_mut() {
+            let (module, is_package) = common::module_of_path(std::path::Path::new(path.trim()));
+            files.push((module, is_package, String::new()));
+        } else if let Some((_, _, text)) = files.last_mut() {
             text.push_str(line);
         }
     }

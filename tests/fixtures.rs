@@ -77,10 +77,37 @@ fn created_files(
 ) -> String {
     let mut report = String::new();
     for made in changes {
+        use fastapi_codemod::text::files::FileChange;
         let path = match &made.change {
-            fastapi_codemod::text::files::FileChange::Create { path, .. }
-            | fastapi_codemod::text::files::FileChange::Edit { path, .. } => path,
-            fastapi_codemod::text::files::FileChange::Move { .. } => continue,
+            FileChange::Create { path, .. } | FileChange::Edit { path, .. } => path,
+            FileChange::Move { from, to, .. } => {
+                let (from, to) = (from.to_string_lossy(), to.to_string_lossy());
+                match (&made.error, &made.before, &made.after) {
+                    (Some(error), _, _) => {
+                        report.push_str(&format!("{from} → {to}: not moved: {error}\n"));
+                    }
+                    (None, Some(before), Some(after)) => {
+                        report.push_str(&format!("rename {from} → {to}\n"));
+                        let diff = similar::TextDiff::from_lines(before.as_str(), after.as_str());
+                        let text = diff
+                            .unified_diff()
+                            .context_radius(3)
+                            .header(&format!("a/{from}"), &format!("b/{to}"))
+                            .to_string();
+                        report.push_str(&text.replace('\r', "␍"));
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            FileChange::Remove { path } => {
+                let path = path.to_string_lossy();
+                match &made.error {
+                    Some(error) => report.push_str(&format!("{path}: not removed: {error}\n")),
+                    None => report.push_str(&format!("remove {path}\n")),
+                }
+                continue;
+            }
         };
         let label = path.to_string_lossy().replace('\\', "/");
         let label = match case.files.first() {
@@ -89,6 +116,9 @@ fn created_files(
         };
         match (&made.error, &made.after) {
             (Some(error), _) => report.push_str(&format!("{label}: not made: {error}\n")),
+            (None, Some(contents)) if contents.is_empty() && made.before.is_none() => {
+                report.push_str(&format!("create {label} (empty)\n"));
+            }
             (None, Some(contents)) => {
                 let before = made.before.as_deref().unwrap_or("");
                 let diff = similar::TextDiff::from_lines(before, contents.as_str());

@@ -14,6 +14,7 @@ pub mod cached_settings;
 pub mod cors_credentials;
 pub mod dependency_aliases;
 pub mod domain_exceptions;
+pub mod domain_layout;
 pub mod explicit_domain_imports;
 pub mod hide_internal_errors;
 pub mod pydantic_field_types;
@@ -35,6 +36,7 @@ pub static ALL: &[&Transform] = &[
     &pydantic_field_types::TRANSFORM,
     &explicit_domain_imports::TRANSFORM,
     &api_version_prefix::TRANSFORM,
+    &domain_layout::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

@@ -22,6 +22,17 @@ pub fn created_diff(path: &str, new: &str) -> String {
     format!("diff --git a/{path} b/{path}\nnew file mode 100644\n{hunks}")
 }
 
+/// A removed file, as git shows it: `deleted file mode`, then every line
+/// removed against `/dev/null`.
+pub fn deleted_diff(path: &str, old: &str) -> String {
+    let hunks = TextDiff::from_lines(old, "")
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), "/dev/null")
+        .to_string();
+    format!("diff --git a/{path} b/{path}\ndeleted file mode 100644\n{hunks}")
+}
+
 /// A moved file, as git shows a rename: `rename from` / `rename to`, then
 /// the hunks of what changed in it, if anything did.
 pub fn renamed_diff(from: &str, to: &str, old: &str, new: &str) -> String {

@@ -130,7 +130,7 @@ impl Workspace for DiskFiles<'_> {
             FileChange::Move { from, to, .. } => exists(to)
                 .or_else(|| self.git_refusal(from))
                 .or_else(|| self.git_refusal(to)),
-            FileChange::Edit { path, .. } => self.git_refusal(path),
+            FileChange::Edit { path, .. } | FileChange::Remove { path } => self.git_refusal(path),
         }
     }
 

@@ -414,8 +414,21 @@ fn execute_paths(
         let last = project.files.last().map_or(0, |file| file.position);
         // Whole-file changes are what other files rely on: they go first,
         // and are reported after the project's last file. If one cannot be
-        // made after all, none of the project's files is written.
+        // made after all, none of the project's files is written. A move
+        // writes its new place here; old places and removed files go last,
+        // once every file that imported them is written.
         let mut failed_change: Option<String> = None;
+        let positions: HashMap<&Path, usize> = project
+            .files
+            .iter()
+            .enumerate()
+            .map(|(position, file)| (file.path.as_path(), position))
+            .collect();
+        let fingerprint_of = |path: &Path| match positions.get(path) {
+            Some(&position) => disk.fingerprint(position),
+            None => disk.other_fingerprint(path),
+        };
+        let mut change_reports: Vec<(usize, FileReport, Option<ChangeOutcome>)> = Vec::new();
         for (index, made) in changes.into_iter().enumerate() {
             // `check` reports findings; a plan's whole-file changes are
             // what `diff` and `apply` show.
@@ -429,14 +442,31 @@ fn execute_paths(
             }
             let mut change_report = FileReport::from_change(&made);
             change_report.package = Some(package.clone());
-            if let (Action::Apply { .. }, None, Some(after)) = (action, &made.error, &made.after) {
-                write::before_write();
-                if let Err(error) = write_change(&disk, &made, after) {
-                    change_report.refuse(format!("{error:#}"));
-                    failed_change.get_or_insert_with(|| display(made.change.path()));
+            let mut removal = None;
+            if matches!(action, Action::Apply { .. }) && made.error.is_none() {
+                let written = match (&made.change, &made.after) {
+                    (FileChange::Remove { .. }, _) => Ok(made.before.is_some()),
+                    (_, Some(after)) => {
+                        write::before_write();
+                        write_change(
+                            &made,
+                            after,
+                            fingerprint_of(made.change.removes().unwrap_or(made.change.path())),
+                        )
+                        .map(|()| true)
+                    }
+                    (_, None) => Ok(false),
+                };
+                match written {
+                    Ok(true) if made.change.removes().is_some() => removal = Some(made),
+                    Ok(_) => {}
+                    Err(error) => {
+                        change_report.refuse(format!("{error:#}"));
+                        failed_change.get_or_insert_with(|| display(made.change.path()));
+                    }
                 }
             }
-            report.add_after(last, index, change_report);
+            change_reports.push((index, change_report, removal));
         }
         // Then what relies on others' new names, after them.
         let mut order: Vec<usize> = (0..project.files.len()).collect();
@@ -450,10 +480,18 @@ fn execute_paths(
                 in_shard.then(|| FileReport::from_outcome(display(&file.path), outcome))
             })
             .collect();
+        let mut failed_file: Option<String> = None;
+        // The project's last file is reported after the changes are, which
+        // are printed right after it.
+        let mut last_report: Option<Option<FileReport>> = None;
         for position in order {
             let file = &project.files[position];
             let Some(mut file_report) = reports[position].take() else {
-                report.skip(file.position);
+                if file.position == last {
+                    last_report = Some(None);
+                } else {
+                    report.skip(file.position);
+                }
                 continue;
             };
             file_report.package = Some(package.clone());
@@ -472,10 +510,56 @@ fn execute_paths(
                     (None, None) => Err("was not read; not written".into()),
                 };
                 if let Err(message) = written {
+                    failed_file.get_or_insert_with(|| display(&file.path));
                     file_report.refuse(message);
                 }
             }
-            report.add(file.position, file_report);
+            if file.position == last {
+                last_report = Some(Some(file_report));
+            } else {
+                report.add(file.position, file_report);
+            }
+        }
+        // Last, what the moves left behind and the files removed: only when
+        // every file is written, since one that is not may import them;
+        // in the reverse order of the changes, so that a module goes before
+        // those it imports (a plan orders its changes so that what is
+        // imported comes first).
+        let removals: Vec<usize> = (0..change_reports.len())
+            .filter(|&at| change_reports[at].2.is_some())
+            .rev()
+            .collect();
+        for at in removals {
+            let (_, change_report, removal) = &mut change_reports[at];
+            let Some(made) = removal.take() else {
+                continue;
+            };
+            let removes = made
+                .change
+                .removes()
+                .map_or(made.change.path(), |path| path);
+            let removed = match (&failed_change, &failed_file) {
+                (Some(path), _) | (None, Some(path)) => Err(format!(
+                    "{} is kept: {path}, which may import it, could not be written; running `apply` again finishes the change",
+                    display(removes)
+                )),
+                (None, None) => {
+                    write::before_write();
+                    write::remove_file(removes, fingerprint_of(removes))
+                        .map_err(|error| format!("{error:#}"))
+                }
+            };
+            if let Err(message) = removed {
+                change_report.refuse(message);
+            }
+        }
+        for (index, change_report, _) in change_reports {
+            report.add_after(last, index, change_report);
+        }
+        match last_report {
+            Some(Some(file_report)) => report.add(last, file_report),
+            Some(None) => report.skip(last),
+            None => {}
         }
     }
     if let Some(progress) = &progress {
@@ -506,20 +590,21 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Makes a whole-file change on disk.
-fn write_change(disk: &disk::DiskFiles, made: &ChangeOutcome, after: &str) -> Result<()> {
+/// Makes a whole-file change on disk, but for what it removes: a move's
+/// old place is removed once every file is written. `read` is the
+/// fingerprint of the file as the run read it, where it did.
+fn write_change(made: &ChangeOutcome, after: &str, read: Option<disk::Fingerprint>) -> Result<()> {
     match &made.change {
         FileChange::Create { path, .. } => write::create_new(path, after),
         FileChange::Move { from, to, .. } => {
-            let read = disk
-                .other_fingerprint(from)
-                .context("was not read; not moved")?;
-            write::move_file(from, to, read, after)
+            let read = read.context("was not read; not moved")?;
+            write::copy_to_new(from, to, read, after)
         }
-        FileChange::Edit { path, .. } => match disk.other_fingerprint(path) {
+        FileChange::Edit { path, .. } => match read {
             Some(read) => write::write_atomically(path, read, after),
             None => write::create_new(path, after),
         },
+        FileChange::Remove { .. } => Ok(()),
     }
 }
 

@@ -16,7 +16,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::args::OutputFormat;
-use super::diff::{colorize, created_diff, renamed_diff, unified_diff};
+use super::diff::{colorize, created_diff, deleted_diff, renamed_diff, unified_diff};
 use super::{Action, Counts};
 use crate::project::pipeline::{FileOutcome, LocatedFinding, LocatedFix};
 use crate::project::run::ChangeOutcome;
@@ -27,7 +27,7 @@ use crate::text::files::FileChange;
 #[derive(Debug, Serialize)]
 pub struct FileReport {
     pub path: String,
-    /// For a whole-file change: `create`, `move` or `edit`.
+    /// For a whole-file change: `create`, `move`, `edit` or `remove`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change: Option<&'static str>,
     /// For a move: where the file was.
@@ -128,17 +128,26 @@ impl FileReport {
                 ("create", super::display(path), None)
             }
             FileChange::Edit { path, .. } => ("edit", super::display(path), None),
+            FileChange::Remove { path } => ("remove", super::display(path), None),
         };
-        let diff = made
-            .after
-            .as_deref()
-            .map(|after| match (&from, &made.before) {
-                (Some(from), before) => {
-                    renamed_diff(from, &path, before.as_deref().unwrap_or(""), after)
-                }
-                (None, Some(before)) => unified_diff(&path, before, after),
-                (None, None) => created_diff(&path, after),
-            });
+        let removed = matches!(made.change, FileChange::Remove { .. });
+        let diff = if removed {
+            made.before
+                .as_deref()
+                .filter(|_| made.error.is_none())
+                .map(|before| deleted_diff(&path, before))
+        } else {
+            made.after
+                .as_deref()
+                .map(|after| match (&from, &made.before) {
+                    (Some(from), before) => {
+                        renamed_diff(from, &path, before.as_deref().unwrap_or(""), after)
+                    }
+                    (None, Some(before)) => unified_diff(&path, before, after),
+                    (None, None) => created_diff(&path, after),
+                })
+        };
+        let made_at_all = made.after.is_some() || removed && made.before.is_some();
         // A whole-file change is no finding's fix: it counts among the
         // files changed, not the fixes.
         let fixes = BTreeMap::new();
@@ -146,12 +155,15 @@ impl FileReport {
             path,
             change: Some(kind),
             from,
-            fixed: made.after.clone(),
+            // A removal counts as a change made, with nothing left.
+            fixed: if removed {
+                made.before.as_ref().map(|_| String::new())
+            } else {
+                made.after.clone()
+            },
             diff,
-            applied: made
-                .after
-                .as_ref()
-                .map(|_| vec![format!("{kind} `{}`", made.change.path().display())])
+            applied: made_at_all
+                .then(|| vec![format!("{kind} `{}`", made.change.path().display())])
                 .unwrap_or_default(),
             fixes,
             findings: Vec::new(),

@@ -402,6 +402,7 @@ impl Review {
                 let verb = match &made.change {
                     FileChange::Create { .. } => "create",
                     FileChange::Move { .. } => "move",
+                    FileChange::Remove { .. } => "remove",
                     FileChange::Edit { .. } if made.before.is_none() => "create",
                     FileChange::Edit { .. } => "edit",
                 };

@@ -237,10 +237,12 @@ fn holds_secrets(path: &Path) -> bool {
     !example && (name == ".env" || name.ends_with(".env") || name.starts_with(".env."))
 }
 
-/// Moves a file that still holds what the run read (`expected`) to a path
-/// that does not exist, with `contents`: the new file is made first, then
-/// the old one removed, so that a run stopped in between loses nothing.
-pub fn move_file(from: &Path, to: &Path, expected: Fingerprint, contents: &str) -> Result<()> {
+/// Writes the new place of a file that moves, while the file still
+/// holds what the run read (`expected`): a path that does not exist gets
+/// `contents` and the file's permissions. The old place stays until
+/// [`remove_file`], once every importer is written, so that a run stopped
+/// in between loses nothing and leaves no import pointing at nothing.
+pub fn copy_to_new(from: &Path, to: &Path, expected: Fingerprint, contents: &str) -> Result<()> {
     let current = std::fs::read(from).context("cannot read the file again")?;
     if Fingerprint::of(&current) != expected {
         bail!("changed on disk since it was read; skipped");
@@ -250,7 +252,37 @@ pub fn move_file(from: &Path, to: &Path, expected: Fingerprint, contents: &str) 
         .permissions();
     create_new(to, contents)?;
     std::fs::set_permissions(to, permissions).context("cannot copy the file's permissions")?;
-    std::fs::remove_file(from).context("cannot remove the file from its old place")?;
+    Ok(())
+}
+
+/// Removes a file that still holds what the run read (`expected`, when it
+/// read it), then the directories it leaves empty (but for Python's
+/// `__pycache__`), as git would not show them.
+pub fn remove_file(path: &Path, expected: Option<Fingerprint>) -> Result<()> {
+    let current = std::fs::read(path).context("cannot read the file again")?;
+    if expected.is_none_or(|expected| Fingerprint::of(&current) != expected) {
+        bail!("changed on disk since it was read; not removed");
+    }
+    std::fs::remove_file(path).context("cannot remove the file")?;
+    let mut directory = path.parent();
+    while let Some(current) = directory.filter(|current| !current.as_os_str().is_empty()) {
+        let Ok(entries) = std::fs::read_dir(current) else {
+            break;
+        };
+        let names: Vec<std::ffi::OsString> = entries
+            .filter_map(|entry| entry.ok().map(|entry| entry.file_name()))
+            .collect();
+        if names.iter().any(|name| name != "__pycache__") {
+            break;
+        }
+        if !names.is_empty() {
+            let _ = std::fs::remove_dir_all(current.join("__pycache__"));
+        }
+        if std::fs::remove_dir(current).is_err() {
+            break;
+        }
+        directory = current.parent();
+    }
     Ok(())
 }
 
@@ -338,18 +370,30 @@ mod tests {
         std::fs::create_dir_all(old.parent().unwrap()).unwrap();
         std::fs::write(&old, "router = 1\n").unwrap();
         let moved = directory.path().join("users/router.py");
-        move_file(
+        copy_to_new(
             &old,
             &moved,
             Fingerprint::of(b"router = 1\n"),
             "router = 2\n",
         )
         .unwrap();
-        assert!(!old.exists());
+        // The old place stays until it is removed, with the directory it
+        // leaves empty (its bytecode cache counts for nothing).
+        assert!(old.exists());
         assert_eq!(std::fs::read_to_string(&moved).unwrap(), "router = 2\n");
-        // A source that changed since it was read stays where it is.
+        std::fs::create_dir_all(directory.path().join("routers/__pycache__")).unwrap();
+        remove_file(&old, Some(Fingerprint::of(b"router = 1\n"))).unwrap();
+        assert!(!directory.path().join("routers").exists());
+        assert!(directory.path().join("users").exists());
+        // A file that changed since it was read is neither moved nor removed.
+        std::fs::create_dir_all(old.parent().unwrap()).unwrap();
         std::fs::write(&old, "edited\n").unwrap();
-        let error = move_file(
+        let refused = remove_file(&old, Some(Fingerprint::of(b"as read\n"))).unwrap_err();
+        assert_eq!(
+            format!("{refused:#}"),
+            "changed on disk since it was read; not removed"
+        );
+        let error = copy_to_new(
             &old,
             &directory.path().join("x.py"),
             Fingerprint::of(b"as read\n"),

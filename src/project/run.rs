@@ -399,7 +399,12 @@ fn run(
     // Each round withdraws at least one promise from finite plans, and a
     // promise broken once is never checked again, so this ends.
     let mut withdrawn: Vec<Promise> = Vec::new();
-    let mut changes = make_changes(&project, workspace, unsafe_fixes);
+    let by_path: std::collections::HashMap<&Path, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(position, file)| (file.path.as_path(), position))
+        .collect();
+    let mut changes = make_changes(&project, workspace, unsafe_fixes, &by_path);
     loop {
         // The longest first, each taken by the next free thread: no thread
         // is left alone with a large file at the end.
@@ -448,6 +453,7 @@ fn run(
             outcomes[position] = Some(outcome);
         }
         pending.iter_mut().for_each(|flag| *flag = false);
+        settle_moves(&mut changes, files, &by_path, &outcomes, workspace);
         if mode == Mode::Check {
             break;
         }
@@ -499,7 +505,7 @@ fn run(
             .into_iter()
             .filter(|made| made.error.is_some())
             .collect();
-        changes = make_changes(&project, workspace, unsafe_fixes);
+        changes = make_changes(&project, workspace, unsafe_fixes, &by_path);
         for made in refused {
             if !changes
                 .iter()
@@ -545,6 +551,17 @@ fn run(
         })
         .filter(|(_, promise)| !withdrawn.contains(promise))
         .collect();
+    // A module that moves is written at its new place only; one that is
+    // removed, nowhere.
+    for made in &changes {
+        if let Some(from) = made.change.removes()
+            && let Some(&position) = by_path.get(from.as_path())
+            && let Some(outcome) = outcomes[position].as_mut()
+        {
+            outcome.fixed = None;
+            outcome.original = None;
+        }
+    }
     let Project { index, plans, .. } = project;
     drop(plans);
     index.free_in_parallel();
@@ -739,10 +756,15 @@ fn landing_units(
 /// unsafe plan's only when unsafe fixes apply, none of a plan whose
 /// transform the project's dependencies hold back). Two plans editing one text
 /// file edit it in turn: the second sees what the first made.
+///
+/// A module of the project that moves, or is removed, is read from the
+/// workspace as the run's other files are; a move that takes the text its
+/// run makes is completed by [`settle_moves`] once that run is done.
 fn make_changes(
     project: &Project,
     workspace: &dyn Workspace,
     unsafe_fixes: bool,
+    by_path: &std::collections::HashMap<&Path, usize>,
 ) -> Vec<ChangeOutcome> {
     let mut made: Vec<ChangeOutcome> = Vec::new();
     for step in &project.plans {
@@ -769,12 +791,27 @@ fn make_changes(
                 }
                 match &outcome.change {
                     FileChange::Create { contents, .. } => Ok((None, Some(contents.clone()))),
+                    FileChange::Move {
+                        from,
+                        contents: None,
+                        ..
+                    } if by_path.contains_key(from.as_path()) => Ok((None, None)),
                     FileChange::Move { from, contents, .. } => {
-                        let before = workspace
-                            .read(from)?
-                            .ok_or_else(|| format!("{}: no such file to move", from.display()))?;
+                        let before = match by_path.get(from.as_path()) {
+                            Some(&position) => Some(workspace.text(position)?.into_owned()),
+                            None => workspace.read(from)?,
+                        }
+                        .ok_or_else(|| format!("{}: no such file to move", from.display()))?;
                         let after = contents.clone().unwrap_or_else(|| before.clone());
                         Ok((Some(before), Some(after)))
+                    }
+                    FileChange::Remove { path } => {
+                        let before = match by_path.get(path.as_path()) {
+                            Some(&position) => Some(workspace.text(position)?.into_owned()),
+                            None => workspace.read(path)?,
+                        }
+                        .ok_or_else(|| format!("{}: no such file to remove", path.display()))?;
+                        Ok((Some(before), None))
                     }
                     FileChange::Edit { path, edit } => {
                         let before = match earlier_edit(made_so_far, path) {
@@ -810,6 +847,64 @@ fn make_changes(
         }
     }
     made
+}
+
+/// Completes the moves of project modules that take what their run makes:
+/// the text before is the module's, the text after is its fixes' (or the
+/// same, when nothing changed it). A module that could not be processed,
+/// or may not be written, is not moved: the move says why, which breaks
+/// any promise that relied on it.
+fn settle_moves(
+    changes: &mut [ChangeOutcome],
+    files: &[ProjectFile],
+    by_path: &std::collections::HashMap<&Path, usize>,
+    outcomes: &[Option<FileOutcome>],
+    workspace: &dyn Workspace,
+) {
+    for made in changes.iter_mut() {
+        let FileChange::Move {
+            from,
+            contents: None,
+            ..
+        } = &made.change
+        else {
+            continue;
+        };
+        let Some(&position) = by_path.get(from.as_path()) else {
+            continue;
+        };
+        if made.error.is_some() && made.before.is_none() && made.after.is_none() {
+            // Refused before the run (its new place exists).
+            continue;
+        }
+        made.before = None;
+        made.after = None;
+        made.error = None;
+        let result = (|| {
+            let outcome = outcomes[position]
+                .as_ref()
+                .ok_or_else(|| "was not processed; not moved".to_string())?;
+            if let Some(error) = &outcome.error {
+                return Err(format!("{error}; not moved"));
+            }
+            if !files[position].writable {
+                return Err("may not be changed; not moved".to_string());
+            }
+            let before = match &outcome.original {
+                Some(original) => original.clone(),
+                None => workspace.text(position)?.into_owned(),
+            };
+            let after = outcome.fixed.clone().unwrap_or_else(|| before.clone());
+            Ok((before, after))
+        })();
+        match result {
+            Ok((before, after)) => {
+                made.before = Some(before);
+                made.after = Some(after);
+            }
+            Err(message) => made.error = Some(message),
+        }
+    }
 }
 
 /// The edit of `path` an earlier plan made, if one did.

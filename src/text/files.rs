@@ -1,5 +1,5 @@
-//! Changes to whole files, as data: a file to create, one to move, or a
-//! text file that is not Python (`.gitignore`, `.env`, `pyproject.toml`) to
+//! Changes to whole files, as data: a file to create, one to move or to
+//! remove, or a text file that is not Python (`.gitignore`, `.env`, `pyproject.toml`) to
 //! edit. Edits of such files are made on their current contents, in their
 //! own layout: lines are appended in the file's line ending, dotenv keys are
 //! merged without touching those present, and TOML keeps its formatting and
@@ -18,21 +18,39 @@ pub enum FileChange {
         module: Option<String>,
     },
     /// A file moved to a path that must not exist yet, with new contents or
-    /// as it is.
+    /// as it is. A module of the project moved with no contents of its own
+    /// takes what its run makes of it: the text its fixes leave, which is
+    /// then written at `to` and not where it was.
     Move {
         from: PathBuf,
         to: PathBuf,
         contents: Option<String>,
     },
+    /// A file removed, after every other file is written: a package's
+    /// `__init__.py` that a move emptied, or the old place of a move a
+    /// stopped run had already written.
+    Remove { path: PathBuf },
     /// A text file edited where it is (created when missing).
     Edit { path: PathBuf, edit: TextEdit },
 }
 
 impl FileChange {
-    /// The path the change writes.
+    /// The path the change leaves behind, which must exist no more once
+    /// every file is written: a move's old place, a removed file.
+    pub fn removes(&self) -> Option<&PathBuf> {
+        match self {
+            FileChange::Move { from, .. } => Some(from),
+            FileChange::Remove { path } => Some(path),
+            FileChange::Create { .. } | FileChange::Edit { .. } => None,
+        }
+    }
+
+    /// The path the change writes (or, for a removal, removes).
     pub fn path(&self) -> &PathBuf {
         match self {
-            FileChange::Create { path, .. } | FileChange::Edit { path, .. } => path,
+            FileChange::Create { path, .. }
+            | FileChange::Edit { path, .. }
+            | FileChange::Remove { path } => path,
             FileChange::Move { to, .. } => to,
         }
     }

@@ -56,6 +56,18 @@ pub fn module_path(module: &str, is_package: bool) -> std::path::PathBuf {
     path
 }
 
+/// The module a file's path names in a project laid out by module names,
+/// and whether it is a package: the inverse of [`module_path`].
+#[allow(dead_code)]
+pub fn module_of_path(path: &std::path::Path) -> (String, bool) {
+    let text = path.to_string_lossy().replace('\\', "/");
+    let text = text.strip_suffix(".py").unwrap_or(&text);
+    match text.strip_suffix("/__init__") {
+        Some(package) => (package.replace('/', "."), true),
+        None => (text.replace('/', "."), false),
+    }
+}
+
 /// Runs files as one project in check mode: findings only.
 pub fn check_project(files: &[(String, bool, String)], selection: &Selection) -> Vec<FileOutcome> {
     use fastapi_codemod::project::run::{ProjectFile, process_project};
@@ -197,6 +209,31 @@ pub fn fix_project_run_checked_with(
             (module.clone(), *is_package, text)
         })
         .collect();
+    // Modules the plans moved are at their new places; removed ones gone.
+    for made in &first.changes {
+        if made.error.is_some() {
+            continue;
+        }
+        let old = match &made.change {
+            FileChange::Move { from, .. } | FileChange::Remove { path: from } => from,
+            _ => continue,
+        };
+        let Some(at) = fixed
+            .iter()
+            .position(|(module, is_package, _)| module_path(module, *is_package) == *old)
+        else {
+            continue;
+        };
+        match (&made.change, &made.after) {
+            (FileChange::Move { to, .. }, Some(after)) => {
+                let (module, is_package) = module_of_path(to);
+                fixed[at] = (module, is_package, after.clone());
+            }
+            _ => {
+                fixed.remove(at);
+            }
+        }
+    }
     // The modules the plans created join the project.
     for made in &first.changes {
         if let (
