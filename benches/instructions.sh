@@ -7,7 +7,8 @@
 #   benches/instructions.sh DIR...
 #
 # With CALLGRIND_KEEP=DIR the two profiles are kept there for
-# callgrind_annotate.
+# callgrind_annotate; DIFF_ARGS adds options to the diff run
+# (DIFF_ARGS="--select domain-layout" measures an opt-in transform).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 0 ] || { echo "usage: benches/instructions.sh DIR..." >&2; exit 2; }
@@ -28,7 +29,8 @@ count() {
   sed -n 's/.*I *refs: *\([0-9,]*\).*/\1/p' "$keep/$name.log" | tr -d ,
 }
 parse=$(count parse "$baseline" "${dirs[@]}")
-diff=$(count diff "$tool" diff --jobs 2 "${dirs[@]}")
+# shellcheck disable=SC2086
+diff=$(count diff "$tool" diff --jobs 2 ${DIFF_ARGS:-} "${dirs[@]}")
 echo "parse: $parse instructions"
 echo "diff:  $diff instructions"
 awk -v d="$diff" -v p="$parse" 'BEGIN { printf "diff / parse: %.2f\n", d / p }'

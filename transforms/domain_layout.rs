@@ -36,13 +36,18 @@
 //! import left behind would point at nothing. Exclude the files of a
 //! layer to keep it.
 //!
+//! A layer split per domain into packages moves each package with the
+//! files beside its modules (templates, prompts); one holding a file that
+//! is not text stays, and `check` says why.
+//!
 //! Nothing is overwritten: a domain whose new place exists already stays,
-//! and `check` says why. `apply` writes the new modules first, then the
-//! files that import them, and removes the old places last, so a run
-//! stopped part-way leaves every import resolving, and `apply` again
-//! finishes it (a new place that holds what the old one defines is taken
-//! as a move already written). The contents move with only their imports
-//! changed, so git sees each move as a rename.
+//! and `check` says why. `apply` writes the new modules first (each after
+//! the new modules it imports), then the files that import them, and
+//! removes the old places last, so a run stopped part-way leaves every
+//! import resolving, and `apply` again (with `--allow-dirty`, since the
+//! stopped run left changes) finishes it: a new place that defines what
+//! the old one does is taken as a move already written. The contents move
+//! with only their imports changed, so git sees each move as a rename.
 //!
 //! ## Why is this bad?
 //! A layout by file type scatters one feature over every package: a change
@@ -173,31 +178,46 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     }
     let here = Location::of(context, plan);
-    let mut rewrite = Rewrite {
-        context,
-        plan,
-        here: &here,
-        edits: Vec::new(),
-        renamed: Vec::new(),
-        plain: Vec::new(),
-        packages: Vec::new(),
-        dropped: context
-            .module_name
-            .map(|name| plan.stops_re_exporting(name))
-            .unwrap_or_default(),
-    };
+    let dropped = context
+        .module_name
+        .map(|name| plan.stops_re_exporting(name))
+        .unwrap_or_default();
     let mut imports = ImportStatements::default();
     imports.visit_body(&context.module.body);
-    for statement in imports.found {
-        match statement {
-            Stmt::Import(import) => rewrite.import(import),
-            Stmt::ImportFrom(import) => rewrite.import_from(statement, import),
-            _ => {}
-        }
-    }
+    // A first look at the imports finds the layer packages bound to a
+    // name; one whose every use reaches a single new module is bound to
+    // that module instead, its uses unchanged (`from app import crud` →
+    // `from app.users import crud`).
+    let mut survey = Rewrite::new(context, plan, &here, Vec::new(), Vec::new());
+    survey.imports(&imports.found);
+    let mut census = PackageCensus {
+        plan,
+        packages: &survey.packages,
+        uses: vec![PackageUses::default(); survey.packages.len()],
+    };
+    census.visit_body(&context.module.body);
+    let rebound: Vec<(String, String)> = survey
+        .packages
+        .iter()
+        .zip(&census.uses)
+        .filter_map(|(binding, uses)| Some((binding.name.clone(), uses.single_module()?)))
+        .collect();
+    let mut rewrite = Rewrite::new(context, plan, &here, dropped, rebound);
+    rewrite.imports(&imports.found);
+    let still_bound: Vec<PackageBinding> = rewrite
+        .packages
+        .iter()
+        .filter(|binding| {
+            !rewrite
+                .rebound
+                .iter()
+                .any(|(name, _)| *name == binding.name)
+        })
+        .cloned()
+        .collect();
     let mut uses = Uses {
         plain: &rewrite.plain,
-        packages: &rewrite.packages,
+        packages: &still_bound,
         plan,
         context,
         edits: Vec::new(),
@@ -323,9 +343,13 @@ struct Rewrite<'c, 'a> {
     packages: Vec<PackageBinding>,
     /// In a layer's `__init__.py`: the re-exports it stops making.
     dropped: Vec<&'a str>,
+    /// Names bound to a layer package that are bound to one new module
+    /// instead: the name and the module.
+    rebound: Vec<(String, String)>,
 }
 
 /// `from app import crud`: a layer package bound to a name.
+#[derive(Debug, Clone)]
 struct PackageBinding {
     name: String,
     layer: String,
@@ -341,7 +365,45 @@ struct Imported {
     alias: Option<String>,
 }
 
-impl Rewrite<'_, '_> {
+impl<'c, 'a> Rewrite<'c, 'a> {
+    fn new(
+        context: &'c FileContext<'a>,
+        plan: &'a LayoutPlan,
+        here: &'c Location,
+        dropped: Vec<&'a str>,
+        rebound: Vec<(String, String)>,
+    ) -> Self {
+        Rewrite {
+            context,
+            plan,
+            here,
+            edits: Vec::new(),
+            renamed: Vec::new(),
+            plain: Vec::new(),
+            packages: Vec::new(),
+            dropped,
+            rebound,
+        }
+    }
+
+    fn imports(&mut self, statements: &[&Stmt]) {
+        for statement in statements {
+            match statement {
+                Stmt::Import(import) => self.import(import),
+                Stmt::ImportFrom(import) => self.import_from(statement, import),
+                _ => {}
+            }
+        }
+    }
+
+    /// The module a name bound to a layer package is bound to instead.
+    fn rebinding(&self, name: &str) -> Option<&str> {
+        self.rebound
+            .iter()
+            .find(|(bound, _)| bound == name)
+            .map(|(_, module)| module.as_str())
+    }
+
     fn import(&mut self, import: &ast::StmtImport) {
         for alias in &import.names {
             let name = alias.name.id.as_str();
@@ -353,6 +415,13 @@ impl Rewrite<'_, '_> {
                     layer: name.to_string(),
                     after: import.end(),
                 });
+                if let Some(module) = self.rebinding(asname.id.as_str()) {
+                    let module = module.to_string();
+                    self.renamed.push((name.to_string(), module.clone()));
+                    self.edits
+                        .push(Edit::replacement(module, alias.name.range()));
+                    continue;
+                }
             }
             let Some(new) = self.plan.new_name(name) else {
                 continue;
@@ -452,17 +521,30 @@ impl Rewrite<'_, '_> {
                     }
                     None => {
                         // `from app import crud`: uses of its re-exports follow.
+                        let bound = asname.clone().unwrap_or_else(|| name.to_string());
                         if !self.plan.stops_re_exporting(&full).is_empty() {
                             self.packages.push(PackageBinding {
-                                name: asname.clone().unwrap_or_else(|| name.to_string()),
+                                name: bound.clone(),
                                 layer: full.clone(),
                                 after: import.end(),
                             });
                         }
-                        Imported {
-                            module: base.clone(),
-                            name: name.to_string(),
-                            alias: asname,
+                        match self.rebinding(&bound).map(str::to_string) {
+                            Some(module) => {
+                                self.renamed.push((full.clone(), module.clone()));
+                                let (package, last) =
+                                    module.rsplit_once('.').unwrap_or(("", module.as_str()));
+                                Imported {
+                                    module: package.to_string(),
+                                    name: last.to_string(),
+                                    alias: (bound != last).then_some(bound),
+                                }
+                            }
+                            None => Imported {
+                                module: base.clone(),
+                                name: name.to_string(),
+                                alias: asname,
+                            },
                         }
                     }
                 },
@@ -610,6 +692,77 @@ fn module_region(text: &str, statement: TextRange) -> Option<TextRange> {
     ))
 }
 
+/// How a file uses one layer package bound to a name.
+#[derive(Debug, Clone, Default)]
+struct PackageUses {
+    /// The new modules its re-exports come from, each use's, with whether
+    /// the name is the same there.
+    modules: Vec<(String, bool)>,
+    /// Whether the name is used otherwise: bare, or for a name that did
+    /// not move.
+    other: bool,
+}
+
+impl PackageUses {
+    /// The one module every use reaches, under the same names.
+    fn single_module(&self) -> Option<String> {
+        let (first, _) = self.modules.first()?;
+        let single = !self.other
+            && self
+                .modules
+                .iter()
+                .all(|(module, same)| module == first && *same);
+        single.then(|| first.clone())
+    }
+}
+
+/// The uses of the layer packages a file binds to names.
+struct PackageCensus<'p, 'a> {
+    plan: &'a LayoutPlan,
+    packages: &'p [PackageBinding],
+    uses: Vec<PackageUses>,
+}
+
+impl<'a> Visitor<'a> for PackageCensus<'_, 'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if matches!(stmt, Stmt::Import(_) | Stmt::ImportFrom(_)) {
+            return;
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        let binding = |name: &str| {
+            self.packages
+                .iter()
+                .position(|binding| binding.name == name)
+        };
+        match expr {
+            Expr::Attribute(attribute) => {
+                if let Expr::Name(name) = &*attribute.value
+                    && let Some(at) = binding(name.id.as_str())
+                {
+                    let layer = &self.packages[at].layer;
+                    match self.plan.re_exported(layer, attribute.attr.as_str()) {
+                        Some((module, original)) => self.uses[at]
+                            .modules
+                            .push((module.to_string(), original == attribute.attr.as_str())),
+                        None => self.uses[at].other = true,
+                    }
+                    return;
+                }
+                visitor::walk_expr(self, expr);
+            }
+            Expr::Name(name) => {
+                if let Some(at) = binding(name.id.as_str()) {
+                    self.uses[at].other = true;
+                }
+            }
+            _ => visitor::walk_expr(self, expr),
+        }
+    }
+}
+
 /// The code's uses of moved modules: attribute chains through a plain
 /// import (`app.models.user.User`), and strings that name one
 /// (`"app.crud.user.get"`).
@@ -704,12 +857,20 @@ impl Uses<'_, '_, '_> {
         else {
             return false;
         };
-        let Some((module, original)) = self
+        // A name the layer re-exported, or one of its modules that moved
+        // (`models.user` → `users_models`).
+        let submodule = format!("{}.{}", binding.layer, attribute.attr);
+        let (module, original): (String, Option<&str>) = match self
             .plan
             .re_exported(&binding.layer, attribute.attr.as_str())
-        else {
-            return false;
+        {
+            Some((module, original)) => (module.to_string(), Some(original)),
+            None => match self.plan.new_name(&submodule) {
+                Some(module) if self.plan.moves_module(&submodule) => (module, None),
+                _ => return false,
+            },
         };
+        let module = module.as_str();
         let mut parts = module.rsplit('.');
         let last = parts.next().unwrap_or(module);
         let alias = match parts.next() {
@@ -727,14 +888,16 @@ impl Uses<'_, '_, '_> {
             } else {
                 alias
             };
-        self.renamed.push((
-            format!("{}.{}", binding.layer, attribute.attr),
-            format!("{module}.{original}"),
-        ));
-        self.edits.push(Edit::replacement(
-            format!("{alias}.{original}"),
-            attribute.range(),
-        ));
+        let (reached, replacement) = match original {
+            Some(original) => (
+                format!("{module}.{original}"),
+                format!("{alias}.{original}"),
+            ),
+            None => (module.to_string(), alias.clone()),
+        };
+        self.renamed.push((submodule, reached));
+        self.edits
+            .push(Edit::replacement(replacement, attribute.range()));
         self.needed.push((binding.after, module.to_string(), alias));
         true
     }

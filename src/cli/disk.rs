@@ -138,6 +138,30 @@ impl Workspace for DiskFiles<'_> {
         self.root.as_deref()
     }
 
+    fn files_under(&self, directory: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        let mut pending = vec![directory.to_path_buf()];
+        while let Some(current) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&current) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => {
+                        if entry.file_name() != "__pycache__" {
+                            pending.push(path);
+                        }
+                    }
+                    Ok(kind) if kind.is_file() => files.push(path),
+                    _ => {}
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
     fn text(&self, position: usize) -> Result<Cow<'_, str>, String> {
         let bytes = read_limited(&self.paths[position])?;
         let found = Fingerprint::of(&bytes);

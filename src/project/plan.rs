@@ -87,6 +87,10 @@ pub struct PlanContext<'a> {
     /// `requirements.txt`): `None` when it does not exist or cannot be
     /// read. A plan that edits such a file decides from what it holds.
     pub read: &'a (dyn Fn(&std::path::Path) -> Option<String> + Sync),
+    /// The files under a directory of the project, in path order (Python's
+    /// bytecode caches left out): a plan that moves a package moves the
+    /// data files beside its modules with them.
+    pub list: &'a (dyn Fn(&std::path::Path) -> Vec<std::path::PathBuf> + Sync),
 }
 
 impl PlanContext<'_> {

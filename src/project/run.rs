@@ -26,6 +26,7 @@ pub fn plan_project(
     paths: &std::collections::HashMap<String, PathBuf>,
     root: Option<&Path>,
     read: &(dyn Fn(&Path) -> Option<String> + Sync),
+    list: &(dyn Fn(&Path) -> Vec<PathBuf> + Sync),
 ) -> Project {
     if let Some(fields) = settings.get::<SecretFields>() {
         index.set_secret_fields(fields.0.clone());
@@ -38,6 +39,7 @@ pub fn plan_project(
         settings,
         selected: &names,
         read,
+        list,
     };
     let plans = selected
         .iter()
@@ -113,6 +115,12 @@ pub trait Workspace: Sync {
     /// The project's directory, when it has one (its `pyproject.toml`'s).
     fn root(&self) -> Option<&Path> {
         None
+    }
+
+    /// The files under `directory`, in path order, but for Python's
+    /// bytecode caches.
+    fn files_under(&self, _directory: &Path) -> Vec<PathBuf> {
+        Vec::new()
     }
 }
 
@@ -342,7 +350,16 @@ fn run(
         .filter_map(|(name, file)| Some((name.clone()?, file.path.clone())))
         .collect();
     let read = |path: &Path| workspace.read(path).ok().flatten();
-    let mut project = plan_project(index, &settings, &selected, &paths, workspace.root(), &read);
+    let list = |directory: &Path| workspace.files_under(directory);
+    let mut project = plan_project(
+        index,
+        &settings,
+        &selected,
+        &paths,
+        workspace.root(),
+        &read,
+        &list,
+    );
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
     let plan_file = |position: usize| PlanFile {
         module_name: names[position].as_deref(),

@@ -131,6 +131,14 @@ impl fastapi_codemod::project::run::Workspace for FixtureWorkspace<'_> {
     fn root(&self) -> Option<&std::path::Path> {
         Some(std::path::Path::new(""))
     }
+
+    fn files_under(&self, directory: &std::path::Path) -> Vec<std::path::PathBuf> {
+        self.others
+            .keys()
+            .filter(|path| path.starts_with(directory))
+            .cloned()
+            .collect()
+    }
 }
 
 /// [`fix_project_run_checked`] with the project's other files: the
@@ -258,10 +266,18 @@ pub fn fix_project_run_checked_with(
     let texts: Vec<String> = fixed.iter().map(|(_, _, text)| text.clone()).collect();
     let mut others_after = others.clone();
     for made in &first.changes {
-        if let (FileChange::Edit { path, .. }, None, Some(after)) =
-            (&made.change, &made.error, &made.after)
-        {
-            others_after.insert(path.clone(), after.clone());
+        match (&made.change, &made.error, &made.after) {
+            (FileChange::Edit { path, .. }, None, Some(after)) => {
+                others_after.insert(path.clone(), after.clone());
+            }
+            // A data file moved with its package.
+            (FileChange::Move { from, to, .. }, None, Some(after))
+                if others_after.contains_key(from) =>
+            {
+                others_after.remove(from);
+                others_after.insert(to.clone(), after.clone());
+            }
+            _ => {}
         }
     }
     let again = run_with(&fixed, &texts, &others_after, Mode::Fix, false);

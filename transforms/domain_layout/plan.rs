@@ -65,7 +65,7 @@ impl Role {
         Some(match name {
             "routers" | "routes" | "endpoints" | "views" | "controllers" | "api" => Role::Router,
             "schemas" | "schema" | "serializers" => Role::Schemas,
-            "models" | "model" | "entities" => Role::Models,
+            "models" | "model" | "entities" | "domain" => Role::Models,
             "crud" | "cruds" | "repositories" | "repository" | "repos" => Role::Crud,
             "services" | "service" => Role::Service,
             "dependencies" | "deps" => Role::Dependencies,
@@ -272,14 +272,7 @@ impl LayoutPlan {
         let index = context.index;
         let mut plan = LayoutPlan::default();
         for module in index.modules() {
-            let mut prefix = String::new();
-            for part in module.name.split('.') {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(part);
-                plan.known.insert(prefix.clone());
-            }
+            know_with_packages(&mut plan.known, &module.name);
         }
         // A package that holds a `router` beside another module a domain
         // owns is a domain (one this transform made, or written so): the
@@ -510,6 +503,41 @@ impl LayoutPlan {
                 }
                 modules.insert(module.name.clone(), new_name);
             }
+            // A package moves with the files beside its modules (templates,
+            // prompts, data its code finds next to `__file__`).
+            if member.is_package
+                && let Some(directory) = context
+                    .paths
+                    .get(&member.module)
+                    .and_then(|path| path.parent())
+            {
+                let modules_here: BTreeSet<&PathBuf> = context.paths.values().collect();
+                for data in (context.list)(directory) {
+                    if modules_here.contains(&data)
+                        || data.extension().is_some_and(|extension| extension == "pyc")
+                    {
+                        continue;
+                    }
+                    let Ok(rest) = data.strip_prefix(directory) else {
+                        continue;
+                    };
+                    if (context.read)(&data).is_none() {
+                        stay(
+                            self,
+                            format!(
+                                "stays: `{}` beside its modules is not a text file, and is not moved",
+                                data.display()
+                            ),
+                        );
+                        return;
+                    }
+                    changes.push(FileChange::Move {
+                        from: data.clone(),
+                        to: package_directory.join(member.role.file()).join(rest),
+                        contents: None,
+                    });
+                }
+            }
         }
         // The new package gets an `__init__.py` when the layers have them.
         let layers_are_packages = found.iter().all(|member| {
@@ -533,14 +561,7 @@ impl LayoutPlan {
             self.moved.insert(old.clone(), number);
         }
         for new in modules.values() {
-            let mut prefix = String::new();
-            for part in new.split('.') {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(part);
-                self.known.insert(prefix.clone());
-            }
+            know_with_packages(&mut self.known, new);
         }
         self.domains.push(DomainMove {
             name,
@@ -594,17 +615,10 @@ impl LayoutPlan {
                     ))
                 })
                 .collect();
-            // Imported as a package (`import app.models`, `from app import
-            // models`), or for its side effects (`import app.models` to
-            // register every model), by a module outside it.
+            // Imported for its side effects (`import app.models` to
+            // register every model) by a module outside it.
             let outside =
                 |other: &&ModuleSummary| other.name != layer && !other.name.starts_with(&inner);
-            let as_package = index.modules().filter(outside).any(|other| {
-                other
-                    .imports
-                    .values()
-                    .any(|target| target.as_str() == layer)
-            });
             let for_effects = index.modules().filter(outside).any(|other| {
                 let below = other
                     .imports
@@ -629,7 +643,10 @@ impl LayoutPlan {
                 .iter()
                 .filter(|name| !strips || !facade.contains_key(name.as_str()))
                 .count();
-            let removable = !library && !as_package && !for_effects && (holds_nothing || left == 0);
+            // Bound to a name (`from app import models`), it may still go:
+            // the uses of what it held follow to the new places, and the
+            // import, then unused, goes too.
+            let removable = !library && !for_effects && (holds_nothing || left == 0);
             if strips {
                 self.facades.insert(layer.clone(), facade);
             }
@@ -657,6 +674,13 @@ impl LayoutPlan {
             }
             end = head.rfind('.')?;
         }
+    }
+
+    /// Whether `module` is a module that moves (not a name in one).
+    pub fn moves_module(&self, module: &str) -> bool {
+        self.moved
+            .get(module)
+            .is_some_and(|&number| self.domains[number].active)
     }
 
     /// Whether a module exists before the run, or will after it: a
@@ -857,6 +881,14 @@ impl LayoutPlan {
             .iter()
             .any(|layer| layer.module == module)
     }
+}
+
+/// Records a module and every package above it.
+fn know_with_packages(known: &mut BTreeSet<String>, module: &str) {
+    for (at, _) in module.match_indices('.') {
+        known.insert(module[..at].to_string());
+    }
+    known.insert(module.to_string());
 }
 
 /// Whether a module declares routes or routers.
