@@ -16,12 +16,17 @@
 //! moves each package whole (`recipe/router/…`). The domains go in the
 //! package that holds the layers (`app/users/router.py`). What belongs to
 //! no single domain stays where it is: `base.py`, `deps.py`, `utils.py`,
-//! `session.py`, a layer's `__init__.py` that other modules import names
-//! from (it re-exports them from their new places, so registration that
-//! relies on it, such as a `models/__init__.py` that imports every model,
-//! still happens). An `__init__.py` left with nothing to do in an emptied
-//! layer is removed, unless the project is a library
-//! (`[tool.fastapi-codemod.domain-layout] library = true`).
+//! `session.py`. A layer's `__init__.py` stops re-exporting what moved
+//! (every use follows to the new place: `from app import crud` becomes
+//! `from app.users import crud` when the file uses only that domain's,
+//! else `crud.user` becomes `users_crud.user`), and goes when that leaves
+//! it empty, unless the project is a library
+//! (`[tool.fastapi-codemod.domain-layout] library = true`) or imports it
+//! for its side effects (`import app.models`). A `models/__init__.py` that
+//! imports every model registered them all whenever one was imported
+//! (SQLAlchemy finds `relationship("Item")` by name); no move can keep that
+//! implicit, so it is kept as it was, re-exporting from the new places, and
+//! `check` says to import it where every model must be loaded.
 //!
 //! Imports are rewritten everywhere, tests included: absolute and relative
 //! (kept relative, recomputed from where the importing file now is),
@@ -174,14 +179,36 @@ fn run(context: &FileContext, findings: &mut Findings) {
     if let Some(why) = context.module_name.and_then(|name| plan.stays.get(name)) {
         findings.push(&TRANSFORM, TextRange::default(), why.clone(), None);
     }
+    if let Some(note) = context
+        .module_name
+        .and_then(|name| plan.registrations.get(name))
+        .filter(|_| plan.moves_anything())
+    {
+        findings.push(&TRANSFORM, TextRange::default(), note.clone(), None);
+    }
     if !plan.moves_anything() {
         return;
     }
     let here = Location::of(context, plan);
-    let dropped = context
+    // A layer's `__init__.py` drops the re-exports its own code does not
+    // use (`router.include_router(users_router)` keeps its import).
+    let dropped: Vec<&str> = match context
         .module_name
         .map(|name| plan.stops_re_exporting(name))
-        .unwrap_or_default();
+    {
+        Some(names) if !names.is_empty() => {
+            let used = crate::python::bindings::referenced_names(
+                context.module,
+                context.tokens,
+                context.source,
+            );
+            names
+                .into_iter()
+                .filter(|name| !used.contains(*name))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let mut imports = ImportStatements::default();
     imports.visit_body(&context.module.body);
     // A first look at the imports finds the layer packages bound to a

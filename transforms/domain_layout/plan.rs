@@ -259,6 +259,9 @@ pub struct LayoutPlan {
     /// names it did, each with the module it now comes from and its name
     /// there.
     facades: HashMap<String, BTreeMap<String, (String, String)>>,
+    /// Models layers whose `__init__.py` registered every model: what
+    /// `check` says of each.
+    pub registrations: BTreeMap<String, String>,
 }
 
 pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
@@ -339,13 +342,7 @@ impl LayoutPlan {
             ));
         }
         let library = options.library;
-        for (app_hint, members) in apps {
-            // The app is the deepest package above every layer of the group.
-            let parents: Vec<&str> = members
-                .iter()
-                .map(|(_, member)| member.module.rsplit_once('.').map_or("", |(p, _)| p))
-                .collect();
-            let app = common_package(&parents, &app_hint);
+        for (app, members) in apps {
             let mut by_key: BTreeMap<&str, Vec<&Member>> = BTreeMap::new();
             for (key, member) in &members {
                 by_key.entry(key.as_str()).or_default().push(member);
@@ -634,9 +631,49 @@ impl LayoutPlan {
             // use in the project reaches it at its new place: a domain
             // module that imports from the layer (its `base.py`) would
             // otherwise import itself through the layer's `__init__.py`.
+            // A models layer whose `__init__.py` imports its models made
+            // importing any one of them register them all (SQLAlchemy then
+            // finds `relationship("Item")` by name). After the move nothing
+            // imports it by itself: it is kept, re-exporting from the new
+            // places, and `check` says to import it where every model must
+            // be loaded; unless a moved model imports from inside the layer
+            // (its `base.py`), which would then import itself through it.
+            let registers = layer.rsplit('.').next().and_then(Role::of_layer) == Some(Role::Models)
+                && facade
+                    .values()
+                    .map(|(module, _)| module)
+                    .collect::<BTreeSet<_>>()
+                    .len()
+                    >= 2;
+            let imports_the_layer = children.iter().any(|(child, domain)| {
+                domain.is_some()
+                    && index.module(child).is_some_and(|moved| {
+                        moved.imported_modules.iter().any(|imported| {
+                            imported.starts_with(inner.as_str())
+                                && !self.moved.contains_key(imported.as_str())
+                                && index.module(imported).is_some()
+                        })
+                    })
+            });
+            let keeps_registering = registers && !imports_the_layer;
+            if registers {
+                self.registrations.insert(
+                    layer.clone(),
+                    if keeps_registering {
+                        format!(
+                            "imported every model whenever one of `{layer}`'s modules was imported; after the move nothing imports it by itself: import `{layer}` where every model must be loaded (Alembic's `env.py`, scripts that use one model)"
+                        )
+                    } else {
+                        format!(
+                            "imported every model whenever one of `{layer}`'s modules was imported; the moved models import from the layer, so it stops: import every domain's `models` where every model must be loaded (Alembic's `env.py`, scripts that use one model)"
+                        )
+                    },
+                );
+            }
             let strips = !library
                 && !facade.is_empty()
                 && !for_effects
+                && !keeps_registering
                 && !module.bound_names.contains("__all__");
             let left = module
                 .bound_names
@@ -646,7 +683,10 @@ impl LayoutPlan {
             // Bound to a name (`from app import models`), it may still go:
             // the uses of what it held follow to the new places, and the
             // import, then unused, goes too.
-            let removable = !library && !for_effects && (holds_nothing || left == 0);
+            // Code of its own (a call that registers something) keeps it.
+            let removable = !library
+                && !for_effects
+                && (holds_nothing || left == 0 && module.called.is_empty());
             if strips {
                 self.facades.insert(layer.clone(), facade);
             }
@@ -896,32 +936,26 @@ fn module_has_routes(module: &ModuleSummary) -> bool {
     !module.routers.is_empty() || !module.routing.routes.is_empty()
 }
 
-/// The group a layer's member belongs to: the layer's top package.
+/// The package that holds a layer's domains: the layer's parent, above
+/// the packages that only group layers or versions (`app` for
+/// `app.api.api_v1.endpoints`, `app.models.schemas` and `app.db.models`),
+/// but never above the top package. Layers of different apps (a sub-app
+/// `polar.customer_portal` with its own `endpoints/` and `schemas/`, beside
+/// `polar.models`) are never matched with each other.
 fn app_of(layer: &str) -> String {
-    match layer.split_once('.') {
-        Some((top, _)) => top.to_string(),
-        None => String::new(),
+    let mut parts: Vec<&str> = layer.split('.').collect();
+    parts.pop();
+    while parts.len() > 1 {
+        let last = parts[parts.len() - 1];
+        let groups_layers = Role::of_layer(last).is_some()
+            || is_version(last)
+            || ["db", "database", "orm", "persistence"].contains(&last);
+        if !groups_layers {
+            break;
+        }
+        parts.pop();
     }
-}
-
-/// The deepest package every layer's parent lies in (`app` for
-/// `app.api.api_v1.endpoints`'s and `app.crud`'s parents), within `top`.
-fn common_package(layers: &[&str], top: &str) -> String {
-    let parents: Vec<Vec<&str>> = layers
-        .iter()
-        .map(|layer| {
-            let mut parts: Vec<&str> = layer.split('.').collect();
-            parts.pop();
-            parts
-        })
-        .collect();
-    let Some(first) = parents.first() else {
-        return top.to_string();
-    };
-    let common = (0..first.len())
-        .take_while(|&at| parents.iter().all(|parts| parts.get(at) == first.get(at)))
-        .count();
-    first[..common].join(".")
+    parts.join(".")
 }
 
 fn join(package: &str, name: &str) -> String {
@@ -997,18 +1031,18 @@ mod tests {
     }
 
     #[test]
-    fn the_app_is_the_package_above_every_layer() {
-        assert_eq!(
-            common_package(
-                &["app.api.api_v1.endpoints", "app.crud", "app.models"],
-                "app"
-            ),
-            "app"
-        );
-        assert_eq!(common_package(&["routers", "schemas"], ""), "");
-        assert_eq!(
-            common_package(&["src.app.routers", "src.app.schemas"], "src"),
-            "src.app"
-        );
+    fn the_app_is_the_package_above_the_layers() {
+        for (layer, app) in [
+            ("app.api.api_v1.endpoints", "app"),
+            ("app.crud", "app"),
+            ("app.models.schemas", "app"),
+            ("app.db.models", "app"),
+            ("src.app.routers", "src.app"),
+            ("routers", ""),
+            ("api.routers", "api"),
+            ("polar.customer_portal.endpoints", "polar.customer_portal"),
+        ] {
+            assert_eq!(app_of(layer), app, "{layer}");
+        }
     }
 }
