@@ -216,6 +216,10 @@ pub struct ModuleSummary {
     /// patch them (`patch("app.services.user.get_db")`): uses of those
     /// names in those modules.
     pub patched: Vec<CompactString>,
+    /// String literals that spell a dotted module path, maybe with an
+    /// attribute (`"app.models.user"`, `"app.crud.user.get"`,
+    /// `"app.main:app"`): the path, for plans that move modules.
+    pub module_strings: Vec<CompactString>,
     /// Literal secrets its code holds (`python::secrets`).
     pub secrets: Vec<SecretSummary>,
     /// Module-level functions that take nothing and return a class they
@@ -1028,6 +1032,7 @@ pub fn summarize_with_facts(
     summary.imported_modules = imported.into_iter().map(CompactString::from).collect();
 
     collect_model_uses(facts, &mut summary, text);
+    summary.module_strings = module_strings(tokens, text);
     // `patch("app.services.user.get_db")`, `mocker.patch(…)`,
     // `monkeypatch.setattr("…", …)`.
     if memchr::memmem::find(text.as_bytes(), b"patch").is_some()
@@ -1704,6 +1709,36 @@ fn routing(
 }
 
 /// Whether a function body yields, outside nested functions and classes.
+/// The dotted paths string literals spell (`"app.crud.user.get"`, the
+/// part before `:` in `"app.main:app"`), read from the tokens: no walk of
+/// the tree.
+fn module_strings(tokens: &Tokens, text: &str) -> Vec<CompactString> {
+    use ruff_python_ast::token::TokenKind;
+    let mut found: Vec<CompactString> = Vec::new();
+    for token in tokens {
+        if token.kind() != TokenKind::String {
+            continue;
+        }
+        let literal = &text[token.range()];
+        let Some(quote) = literal.find(['"', '\'']) else {
+            continue;
+        };
+        let inner = literal[quote..].trim_matches(['"', '\'']);
+        let path = inner.split_once(':').map_or(inner, |(path, _)| path);
+        let dotted = path.contains('.')
+            && path.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|character| character.is_alphanumeric() || character == '_')
+            });
+        if dotted && !found.iter().any(|known| known == path) {
+            found.push(CompactString::from(path));
+        }
+    }
+    found
+}
+
 pub fn body_yields(body: &[Stmt]) -> bool {
     use ruff_python_ast::visitor::{self, Visitor};
     struct Yields(bool);

@@ -262,6 +262,12 @@ pub struct LayoutPlan {
     /// Models layers whose `__init__.py` registered every model: what
     /// `check` says of each.
     pub registrations: BTreeMap<String, String>,
+    /// The changes, in the order they are made ([`LayoutPlan::settle`]).
+    ordered: Vec<FileChange>,
+    /// The new modules of the domains that still move.
+    active_new: std::collections::HashSet<String>,
+    /// The layers whose `__init__.py` goes.
+    removed: BTreeSet<String>,
 }
 
 pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
@@ -352,6 +358,7 @@ impl LayoutPlan {
             }
         }
         plan.find_layers(context, library);
+        plan.settle();
         plan
     }
 
@@ -773,9 +780,34 @@ fn path_names(path: &Path, module: &str) -> bool {
 }
 
 impl Plan for LayoutPlan {
-    fn concerns(&self, _file: &PlanFile) -> bool {
-        // Any file may name a moved module, in an import or in a string.
-        self.moves_anything()
+    fn concerns(&self, file: &PlanFile) -> bool {
+        // What stays is reported.
+        if file
+            .summary
+            .is_some_and(|summary| self.stays.contains_key(&summary.name))
+        {
+            return true;
+        }
+        if !self.moves_anything() {
+            return false;
+        }
+        // A file outside the packages (Alembic's `env.py`) is read whole.
+        let Some(summary) = file.summary else {
+            return true;
+        };
+        // One that moves, or names a module that does (or a layer whose
+        // re-exports stop), in an import, a patch target or a string.
+        let names = |module: &str| {
+            self.new_name(module).is_some()
+                || self.facades.contains_key(module)
+                || self.registrations.contains_key(module)
+        };
+        names(&summary.name)
+            || self.removes(&summary.name)
+            || summary.imported_modules.iter().any(|module| names(module))
+            || summary.imports.values().any(|module| names(module))
+            || summary.patched.iter().any(|module| names(module))
+            || summary.module_strings.iter().any(|module| names(module))
     }
 
     fn promises(&self) -> Vec<Promise> {
@@ -799,9 +831,17 @@ impl Plan for LayoutPlan {
                 domain.active = false;
             }
         }
+        self.settle();
     }
 
     fn file_changes(&self) -> Vec<FileChange> {
+        self.ordered.clone()
+    }
+}
+
+impl LayoutPlan {
+    /// The changes in the order they are made (see the comment inside).
+    fn order_changes(&self) -> Vec<FileChange> {
         let all: Vec<FileChange> = self
             .domains
             .iter()
@@ -842,24 +882,44 @@ impl Plan for LayoutPlan {
                 Some((new, needs))
             })
             .collect();
-        let mut written: Vec<bool> = vec![false; moves.len()];
-        while written.iter().any(|done| !done) {
-            let waits = |at: usize| {
-                let Some((_, needs)) = &modules[at] else {
-                    return false;
+        // Each move's moves to wait for, by position; then Kahn's order,
+        // ready moves in the order found, a cycle broken at its first.
+        let position: HashMap<&str, usize> = modules
+            .iter()
+            .enumerate()
+            .filter_map(|(at, module)| Some((module.as_ref()?.0.as_str(), at)))
+            .collect();
+        let waits_for: Vec<Vec<usize>> = modules
+            .iter()
+            .enumerate()
+            .map(|(at, module)| {
+                let Some((_, needs)) = module else {
+                    return Vec::new();
                 };
-                (0..moves.len()).any(|other| {
-                    other != at
-                        && !written[other]
-                        && modules[other].as_ref().is_some_and(|(module, _)| {
-                            needs.iter().any(|needed| {
-                                needed == module || needed.starts_with(&format!("{module}."))
-                            })
-                        })
-                })
-            };
+                let mut found: Vec<usize> = needs
+                    .iter()
+                    .filter_map(|needed| {
+                        // The module itself, or the one a name lies in.
+                        let mut end = needed.len();
+                        loop {
+                            if let Some(&other) = position.get(&needed[..end]) {
+                                return Some(other);
+                            }
+                            end = needed[..end].rfind('.')?;
+                        }
+                    })
+                    .filter(|&other| other != at)
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                found
+            })
+            .collect();
+        let mut written: Vec<bool> = vec![false; moves.len()];
+        let mut left = moves.len();
+        while left > 0 {
             let ready: Vec<usize> = (0..moves.len())
-                .filter(|&at| !written[at] && !waits(at))
+                .filter(|&at| !written[at] && waits_for[at].iter().all(|&other| written[other]))
                 .collect();
             let ready = if ready.is_empty() {
                 vec![(0..moves.len()).find(|&at| !written[at]).unwrap_or(0)]
@@ -868,6 +928,7 @@ impl Plan for LayoutPlan {
             };
             for at in ready {
                 written[at] = true;
+                left -= 1;
                 changes.push(moves[at].clone());
             }
         }
@@ -885,9 +946,25 @@ impl Plan for LayoutPlan {
         );
         changes
     }
-}
 
-impl LayoutPlan {
+    /// Computes what the domains that still move make: the ordered
+    /// changes, the new modules, the layers removed. Once made, and again
+    /// after a withdrawal.
+    fn settle(&mut self) {
+        self.active_new = self
+            .domains
+            .iter()
+            .filter(|domain| domain.active)
+            .flat_map(|domain| domain.modules.values().cloned())
+            .collect();
+        self.removed = self
+            .removed_layers()
+            .iter()
+            .map(|layer| layer.module.clone())
+            .collect();
+        self.ordered = self.order_changes();
+    }
+
     /// A name a layer package re-exported from a module that moves, which
     /// the project now imports from there: its module and its name there.
     pub fn re_exported(&self, layer: &str, name: &str) -> Option<(&str, &str)> {
@@ -909,17 +986,13 @@ impl LayoutPlan {
 
     /// Whether the domain that makes new module `module` still moves.
     fn is_active(&self, module: &str) -> bool {
-        self.domains
-            .iter()
-            .any(|domain| domain.active && domain.modules.values().any(|new| new == module))
+        self.active_new.contains(module)
     }
 
     /// Whether a layer's `__init__.py` goes: its module's text is then no
     /// importer's concern.
     pub fn removes(&self, module: &str) -> bool {
-        self.removed_layers()
-            .iter()
-            .any(|layer| layer.module == module)
+        self.removed.contains(module)
     }
 }
 
