@@ -12,29 +12,14 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn project() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/domain-layout/full_stack")
 }
 
 const SELECT: [&str; 2] = ["--select", "domain-layout"];
-
-/// The counts pytest prints ("4 passed, 1 warning"), not the time.
-fn suite(python: &Path, directory: &Path) -> String {
-    let output = Command::new(python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-        .current_dir(directory)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("pytest runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{stdout}");
-    let last = stdout.lines().last().unwrap_or_default();
-    last.split(" in ").next().unwrap_or(last).to_string()
-}
 
 /// Every import of the project's modules (`app`, `tests`, `alembic`),
 /// resolved from the files alone without running anything (those under
@@ -143,31 +128,11 @@ fn unresolved(python: &Path, directory: &Path, how: &str) -> String {
     )
 }
 
-/// Ruff's pyflakes diagnostics, by code.
+/// Ruff's pyflakes diagnostics, by code (files move).
 fn pyflakes(python: &Path, directory: &Path) -> BTreeMap<String, usize> {
-    let output = Command::new(python)
-        .args([
-            "-m",
-            "ruff",
-            "check",
-            "--isolated",
-            "--no-cache",
-            "--select",
-            "F",
-        ])
-        .args(["--output-format", "json", "--exit-zero"])
-        .arg(directory)
-        .output()
-        .expect("ruff runs");
-    assert!(output.status.success());
-    let reported: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     let mut counts = BTreeMap::new();
-    for diagnostic in reported {
-        let code = diagnostic["code"]
-            .as_str()
-            .unwrap_or("syntax error")
-            .to_string();
-        *counts.entry(code).or_default() += 1;
+    for ((_, code, _), count) in common::pyflakes(python, directory) {
+        *counts.entry(code).or_default() += count;
     }
     counts
 }
@@ -197,7 +162,7 @@ fn a_layered_project_moves_to_domain_packages_and_passes_its_own_tests() {
     let directory = tempfile::tempdir().unwrap();
     common::copy_tree(&project(), directory.path());
     let root = directory.path();
-    let passed_before = suite(&python, root);
+    let passed_before = common::pytest_summary(&python, root);
     assert!(passed_before.starts_with("4 passed"), "{passed_before}");
     assert_eq!(unresolved(&python, root, "alone"), "\n");
     let flakes_before = pyflakes(&python, root);
@@ -252,7 +217,7 @@ fn a_layered_project_moves_to_domain_packages_and_passes_its_own_tests() {
     );
     // Every import resolves, the same tests pass, pyflakes finds nothing new.
     assert_eq!(unresolved(&python, root, "alone"), "\n");
-    assert_eq!(suite(&python, root), passed_before);
+    assert_eq!(common::pytest_summary(&python, root), passed_before);
     let flakes_after = pyflakes(&python, root);
     for (code, count) in &flakes_after {
         assert!(
@@ -315,22 +280,11 @@ fn a_move_killed_between_any_two_writes_is_finished_by_apply_again() {
     for stop_after in 0..writes {
         let directory = tempfile::tempdir().unwrap();
         common::copy_tree(&project(), directory.path());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-            .current_dir(directory.path())
-            .args(["apply", "--allow-dirty", SELECT[0], SELECT[1], "."])
-            .env("FASTAPI_CODEMOD_STOP_AFTER_WRITES", stop_after.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        for line in BufReader::new(stderr).lines() {
-            if line.unwrap().contains("stopped after") {
-                break;
-            }
-        }
-        child.kill().unwrap_or(()); // SIGKILL
-        child.wait().unwrap();
+        common::run_killed_after(
+            directory.path(),
+            &["apply", "--allow-dirty", SELECT[0], SELECT[1], "."],
+            stop_after,
+        );
 
         let now = common::project_files(directory.path());
         for (path, bytes) in &now {

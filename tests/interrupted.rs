@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api")
@@ -94,25 +93,8 @@ fn killed_runs_leave_old_or_new(python_path: &Path, extra: &[&str]) {
     for stop_after in 0..=changed {
         let directory = tempfile::tempdir().unwrap();
         common::copy_tree(&example(), directory.path());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-            .current_dir(directory.path())
-            .args(["apply", "--allow-dirty"])
-            .args(extra)
-            .arg(".")
-            .env("FASTAPI_CODEMOD_STOP_AFTER_WRITES", stop_after.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until the run stops before its next write, or ends.
-        let stderr = child.stderr.take().unwrap();
-        for line in BufReader::new(stderr).lines() {
-            if line.unwrap().contains("stopped after") {
-                break;
-            }
-        }
-        child.kill().unwrap_or(()); // SIGKILL
-        child.wait().unwrap();
+        let arguments: Vec<&str> = [&["apply", "--allow-dirty"][..], extra, &["."]].concat();
+        common::run_killed_after(directory.path(), &arguments, stop_after);
 
         let now = common::project_files(directory.path());
         let mut written = 0;

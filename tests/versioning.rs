@@ -26,20 +26,6 @@ for path in sorted(schema["paths"]):
 print("token", schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"])
 "#;
 
-fn suite(python: &Path, directory: &Path) -> String {
-    let output = Command::new(python)
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
-        .current_dir(directory)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("pytest runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{stdout}");
-    // "7 passed, 1 warning in 0.18s": the counts, not the time.
-    let last = stdout.lines().last().unwrap_or_default();
-    last.split(" in ").next().unwrap_or(last).to_string()
-}
-
 #[test]
 fn routers_move_under_a_version_and_the_tests_follow() {
     let python = common::python_with_fastapi();
@@ -55,7 +41,7 @@ fn routers_move_under_a_version_and_the_tests_follow() {
             .collect()
     };
     let before = paths(directory.path());
-    let passed_before = suite(&python, directory.path());
+    let passed_before = common::pytest_summary(&python, directory.path());
     assert!(passed_before.contains("7 passed"), "{passed_before}");
 
     common::apply_to(directory.path(), &["--select", "api-version-prefix"], ".");
@@ -80,7 +66,10 @@ fn routers_move_under_a_version_and_the_tests_follow() {
         before.iter().any(|line| line == "/users/{user_id}"),
         "{before:?}"
     );
-    assert_eq!(suite(&python, directory.path()), passed_before);
+    assert_eq!(
+        common::pytest_summary(&python, directory.path()),
+        passed_before
+    );
 
     std::fs::remove_file(directory.path().join("probe.py")).unwrap();
     let again = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
@@ -105,10 +94,13 @@ fn a_domain_layout_registering_its_routers_in_a_function_passes_its_tests_after_
             .join("tests/fixtures/api-version-prefix/domain_layout"),
         directory.path(),
     );
-    let passed_before = suite(&python, directory.path());
+    let passed_before = common::pytest_summary(&python, directory.path());
     assert!(passed_before.starts_with("1 passed"), "{passed_before}");
     common::apply_to(directory.path(), &["--select", "api-version-prefix"], ".");
     let test = std::fs::read_to_string(directory.path().join("tests/test_posts.py")).unwrap();
     assert!(test.contains("\"/api/v1/auth/me/posts\""), "{test}");
-    assert_eq!(suite(&python, directory.path()), passed_before);
+    assert_eq!(
+        common::pytest_summary(&python, directory.path()),
+        passed_before
+    );
 }

@@ -667,3 +667,131 @@ pub fn project_files(root: &std::path::Path) -> std::collections::BTreeMap<Strin
     }
     files
 }
+
+/// Ruff's pyflakes rules (`ruff check --select F`) over a directory, with
+/// the tests' Python environment.
+/// `(file, code, message)` → how many times ruff reports it; locations are
+/// left out, since fixes move lines.
+pub type Diagnostics = std::collections::BTreeMap<(String, String, String), usize>;
+
+#[allow(dead_code)]
+pub fn pyflakes(python: &std::path::Path, directory: &std::path::Path) -> Diagnostics {
+    let output = std::process::Command::new(python)
+        .args([
+            "-m",
+            "ruff",
+            "check",
+            "--isolated",
+            "--no-cache",
+            "--select",
+            "F",
+            "--output-format",
+            "json",
+            "--exit-zero",
+        ])
+        .arg(directory)
+        .output()
+        .expect("ruff runs");
+    assert!(
+        output.status.success(),
+        "ruff failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reported: Vec<serde_json::Value> =
+        serde_json::from_slice(&output.stdout).expect("ruff prints JSON");
+    let mut diagnostics = Diagnostics::new();
+    for diagnostic in reported {
+        let Some(code) = diagnostic["code"].as_str() else {
+            // A syntax error: the snapshot tests judge those.
+            continue;
+        };
+        let file = std::path::Path::new(diagnostic["filename"].as_str().unwrap())
+            .strip_prefix(directory)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let message = without_module_paths(&without_line_numbers(
+            diagnostic["message"].as_str().unwrap_or_default(),
+        ));
+        *diagnostics
+            .entry((file, code.to_string(), message))
+            .or_default() += 1;
+    }
+    diagnostics
+}
+
+/// A message with `line 12` written `line N`: fixes move lines, and
+/// "redefinition of `x` from line 12" is the same diagnostic at line 14.
+/// A message with the dotted path of an unused import cut to the name it
+/// binds (`` `..users.models.User` `` → `` `User` ``): an import that a move
+/// points elsewhere is the same import.
+fn without_module_paths(message: &str) -> String {
+    let Some(rest) = message.strip_prefix('`') else {
+        return message.to_string();
+    };
+    match rest.split_once('`') {
+        Some((path, tail)) if tail.starts_with(" imported but unused") => {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            format!("`{name}`{tail}")
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn without_line_numbers(message: &str) -> String {
+    let mut result = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(index) = rest.find("line ") {
+        result.push_str(&rest[..index + 5]);
+        rest = &rest[index + 5..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            result.push('N');
+            rest = &rest[digits..];
+        }
+    }
+    result.push_str(rest);
+    result
+}
+
+/// Runs a project's own pytest suite (`tests/`) and returns the counts it
+/// ends with ("7 passed, 1 warning"), not the time; a failing suite fails
+/// the test with its output.
+#[allow(dead_code)]
+pub fn pytest_summary(python: &std::path::Path, directory: &std::path::Path) -> String {
+    let output = std::process::Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(directory)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .expect("pytest runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{stdout}");
+    let last = stdout.lines().last().unwrap_or_default();
+    last.split(" in ").next().unwrap_or(last).to_string()
+}
+
+/// Runs `fastapi-codemod ARGS…` in `directory` until it has made
+/// `stop_after` writes (`FASTAPI_CODEMOD_STOP_AFTER_WRITES`), then kills it
+/// (SIGKILL), or lets it end.
+#[allow(dead_code)]
+pub fn run_killed_after(directory: &std::path::Path, arguments: &[&str], stop_after: usize) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .args(arguments)
+        .env("FASTAPI_CODEMOD_STOP_AFTER_WRITES", stop_after.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run stops before its next write, or ends.
+    let stderr = child.stderr.take().unwrap();
+    for line in std::io::BufReader::new(stderr).lines() {
+        if line.unwrap().contains("stopped after") {
+            break;
+        }
+    }
+    child.kill().unwrap_or(()); // SIGKILL
+    child.wait().unwrap();
+}
