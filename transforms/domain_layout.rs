@@ -223,6 +223,19 @@ fn run(context: &FileContext, findings: &mut Findings) {
         uses: vec![PackageUses::default(); survey.packages.len()],
     };
     census.visit_body(&context.module.body);
+    for (binding, uses) in survey.packages.iter().zip(&census.uses) {
+        if let Some(range) = uses.bare {
+            findings.push(
+                &TRANSFORM,
+                range,
+                format!(
+                    "`{}` is used as an object here; `{}` stops re-exporting what moved, so look up those names at their new places",
+                    binding.name, binding.layer
+                ),
+                None,
+            );
+        }
+    }
     let rebound: Vec<(String, String)> = survey
         .packages
         .iter()
@@ -423,6 +436,39 @@ impl<'c, 'a> Rewrite<'c, 'a> {
         }
     }
 
+    /// Whether a relative import of a file that moves is as the project
+    /// wrote it (read from the file's old place, it binds what the index
+    /// recorded), rather than already spelled from the new place.
+    fn as_written(&self, old: &str, base: &str, import: &ast::StmtImportFrom) -> bool {
+        let recorded = self
+            .context
+            .project
+            .index
+            .module(old)
+            .map(|summary| &summary.imports);
+        let mut judged = false;
+        for alias in &import.names {
+            if alias.name.id.as_str() == "*" {
+                continue;
+            }
+            let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+            let Some(target) = recorded.and_then(|imports| imports.get(bound)) else {
+                continue;
+            };
+            judged = true;
+            let read = if base.is_empty() {
+                alias.name.id.to_string()
+            } else {
+                format!("{base}.{}", alias.name.id)
+            };
+            if target.as_str() != read {
+                return false;
+            }
+        }
+        // Without a record (a star import), what it names must exist.
+        judged || self.plan.is_known(base)
+    }
+
     /// The module a name bound to a layer package is bound to instead.
     fn rebinding(&self, name: &str) -> Option<&str> {
         self.rebound
@@ -489,10 +535,12 @@ impl<'c, 'a> Rewrite<'c, 'a> {
             else {
                 return;
             };
-            // In a file that moves, a relative import that names nothing
-            // from where the file was is already spelled from its new place
-            // (an earlier pass of this run rewrote it).
-            if self.here.moves && !self.plan.is_known(&base) {
+            // In a file that moves, a relative import is spelled from where
+            // the file was until this run rewrites it from where it goes.
+            // The index knows what the original imports bound: an import
+            // that, read from the old place, binds something else was
+            // rewritten by an earlier pass of this run.
+            if self.here.moves && !self.as_written(old, &base, import) {
                 return;
             }
             base
@@ -728,6 +776,9 @@ struct PackageUses {
     /// Whether the name is used otherwise: bare, or for a name that did
     /// not move.
     other: bool,
+    /// Where the name is used bare (`getattr(crud, "user")`, `c = crud`),
+    /// which no rewrite can follow.
+    bare: Option<TextRange>,
 }
 
 impl PackageUses {
@@ -783,6 +834,7 @@ impl<'a> Visitor<'a> for PackageCensus<'_, 'a> {
             Expr::Name(name) => {
                 if let Some(at) = binding(name.id.as_str()) {
                     self.uses[at].other = true;
+                    self.uses[at].bare.get_or_insert(name.range);
                 }
             }
             _ => visitor::walk_expr(self, expr),

@@ -383,7 +383,7 @@ fn execute_paths(
         });
         let disk = disk::DiskFiles::new(
             project.files.iter().map(|file| file.path.clone()).collect(),
-            root,
+            root.clone(),
             guarded.then_some(&git),
         );
         let package = projects::label(
@@ -429,6 +429,32 @@ fn execute_paths(
             None => disk.other_fingerprint(path),
         };
         let mut change_reports: Vec<(usize, FileReport, Option<ChangeOutcome>)> = Vec::new();
+        // The moves about to be written, in the journal that lets a run
+        // stopped part-way be finished.
+        let journal_root = root.clone().unwrap_or_default();
+        let journal = journal_root.join(crate::project::plan::MOVE_JOURNAL);
+        let moves: Vec<String> = changes
+            .iter()
+            .enumerate()
+            .filter(|(index, made)| {
+                change_in_shard[*index]
+                    && made.error.is_none()
+                    && review
+                        .as_ref()
+                        .is_none_or(|review| review.admits_change(made))
+            })
+            .filter_map(|(_, made)| match &made.change {
+                FileChange::Move { from, to, .. } => {
+                    Some(crate::project::plan::journal_entry(&journal_root, from, to))
+                }
+                _ => None,
+            })
+            .collect();
+        let moving = matches!(action, Action::Apply { .. })
+            && changes.iter().any(|made| made.change.removes().is_some());
+        let journaled = moving
+            && (moves.is_empty()
+                || std::fs::write(&journal, format!("{}\n", moves.join("\n"))).is_ok());
         for (index, made) in changes.into_iter().enumerate() {
             // `check` reports findings; a plan's whole-file changes are
             // what `diff` and `apply` show.
@@ -552,6 +578,17 @@ fn execute_paths(
             if let Err(message) = removed {
                 change_report.refuse(message);
             }
+        }
+        // Every old place gone: the moves (a stopped run's too) are
+        // finished.
+        if journaled
+            && journal.exists()
+            && failed_file.is_none()
+            && change_reports
+                .iter()
+                .all(|(_, report, _)| report.error.is_none())
+        {
+            let _ = std::fs::remove_file(&journal);
         }
         for (index, change_report, _) in change_reports {
             report.add_after(last, index, change_report);

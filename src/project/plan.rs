@@ -118,3 +118,25 @@ impl PlannedStep {
         plan.downcast_ref::<P>()
     }
 }
+
+/// The file, in the project's directory, that lists the moves a run has
+/// begun to write, one `from -> to` entry a line (see [`journal_entry`]),
+/// until every old place is removed. A run stopped part-way leaves it: the
+/// next run knows a new place it lists as a move cut short, and any other
+/// existing new place as a file it must not overwrite.
+pub const MOVE_JOURNAL: &str = ".fastapi-codemod-moves";
+
+/// One line of the [`MOVE_JOURNAL`]: both paths from the project's
+/// directory, with `/`.
+pub fn journal_entry(
+    root: &std::path::Path,
+    from: &std::path::Path,
+    to: &std::path::Path,
+) -> String {
+    let relative = |path: &std::path::Path| {
+        let path = path.strip_prefix(root).unwrap_or(path);
+        let text = path.to_string_lossy().replace('\\', "/");
+        text.strip_prefix("./").map(str::to_string).unwrap_or(text)
+    };
+    format!("{} -> {}", relative(from), relative(to))
+}

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::project::index::ModuleSummary;
 use crate::project::layout::is_test_module;
-use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
+use crate::project::plan::{MOVE_JOURNAL, Plan, PlanContext, PlanFile, Promise, journal_entry};
 use crate::text::files::FileChange;
 
 /// `[tool.fastapi-codemod.domain-layout]`: `library = true` keeps every
@@ -444,6 +444,26 @@ impl LayoutPlan {
             stay(self, format!("stays: `{package}` is a module already"));
             return;
         }
+        // A package that binds a name the move would make a submodule of
+        // (`router = …` in `app/users/__init__.py`) would shadow it.
+        if let Some(bound) = index.module(&package).and_then(|existing| {
+            found
+                .iter()
+                .map(|member| member.role.file())
+                .find(|file| existing.bound_names.contains(*file))
+        }) {
+            stay(
+                self,
+                format!(
+                    "stays: `{package}` binds `{bound}` already, which `{package}.{bound}` would be"
+                ),
+            );
+            return;
+        }
+        let root = context.root.unwrap_or(Path::new(""));
+        let journal: BTreeSet<String> = (context.read)(&root.join(MOVE_JOURNAL))
+            .map(|text| text.lines().map(str::to_string).collect())
+            .unwrap_or_default();
         let mut modules: BTreeMap<String, String> = BTreeMap::new();
         let mut changes: Vec<FileChange> = Vec::new();
         for member in found {
@@ -474,9 +494,14 @@ impl LayoutPlan {
                 } else {
                     to.set_extension("py");
                 }
+                let begun = context
+                    .paths
+                    .get(&new_name)
+                    .is_some_and(|written| journal.contains(&journal_entry(root, from, written)));
                 match index.module(&new_name) {
-                    // A stopped run wrote the new place: the old one goes.
-                    Some(there) if same_definitions(module, there) => {
+                    // A stopped run wrote the new place (its journal says
+                    // so): the old one goes.
+                    Some(there) if begun && same_definitions(module, there) => {
                         changes.push(FileChange::Remove { path: from.clone() });
                     }
                     Some(_) => {
@@ -599,11 +624,15 @@ impl LayoutPlan {
                 continue;
             };
             let inner = format!("{layer}.");
-            let children: Vec<(String, Option<usize>)> = index
-                .modules()
-                .filter(|child| child.name.starts_with(&inner))
-                .map(|child| (child.name.clone(), self.moved.get(&child.name).copied()))
+            // Every module of the layer, those that could not be read or
+            // parsed too (they stay, and so does the layer).
+            let mut children: Vec<(String, Option<usize>)> = context
+                .paths
+                .keys()
+                .filter(|child| child.starts_with(&inner))
+                .map(|child| (child.clone(), self.moved.get(child).copied()))
                 .collect();
+            children.sort();
             let holds_nothing = module.bound_names.is_empty() && module.imports.is_empty();
             // The names it re-exports from modules that move.
             let facade: BTreeMap<String, (String, String)> = module
@@ -687,11 +716,23 @@ impl LayoutPlan {
                 .iter()
                 .filter(|name| !strips || !facade.contains_key(name.as_str()))
                 .count();
-            // Bound to a name (`from app import models`), it may still go:
-            // the uses of what it held follow to the new places, and the
-            // import, then unused, goes too.
+            // Bound to a name (`from app import models`, not the top name
+            // `import models.user` binds), it stays: the name may be used
+            // as an object (`getattr(models, …)`), which no rewrite sees.
             // Code of its own (a call that registers something) keeps it.
+            let top = layer.split('.').next().unwrap_or(&layer);
+            let as_package = index.modules().filter(outside).any(|other| {
+                other.imports.iter().any(|(local, target)| {
+                    target.as_str() == layer
+                        && !(local.as_str() == top
+                            && other.imported_modules.iter().any(|imported| {
+                                imported.starts_with(inner.as_str())
+                                    && self.moved.contains_key(imported.as_str())
+                            }))
+                })
+            });
             let removable = !library
+                && !as_package
                 && !for_effects
                 && (holds_nothing || left == 0 && module.called.is_empty());
             if strips {
