@@ -141,11 +141,19 @@
 //! ## Fix safety
 //! Opt-in: it moves files, which every open branch of the project will
 //! have to merge. What the application does is unchanged: every module
-//! keeps its contents and every import finds what it found before. Code
-//! outside the project that imports the old module paths (a library's
-//! users, a `uvicorn app.routers.users:…` command line) must follow.
-//! Strings that spell a module in pieces, and modules imported through
-//! `importlib` with computed names, are not seen.
+//! keeps its contents and every import finds what it found before.
+//!
+//! Run it on the whole project (`apply --select domain-layout .` from the
+//! project's directory): a file outside the run (a narrower path, an
+//! `exclude`, a file that is not UTF-8) is not rewritten, and may import a
+//! module that moved. Not seen either: code outside the project that
+//! imports the old paths (a library's users), module paths in files that
+//! are not Python (`alembic.ini`, `[project.scripts]`, a
+//! `uvicorn app.routers.users:…` command line), strings that spell a
+//! module in pieces or in an f-string, modules imported through
+//! `importlib` with computed names, and paths computed from `__file__`
+//! (`Path(__file__).parents[3] / "static"`), which change depth with the
+//! module.
 
 pub mod plan;
 

@@ -408,17 +408,28 @@ impl LayoutPlan {
             }
         };
         if roles.len() < found.len() {
-            let mut twins: Vec<&str> = found.iter().map(|member| member.module.as_str()).collect();
+            // The modules of one role that would land in one file.
+            let mut twins: Vec<&str> = found
+                .iter()
+                .filter(|member| {
+                    found
+                        .iter()
+                        .filter(|other| other.role == member.role)
+                        .count()
+                        > 1
+                })
+                .map(|member| member.module.as_str())
+                .collect();
             twins.sort_unstable();
             stay(
                 self,
                 format!(
-                    "stays: {} would become one module of `{package}`",
+                    "stays: modules of one kind would become one module of `{package}`: {}",
                     twins
                         .iter()
                         .map(|module| format!("`{module}`"))
                         .collect::<Vec<_>>()
-                        .join(" and ")
+                        .join(", ")
                 ),
             );
             return;
