@@ -58,6 +58,8 @@ pub struct DiskFiles<'g> {
     guard: Option<&'g Mutex<GitGuard>>,
     /// Other files read (`.env`, …), with what they held.
     others: Mutex<HashMap<PathBuf, Fingerprint>>,
+    /// Whether the run's paths take in the project's whole directory.
+    whole: bool,
 }
 
 impl<'g> DiskFiles<'g> {
@@ -73,7 +75,14 @@ impl<'g> DiskFiles<'g> {
             root,
             guard,
             others: Mutex::new(HashMap::new()),
+            whole: true,
         }
+    }
+
+    /// Says whether the run's paths take in the project's whole directory.
+    pub fn covering_project(mut self, whole: bool) -> Self {
+        self.whole = whole;
+        self
     }
 
     /// What the `position`-th file held when the run first read it.
@@ -136,6 +145,10 @@ impl Workspace for DiskFiles<'_> {
 
     fn root(&self) -> Option<&Path> {
         self.root.as_deref()
+    }
+
+    fn covers_project(&self) -> bool {
+        self.whole
     }
 
     fn files_under(&self, directory: &Path) -> Vec<PathBuf> {

@@ -381,11 +381,20 @@ fn execute_paths(
         let root = project.root.as_deref().map(|root| {
             projects::spelled_like(root, project.files.first().map(|file| file.path.as_path()))
         });
+        // The run takes in the whole project when a path it was given
+        // holds the project's directory.
+        let whole = project.root.as_deref().is_none_or(|directory| {
+            let directory = std::fs::canonicalize(directory).unwrap_or(directory.to_path_buf());
+            paths.iter().any(|given| {
+                std::fs::canonicalize(given).is_ok_and(|given| directory.starts_with(given))
+            })
+        });
         let disk = disk::DiskFiles::new(
             project.files.iter().map(|file| file.path.clone()).collect(),
             root.clone(),
             guarded.then_some(&git),
-        );
+        )
+        .covering_project(whole);
         let package = projects::label(
             project.root.as_deref(),
             project

@@ -91,6 +91,9 @@ pub struct PlanContext<'a> {
     /// bytecode caches left out): a plan that moves a package moves the
     /// data files beside its modules with them.
     pub list: &'a (dyn Fn(&std::path::Path) -> Vec<std::path::PathBuf> + Sync),
+    /// Whether the run takes in the project's whole directory: a plan that
+    /// moves modules must see every file that imports them.
+    pub whole_project: bool,
 }
 
 impl PlanContext<'_> {

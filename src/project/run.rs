@@ -27,6 +27,7 @@ pub fn plan_project(
     root: Option<&Path>,
     read: &(dyn Fn(&Path) -> Option<String> + Sync),
     list: &(dyn Fn(&Path) -> Vec<PathBuf> + Sync),
+    whole_project: bool,
 ) -> Project {
     if let Some(fields) = settings.get::<SecretFields>() {
         index.set_secret_fields(fields.0.clone());
@@ -40,6 +41,7 @@ pub fn plan_project(
         selected: &names,
         read,
         list,
+        whole_project,
     };
     let plans = selected
         .iter()
@@ -121,6 +123,13 @@ pub trait Workspace: Sync {
     /// bytecode caches.
     fn files_under(&self, _directory: &Path) -> Vec<PathBuf> {
         Vec::new()
+    }
+
+    /// Whether the run takes in the project's whole directory, rather than
+    /// part of it (`apply app/routers`): a plan that moves modules must see
+    /// every file that imports them.
+    fn covers_project(&self) -> bool {
+        true
     }
 }
 
@@ -359,6 +368,7 @@ fn run(
         workspace.root(),
         &read,
         &list,
+        workspace.covers_project(),
     );
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
     let plan_file = |position: usize| PlanFile {

@@ -368,6 +368,17 @@ impl LayoutPlan {
         let routed = found
             .iter()
             .any(|member| member.role == Role::Router && member.routes);
+        // A run over part of the project would leave the files outside it
+        // importing what moved.
+        if !context.whole_project && (roles.len() >= 2 || routed) {
+            for member in found {
+                self.stays.insert(
+                    member.module.clone(),
+                    "stays: the run holds part of the project; run `domain-layout` on the project's directory, so that every import follows".to_string(),
+                );
+            }
+            return;
+        }
         // A domain package a stopped run began (it holds the new place of
         // one of these modules): the move goes on there, whatever is left.
         let index = context.index;
