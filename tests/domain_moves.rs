@@ -330,3 +330,24 @@ fn a_move_killed_between_any_two_writes_is_finished_by_apply_again() {
         );
     }
 }
+
+#[test]
+fn a_run_over_part_of_the_project_moves_nothing_and_says_why() {
+    let directory = tempfile::tempdir().unwrap();
+    common::copy_tree(&project(), directory.path());
+    let before = common::project_files(directory.path());
+    let output = codemod(
+        directory.path(),
+        &["apply", "--allow-dirty", SELECT[0], SELECT[1], "app"],
+    );
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(common::project_files(directory.path()), before);
+    let check = codemod(directory.path(), &["check", SELECT[0], SELECT[1], "app"]);
+    let found = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        found.contains(
+            "app/crud/crud_user.py:1:1 domain-layout stays: the run holds part of the project"
+        ),
+        "{found}"
+    );
+}
