@@ -162,8 +162,9 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::project::transform::{FileContext, Findings, Transform};
-use crate::python::fastapi::resolve_relative;
+use crate::python::fastapi::{dotted_text, resolve_relative};
 use crate::python::imports::{local_import_removal, relative_spelling};
+use crate::python::naming::dotted_module_path;
 use crate::text::edit::{Edit, Fix, Safety};
 
 use plan::LayoutPlan;
@@ -915,7 +916,17 @@ impl<'a> Visitor<'a> for Uses<'_, '_, 'a> {
                 }
             }
             Expr::Attribute(_) if !self.plain.is_empty() => {
-                if let Some(dotted) = dotted_name(expr)
+                // Only a chain on the name a plain import binds is spelled
+                // out (each attribute of a chain is visited).
+                let mut root = expr;
+                while let Expr::Attribute(attribute) = root {
+                    root = &attribute.value;
+                }
+                let on_import = matches!(root, Expr::Name(name) if self.plain.iter().any(|(old, _)| {
+                    old.split('.').next() == Some(name.id.as_str())
+                }));
+                if on_import
+                    && let Some(dotted) = dotted_text(expr)
                     && let Some((_, new)) = self.plain.iter().find(|(old, _)| *old == dotted)
                 {
                     self.edits
@@ -996,17 +1007,9 @@ impl Uses<'_, '_, '_> {
             return;
         }
         let value = literal.value.to_str();
-        let (head, tail) = match value.split_once(':') {
-            Some((head, tail)) => (head, Some(tail)),
-            None => (value, None),
-        };
-        let dotted = head.contains('.')
-            && head.split('.').all(|part| {
-                !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '_')
-            });
-        if !dotted {
+        let Some((head, tail)) = dotted_module_path(value) else {
             return;
-        }
+        };
         let Some(new) = self.plan.new_name(head) else {
             return;
         };
@@ -1027,20 +1030,6 @@ impl Uses<'_, '_, '_> {
         let range = TextRange::at(start, TextSize::try_from(value.len()).unwrap_or_default());
         self.renamed.push((head.to_string(), new));
         self.edits.push(Edit::replacement(replacement, range));
-    }
-}
-
-/// `app.models.user` for a chain of attributes on a name.
-fn dotted_name(expr: &Expr) -> Option<String> {
-    match expr {
-        Expr::Name(name) => Some(name.id.to_string()),
-        Expr::Attribute(attribute) => {
-            let mut base = dotted_name(&attribute.value)?;
-            base.push('.');
-            base.push_str(attribute.attr.as_str());
-            Some(base)
-        }
-        _ => None,
     }
 }
 

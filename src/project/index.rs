@@ -1708,7 +1708,6 @@ fn routing(
     routing
 }
 
-/// Whether a function body yields, outside nested functions and classes.
 /// The dotted paths string literals spell (`"app.crud.user.get"`, the
 /// part before `:` in `"app.main:app"`), read from the tokens: no walk of
 /// the tree.
@@ -1724,21 +1723,16 @@ fn module_strings(tokens: &Tokens, text: &str) -> Vec<CompactString> {
             continue;
         };
         let inner = literal[quote..].trim_matches(['"', '\'']);
-        let path = inner.split_once(':').map_or(inner, |(path, _)| path);
-        let dotted = path.contains('.')
-            && path.split('.').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|character| character.is_alphanumeric() || character == '_')
-            });
-        if dotted && !found.iter().any(|known| known == path) {
+        if let Some((path, _)) = crate::python::naming::dotted_module_path(inner)
+            && !found.iter().any(|known| known == path)
+        {
             found.push(CompactString::from(path));
         }
     }
     found
 }
 
+/// Whether a function body yields, outside nested functions and classes.
 pub fn body_yields(body: &[Stmt]) -> bool {
     use ruff_python_ast::visitor::{self, Visitor};
     struct Yields(bool);

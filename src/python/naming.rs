@@ -128,6 +128,26 @@ pub fn is_login_schema(name: &str) -> bool {
     .any(|word| name.contains(word))
 }
 
+/// The dotted module path a string spells, and what follows a `:`
+/// (`"app.crud.user.get"` → `app.crud.user.get`; `"app.main:app"` →
+/// `app.main` and `app`): identifiers joined by dots, at least two.
+/// Strings that name modules this way are patch targets, `module:attr`
+/// references and dotted paths in configuration.
+pub fn dotted_module_path(text: &str) -> Option<(&str, Option<&str>)> {
+    let (path, attribute) = match text.split_once(':') {
+        Some((path, attribute)) => (path, Some(attribute)),
+        None => (text, None),
+    };
+    let dotted = path.contains('.')
+        && path.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|character| character.is_alphanumeric() || character == '_')
+        });
+    dotted.then_some((path, attribute))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
