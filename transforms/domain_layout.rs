@@ -163,7 +163,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::fastapi::{dotted_text, resolve_relative};
-use crate::python::imports::{local_import_removal, relative_spelling};
+use crate::python::imports::{Symbol, local_import_removal, relative_spelling};
 use crate::python::naming::dotted_module_path;
 use crate::text::edit::{Edit, Fix, Safety};
 
@@ -271,12 +271,14 @@ fn run(context: &FileContext, findings: &mut Findings) {
         context,
         edits: Vec::new(),
         renamed: Vec::new(),
-        needed: Vec::new(),
+        package_uses: Vec::new(),
     };
     uses.visit_body(&context.module.body);
     rewrite.edits.extend(uses.edits);
     rewrite.renamed.extend(uses.renamed);
-    rewrite.edits.extend(module_imports(context, uses.needed));
+    rewrite
+        .edits
+        .extend(package_use_edits(context, uses.package_uses));
     let moves_to = context
         .module_name
         .and_then(|name| plan.destination(name))
@@ -388,7 +390,7 @@ struct Rewrite<'c, 'a> {
     /// code names them through their dotted path.
     plain: Vec<(String, String)>,
     /// Layer packages bound to a name (`from app import crud`) whose
-    /// re-exports go: the name, the layer, and the statement that binds it.
+    /// re-exports go: the name and the layer.
     packages: Vec<PackageBinding>,
     /// In a layer's `__init__.py`: the re-exports it stops making.
     dropped: Vec<&'a str>,
@@ -402,8 +404,6 @@ struct Rewrite<'c, 'a> {
 struct PackageBinding {
     name: String,
     layer: String,
-    /// Where imports the uses need go: after the binding statement.
-    after: TextSize,
 }
 
 /// Where one imported name comes from after the run.
@@ -495,7 +495,6 @@ impl<'c, 'a> Rewrite<'c, 'a> {
                 self.packages.push(PackageBinding {
                     name: asname.id.to_string(),
                     layer: name.to_string(),
-                    after: import.end(),
                 });
                 if let Some(module) = self.rebinding(asname.id.as_str()) {
                     let module = module.to_string();
@@ -610,7 +609,6 @@ impl<'c, 'a> Rewrite<'c, 'a> {
                             self.packages.push(PackageBinding {
                                 name: bound.clone(),
                                 layer: full.clone(),
-                                after: import.end(),
                             });
                         }
                         match self.rebinding(&bound).map(str::to_string) {
@@ -861,38 +859,57 @@ struct Uses<'p, 'c, 'a> {
     context: &'c FileContext<'a>,
     edits: Vec<Edit>,
     renamed: Vec<(String, String)>,
-    /// Module imports the rewritten uses need: where each goes, its
-    /// module and the name it binds.
-    needed: Vec<(TextSize, String, String)>,
+    /// Uses of a layer package that now name a domain's module.
+    package_uses: Vec<PackageUse>,
 }
 
-/// The edits that import the modules the rewritten uses name, each after
-/// the statement that bound the layer package:
-/// `from app.users import crud as users_crud`.
-fn module_imports(context: &FileContext, mut needed: Vec<(TextSize, String, String)>) -> Vec<Edit> {
-    needed.sort();
-    needed.dedup();
-    let source = context.source;
-    let ending = source.line_ending().as_str();
-    let mut edits = Vec::new();
-    let mut at = 0;
-    while at < needed.len() {
-        let after = needed[at].0;
-        let indent = source.indentation_at(after).to_string();
-        let mut text = String::new();
-        while at < needed.len() && needed[at].0 == after {
-            let (_, module, alias) = &needed[at];
-            let (package, last) = module.rsplit_once('.').unwrap_or(("", module.as_str()));
-            text.push_str(ending);
-            text.push_str(&indent);
-            if package.is_empty() {
-                text.push_str(&format!("import {last} as {alias}"));
-            } else {
-                text.push_str(&format!("from {package} import {last} as {alias}"));
-            }
-            at += 1;
-        }
-        edits.push(Edit::insertion(text, after));
+/// `crud.user` through `from app import crud`, which now names a domain's
+/// module: `users_crud.user`.
+struct PackageUse {
+    range: TextRange,
+    /// The domain's module (`app.users.crud`).
+    module: String,
+    /// The name used in it, or none when the use is the module itself
+    /// (`models.user` → `users_models`).
+    name: Option<String>,
+}
+
+/// The edits of the uses of layer packages that now name a domain's
+/// module, and of the imports of those modules, each under the alias
+/// `<domain>_<module>` (`from app.users import crud as users_crud`), made
+/// available as every transform imports (a name the file binds already is
+/// not bound again).
+fn package_use_edits(context: &FileContext, uses: Vec<PackageUse>) -> Vec<Edit> {
+    let mut modules: Vec<&str> = uses.iter().map(|found| found.module.as_str()).collect();
+    modules.sort_unstable();
+    modules.dedup();
+    let symbols: Vec<Symbol> = modules
+        .iter()
+        .filter_map(|module| {
+            let (package, last) = module.rsplit_once('.')?;
+            let domain = package.rsplit('.').next().unwrap_or(package);
+            Some(Symbol {
+                module: package.to_string().into(),
+                name: last.to_string().into(),
+                alias: Some(format!("{domain}_{last}").into()),
+            })
+        })
+        .collect();
+    if symbols.len() != modules.len() {
+        return Vec::new();
+    }
+    let imported = context.importer().import(&symbols);
+    let mut edits = imported.edits;
+    for found in &uses {
+        let Ok(at) = modules.binary_search(&found.module.as_str()) else {
+            continue;
+        };
+        let reference = &imported.references[at];
+        let text = match &found.name {
+            Some(name) => format!("{reference}.{name}"),
+            None => reference.clone(),
+        };
+        edits.push(Edit::replacement(text, found.range));
     }
     edits
 }
@@ -968,35 +985,16 @@ impl Uses<'_, '_, '_> {
                 _ => return false,
             },
         };
-        let module = module.as_str();
-        let mut parts = module.rsplit('.');
-        let last = parts.next().unwrap_or(module);
-        let alias = match parts.next() {
-            Some(domain) => format!("{domain}_{last}"),
-            None => last.to_string(),
-        };
-        let alias =
-            if crate::python::naming::mentions_identifier(self.context.source.text(), &alias)
-                && !self
-                    .needed
-                    .iter()
-                    .any(|(_, known, bound)| known == module && *bound == alias)
-            {
-                format!("{alias}_module")
-            } else {
-                alias
-            };
-        let (reached, replacement) = match original {
-            Some(original) => (
-                format!("{module}.{original}"),
-                format!("{alias}.{original}"),
-            ),
-            None => (module.to_string(), alias.clone()),
+        let reached = match original {
+            Some(original) => format!("{module}.{original}"),
+            None => module.clone(),
         };
         self.renamed.push((submodule, reached));
-        self.edits
-            .push(Edit::replacement(replacement, attribute.range()));
-        self.needed.push((binding.after, module.to_string(), alias));
+        self.package_uses.push(PackageUse {
+            range: attribute.range(),
+            module,
+            name: original.map(str::to_string),
+        });
         true
     }
 
