@@ -471,7 +471,8 @@ impl FixtureCase {
 /// A fixture may say `# fixture: target-version=py38`, `# fixture: unsafe`,
 /// `# fixture: with NAME` (run that transform too, in catalogue order) or
 /// `# fixture: OPTION=VALUE` (an option of the transform's own table, as
-/// `[tool.fastapi-codemod.NAME]` would set it; a comma makes a list).
+/// `[tool.fastapi-codemod.NAME]` would set it; a comma makes a list,
+/// `true` and `false` a boolean).
 pub fn fixture_cases() -> Vec<FixtureCase> {
     use fastapi_codemod::cli::modules::ModuleNamer;
     use fastapi_codemod::transforms;
@@ -573,6 +574,8 @@ fn fixture_selection(transform: &'static Transform, files: &[FixtureFile]) -> Se
         }
         let value = if value.contains(',') {
             toml::Value::Array(value.split(',').map(|item| item.into()).collect())
+        } else if let Ok(flag) = value.parse::<bool>() {
+            toml::Value::Boolean(flag)
         } else {
             toml::Value::String(value.to_string())
         };
