@@ -18,6 +18,7 @@ pub mod domain_layout;
 pub mod explicit_domain_imports;
 pub mod hide_internal_errors;
 pub mod pydantic_field_types;
+pub mod resource_dependencies;
 pub mod response_model;
 pub mod settings_from_env;
 pub mod split_schemas;
@@ -28,6 +29,7 @@ pub static ALL: &[&Transform] = &[
     &dependency_aliases::TRANSFORM,
     &response_model::TRANSFORM,
     &split_schemas::TRANSFORM,
+    &resource_dependencies::TRANSFORM,
     &domain_exceptions::TRANSFORM,
     &hide_internal_errors::TRANSFORM,
     &settings_from_env::TRANSFORM,

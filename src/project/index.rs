@@ -240,6 +240,9 @@ pub struct ModuleSummary {
     /// How this module routes requests: the prefixes of the routers it
     /// makes, its routes' paths, and the routers it includes.
     pub routing: Routing,
+    /// Its routes' opening guards: load by a path parameter, raise when
+    /// missing (`project::route_code`).
+    pub resource_guards: Vec<crate::project::route_code::GuardSummary>,
 }
 
 /// A path as code writes it: a literal, or an expression (`settings.API_V1_STR`).
@@ -1115,6 +1118,16 @@ pub fn summarize_with_facts(
                 })
             })
             .collect();
+    }
+    if !facts.routes.is_empty() && memchr::memmem::find(text.as_bytes(), b"raise").is_some() {
+        summary.resource_guards = crate::project::route_code::guards(
+            facts,
+            tokens,
+            text,
+            name,
+            is_package,
+            &summary.imports,
+        );
     }
     collect_settings_facts(facts, module, tokens, text, &mut summary);
     summary

@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod references;
 pub mod returns;
+pub mod route_code;
 pub mod run;
 pub mod settings;
 pub mod settings_writer;

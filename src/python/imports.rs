@@ -1069,6 +1069,70 @@ enum ImportCategory {
     Other,
 }
 
+/// The imports of a new module, as isort's black profile writes them: the
+/// standard library, third-party packages, then `first_party`'s modules,
+/// each section alphabetical with `import x` lines first, names merged per
+/// module (constants, classes, then functions), one line each. A symbol
+/// whose module is empty is a module imported whole (`import json`).
+pub fn import_block(symbols: &[Symbol], first_party: &str) -> String {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut straight: [BTreeSet<String>; 3] = Default::default();
+    let mut from: [BTreeMap<String, BTreeSet<String>>; 3] = Default::default();
+    for symbol in symbols {
+        let module = if symbol.module.is_empty() {
+            symbol.name.as_ref()
+        } else {
+            symbol.module.as_ref()
+        };
+        let top = module.split('.').next().unwrap_or(module);
+        let section = if top == first_party || module.starts_with('.') {
+            2
+        } else if STDLIB_MODULES.binary_search(&top).is_ok() {
+            0
+        } else {
+            1
+        };
+        if symbol.module.is_empty() {
+            straight[section].insert(symbol.imported_as());
+        } else {
+            from[section]
+                .entry(symbol.module.to_string())
+                .or_default()
+                .insert(symbol.imported_as());
+        }
+    }
+    let mut sections = Vec::new();
+    for section in 0..3 {
+        let mut lines: Vec<String> = straight[section]
+            .iter()
+            .map(|module| format!("import {module}"))
+            .collect();
+        for (module, names) in &from[section] {
+            let mut names: Vec<&String> = names.iter().collect();
+            names.sort_by_key(|name| {
+                let kind = if name.chars().all(|c| c.is_uppercase() || c == '_') {
+                    0
+                } else if name.starts_with(|c: char| c.is_uppercase()) {
+                    1
+                } else {
+                    2
+                };
+                (kind, name.to_string())
+            });
+            let names: Vec<&str> = names.iter().map(|name| name.as_str()).collect();
+            lines.push(format!("from {module} import {}", names.join(", ")));
+        }
+        if !lines.is_empty() {
+            sections.push(lines.join("\n"));
+        }
+    }
+    let mut block = sections.join("\n\n");
+    if !block.is_empty() {
+        block.push('\n');
+    }
+    block
+}
+
 fn import_category(stmt: &Stmt) -> Option<ImportCategory> {
     let module = match stmt {
         Stmt::Import(import) => import.names.first()?.name.id.as_str(),

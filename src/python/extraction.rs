@@ -1,0 +1,312 @@
+//! Code taken out of a function to live in a function of its own, maybe in
+//! another module: what it needs from where it was (the enclosing
+//! function's parameters and locals, the module's imports) and its text,
+//! re-indented. Shared by the transforms that move route code into
+//! dependencies and services.
+
+use ruff_python_ast::token::{TokenKind, Tokens};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt, StmtFunctionDef};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::python::fastapi::FastApiFacts;
+
+/// What extracted code refers to, in order of first use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// Parameters of the enclosing function.
+    pub parameters: Vec<String>,
+    /// Names bound earlier in the enclosing function's body.
+    pub locals: Vec<String>,
+    /// Names module-level imports bind, with their qualified meaning.
+    pub imports: Vec<(String, String)>,
+}
+
+/// Why code cannot be taken out of its function.
+pub type Refusal = String;
+
+/// Loads and stores of names in some code, in source order.
+#[derive(Default)]
+struct Names<'a> {
+    loads: Vec<&'a str>,
+    stores: Vec<&'a str>,
+    /// `global`, `nonlocal`, `yield`, `return` inside the code.
+    scope_escapes: Vec<&'static str>,
+    in_nested: usize,
+}
+
+impl<'a> Visitor<'a> for Names<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Global(_) => self.scope_escapes.push("`global`"),
+            Stmt::Nonlocal(_) => self.scope_escapes.push("`nonlocal`"),
+            Stmt::FunctionDef(function) => {
+                self.stores.push(function.name.as_str());
+                for decorator in &function.decorator_list {
+                    self.visit_decorator(decorator);
+                }
+                self.in_nested += 1;
+                self.visit_parameters(&function.parameters);
+                if let Some(returns) = &function.returns {
+                    self.visit_expr(returns);
+                }
+                self.visit_body(&function.body);
+                self.in_nested -= 1;
+                return;
+            }
+            Stmt::ClassDef(class) => self.stores.push(class.name.as_str()),
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                    self.stores
+                        .push(bound.as_str().split('.').next().unwrap_or_default());
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    self.stores
+                        .push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(name) => match name.ctx {
+                ExprContext::Load => self.loads.push(name.id.as_str()),
+                _ => self.stores.push(name.id.as_str()),
+            },
+            Expr::Yield(_) | Expr::YieldFrom(_) if self.in_nested == 0 => {
+                self.scope_escapes.push("`yield`");
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    for parameter in parameters.iter() {
+                        self.stores.push(parameter.name().as_str());
+                    }
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+
+    fn visit_parameter(&mut self, parameter: &'a ast::Parameter) {
+        self.stores.push(parameter.name.as_str());
+        visitor::walk_parameter(self, parameter);
+    }
+}
+
+/// The names `function` binds in its body before `before` (its own scope:
+/// nested functions' insides left out).
+pub fn locals_before(function: &StmtFunctionDef, before: ruff_text_size::TextSize) -> Vec<String> {
+    let mut names = Names::default();
+    for stmt in function.body.iter().take_while(|stmt| stmt.end() <= before) {
+        names.visit_stmt(stmt);
+    }
+    let mut locals: Vec<String> = Vec::new();
+    for name in names.stores {
+        if !locals.iter().any(|known| known == name) {
+            locals.push(name.to_string());
+        }
+    }
+    locals
+}
+
+/// What `statements` (and the parameter declarations `declarations`, whose
+/// annotations and defaults travel with them) need, judged in `function`.
+/// A name the module defines itself (a function, class or variable) is
+/// refused: the new home would have to import it back. A local bound
+/// before the statements is refused unless `locals_allowed`.
+pub fn needs(
+    facts: &FastApiFacts,
+    function: &StmtFunctionDef,
+    statements: &[Stmt],
+    declarations: &[&ast::ParameterWithDefault],
+    locals_allowed: bool,
+) -> Result<Needs, Refusal> {
+    let mut names = Names::default();
+    for stmt in statements {
+        names.visit_stmt(stmt);
+    }
+    if let Some(escape) = names.scope_escapes.first() {
+        return Err(format!("it uses {escape}"));
+    }
+    for declaration in declarations {
+        if let Some(annotation) = &declaration.parameter.annotation {
+            names.visit_expr(annotation);
+        }
+        if let Some(default) = &declaration.default {
+            names.visit_expr(default);
+        }
+    }
+    let parameters: Vec<&str> = function
+        .parameters
+        .iter()
+        .map(|parameter| parameter.name().as_str())
+        .collect();
+    let start = statements
+        .first()
+        .map_or(function.body[0].start(), Ranged::start);
+    let earlier = locals_before(function, start);
+    let mut needs = Needs::default();
+    for name in names.loads {
+        if names.stores.contains(&name) {
+            // Bound by the code itself (maybe only on some paths, which
+            // its own function would see the same way).
+            if !earlier.iter().any(|local| local == name) {
+                continue;
+            }
+        }
+        if parameters.contains(&name) {
+            if !needs.parameters.iter().any(|known| known == name) {
+                needs.parameters.push(name.to_string());
+            }
+            continue;
+        }
+        if earlier.iter().any(|local| local == name) {
+            if !locals_allowed {
+                return Err(format!("it uses `{name}`, bound earlier in the function"));
+            }
+            if !needs.locals.iter().any(|known| known == name) {
+                needs.locals.push(name.to_string());
+            }
+            continue;
+        }
+        if let Some(qualified) = facts.imports.target_of(name) {
+            if !facts.runtime_import_names.contains(name) {
+                return Err(format!(
+                    "it uses `{name}`, imported only for type checking or inside a function"
+                ));
+            }
+            if !needs.imports.iter().any(|(known, _)| known == name) {
+                needs
+                    .imports
+                    .push((name.to_string(), qualified.to_string()));
+            }
+            continue;
+        }
+        if facts.module_functions.contains_key(name)
+            || facts.module_classes.contains_key(name)
+            || facts.module_assignments.contains(name)
+        {
+            return Err(format!("it uses `{name}`, defined in this module"));
+        }
+        if !crate::python::naming::is_builtin(name) {
+            return Err(format!("it uses `{name}`, which is not bound where it is"));
+        }
+    }
+    Ok(needs)
+}
+
+/// The source of `range`, which starts a line's code, re-indented: its
+/// first line's indentation replaced by `indent` on every line, lines
+/// joined with `ending`. `None` when a line is indented less than the first
+/// (a continuation written flush left) or a string spans lines, whose
+/// content re-indenting would change.
+pub fn reindented(
+    text: &str,
+    tokens: &Tokens,
+    range: TextRange,
+    indent: &str,
+    ending: &str,
+) -> Option<String> {
+    let spans_lines = crate::python::syntax::tokens_within(tokens, range)
+        .iter()
+        .any(|token| {
+            matches!(
+                token.kind(),
+                TokenKind::String | TokenKind::FStringMiddle | TokenKind::TStringMiddle
+            ) && text[token.range()].contains('\n')
+        });
+    if spans_lines {
+        return None;
+    }
+    let start = usize::from(range.start());
+    let line_start = text[..start].rfind('\n').map_or(0, |at| at + 1);
+    let own = &text[line_start..start];
+    if !own.trim().is_empty() {
+        return None;
+    }
+    let mut lines = Vec::new();
+    for line in text[line_start..usize::from(range.end())].split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            lines.push(String::new());
+            continue;
+        }
+        let rest = line.strip_prefix(own)?;
+        lines.push(format!("{indent}{rest}"));
+    }
+    Some(lines.join(ending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ruff_python_parser::parse_module;
+
+    fn function_needs(source: &str, from: usize, locals_allowed: bool) -> Result<Needs, Refusal> {
+        let parsed = parse_module(source).unwrap();
+        let module = parsed.syntax();
+        let facts = FastApiFacts::new(module);
+        let Stmt::FunctionDef(function) = module.body.last().unwrap() else {
+            panic!("the last statement is a function");
+        };
+        needs(
+            &facts,
+            function,
+            &function.body[from..],
+            &[],
+            locals_allowed,
+        )
+    }
+
+    #[test]
+    fn needs_name_parameters_locals_and_imports_in_order() {
+        let source = "from app import service\nimport json\n\ndef f(db, post_id, other):\n    x = 1\n    post = service.get(db, post_id, x)\n    print(json.dumps(post))\n";
+        let needs = function_needs(source, 1, true).unwrap();
+        assert_eq!(needs.parameters, ["db", "post_id"]);
+        assert_eq!(needs.locals, ["x"]);
+        assert_eq!(
+            needs.imports,
+            [
+                ("service".to_string(), "app.service".to_string()),
+                ("json".to_string(), "json".to_string())
+            ]
+        );
+        assert!(function_needs(source, 1, false).is_err());
+    }
+
+    #[test]
+    fn module_definitions_and_yields_are_refused() {
+        let source = "LIMIT = 3\n\ndef f(db):\n    return db.query(LIMIT)\n";
+        assert_eq!(
+            function_needs(source, 0, true).unwrap_err(),
+            "it uses `LIMIT`, defined in this module"
+        );
+        let source = "def f(db):\n    yield db\n";
+        assert!(function_needs(source, 0, true).is_err());
+    }
+
+    #[test]
+    fn reindenting_keeps_continuations_and_refuses_strings_over_lines() {
+        let source = "def f():\n    x = call(\n        1,\n    )\n    y = '''a\nb'''\n";
+        let parsed = parse_module(source).unwrap();
+        let Stmt::FunctionDef(function) = &parsed.syntax().body[0] else {
+            unreachable!()
+        };
+        let first = function.body[0].range();
+        assert_eq!(
+            reindented(source, parsed.tokens(), first, "\t", "\r\n").unwrap(),
+            "\tx = call(\r\n\t    1,\r\n\t)"
+        );
+        assert_eq!(
+            reindented(source, parsed.tokens(), function.body[1].range(), "", "\n"),
+            None
+        );
+    }
+}

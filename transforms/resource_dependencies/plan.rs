@@ -1,0 +1,705 @@
+//! `resource-dependencies`'s plan: which guards routes repeat, the
+//! dependency each group becomes (its home, name and text), and the routes
+//! that take it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use crate::project::index::{ModuleSummary, ProjectIndex};
+use crate::project::layout::{Domains, is_test_module};
+use crate::project::models::method_returns;
+use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
+use crate::project::route_code::{Extracted, GuardSummary, Loaded};
+use crate::python::imports::{Symbol, import_block};
+use crate::python::types::TypeShape;
+use crate::text::files::FileChange;
+
+pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
+    Box::new(GuardPlan::new(context))
+}
+
+/// A dependency the run writes.
+#[derive(Debug, Clone)]
+pub struct PlannedDependency {
+    /// The module it is defined in.
+    pub home: String,
+    pub name: String,
+    /// The resource's class, qualified.
+    pub resource_type: String,
+    /// Its imports in the home, and its definition at column 0 (lines
+    /// joined with `\n`, indented with four spaces).
+    pub imports: Vec<Symbol>,
+    pub definition: String,
+    /// The file the plan creates for its home, when the home is new.
+    pub creates: Option<PathBuf>,
+}
+
+/// What a route's guard becomes.
+#[derive(Debug, Clone)]
+pub enum RouteGuard {
+    /// The route takes the dependency at this index of
+    /// [`GuardPlan::dependencies`]; `owned` when it is the chained
+    /// ownership dependency, whose route loses its ownership check too.
+    Takes { dependency: usize, owned: bool },
+    /// Left as it is, for this reason.
+    Stays(String),
+}
+
+#[derive(Debug, Default)]
+pub struct GuardPlan {
+    pub dependencies: Vec<PlannedDependency>,
+    /// By module and route name.
+    routes: HashMap<(String, String), RouteGuard>,
+    withdrawn: Vec<bool>,
+}
+
+impl GuardPlan {
+    fn new(context: &PlanContext) -> Self {
+        let index = context.index;
+        let domains = Domains::of(index);
+        let mut plan = GuardPlan::default();
+        // Guards by home and key, in module order.
+        let mut groups: BTreeMap<(String, String), Vec<(&ModuleSummary, &GuardSummary)>> =
+            BTreeMap::new();
+        let mut modules: Vec<&ModuleSummary> = index
+            .modules()
+            .filter(|module| !module.resource_guards.is_empty() && !is_test_module(&module.name))
+            .collect();
+        modules.sort_by(|a, b| a.name.cmp(&b.name));
+        for module in modules {
+            let home = home_of(index, &domains, module);
+            for guard in &module.resource_guards {
+                let place = (module.name.clone(), guard.route.to_string());
+                match (&guard.guard, guard.key()) {
+                    (Err(reason), _) => {
+                        plan.routes.insert(place, RouteGuard::Stays(reason.clone()));
+                    }
+                    (Ok(_), Some(key)) => groups
+                        .entry((home.clone(), key))
+                        .or_default()
+                        .push((module, guard)),
+                    (Ok(_), None) => {}
+                }
+            }
+        }
+        // Names taken in each home, by this plan or already.
+        let mut taken: HashMap<String, Vec<String>> = HashMap::default();
+        for ((home, _), members) in groups {
+            let stays = |plan: &mut GuardPlan, reason: String| {
+                for (module, guard) in &members {
+                    plan.routes.insert(
+                        (module.name.clone(), guard.route.to_string()),
+                        RouteGuard::Stays(reason.clone()),
+                    );
+                }
+            };
+            if members.len() < 2 {
+                continue;
+            }
+            let (first_module, first) = members[0];
+            let Some(resource_type) = resource_type(index, first) else {
+                stays(
+                    &mut plan,
+                    "what the loader returns is not known: annotate its return type".into(),
+                );
+                continue;
+            };
+            if let Some(router) = members
+                .iter()
+                .find(|(module, _)| module.name == home || index.reaches(&home, &module.name))
+            {
+                stays(
+                    &mut plan,
+                    format!(
+                        "`{home}` imports `{}`, which would import it back",
+                        router.0.name
+                    ),
+                );
+                continue;
+            }
+            let existing = index.module(&home);
+            let creates = match existing {
+                Some(_) => None,
+                None => match new_home_path(context, first_module, &home) {
+                    Some(path) => Some(path),
+                    None => {
+                        stays(&mut plan, format!("no place for `{home}` is known"));
+                        continue;
+                    }
+                },
+            };
+            let name = dependency_name(first);
+            let bound = |taken: &HashMap<String, Vec<String>>, name: &str| {
+                existing.is_some_and(|module| module.bound_names.contains(name))
+                    || taken
+                        .get(&home)
+                        .is_some_and(|names| names.iter().any(|known| known == name))
+            };
+            if bound(&taken, &name) {
+                stays(&mut plan, format!("`{name}` is taken in `{home}`"));
+                continue;
+            }
+            let guard = first.guard.as_ref().expect("keyed guards were extracted");
+            let Some((imports, resource)) =
+                home_imports(index, &home, first_module, guard, &resource_type, None)
+            else {
+                stays(
+                    &mut plan,
+                    format!("the names it uses would clash in `{home}`"),
+                );
+                continue;
+            };
+            if let Some(module) = imports_back(index, &imports, &members) {
+                stays(
+                    &mut plan,
+                    format!("`{home}` would import `{module}`, which imports it"),
+                );
+                continue;
+            }
+            let text = definition(
+                &name,
+                &guard.parameters,
+                first.awaited,
+                &guard.text,
+                &resource,
+                &first.resource,
+            );
+            let base = plan.dependencies.len();
+            plan.dependencies.push(PlannedDependency {
+                home: home.clone(),
+                name: name.clone(),
+                resource_type: resource_type.clone(),
+                imports,
+                definition: text,
+                creates,
+            });
+            taken.entry(home.clone()).or_default().push(name.clone());
+            // The ownership checks they share, each one chained dependency.
+            let mut owned: BTreeMap<String, usize> = BTreeMap::new();
+            for (module, summary) in &members {
+                let place = (module.name.clone(), summary.route.to_string());
+                let Some((owner, check)) = &summary.ownership else {
+                    plan.routes.insert(
+                        place,
+                        RouteGuard::Takes {
+                            dependency: base,
+                            owned: false,
+                        },
+                    );
+                    continue;
+                };
+                let key = format!(
+                    "{}|{}",
+                    check.text.split_whitespace().collect::<Vec<_>>().join(" "),
+                    check.parameters[0].1
+                );
+                if let Some(&index) = owned.get(&key) {
+                    plan.routes.insert(
+                        place,
+                        RouteGuard::Takes {
+                            dependency: index,
+                            owned: true,
+                        },
+                    );
+                    continue;
+                }
+                let owned_name = format!("valid_owned_{}", summary.resource);
+                if bound(&taken, &owned_name)
+                    || plan
+                        .dependencies
+                        .iter()
+                        .any(|planned| planned.home == home && planned.name == owned_name)
+                {
+                    plan.routes.insert(
+                        place,
+                        RouteGuard::Takes {
+                            dependency: base,
+                            owned: false,
+                        },
+                    );
+                    continue;
+                }
+                let Some((imports, resource)) =
+                    home_imports(index, &home, module, check, &resource_type, Some(&name))
+                else {
+                    plan.routes.insert(
+                        place,
+                        RouteGuard::Takes {
+                            dependency: base,
+                            owned: false,
+                        },
+                    );
+                    continue;
+                };
+                let annotated = format!(
+                    "{}: Annotated[{resource}, Depends({name})]",
+                    summary.resource
+                );
+                let mut parameters = vec![(summary.resource.clone(), annotated)];
+                parameters.push((owner.clone(), check.parameters[0].1.clone()));
+                let text = definition(
+                    &owned_name,
+                    &parameters,
+                    first.awaited,
+                    &check.text,
+                    &resource,
+                    &summary.resource,
+                );
+                owned.insert(key, plan.dependencies.len());
+                plan.routes.insert(
+                    place,
+                    RouteGuard::Takes {
+                        dependency: plan.dependencies.len(),
+                        owned: true,
+                    },
+                );
+                plan.dependencies.push(PlannedDependency {
+                    home: home.clone(),
+                    name: owned_name.clone(),
+                    resource_type: resource_type.clone(),
+                    imports,
+                    definition: text,
+                    creates: None,
+                });
+                taken.entry(home.clone()).or_default().push(owned_name);
+            }
+        }
+        plan.withdrawn = vec![false; plan.dependencies.len()];
+        plan
+    }
+
+    /// What the route `route` of `module` does with its guard.
+    pub fn route(&self, module: &str, route: &str) -> Option<&RouteGuard> {
+        let decision = self.routes.get(&(module.to_string(), route.to_string()))?;
+        match decision {
+            RouteGuard::Takes { dependency, .. } if self.withdrawn[*dependency] => None,
+            // An owned dependency stands on the plain one.
+            RouteGuard::Takes {
+                dependency,
+                owned: true,
+            } if self.dependencies[..*dependency]
+                .iter()
+                .enumerate()
+                .any(|(index, planned)| {
+                    self.withdrawn[index] && planned.home == self.dependencies[*dependency].home
+                }) =>
+            {
+                None
+            }
+            decision => Some(decision),
+        }
+    }
+
+    /// The dependencies a module defines that its own run writes: those of
+    /// a home that exists, in plan order.
+    pub fn written_in<'p>(
+        &'p self,
+        module: &'p str,
+    ) -> impl Iterator<Item = &'p PlannedDependency> {
+        self.dependencies
+            .iter()
+            .enumerate()
+            .filter(move |(index, planned)| {
+                planned.home == module && !self.withdrawn[*index] && !self.is_created(&planned.home)
+            })
+            .map(|(_, planned)| planned)
+    }
+
+    fn is_created(&self, home: &str) -> bool {
+        self.dependencies
+            .iter()
+            .any(|planned| planned.home == home && planned.creates.is_some())
+    }
+}
+
+impl Plan for GuardPlan {
+    fn concerns(&self, file: &PlanFile) -> bool {
+        file.module_name.is_some_and(|module| {
+            self.dependencies
+                .iter()
+                .any(|planned| planned.home == module)
+                || self.routes.keys().any(|(routes, _)| routes == module)
+        })
+    }
+
+    fn promises(&self) -> Vec<Promise> {
+        self.dependencies
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !self.withdrawn[*index])
+            .map(|(_, planned)| Promise::Defines {
+                module: planned.home.clone(),
+                name: planned.name.clone(),
+            })
+            .collect()
+    }
+
+    fn withdraw(&mut self, broken: &[Promise]) {
+        for (index, planned) in self.dependencies.iter().enumerate() {
+            if broken.iter().any(|promise| {
+                matches!(promise, Promise::Defines { module, name } if *module == planned.home && *name == planned.name)
+            }) {
+                self.withdrawn[index] = true;
+            }
+        }
+        // A home the plan creates holds all its dependencies or none.
+        for index in 0..self.dependencies.len() {
+            let home = &self.dependencies[index].home;
+            if self.is_created(home)
+                && self
+                    .dependencies
+                    .iter()
+                    .enumerate()
+                    .any(|(other, planned)| planned.home == *home && self.withdrawn[other])
+            {
+                self.withdrawn[index] = true;
+            }
+        }
+    }
+
+    fn file_changes(&self) -> Vec<FileChange> {
+        let mut homes: BTreeMap<&str, (&PathBuf, Vec<&PlannedDependency>)> = BTreeMap::new();
+        for (index, planned) in self.dependencies.iter().enumerate() {
+            if self.withdrawn[index] {
+                continue;
+            }
+            let created = self
+                .dependencies
+                .iter()
+                .find(|other| other.home == planned.home)
+                .and_then(|other| other.creates.as_ref());
+            if let Some(path) = created {
+                homes
+                    .entry(&planned.home)
+                    .or_insert((path, Vec::new()))
+                    .1
+                    .push(planned);
+            }
+        }
+        homes
+            .into_iter()
+            .map(|(home, (path, dependencies))| FileChange::Create {
+                path: path.clone(),
+                contents: new_home(home, &dependencies),
+                module: Some(home.to_string()),
+            })
+            .collect()
+    }
+}
+
+/// Where a router's dependencies live: its domain's `dependencies.py`; in
+/// a layered project, the `deps`/`dependencies` module it imports from,
+/// else a `dependencies.py` beside it.
+fn home_of(index: &ProjectIndex, domains: &Domains, module: &ModuleSummary) -> String {
+    if let Some(domain) = domains.domain_of(&module.name) {
+        return format!("{domain}.dependencies");
+    }
+    let mut imported: Vec<&str> = module
+        .imports
+        .values()
+        .filter_map(|qualified| {
+            let candidate = if index.module(qualified).is_some() {
+                qualified.as_str()
+            } else {
+                qualified.rsplit_once('.')?.0
+            };
+            let last = candidate.rsplit('.').next()?;
+            (matches!(last, "deps" | "dependencies") && index.module(candidate).is_some())
+                .then_some(candidate)
+        })
+        .collect();
+    imported.sort_unstable();
+    if let Some(found) = imported.first() {
+        return found.to_string();
+    }
+    match module.name.rsplit_once('.') {
+        Some((package, _)) if !module.is_package => format!("{package}.dependencies"),
+        _ if module.is_package => format!("{}.dependencies", module.name),
+        _ => "dependencies".to_string(),
+    }
+}
+
+/// The file of a new home: beside the router's file.
+fn new_home_path(context: &PlanContext, router: &ModuleSummary, home: &str) -> Option<PathBuf> {
+    let path = context.paths.get(&router.name)?;
+    let directory = path.parent()?;
+    let (home_package, _) = home.rsplit_once('.').unwrap_or(("", home));
+    let router_package = if router.is_package {
+        router.name.as_str()
+    } else {
+        router
+            .name
+            .rsplit_once('.')
+            .map_or("", |(package, _)| package)
+    };
+    // The router's package, or one above it (a domain holding `routers/`).
+    let mut directory = directory.to_path_buf();
+    let mut package = router_package.to_string();
+    while package != home_package {
+        directory = directory.parent()?.to_path_buf();
+        package = match package.rsplit_once('.') {
+            Some((parent, _)) => parent.to_string(),
+            None if package.is_empty() => return None,
+            None => String::new(),
+        };
+    }
+    Some(directory.join("dependencies.py"))
+}
+
+/// `valid_post_id` for `post_id`; `valid_post_slug` for `slug`.
+fn dependency_name(guard: &GuardSummary) -> String {
+    if guard.parameter.contains(guard.resource.as_str()) {
+        format!("valid_{}", guard.parameter)
+    } else {
+        format!("valid_{}_{}", guard.resource, guard.parameter)
+    }
+}
+
+/// The class the guard's loader gives, qualified: a function's or method's
+/// return annotation (`Optional` seen through), or the ORM model queried.
+fn resource_type(index: &ProjectIndex, guard: &GuardSummary) -> Option<String> {
+    let class_of = |shape: &TypeShape| match shape.class() {
+        Some((class, _)) => Some(index.canonical(class)),
+        None => None,
+    };
+    match guard.loaded.as_ref()? {
+        Loaded::Model(model) => Some(index.canonical(model)),
+        Loaded::Call(callee) => {
+            let callee = index.canonical(callee);
+            if let Some((_, function)) = index.function(&callee) {
+                return class_of(function.returns_shape.as_ref()?);
+            }
+            // A method of a module-level instance: `crud.post.get`.
+            let (instance, method) = callee.rsplit_once('.')?;
+            let (module, name) = instance.rsplit_once('.')?;
+            let class = index.module(module)?.instances.get(name)?;
+            let shape = method_returns(index, &index.canonical(class), method)?;
+            class_of(&shape.0)
+        }
+    }
+}
+
+/// The symbols a home needs for `code` and the resource's class (and, for
+/// a chained dependency, `Annotated` and `Depends`), and how the home
+/// names the class. `None` when two of them would bind one name.
+fn home_imports(
+    index: &ProjectIndex,
+    home: &str,
+    router: &ModuleSummary,
+    code: &Extracted,
+    resource_type: &str,
+    chained_on: Option<&str>,
+) -> Option<(Vec<Symbol>, String)> {
+    let mut symbols: Vec<Symbol> = Vec::new();
+    let mut push = |local: &str, qualified: &str| -> Option<()> {
+        // Defined in the home itself.
+        if qualified
+            .rsplit_once('.')
+            .is_some_and(|(module, name)| module == home && name == local)
+        {
+            return Some(());
+        }
+        let symbol = match qualified.rsplit_once('.') {
+            Some((module, name)) => {
+                let mut symbol = Symbol::owned(module, name);
+                if name != local {
+                    symbol.alias = Some(local.to_string().into());
+                }
+                symbol
+            }
+            None if qualified == local => Symbol::owned("", qualified),
+            None => return None,
+        };
+        match symbols.iter().find(|known| known.local() == local) {
+            Some(known)
+                if index.canonical(&format!("{}.{}", known.module, known.name))
+                    != index.canonical(qualified) =>
+            {
+                None
+            }
+            Some(_) => Some(()),
+            None => {
+                symbols.push(symbol);
+                Some(())
+            }
+        }
+    };
+    for (local, qualified) in &code.imports {
+        push(local, qualified)?;
+    }
+    if let Some(dependency) = chained_on {
+        let annotated = router
+            .imports
+            .get("Annotated")
+            .map_or("typing.Annotated", |qualified| qualified.as_str());
+        push("Annotated", annotated)?;
+        push("Depends", "fastapi.Depends")?;
+        let _ = dependency;
+    }
+    // The class, by the name the router gives it when it imports it.
+    let class_name = resource_type.rsplit('.').next()?;
+    let by_router = router
+        .imports
+        .iter()
+        .find(|(_, qualified)| index.canonical(qualified) == resource_type)
+        .map(|(local, qualified)| (local.to_string(), qualified.to_string()));
+    // Or through a module the router imports: `models.Item`.
+    let through_module = router.imports.iter().find(|(_, qualified)| {
+        index.module(qualified).is_some()
+            && index.canonical(&format!("{qualified}.{class_name}")) == resource_type
+    });
+    if let (None, Some((local, qualified))) = (&by_router, through_module) {
+        push(local, qualified)?;
+        return Some((symbols, format!("{local}.{class_name}")));
+    }
+    let (local, qualified) =
+        by_router.unwrap_or((class_name.to_string(), resource_type.to_string()));
+    if qualified.rsplit_once('.').map(|(module, _)| module) == Some(home) {
+        return Some((symbols, local));
+    }
+    push(&local, &qualified)?;
+    Some((symbols, local))
+}
+
+/// A module the home would import that is, or imports, one of the routers.
+fn imports_back(
+    index: &ProjectIndex,
+    imports: &[Symbol],
+    routers: &[(&ModuleSummary, &GuardSummary)],
+) -> Option<String> {
+    imports.iter().find_map(|symbol| {
+        let module = if index
+            .module(&format!("{}.{}", symbol.module, symbol.name))
+            .is_some()
+        {
+            format!("{}.{}", symbol.module, symbol.name)
+        } else {
+            symbol.module.to_string()
+        };
+        routers
+            .iter()
+            .any(|(router, _)| module == router.name || index.reaches(&module, &router.name))
+            .then_some(module)
+    })
+}
+
+/// A dependency's definition at column 0.
+fn definition(
+    name: &str,
+    parameters: &[(compact_str::CompactString, String)],
+    awaited: bool,
+    code: &str,
+    resource_class: &str,
+    resource: &str,
+) -> String {
+    // Parameters without defaults first: the route's order may rely on
+    // being keyword-only.
+    let mut declarations: Vec<&str> = parameters
+        .iter()
+        .map(|(_, declaration)| declaration.as_str())
+        .collect();
+    declarations.sort_by_key(|declaration| has_default(declaration));
+    let keyword = if awaited { "async def" } else { "def" };
+    let one_line = format!(
+        "{keyword} {name}({}) -> {resource_class}:",
+        declarations.join(", ")
+    );
+    let header = if one_line.chars().count() <= 88 {
+        one_line
+    } else {
+        let mut header = format!("{keyword} {name}(\n");
+        for declaration in &declarations {
+            header.push_str(&format!("    {declaration},\n"));
+        }
+        header.push_str(&format!(") -> {resource_class}:"));
+        header
+    };
+    let mut text = header;
+    for line in code.lines() {
+        text.push('\n');
+        if !line.is_empty() {
+            text.push_str("    ");
+            text.push_str(line);
+        }
+    }
+    text.push_str(&format!("\n    return {resource}"));
+    text
+}
+
+/// Whether a parameter declaration has a default (`x: int = 1`), an `=`
+/// outside brackets.
+fn has_default(declaration: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in declaration.chars() {
+        match (quote, c) {
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth -= 1,
+            (None, '=') if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A new `dependencies.py`.
+fn new_home(home: &str, dependencies: &[&PlannedDependency]) -> String {
+    let mut symbols: Vec<Symbol> = Vec::new();
+    for planned in dependencies {
+        for symbol in &planned.imports {
+            if !symbols.contains(symbol) {
+                symbols.push(symbol.clone());
+            }
+        }
+    }
+    let first_party = home.split('.').next().unwrap_or(home);
+    let mut text = import_block(&symbols, first_party);
+    for planned in dependencies {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(&planned.definition);
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_told_from_equals_inside_brackets() {
+        assert!(has_default("db: Session = Depends(get_db)"));
+        assert!(!has_default("post_id: Annotated[int, Path(gt=0)]"));
+        assert!(!has_default("x: Literal['a=b']"));
+    }
+
+    #[test]
+    fn long_headers_wrap_one_parameter_a_line() {
+        let parameters = vec![
+            ("post_id".into(), "post_id: int".to_string()),
+            (
+                "db".into(),
+                "db: AsyncSession = Depends(get_async_session_for_requests)".to_string(),
+            ),
+        ];
+        let text = definition(
+            "valid_post_id",
+            &parameters,
+            true,
+            "post = await get(db, post_id)",
+            "Post",
+            "post",
+        );
+        assert_eq!(
+            text,
+            "async def valid_post_id(\n    post_id: int,\n    db: AsyncSession = Depends(get_async_session_for_requests),\n) -> Post:\n    post = await get(db, post_id)\n    return post"
+        );
+    }
+}
