@@ -13,6 +13,7 @@ pub mod blocking_in_async;
 pub mod cached_settings;
 pub mod cors_credentials;
 pub mod dependency_aliases;
+pub mod dependency_overrides;
 pub mod domain_exceptions;
 pub mod domain_layout;
 pub mod explicit_domain_imports;
@@ -39,6 +40,7 @@ pub static ALL: &[&Transform] = &[
     &explicit_domain_imports::TRANSFORM,
     &api_version_prefix::TRANSFORM,
     &domain_layout::TRANSFORM,
+    &dependency_overrides::TRANSFORM,
     &async_without_await::TRANSFORM,
     &blocking_in_async::TRANSFORM,
 ];

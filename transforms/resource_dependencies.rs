@@ -151,8 +151,11 @@
 //! does the OpenAPI schema (FastAPI declares the path parameter through the
 //! dependency; with several path parameters their order in the schema may
 //! change). One thing changes: FastAPI runs a dependency before it
-//! validates the request body, so a request for a missing resource with an
-//! invalid body now gets the 404 where it got a 422.
+//! validates the route's own parameters and body, so a request for a
+//! missing resource with an invalid body or query parameter now gets the
+//! 404 where it got a 422. A route that reads the path parameter after the
+//! guard is reported, not rewritten: the route and the dependency would
+//! both declare it, and an invalid value would be reported twice.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -215,6 +218,22 @@ fn run(context: &FileContext, findings: &mut Findings) {
             ),
             Some(RouteGuard::Takes { dependency, owned }) => {
                 let planned = &plan.dependencies[*dependency];
+                let count = 2 + usize::from(*owned);
+                let parameter = guard.parameter.parameter.name.as_str();
+                if names_read(&function.body[guard.first + count..]).contains(&parameter) {
+                    // Declared by both the route and the dependency, an
+                    // invalid value would be reported twice.
+                    findings.push(
+                        &TRANSFORM,
+                        range,
+                        format!(
+                            "`{}` repeats the guard that loads `{}`, but reads `{parameter}` after it: with `{}` FastAPI would validate `{parameter}` twice (use `{}.id`, then take the dependency)",
+                            function.name, guard.resource, planned.name, guard.resource
+                        ),
+                        None,
+                    );
+                    continue;
+                }
                 let message = format!(
                     "`{}` repeats the guard that loads `{}`: take it as `{}`",
                     function.name, guard.resource, planned.name

@@ -243,6 +243,10 @@ pub struct ModuleSummary {
     /// Its routes' opening guards: load by a path parameter, raise when
     /// missing (`project::route_code`).
     pub resource_guards: Vec<crate::project::route_code::GuardSummary>,
+    /// Whether its code clears an app's `dependency_overrides`
+    /// (`.clear()`, `= {}`, `.pop(…)`, `del …[…]`), as a test fixture's
+    /// teardown does.
+    pub clears_dependency_overrides: bool,
 }
 
 /// A path as code writes it: a literal, or an expression (`settings.API_V1_STR`).
@@ -1129,8 +1133,23 @@ pub fn summarize_with_facts(
             &summary.imports,
         );
     }
+    if memchr::memmem::find(text.as_bytes(), b"dependency_overrides").is_some() {
+        summary.clears_dependency_overrides = clears_dependency_overrides(text);
+    }
     collect_settings_facts(facts, module, tokens, text, &mut summary);
     summary
+}
+
+/// Whether some code clears an app's `dependency_overrides` (see
+/// [`ModuleSummary::clears_dependency_overrides`]).
+pub fn clears_dependency_overrides(text: &str) -> bool {
+    text.lines().any(|line| {
+        let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        compact.contains("dependency_overrides.clear()")
+            || compact.contains("dependency_overrides={}")
+            || compact.contains("dependency_overrides.pop(")
+            || (line.trim_start().starts_with("del ") && compact.contains("dependency_overrides["))
+    })
 }
 
 /// The module's literal secrets, factories, classes built in functions,

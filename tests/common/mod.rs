@@ -310,7 +310,7 @@ pub fn fix_project_run_checked_with(
 pub fn python_with_fastapi() -> std::path::PathBuf {
     use std::path::{Path, PathBuf};
     // What the tests' apps import (the bundled example among them), and ruff.
-    const PACKAGES: [&str; 10] = [
+    const PACKAGES: [&str; 11] = [
         "fastapi",
         "email-validator",
         "httpx",
@@ -321,6 +321,7 @@ pub fn python_with_fastapi() -> std::path::PathBuf {
         "requests",
         "pyjwt",
         "pytest",
+        "pytest-mock",
     ];
     if let Some(python) = std::env::var_os("FASTAPI_CODEMOD_PYTHON") {
         return PathBuf::from(python);

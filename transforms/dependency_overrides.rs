@@ -1,0 +1,763 @@
+//! # dependency-overrides (unsafe)
+//!
+//! ## What it does
+//! In tests, finds two mistakes with FastAPI dependencies and rewrites them:
+//!
+//! - **A patch that does nothing.** `mock.patch("app.deps.get_current_user",
+//!   …)`, `mocker.patch(…)` or `monkeypatch.setattr(…)` aimed at a function
+//!   that routes take through `Depends(…)`. Routes captured the function
+//!   when they were declared, so the patch never reaches them and the test
+//!   silently runs the real dependency. The patch becomes an override of
+//!   the app the tests drive, undone when the patch would have been:
+//!   `with patch(…)` becomes `with patch.dict(app.dependency_overrides,
+//!   {get_current_user: fake})`, `mocker.patch(…)` becomes
+//!   `mocker.patch.dict(…)`, and `monkeypatch.setattr(…)` becomes
+//!   `monkeypatch.setitem(app.dependency_overrides, get_current_user,
+//!   fake)`. `return_value=user` gives the fake `lambda: user`; `new=` or
+//!   the second argument is the fake itself.
+//! - **An override never cleared.** `app.dependency_overrides[get_db] =
+//!   override_get_db` at module level, or in a test or fixture of a project
+//!   that never clears its overrides, leaks into every later test (pytest
+//!   imports every test module before it runs the first). At module level
+//!   it becomes an `autouse` fixture of that module; in a test or fixture,
+//!   `monkeypatch.setitem(app.dependency_overrides, get_db,
+//!   override_get_db)`, which pytest undoes after the test (the function
+//!   takes `monkeypatch` when it does not yet).
+//!
+//! **The app** is the project's module-level `FastAPI()` instance (the
+//! one the test's client wraps), by the name the test module imports it
+//! under, or imported from its module.
+//!
+//! Reported, not rewritten: a patch whose mock the test goes on to use (no
+//! `new=`, `return_value=` or fake given, or `as mock` used), a
+//! `side_effect=` or fake whose signature FastAPI would read as request
+//! parameters, a decorator `@patch(…)` (its mock is an argument of the
+//! test), and a project with no single module-level app.
+//!
+//! ## Why is this bad?
+//! A test that patches a dependency passes against the real one: it
+//! authenticates for real, or writes to the real database. An override
+//! that is never cleared makes tests pass or fail by the order they run
+//! in. FastAPI's documented way is `app.dependency_overrides`, cleared
+//! after each test.
+//!
+//! ## Example
+//! ```python
+//! # file: app/main.py
+//! from fastapi import Depends, FastAPI
+//!
+//! from app.deps import get_current_user
+//!
+//! app = FastAPI()
+//!
+//!
+//! @app.get("/me")
+//! def me(user: str = Depends(get_current_user)):
+//!     return {"user": user}
+//! # file: app/deps.py
+//! def get_current_user() -> str:
+//!     raise RuntimeError("no token")
+//! # file: tests/test_me.py
+//! from unittest import mock
+//!
+//! from fastapi.testclient import TestClient
+//!
+//! from app.main import app
+//!
+//! client = TestClient(app)
+//!
+//!
+//! def test_me():
+//!     with mock.patch("app.deps.get_current_user", return_value="alice"):
+//!         assert client.get("/me").json() == {"user": "alice"}
+//! ```
+//!
+//! Use instead:
+//! ```python
+//! # file: app/main.py
+//! from fastapi import Depends, FastAPI
+//!
+//! from app.deps import get_current_user
+//!
+//! app = FastAPI()
+//!
+//!
+//! @app.get("/me")
+//! def me(user: str = Depends(get_current_user)):
+//!     return {"user": user}
+//! # file: app/deps.py
+//! def get_current_user() -> str:
+//!     raise RuntimeError("no token")
+//! # file: tests/test_me.py
+//! from unittest import mock
+//!
+//! from fastapi.testclient import TestClient
+//!
+//! from app.deps import get_current_user
+//! from app.main import app
+//!
+//! client = TestClient(app)
+//!
+//!
+//! def test_me():
+//!     with mock.patch.dict(app.dependency_overrides, {get_current_user: lambda: "alice"}):
+//!         assert client.get("/me").json() == {"user": "alice"}
+//! ```
+//!
+//! ## Fix safety
+//! Unsafe: the tests change what they run. A test that patched a
+//! dependency now gets the fake, so it may fail where it used to pass
+//! against the real dependency, which is the point; a test of another
+//! module that relied on a leaked override now runs the real dependency.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::project::layout::is_test_module;
+use crate::project::plan::{Plan, PlanContext, PlanFile};
+use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::fastapi::qualified_in;
+use crate::python::imports::Symbol;
+use crate::text::edit::{Edit, Fix, Safety};
+
+pub static TRANSFORM: Transform = Transform {
+    name: "dependency-overrides",
+    safety: Safety::Unsafe,
+    summary: "in tests, a patch of a dependency (which routes never see) → `app.dependency_overrides`, undone after the test; overrides never cleared get their cleanup",
+    ruff_code: None,
+    source: include_str!("dependency_overrides.rs"),
+    run,
+    plan: Some(plan),
+    configure: None,
+    requires: None,
+};
+
+/// The app the tests drive, and whether the project clears overrides.
+#[derive(Debug, Default)]
+pub struct OverridePlan {
+    /// The module-level app: its module and name.
+    app: Option<(String, String)>,
+    /// Whether some `conftest.py` clears overrides.
+    conftest_clears: bool,
+}
+
+fn plan(context: &PlanContext) -> Box<dyn Plan> {
+    let index = context.index;
+    let mut apps: Vec<(String, String)> = index
+        .modules()
+        .filter(|module| module.makes_app && !is_test_module(&module.name))
+        .filter_map(|module| {
+            let name = module
+                .routing
+                .apps
+                .iter()
+                .find(|app| module.bound_names.contains(app.as_str()))?;
+            Some((module.name.clone(), name.to_string()))
+        })
+        .collect();
+    apps.sort();
+    apps.dedup();
+    Box::new(OverridePlan {
+        app: (apps.len() == 1).then(|| apps.remove(0)),
+        conftest_clears: index.modules().any(|module| {
+            module.name.rsplit('.').next() == Some("conftest") && module.clears_dependency_overrides
+        }),
+    })
+}
+
+impl Plan for OverridePlan {
+    fn concerns(&self, file: &PlanFile) -> bool {
+        file.module_name.is_some_and(is_test_module)
+    }
+}
+
+fn run(context: &FileContext, findings: &mut Findings) {
+    let Some(module) = context.module_name.filter(|module| is_test_module(module)) else {
+        return;
+    };
+    let text = context.source.text();
+    if !text.contains("patch")
+        && !text.contains("setattr")
+        && !text.contains("dependency_overrides")
+    {
+        return;
+    }
+    let Some(plan) = context.plan::<OverridePlan>() else {
+        return;
+    };
+    let mut sites = Sites::default();
+    sites.visit_body(&context.module.body);
+    let cleared = plan.conftest_clears || crate::project::index::clears_dependency_overrides(text);
+    for site in sites.patches {
+        patch_finding(context, plan, module, &site, findings);
+    }
+    let (module_level, in_functions): (Vec<OverrideSite>, Vec<OverrideSite>) = sites
+        .overrides
+        .into_iter()
+        .partition(|site| site.function.is_none());
+    for site in in_functions {
+        override_finding(context, &site, cleared, findings);
+    }
+    for group in adjacent(context, module_level) {
+        module_overrides(context, &group, findings);
+    }
+}
+
+/// A call that patches, where it stands.
+struct PatchSite<'a> {
+    call: &'a ast::ExprCall,
+    /// `with patch(…) as name:`'s name, when the call is a `with` item.
+    with_item: Option<Option<&'a Expr>>,
+    /// The call is a statement of its own.
+    statement: bool,
+    decorator: bool,
+    /// The body the `with` covers.
+    with_body: &'a [Stmt],
+}
+
+/// `X.dependency_overrides[K] = V`, where it stands.
+struct OverrideSite<'a> {
+    assign: &'a ast::StmtAssign,
+    function: Option<&'a ast::StmtFunctionDef>,
+}
+
+#[derive(Default)]
+struct Sites<'a> {
+    patches: Vec<PatchSite<'a>>,
+    overrides: Vec<OverrideSite<'a>>,
+    function: Option<&'a ast::StmtFunctionDef>,
+}
+
+impl<'a> Visitor<'a> for Sites<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(function) => {
+                for decorator in &function.decorator_list {
+                    if let Expr::Call(call) = &decorator.expression {
+                        self.patches.push(PatchSite {
+                            call,
+                            with_item: None,
+                            statement: false,
+                            decorator: true,
+                            with_body: &[],
+                        });
+                    }
+                }
+                let outer = self.function.replace(function);
+                self.visit_body(&function.body);
+                self.function = outer;
+                return;
+            }
+            Stmt::With(with) => {
+                for item in &with.items {
+                    if let Expr::Call(call) = &item.context_expr {
+                        self.patches.push(PatchSite {
+                            call,
+                            with_item: Some(item.optional_vars.as_deref()),
+                            statement: false,
+                            decorator: false,
+                            with_body: &with.body,
+                        });
+                    }
+                }
+                self.visit_body(&with.body);
+                return;
+            }
+            Stmt::Expr(expr) => {
+                if let Expr::Call(call) = expr.value.as_ref() {
+                    self.patches.push(PatchSite {
+                        call,
+                        with_item: None,
+                        statement: true,
+                        decorator: false,
+                        with_body: &[],
+                    });
+                }
+            }
+            Stmt::Assign(assign) => {
+                if let [Expr::Subscript(subscript)] = assign.targets.as_slice()
+                    && let Expr::Attribute(attribute) = subscript.value.as_ref()
+                    && attribute.attr.as_str() == "dependency_overrides"
+                {
+                    self.overrides.push(OverrideSite {
+                        assign,
+                        function: self.function,
+                    });
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+}
+
+/// How a call patches: `patch`-like (`unittest.mock.patch`, `mocker.patch`)
+/// or `monkeypatch.setattr`.
+enum Patcher {
+    Mock,
+    MonkeyPatch,
+}
+
+fn patcher(context: &FileContext, call: &ast::ExprCall) -> Option<Patcher> {
+    let facts = context.facts;
+    if facts.resolves_to(&call.func, "unittest.mock.patch")
+        || facts.resolves_to(&call.func, "mock.patch")
+    {
+        return Some(Patcher::Mock);
+    }
+    let Expr::Attribute(attribute) = call.func.as_ref() else {
+        return None;
+    };
+    match (attribute.value.as_ref(), attribute.attr.as_str()) {
+        (Expr::Name(name), "patch") if name.id.as_str() == "mocker" => Some(Patcher::Mock),
+        (Expr::Name(name), "setattr") if name.id.as_str() == "monkeypatch" => {
+            Some(Patcher::MonkeyPatch)
+        }
+        _ => None,
+    }
+}
+
+fn patch_finding(
+    context: &FileContext,
+    plan: &OverridePlan,
+    module: &str,
+    site: &PatchSite,
+    findings: &mut Findings,
+) {
+    let Some(kind) = patcher(context, site.call) else {
+        return;
+    };
+    let index = &context.project.index;
+    let arguments = &site.call.arguments;
+    // The patched target, qualified, and the fake's argument.
+    let (target, fake_at) = match (&kind, arguments.args.first()) {
+        (Patcher::Mock, Some(Expr::StringLiteral(target))) => {
+            (target.value.to_str().to_string(), 1)
+        }
+        (Patcher::MonkeyPatch, Some(Expr::StringLiteral(target))) => {
+            (target.value.to_str().to_string(), 1)
+        }
+        (Patcher::MonkeyPatch, Some(object)) => {
+            let Some(Expr::StringLiteral(name)) = arguments.args.get(1) else {
+                return;
+            };
+            let Some(object) = qualified_in(context.facts, module, context.is_package, object)
+            else {
+                return;
+            };
+            (format!("{object}.{}", name.value.to_str()), 2)
+        }
+        _ => return,
+    };
+    let dependency = resolved(index, &target);
+    if !index.is_used_as_dependency(&dependency) || index.function(&dependency).is_none() {
+        return;
+    }
+    let range = site.call.range();
+    if context.is_suppressed(&TRANSFORM, range, &[]) {
+        return;
+    }
+    let has_comment = crate::python::syntax::tokens_within(context.tokens, range)
+        .iter()
+        .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment);
+    let short = dependency
+        .rsplit('.')
+        .next()
+        .unwrap_or(&dependency)
+        .to_string();
+    let message = format!(
+        "`{target}` is used through `Depends`: routes never see this patch, so the test runs the real `{short}`"
+    );
+    let refuse = |findings: &mut Findings, why: &str| {
+        findings.push(
+            &TRANSFORM,
+            range,
+            format!("{message}; override it in `app.dependency_overrides` ({why})"),
+            None,
+        );
+    };
+    if has_comment {
+        return refuse(findings, "a comment inside the call would be lost");
+    }
+    if site.decorator {
+        return refuse(
+            findings,
+            "a decorator's mock is an argument of the test: rewrite it by hand",
+        );
+    }
+    if site.with_item.is_none() && !site.statement {
+        return refuse(findings, "the patch's result is used");
+    }
+    if let Some(Some(name)) = site.with_item {
+        let Expr::Name(name) = name else {
+            return refuse(findings, "the mock is unpacked");
+        };
+        if names_read(site.with_body).contains(&name.id.as_str()) {
+            return refuse(findings, "the test uses the mock");
+        }
+    }
+    let Some((app_module, app_name)) = &plan.app else {
+        return refuse(
+            findings,
+            "the project has no single module-level app to override on",
+        );
+    };
+    let text = context.source.text();
+    // The fake.
+    let fake = match kind {
+        Patcher::Mock => {
+            let mut fake = None;
+            for keyword in &arguments.keywords {
+                let value = &text[keyword.value.range()];
+                match keyword.arg.as_ref().map(|arg| arg.as_str()) {
+                    Some("new") => fake = Some(fake_text(context, &keyword.value, value)),
+                    Some("return_value") => fake = Some(Some(format!("lambda: {value}"))),
+                    Some("side_effect") => fake = Some(fake_text(context, &keyword.value, value)),
+                    _ => {
+                        return refuse(
+                            findings,
+                            "the patch takes arguments an override has no use for",
+                        );
+                    }
+                }
+            }
+            if let Some(value) = arguments.args.get(fake_at) {
+                fake = Some(fake_text(context, value, &text[value.range()]));
+            }
+            if arguments.args.len() > fake_at + 1 {
+                return refuse(
+                    findings,
+                    "the patch takes arguments an override has no use for",
+                );
+            }
+            match fake {
+                Some(Some(fake)) => fake,
+                Some(None) => {
+                    return refuse(
+                        findings,
+                        "FastAPI would read the fake's parameters as the request's",
+                    );
+                }
+                None => return refuse(findings, "no fake is given: the test uses the mock"),
+            }
+        }
+        Patcher::MonkeyPatch => {
+            if !arguments.keywords.is_empty() || arguments.args.len() != fake_at + 1 {
+                return refuse(findings, "the call takes other arguments");
+            }
+            let value = &arguments.args[fake_at];
+            match fake_text(context, value, &text[value.range()]) {
+                Some(fake) => fake,
+                None => {
+                    return refuse(
+                        findings,
+                        "FastAPI would read the fake's parameters as the request's",
+                    );
+                }
+            }
+        }
+    };
+    let symbols = [
+        Symbol::owned(app_module.clone(), app_name.clone()),
+        Symbol::owned(
+            dependency
+                .rsplit_once('.')
+                .map_or("", |(module, _)| module)
+                .to_string(),
+            short.clone(),
+        ),
+    ];
+    // Tests import the app's package as their first party.
+    let first_party = app_module.split('.').next();
+    let imported = context
+        .importer()
+        .with_first_party(first_party)
+        .import(&symbols);
+    let app = &imported.references[0];
+    let dependency_reference = &imported.references[1];
+    let callee = &text[site.call.func.range()];
+    let replacement = match kind {
+        Patcher::Mock => {
+            format!("{callee}.dict({app}.dependency_overrides, {{{dependency_reference}: {fake}}})")
+        }
+        Patcher::MonkeyPatch => {
+            let receiver = callee.strip_suffix(".setattr").unwrap_or("monkeypatch");
+            format!(
+                "{receiver}.setitem({app}.dependency_overrides, {dependency_reference}, {fake})"
+            )
+        }
+    };
+    let mut edits = imported.edits;
+    let replaced = match site.with_item {
+        // `as mock` the test no longer uses goes with the mock.
+        Some(Some(name)) => TextRange::new(range.start(), name.end()),
+        _ => range,
+    };
+    edits.push(Edit::replacement(replacement, replaced));
+    findings.push(
+        &TRANSFORM,
+        range,
+        message,
+        Some(Fix::new(
+            format!("Override `{short}` on the app"),
+            edits,
+            Safety::Unsafe,
+        )),
+    );
+}
+
+/// What a dotted path a test patches names, through the modules it passes:
+/// `app.main.deps.get_current_user`, where `app.main` imports `deps`, is
+/// `app.deps.get_current_user`; re-exports followed.
+fn resolved(index: &crate::project::index::ProjectIndex, target: &str) -> String {
+    let mut target = target.to_string();
+    for _ in 0..8 {
+        let parts: Vec<&str> = target.split('.').collect();
+        let Some(split) = (1..parts.len())
+            .rev()
+            .find(|&at| index.module(&parts[..at].join(".")).is_some())
+        else {
+            break;
+        };
+        let module = index
+            .module(&parts[..split].join("."))
+            .expect("found above");
+        match module.imports.get(parts[split]) {
+            Some(qualified) if split + 1 < parts.len() => {
+                target = format!("{qualified}.{}", parts[split + 1..].join("."));
+            }
+            _ => break,
+        }
+    }
+    index.canonical(&target)
+}
+
+/// The fake as an override: a lambda that takes nothing, or a function of
+/// this module (FastAPI reads its parameters as a dependency's). `None`
+/// when FastAPI would read its parameters as the request's.
+fn fake_text(context: &FileContext, fake: &Expr, written: &str) -> Option<String> {
+    match fake {
+        Expr::Lambda(lambda) => lambda.parameters.is_none().then(|| written.to_string()),
+        Expr::Name(name) => {
+            let defined = context
+                .facts
+                .functions
+                .iter()
+                .any(|function| function.name.as_str() == name.id.as_str());
+            defined.then(|| written.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn override_finding(
+    context: &FileContext,
+    site: &OverrideSite,
+    cleared: bool,
+    findings: &mut Findings,
+) {
+    let assign = site.assign;
+    let range = assign.range();
+    if context.is_suppressed(&TRANSFORM, range, &[]) {
+        return;
+    }
+    let [Expr::Subscript(subscript)] = assign.targets.as_slice() else {
+        return;
+    };
+    let text = context.source.text();
+    let overrides = &text[subscript.value.range()];
+    let key = &text[subscript.slice.range()];
+    let value = &text[assign.value.range()];
+    match site.function {
+        None => {}
+        Some(function) => {
+            if cleared {
+                return;
+            }
+            let message = format!(
+                "`{overrides}[{key}]` is never undone: it leaks into the tests that run after `{}`",
+                function.name
+            );
+            if crate::project::index::body_yields(&function.body) {
+                // A yield fixture may clear after its yield; this one does not.
+                findings.push(
+                    &TRANSFORM,
+                    range,
+                    format!("{message}; clear it after the `yield`"),
+                    None,
+                );
+                return;
+            }
+            let parameters = &function.parameters;
+            let has_monkeypatch = parameters
+                .iter()
+                .any(|parameter| parameter.name().as_str() == "monkeypatch");
+            let mut edits = Vec::new();
+            if !has_monkeypatch {
+                if parameters.vararg.is_some()
+                    || parameters.kwarg.is_some()
+                    || !parameters.kwonlyargs.is_empty()
+                    || !parameters.posonlyargs.is_empty()
+                {
+                    findings.push(&TRANSFORM, range, message, None);
+                    return;
+                }
+                let insertion = match parameters.args.last() {
+                    Some(last) => Edit::insertion(", monkeypatch", last.end()),
+                    None => Edit::insertion(
+                        "monkeypatch",
+                        parameters.end() - ruff_text_size::TextSize::from(1),
+                    ),
+                };
+                edits.push(insertion);
+            }
+            edits.push(Edit::replacement(
+                format!("monkeypatch.setitem({overrides}, {key}, {value})"),
+                range,
+            ));
+            findings.push(
+                &TRANSFORM,
+                range,
+                message,
+                Some(Fix::new(
+                    "Undo the override after the test",
+                    edits,
+                    Safety::Unsafe,
+                )),
+            );
+        }
+    }
+}
+
+/// Module-level overrides in runs of statements with nothing else between them.
+fn adjacent<'a>(context: &FileContext, sites: Vec<OverrideSite<'a>>) -> Vec<Vec<OverrideSite<'a>>> {
+    let text = context.source.text();
+    let mut groups: Vec<Vec<OverrideSite>> = Vec::new();
+    for site in sites {
+        if let Some(group) = groups.last_mut()
+            && let Some(last) = group.last()
+            && text[TextRange::new(last.assign.end(), site.assign.start())]
+                .lines()
+                .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'))
+        {
+            group.push(site);
+            continue;
+        }
+        groups.push(vec![site]);
+    }
+    groups
+}
+
+/// Overrides set when the module is imported become one `autouse` fixture
+/// of the module, which pytest undoes after each test.
+fn module_overrides(context: &FileContext, group: &[OverrideSite], findings: &mut Findings) {
+    let text = context.source.text();
+    let source = context.source;
+    let ending = source.line_ending().as_str();
+    let unit = source.indent_unit();
+    let mut lines = Vec::new();
+    for (number, site) in group.iter().enumerate() {
+        let [Expr::Subscript(subscript)] = site.assign.targets.as_slice() else {
+            return;
+        };
+        // Comments between the overrides stay with them, in the fixture.
+        if number > 0 {
+            let between =
+                &text[TextRange::new(group[number - 1].assign.end(), site.assign.start())];
+            for line in between
+                .lines()
+                .map(str::trim)
+                .filter(|line| line.starts_with('#'))
+            {
+                lines.push(format!("{unit}{line}"));
+            }
+        }
+        lines.push(format!(
+            "{unit}monkeypatch.setitem({}, {}, {})",
+            &text[subscript.value.range()],
+            &text[subscript.slice.range()],
+            &text[site.assign.value.range()]
+        ));
+    }
+    let first = group[0].assign;
+    let last = group[group.len() - 1].assign;
+    let range = TextRange::new(first.start(), last.end());
+    if group
+        .iter()
+        .any(|site| context.is_suppressed(&TRANSFORM, site.assign.range(), &[]))
+    {
+        return;
+    }
+    let keys: Vec<String> = group
+        .iter()
+        .filter_map(|site| match site.assign.targets.as_slice() {
+            [Expr::Subscript(subscript)] => Some(format!(
+                "`{}[{}]`",
+                &text[subscript.value.range()],
+                &text[subscript.slice.range()]
+            )),
+            _ => None,
+        })
+        .collect();
+    let message = format!(
+        "{} {} set when the module is imported and never undone: it leaks into every test of the run",
+        keys.join(", "),
+        if keys.len() == 1 { "is" } else { "are" }
+    );
+    // A name the module does not spell anywhere: a star import may bind any other.
+    let Some(name) = std::iter::once("override_dependencies".to_string())
+        .chain((2..10).map(|number| format!("override_dependencies_{number}")))
+        .find(|name| !crate::python::naming::mentions_identifier(text, name))
+    else {
+        return;
+    };
+    let (pytest, pytest_edit) = context.importer().import_module("pytest");
+    // Two blank lines around the new top-level function.
+    let blank_before = text[..usize::from(source.line_start(first.start()))]
+        .lines()
+        .rev()
+        .take_while(|line| line.trim().is_empty())
+        .count();
+    let line_end = source.full_line_end(last.end());
+    let blank_after = text[usize::from(line_end)..]
+        .lines()
+        .take_while(|line| line.trim().is_empty())
+        .count();
+    let at_end = text[usize::from(line_end)..].trim().is_empty();
+    let mut fixture = ending.repeat(2usize.saturating_sub(blank_before));
+    fixture.push_str(&format!(
+        "@{pytest}.fixture(autouse=True){ending}def {name}(monkeypatch):{ending}{}",
+        lines.join(ending)
+    ));
+    if !at_end {
+        fixture.push_str(&ending.repeat(2usize.saturating_sub(blank_after)));
+    }
+    let mut edits: Vec<Edit> = pytest_edit.into_iter().collect();
+    edits.push(Edit::replacement(fixture, range));
+    let fix = Fix::new(
+        "Set the overrides in an autouse fixture",
+        edits,
+        Safety::Unsafe,
+    );
+    findings.push(&TRANSFORM, range, message, Some(fix));
+}
+
+/// The names read in some statements.
+fn names_read(statements: &[Stmt]) -> Vec<&str> {
+    #[derive(Default)]
+    struct Reads<'a>(Vec<&'a str>);
+    impl<'a> Visitor<'a> for Reads<'a> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(name) = expr {
+                self.0.push(name.id.as_str());
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut reads = Reads::default();
+    for stmt in statements {
+        reads.visit_stmt(stmt);
+    }
+    reads.0
+}
