@@ -205,7 +205,7 @@ impl GuardPlan {
                     );
                     continue;
                 }
-                let owned_name = format!("valid_owned_{}", summary.resource);
+                let owned_name = format!("valid_owned_{}", resource_stem(&summary.resource));
                 if bound(&taken, &owned_name)
                     || plan
                         .dependencies
@@ -450,11 +450,20 @@ fn new_home_path(context: &PlanContext, router: &ModuleSummary, home: &str) -> O
 
 /// `valid_post_id` for `post_id`; `valid_post_slug` for `slug`.
 fn dependency_name(guard: &GuardSummary) -> String {
-    if guard.parameter.contains(guard.resource.as_str()) {
+    let resource = resource_stem(&guard.resource);
+    if guard.parameter.contains(resource) {
         format!("valid_{}", guard.parameter)
     } else {
-        format!("valid_{}_{}", guard.resource, guard.parameter)
+        format!("valid_{resource}_{}", guard.parameter)
     }
+}
+
+/// What a resource is, without the prefixes locals carry: `db_post` → `post`.
+fn resource_stem(resource: &str) -> &str {
+    ["db_", "existing_", "found_"]
+        .iter()
+        .find_map(|prefix| resource.strip_prefix(prefix).filter(|rest| !rest.is_empty()))
+        .unwrap_or(resource)
 }
 
 /// The class the guard's loader gives, qualified: a function's or method's
