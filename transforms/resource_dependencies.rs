@@ -162,6 +162,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::references::{ProjectReference, project_reference};
+use crate::project::route_code::appended_definitions;
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::imports::Symbol;
 use crate::python::resource_guard::{ResourceGuard, resource_guard};
@@ -263,47 +264,23 @@ fn write_home(context: &FileContext, plan: &GuardPlan, module: &str, findings: &
             }
         }
     }
-    let imported = context.importer().import(&symbols);
     let at = TextRange::empty(context.source.text_len());
-    if imported
-        .references
+    let definitions: Vec<&str> = planned
         .iter()
-        .zip(&symbols)
-        .any(|(reference, symbol)| reference != symbol.local())
-    {
-        findings.push(
-            &TRANSFORM,
-            at,
-            format!(
-                "`{}` cannot be defined here: a name it uses is bound to something else",
-                planned[0].name
-            ),
-            None,
-        );
-        return;
-    }
-    let ending = context.source.line_ending().as_str();
-    let unit = context.source.indent_unit();
-    let text = context.source.text();
-    let mut added = String::new();
-    if !text.is_empty() && !text.ends_with('\n') {
-        added.push_str(ending);
-    }
-    for dependency in &planned {
-        added.push_str(ending);
-        added.push_str(ending);
-        for (number, line) in dependency.definition.lines().enumerate() {
-            if number > 0 {
-                added.push_str(ending);
-            }
-            let depth = line.len() - line.trim_start_matches("    ").len();
-            added.push_str(&unit.repeat(depth / 4));
-            added.push_str(&line[depth..]);
+        .map(|planned| planned.definition.as_str())
+        .collect();
+    let edits = match appended_definitions(context, &symbols, &definitions) {
+        Ok(edits) => edits,
+        Err(reason) => {
+            findings.push(
+                &TRANSFORM,
+                at,
+                format!("`{}` cannot be defined here: {reason}", planned[0].name),
+                None,
+            );
+            return;
         }
-        added.push_str(ending);
-    }
-    let mut edits = imported.edits;
-    edits.push(Edit::insertion(added, at.start()));
+    };
     let names: Vec<&str> = planned
         .iter()
         .map(|planned| planned.name.as_str())

@@ -163,7 +163,18 @@ fn extract(
         }
     }
     // The declarations travel too: what their annotations and defaults use.
-    let declared = needs(facts, function, &[], &parameters, false)?;
+    let travelling: Vec<&Expr> = parameters
+        .iter()
+        .flat_map(|parameter| {
+            parameter
+                .parameter
+                .annotation
+                .as_deref()
+                .into_iter()
+                .chain(parameter.default.as_deref())
+        })
+        .collect();
+    let declared = needs(facts, function, &[], &travelling, false)?;
     let mut declarations = Vec::new();
     for parameter in &parameters {
         let written = &text[parameter.range()];
@@ -212,4 +223,168 @@ fn loaded(
         return qualified(model).map(|model| Loaded::Model(model.into()));
     }
     qualified(&guard.loader.func).map(|callee| Loaded::Call(callee.into()))
+}
+
+/// The imports a module that takes in moved code needs, as symbols, one
+/// per local name: a name two meanings would bind is refused, and a name
+/// the home defines itself needs no import.
+#[derive(Debug, Default, Clone)]
+pub struct HomeImports {
+    pub symbols: Vec<crate::python::imports::Symbol>,
+}
+
+impl HomeImports {
+    /// Adds `local`, meaning `qualified` (absolute). `None` when `local`
+    /// stands for something else already.
+    pub fn add(
+        &mut self,
+        index: &crate::project::index::ProjectIndex,
+        home: &str,
+        local: &str,
+        qualified: &str,
+    ) -> Option<()> {
+        use crate::python::imports::Symbol;
+        if qualified
+            .rsplit_once('.')
+            .is_some_and(|(module, name)| module == home && name == local)
+        {
+            return Some(());
+        }
+        let symbol = match qualified.rsplit_once('.') {
+            Some((module, name)) => {
+                let mut symbol = Symbol::owned(module, name);
+                if name != local {
+                    symbol.alias = Some(local.to_string().into());
+                }
+                symbol
+            }
+            None if qualified == local => Symbol::owned("", qualified),
+            None => return None,
+        };
+        match self.symbols.iter().find(|known| known.local() == local) {
+            Some(known)
+                if index.canonical(&format!("{}.{}", known.module, known.name))
+                    != index.canonical(qualified) =>
+            {
+                None
+            }
+            Some(_) => Some(()),
+            None => {
+                self.symbols.push(symbol);
+                Some(())
+            }
+        }
+    }
+
+    /// Adds every import `code` uses.
+    pub fn add_all(
+        &mut self,
+        index: &crate::project::index::ProjectIndex,
+        home: &str,
+        code: &Extracted,
+    ) -> Option<()> {
+        for (local, qualified) in &code.imports {
+            self.add(index, home, local, qualified)?;
+        }
+        Some(())
+    }
+
+    /// A module the symbols come from that is, or imports, `router`: the
+    /// home would import it back.
+    pub fn imports_back(
+        &self,
+        index: &crate::project::index::ProjectIndex,
+        router: &str,
+    ) -> Option<String> {
+        self.symbols.iter().find_map(|symbol| {
+            let whole = format!("{}.{}", symbol.module, symbol.name);
+            let module = if index.module(&whole).is_some() {
+                whole
+            } else {
+                symbol.module.to_string()
+            };
+            (module == router || index.reaches(&module, router)).then_some(module)
+        })
+    }
+}
+
+/// The file of a new module `home` of the project, found from where the
+/// module `router` lives: up to the packages they share, then down.
+pub fn new_module_path(
+    paths: &std::collections::HashMap<String, std::path::PathBuf>,
+    router: &crate::project::index::ModuleSummary,
+    home: &str,
+) -> Option<std::path::PathBuf> {
+    let path = paths.get(&router.name)?;
+    let mut directory = path.parent()?.to_path_buf();
+    let router_package: Vec<&str> = if router.is_package {
+        router.name.split('.').collect()
+    } else {
+        let mut parts: Vec<&str> = router.name.split('.').collect();
+        parts.pop();
+        parts
+    };
+    let mut home_parts: Vec<&str> = home.split('.').collect();
+    let file = home_parts.pop()?;
+    let shared = router_package
+        .iter()
+        .zip(&home_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    for _ in shared..router_package.len() {
+        directory = directory.parent()?.to_path_buf();
+    }
+    for part in &home_parts[shared..] {
+        directory = directory.join(part);
+    }
+    Some(directory.join(format!("{file}.py")))
+}
+
+/// The edits that define `definitions` (each at column 0, lines joined
+/// with `\n`, indented with four spaces) at the end of the file, in its
+/// own line ending and indentation, with the imports they need. `Err` when
+/// a name they use is bound to something else in the file.
+pub fn appended_definitions(
+    context: &crate::project::transform::FileContext,
+    symbols: &[crate::python::imports::Symbol],
+    definitions: &[&str],
+) -> Result<Vec<crate::text::edit::Edit>, String> {
+    use crate::text::edit::Edit;
+    let imported = context.importer().import(symbols);
+    if let Some((_, symbol)) = imported
+        .references
+        .iter()
+        .zip(symbols)
+        .find(|(reference, symbol)| *reference != symbol.local())
+    {
+        return Err(format!(
+            "`{}` is bound to something else here",
+            symbol.local()
+        ));
+    }
+    let ending = context.source.line_ending().as_str();
+    let unit = context.source.indent_unit();
+    let text = context.source.text();
+    let mut added = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        added.push_str(ending);
+    }
+    for definition in definitions {
+        if !text.trim().is_empty() || !added.is_empty() {
+            added.push_str(ending);
+            added.push_str(ending);
+        }
+        for (number, line) in definition.lines().enumerate() {
+            if number > 0 {
+                added.push_str(ending);
+            }
+            let depth = line.len() - line.trim_start_matches("    ").len();
+            added.push_str(&unit.repeat(depth / 4));
+            added.push_str(&line[depth..]);
+        }
+        added.push_str(ending);
+    }
+    let mut edits = imported.edits;
+    edits.push(Edit::insertion(added, context.source.text_len()));
+    Ok(edits)
 }

@@ -116,8 +116,9 @@ pub fn locals_before(function: &StmtFunctionDef, before: ruff_text_size::TextSiz
     locals
 }
 
-/// What `statements` (and the parameter declarations `declarations`, whose
-/// annotations and defaults travel with them) need, judged in `function`.
+/// What `statements` (and `expressions` that travel with them: the
+/// annotations and defaults of parameters they declare) need, judged in
+/// `function`.
 /// A name the module defines itself (a function, class or variable) is
 /// refused: the new home would have to import it back. A local bound
 /// before the statements is refused unless `locals_allowed`.
@@ -125,7 +126,7 @@ pub fn needs(
     facts: &FastApiFacts,
     function: &StmtFunctionDef,
     statements: &[Stmt],
-    declarations: &[&ast::ParameterWithDefault],
+    expressions: &[&Expr],
     locals_allowed: bool,
 ) -> Result<Needs, Refusal> {
     let mut names = Names::default();
@@ -135,13 +136,8 @@ pub fn needs(
     if let Some(escape) = names.scope_escapes.first() {
         return Err(format!("it uses {escape}"));
     }
-    for declaration in declarations {
-        if let Some(annotation) = &declaration.parameter.annotation {
-            names.visit_expr(annotation);
-        }
-        if let Some(default) = &declaration.default {
-            names.visit_expr(default);
-        }
+    for expression in expressions {
+        names.visit_expr(expression);
     }
     let parameters: Vec<&str> = function
         .parameters

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod http_errors;
 pub mod imports;
 pub mod naming;
+pub mod persistence;
 pub mod resource_guard;
 pub mod secrets;
 pub mod suppression;

@@ -11,7 +11,7 @@ use crate::project::index::{ModuleSummary, ProjectIndex};
 use crate::project::layout::{Domains, is_test_module};
 use crate::project::models::method_returns;
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
-use crate::project::route_code::{Extracted, GuardSummary, Loaded};
+use crate::project::route_code::{Extracted, GuardSummary, HomeImports, Loaded, new_module_path};
 use crate::python::imports::{Symbol, import_block};
 use crate::python::types::TypeShape;
 use crate::text::files::FileChange;
@@ -122,7 +122,7 @@ impl GuardPlan {
             let existing = index.module(&home);
             let creates = match existing {
                 Some(_) => None,
-                None => match new_home_path(context, first_module, &home) {
+                None => match new_module_path(context.paths, first_module, &home) {
                     Some(path) => Some(path),
                     None => {
                         stays(&mut plan, format!("no place for `{home}` is known"));
@@ -143,7 +143,7 @@ impl GuardPlan {
             }
             let guard = first.guard.as_ref().expect("keyed guards were extracted");
             let Some((imports, resource)) =
-                home_imports(index, &home, first_module, guard, &resource_type, None)
+                home_imports(index, &home, first_module, guard, &resource_type, false)
             else {
                 stays(
                     &mut plan,
@@ -151,7 +151,13 @@ impl GuardPlan {
                 );
                 continue;
             };
-            if let Some(module) = imports_back(index, &imports, &members) {
+            let back = members.iter().find_map(|(router, _)| {
+                HomeImports {
+                    symbols: imports.clone(),
+                }
+                .imports_back(index, &router.name)
+            });
+            if let Some(module) = back {
                 stays(
                     &mut plan,
                     format!("`{home}` would import `{module}`, which imports it"),
@@ -222,7 +228,7 @@ impl GuardPlan {
                     continue;
                 }
                 let Some((imports, resource)) =
-                    home_imports(index, &home, module, check, &resource_type, Some(&name))
+                    home_imports(index, &home, module, check, &resource_type, true)
                 else {
                     plan.routes.insert(
                         place,
@@ -421,33 +427,6 @@ fn home_of(index: &ProjectIndex, domains: &Domains, module: &ModuleSummary) -> S
     }
 }
 
-/// The file of a new home: beside the router's file.
-fn new_home_path(context: &PlanContext, router: &ModuleSummary, home: &str) -> Option<PathBuf> {
-    let path = context.paths.get(&router.name)?;
-    let directory = path.parent()?;
-    let (home_package, _) = home.rsplit_once('.').unwrap_or(("", home));
-    let router_package = if router.is_package {
-        router.name.as_str()
-    } else {
-        router
-            .name
-            .rsplit_once('.')
-            .map_or("", |(package, _)| package)
-    };
-    // The router's package, or one above it (a domain holding `routers/`).
-    let mut directory = directory.to_path_buf();
-    let mut package = router_package.to_string();
-    while package != home_package {
-        directory = directory.parent()?.to_path_buf();
-        package = match package.rsplit_once('.') {
-            Some((parent, _)) => parent.to_string(),
-            None if package.is_empty() => return None,
-            None => String::new(),
-        };
-    }
-    Some(directory.join("dependencies.py"))
-}
-
 /// `valid_post_id` for `post_id`; `valid_post_slug` for `slug`.
 fn dependency_name(guard: &GuardSummary) -> String {
     let resource = resource_stem(&guard.resource);
@@ -462,7 +441,11 @@ fn dependency_name(guard: &GuardSummary) -> String {
 fn resource_stem(resource: &str) -> &str {
     ["db_", "existing_", "found_"]
         .iter()
-        .find_map(|prefix| resource.strip_prefix(prefix).filter(|rest| !rest.is_empty()))
+        .find_map(|prefix| {
+            resource
+                .strip_prefix(prefix)
+                .filter(|rest| !rest.is_empty())
+        })
         .unwrap_or(resource)
 }
 
@@ -499,53 +482,18 @@ fn home_imports(
     router: &ModuleSummary,
     code: &Extracted,
     resource_type: &str,
-    chained_on: Option<&str>,
+    chained_on: bool,
 ) -> Option<(Vec<Symbol>, String)> {
-    let mut symbols: Vec<Symbol> = Vec::new();
-    let mut push = |local: &str, qualified: &str| -> Option<()> {
-        // Defined in the home itself.
-        if qualified
-            .rsplit_once('.')
-            .is_some_and(|(module, name)| module == home && name == local)
-        {
-            return Some(());
-        }
-        let symbol = match qualified.rsplit_once('.') {
-            Some((module, name)) => {
-                let mut symbol = Symbol::owned(module, name);
-                if name != local {
-                    symbol.alias = Some(local.to_string().into());
-                }
-                symbol
-            }
-            None if qualified == local => Symbol::owned("", qualified),
-            None => return None,
-        };
-        match symbols.iter().find(|known| known.local() == local) {
-            Some(known)
-                if index.canonical(&format!("{}.{}", known.module, known.name))
-                    != index.canonical(qualified) =>
-            {
-                None
-            }
-            Some(_) => Some(()),
-            None => {
-                symbols.push(symbol);
-                Some(())
-            }
-        }
-    };
-    for (local, qualified) in &code.imports {
-        push(local, qualified)?;
-    }
-    if let Some(dependency) = chained_on {
+    let mut imports = HomeImports::default();
+    imports.add_all(index, home, code)?;
+    let mut push = |local: &str, qualified: &str| imports.add(index, home, local, qualified);
+    if chained_on {
         let annotated = router
             .imports
             .get("Annotated")
             .map_or("typing.Annotated", |qualified| qualified.as_str());
         push("Annotated", annotated)?;
         push("Depends", "fastapi.Depends")?;
-        let _ = dependency;
     }
     // The class, by the name the router gives it when it imports it.
     let class_name = resource_type.rsplit('.').next()?;
@@ -561,37 +509,15 @@ fn home_imports(
     });
     if let (None, Some((local, qualified))) = (&by_router, through_module) {
         push(local, qualified)?;
-        return Some((symbols, format!("{local}.{class_name}")));
+        return Some((imports.symbols, format!("{local}.{class_name}")));
     }
     let (local, qualified) =
         by_router.unwrap_or((class_name.to_string(), resource_type.to_string()));
     if qualified.rsplit_once('.').map(|(module, _)| module) == Some(home) {
-        return Some((symbols, local));
+        return Some((imports.symbols, local));
     }
     push(&local, &qualified)?;
-    Some((symbols, local))
-}
-
-/// A module the home would import that is, or imports, one of the routers.
-fn imports_back(
-    index: &ProjectIndex,
-    imports: &[Symbol],
-    routers: &[(&ModuleSummary, &GuardSummary)],
-) -> Option<String> {
-    imports.iter().find_map(|symbol| {
-        let module = if index
-            .module(&format!("{}.{}", symbol.module, symbol.name))
-            .is_some()
-        {
-            format!("{}.{}", symbol.module, symbol.name)
-        } else {
-            symbol.module.to_string()
-        };
-        routers
-            .iter()
-            .any(|(router, _)| module == router.name || index.reaches(&module, &router.name))
-            .then_some(module)
-    })
+    Some((imports.symbols, local))
 }
 
 /// A dependency's definition at column 0.
