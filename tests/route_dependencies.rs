@@ -1,5 +1,5 @@
 //! Real FastAPI apps and test suites before and after the transforms that
-//! move route code into dependencies.
+//! move route code into dependencies and services.
 //!
 //! - `resource-dependencies`: the layered fixture app, driven with
 //!   TestClient, answers every request (found, missing, invalid id, the
@@ -8,6 +8,9 @@
 //! - `dependency-overrides`: the fixture's own pytest suite, whose patches
 //!   of a dependency did nothing, now runs those tests with the fake; its
 //!   module-level overrides are undone after each test.
+//! - `service-layer`: the layered shop answers every request (creations,
+//!   a duplicate that fails in the database, listings, a restock) the same,
+//!   its work now in `services/products.py`.
 //!
 //! It needs Python with `fastapi`, `sqlalchemy`, `pytest` and
 //! `pytest-mock`; see `common::python_with_fastapi`.
@@ -216,4 +219,86 @@ fn patched_dependencies_become_overrides_the_routes_see() {
             "new {key:?}"
         );
     }
+}
+
+const SHOP_PROBE: &str = r#"
+import json
+import sys
+
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, sys.argv[1])
+from shop.main import app
+
+client = TestClient(app, raise_server_exceptions=False)
+for method, url, body in [
+    ("POST", "/products", {"name": "pen", "stock": 3}),
+    ("POST", "/products", {"name": "ink"}),
+    ("POST", "/products", {"name": "  "}),
+    ("POST", "/products", {"stock": 1}),
+    ("POST", "/products", {"name": "pen"}),
+    ("GET", "/products?min_stock=1", None),
+    ("POST", "/products/restock?amount=2", None),
+    ("GET", "/products", None),
+    ("GET", "/products/export", None),
+]:
+    response = client.request(method, url, json=body)
+    print(method, url, response.status_code, response.content, response.headers.get("x-count"))
+print(json.dumps(client.get("/openapi.json").json(), sort_keys=True))
+"#;
+
+#[test]
+fn route_work_moves_into_a_service_and_every_response_stays() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    common::copy_tree(&fixture("service-layer", "layered_shop"), directory.path());
+    let probe = |directory: &Path| {
+        common::run_script(&python, directory, SHOP_PROBE, &[directory.as_os_str()])
+    };
+    let before = probe(directory.path());
+    let flakes_before = common::pyflakes(&python, directory.path());
+    common::apply_to(
+        directory.path(),
+        &["--unsafe", "--select", "service-layer"],
+        ".",
+    );
+    let service =
+        std::fs::read_to_string(directory.path().join("shop/services/products.py")).unwrap();
+    assert!(
+        service.contains("def add_product(product: ProductIn, db: Session):"),
+        "{service}"
+    );
+    let router =
+        std::fs::read_to_string(directory.path().join("shop/routers/products.py")).unwrap();
+    assert!(
+        router.contains("return products_service.add_product(product=product, db=db)"),
+        "{router}"
+    );
+    // The same responses, the same database effects (a duplicate name fails as before).
+    assert_eq!(before, probe(directory.path()));
+    let flakes_after = common::pyflakes(&python, directory.path());
+    for (key, count) in &flakes_after {
+        assert!(
+            flakes_before.get(key).is_some_and(|before| before >= count),
+            "new {key:?}"
+        );
+    }
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args([
+            "diff",
+            "--unsafe",
+            "--exit-code",
+            "--select",
+            "service-layer",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 }

@@ -28,11 +28,18 @@
 //! one the test's client wraps), by the name the test module imports it
 //! under, or imported from its module.
 //!
-//! Reported, not rewritten: a patch whose mock the test goes on to use (no
-//! `new=`, `return_value=` or fake given, or `as mock` used), a
-//! `side_effect=` or fake whose signature FastAPI would read as request
-//! parameters, a decorator `@patch(…)` (its mock is an argument of the
-//! test), and a project with no single module-level app.
+//! Reported, not rewritten: a patch whose mock the test goes on to use
+//! (no `new=`, `return_value=` or fake given, or `as mock` used), a
+//! `return_value=` that is not a plain name or literal (the patch
+//! evaluates it once; a lambda would on every request), a fake that takes
+//! parameters (FastAPI would read them as the request's), a decorator
+//! `@patch(…)` (its mock is an argument of the test), a comment inside the
+//! call, a dependency the code also calls directly (the patch may be meant
+//! for those calls), an override set inside a module-level `if`/`try`/
+//! class, on a line it shares, in a `conftest.py` (meant for every test,
+//! session fixtures included) or a unittest module, or in a function
+//! pytest does not call with fixtures (a helper, `setUp`), and a project
+//! with no single module-level app.
 //!
 //! ## Why is this bad?
 //! A test that patches a dependency passes against the real one: it
@@ -199,7 +206,25 @@ fn run(context: &FileContext, findings: &mut Findings) {
     for site in in_functions {
         override_finding(context, &site, cleared, findings);
     }
-    for group in adjacent(context, module_level) {
+    // A conftest's overrides are meant for every test (and session
+    // fixtures may use them); unittest modules have no fixtures.
+    let module_fix = !module.ends_with("conftest")
+        && !text.contains("unittest.main(")
+        && !text.contains("TestCase)");
+    let (own, nested): (Vec<OverrideSite>, Vec<OverrideSite>) =
+        module_level.into_iter().partition(|site| {
+            site.top_level && module_fix && alone_on_its_lines(context, site.assign.range())
+        });
+    for site in nested {
+        let target = &context.source.text()[site.assign.targets[0].range()];
+        findings.push(
+            &TRANSFORM,
+            site.assign.range(),
+            format!("`{target}` is set when the module is imported and never undone: it leaks into every test of the run"),
+            None,
+        );
+    }
+    for group in adjacent(context, own) {
         module_overrides(context, &group, findings);
     }
 }
@@ -220,6 +245,12 @@ struct PatchSite<'a> {
 struct OverrideSite<'a> {
     assign: &'a ast::StmtAssign,
     function: Option<&'a ast::StmtFunctionDef>,
+    /// Whether pytest calls the function with fixtures: a module-level
+    /// `test_…`, a `test_…` method of a plain `Test…` class, a fixture.
+    takes_fixtures: bool,
+    /// Whether the statement is one of the module's own (not inside an
+    /// `if`, `try`, `with` or class at module level).
+    top_level: bool,
 }
 
 #[derive(Default)]
@@ -227,6 +258,12 @@ struct Sites<'a> {
     patches: Vec<PatchSite<'a>>,
     overrides: Vec<OverrideSite<'a>>,
     function: Option<&'a ast::StmtFunctionDef>,
+    /// Whether the current function takes fixtures from pytest.
+    takes_fixtures: bool,
+    /// The class the visit is in, directly.
+    class: Option<&'a ast::StmtClassDef>,
+    /// How deep in blocks the visit is, outside functions.
+    depth: usize,
 }
 
 impl<'a> Visitor<'a> for Sites<'a> {
@@ -244,9 +281,42 @@ impl<'a> Visitor<'a> for Sites<'a> {
                         });
                     }
                 }
+                let is_fixture = function.decorator_list.iter().any(|decorator| {
+                    let callee = match &decorator.expression {
+                        Expr::Call(call) => call.func.as_ref(),
+                        other => other,
+                    };
+                    matches!(callee, Expr::Attribute(attribute) if attribute.attr.as_str() == "fixture")
+                        || matches!(callee, Expr::Name(name) if name.id.as_str() == "fixture")
+                });
+                let is_test = function.name.starts_with("test");
+                let module_level =
+                    self.function.is_none() && self.class.is_none() && self.depth == 0;
+                let plain_test_class = self.function.is_none()
+                    && self.depth == 1
+                    && self.class.is_some_and(|class| {
+                        class.name.starts_with("Test")
+                            && class
+                                .arguments
+                                .as_ref()
+                                .is_none_or(|bases| bases.is_empty())
+                    });
+                let takes = (is_fixture || is_test) && (module_level || plain_test_class);
                 let outer = self.function.replace(function);
+                let outer_takes = std::mem::replace(&mut self.takes_fixtures, takes);
+                let outer_class = self.class.take();
                 self.visit_body(&function.body);
                 self.function = outer;
+                self.takes_fixtures = outer_takes;
+                self.class = outer_class;
+                return;
+            }
+            Stmt::ClassDef(class) => {
+                let outer = self.class.replace(class);
+                self.depth += 1;
+                self.visit_body(&class.body);
+                self.depth -= 1;
+                self.class = outer;
                 return;
             }
             Stmt::With(with) => {
@@ -261,7 +331,9 @@ impl<'a> Visitor<'a> for Sites<'a> {
                         });
                     }
                 }
+                self.depth += usize::from(self.function.is_none());
                 self.visit_body(&with.body);
+                self.depth -= usize::from(self.function.is_none());
                 return;
             }
             Stmt::Expr(expr) => {
@@ -283,12 +355,26 @@ impl<'a> Visitor<'a> for Sites<'a> {
                     self.overrides.push(OverrideSite {
                         assign,
                         function: self.function,
+                        takes_fixtures: self.takes_fixtures,
+                        top_level: self.function.is_none() && self.depth == 0,
                     });
                 }
             }
             _ => {}
         }
+        let block = self.function.is_none()
+            && matches!(
+                stmt,
+                Stmt::If(_)
+                    | Stmt::Try(_)
+                    | Stmt::With(_)
+                    | Stmt::For(_)
+                    | Stmt::While(_)
+                    | Stmt::Match(_)
+            );
+        self.depth += usize::from(block);
         visitor::walk_stmt(self, stmt);
+        self.depth -= usize::from(block);
     }
 }
 
@@ -354,6 +440,12 @@ fn patch_finding(
     if !index.is_used_as_dependency(&dependency) || index.function(&dependency).is_none() {
         return;
     }
+    // Called directly too, the patch may be meant for those calls.
+    let (defined_in, function_name) = dependency.rsplit_once('.').unwrap_or(("", &dependency));
+    let called_directly = index.is_called_from_elsewhere(defined_in, function_name)
+        || index
+            .module(defined_in)
+            .is_some_and(|home| home.called.contains(dependency.as_str()));
     let range = site.call.range();
     if context.is_suppressed(&TRANSFORM, range, &[]) {
         return;
@@ -380,6 +472,12 @@ fn patch_finding(
     if has_comment {
         return refuse(findings, "a comment inside the call would be lost");
     }
+    if called_directly {
+        return refuse(
+            findings,
+            "the code also calls it directly, so the patch may be meant for those calls",
+        );
+    }
     if site.decorator {
         return refuse(
             findings,
@@ -393,7 +491,18 @@ fn patch_finding(
         let Expr::Name(name) = name else {
             return refuse(findings, "the mock is unpacked");
         };
-        if names_read(site.with_body).contains(&name.id.as_str()) {
+        let uses = context
+            .source
+            .text()
+            .match_indices(name.id.as_str())
+            .filter(|(at, _)| {
+                let text = context.source.text();
+                let before = text[..*at].chars().next_back();
+                let after = text[at + name.id.len()..].chars().next();
+                let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !part(before) && !part(after)
+            });
+        if names_read(site.with_body).contains(&name.id.as_str()) || uses.count() > 1 {
             return refuse(findings, "the test uses the mock");
         }
     }
@@ -412,7 +521,13 @@ fn patch_finding(
                 let value = &text[keyword.value.range()];
                 match keyword.arg.as_ref().map(|arg| arg.as_str()) {
                     Some("new") => fake = Some(fake_text(context, &keyword.value, value)),
-                    Some("return_value") => fake = Some(Some(format!("lambda: {value}"))),
+                    // Evaluated once by the patch: a name or a literal
+                    // gives the same object from a lambda.
+                    Some("return_value") => {
+                        fake = Some(
+                            is_plain_value(&keyword.value).then(|| format!("lambda: {value}")),
+                        );
+                    }
                     Some("side_effect") => fake = Some(fake_text(context, &keyword.value, value)),
                     _ => {
                         return refuse(
@@ -507,6 +622,20 @@ fn patch_finding(
     );
 }
 
+/// A value a lambda may return again and again for the same object: a
+/// name, an attribute, a literal.
+fn is_plain_value(value: &Expr) -> bool {
+    match value {
+        Expr::Name(_) | Expr::Attribute(_) => true,
+        Expr::StringLiteral(_)
+        | Expr::NumberLiteral(_)
+        | Expr::BooleanLiteral(_)
+        | Expr::NoneLiteral(_) => true,
+        Expr::UnaryOp(unary) => is_plain_value(&unary.operand),
+        _ => false,
+    }
+}
+
 /// What a dotted path a test patches names, through the modules it passes:
 /// `app.main.deps.get_current_user`, where `app.main` imports `deps`, is
 /// `app.deps.get_current_user`; re-exports followed.
@@ -533,19 +662,17 @@ fn resolved(index: &crate::project::index::ProjectIndex, target: &str) -> String
     index.canonical(&target)
 }
 
-/// The fake as an override: a lambda that takes nothing, or a function of
-/// this module (FastAPI reads its parameters as a dependency's). `None`
-/// when FastAPI would read its parameters as the request's.
+/// The fake as an override: a lambda or a function of this module that
+/// takes nothing. `None` otherwise: FastAPI would read its parameters as
+/// the request's.
 fn fake_text(context: &FileContext, fake: &Expr, written: &str) -> Option<String> {
     match fake {
         Expr::Lambda(lambda) => lambda.parameters.is_none().then(|| written.to_string()),
         Expr::Name(name) => {
-            let defined = context
-                .facts
-                .functions
-                .iter()
-                .any(|function| function.name.as_str() == name.id.as_str());
-            defined.then(|| written.to_string())
+            let takes_nothing = context.facts.functions.iter().any(|function| {
+                function.name.as_str() == name.id.as_str() && function.parameters.is_empty()
+            });
+            takes_nothing.then(|| written.to_string())
         }
         _ => None,
     }
@@ -573,6 +700,14 @@ fn override_finding(
         None => {}
         Some(function) => {
             if cleared {
+                return;
+            }
+            if !site.takes_fixtures || !alone_on_its_lines(context, range) {
+                let message = format!(
+                    "`{overrides}[{key}]` is never undone: it leaks into the tests that run after `{}`; undo it after the test",
+                    function.name
+                );
+                findings.push(&TRANSFORM, range, message, None);
                 return;
             }
             let message = format!(
@@ -630,6 +765,16 @@ fn override_finding(
     }
 }
 
+/// Whether a statement has its lines to itself: nothing before it on its
+/// first line, and at most a comment after it on its last (no `;`).
+fn alone_on_its_lines(context: &FileContext, range: TextRange) -> bool {
+    let source = context.source;
+    let text = source.text();
+    let before = &text[TextRange::new(source.line_start(range.start()), range.start())];
+    let after = &text[TextRange::new(range.end(), source.full_line_end(range.end()))];
+    before.trim().is_empty() && (after.trim().is_empty() || after.trim_start().starts_with('#'))
+}
+
 /// Module-level overrides in runs of statements with nothing else between them.
 fn adjacent<'a>(context: &FileContext, sites: Vec<OverrideSite<'a>>) -> Vec<Vec<OverrideSite<'a>>> {
     let text = context.source.text();
@@ -663,8 +808,11 @@ fn module_overrides(context: &FileContext, group: &[OverrideSite], findings: &mu
         };
         // Comments between the overrides stay with them, in the fixture.
         if number > 0 {
-            let between =
-                &text[TextRange::new(group[number - 1].assign.end(), site.assign.start())];
+            let previous = crate::python::extraction::with_trailing_comment(
+                text,
+                group[number - 1].assign.range(),
+            );
+            let between = &text[TextRange::new(previous.end(), site.assign.start())];
             for line in between
                 .lines()
                 .map(str::trim)
@@ -673,8 +821,10 @@ fn module_overrides(context: &FileContext, group: &[OverrideSite], findings: &mu
                 lines.push(format!("{unit}{line}"));
             }
         }
+        let kept = crate::python::extraction::with_trailing_comment(text, site.assign.range());
+        let trailing = &text[TextRange::new(site.assign.end(), kept.end())];
         lines.push(format!(
-            "{unit}monkeypatch.setitem({}, {}, {})",
+            "{unit}monkeypatch.setitem({}, {}, {}){trailing}",
             &text[subscript.value.range()],
             &text[subscript.slice.range()],
             &text[site.assign.value.range()]
@@ -682,7 +832,10 @@ fn module_overrides(context: &FileContext, group: &[OverrideSite], findings: &mu
     }
     let first = group[0].assign;
     let last = group[group.len() - 1].assign;
-    let range = TextRange::new(first.start(), last.end());
+    let range = crate::python::extraction::with_trailing_comment(
+        text,
+        TextRange::new(first.start(), last.end()),
+    );
     if group
         .iter()
         .any(|site| context.is_suppressed(&TRANSFORM, site.assign.range(), &[]))

@@ -21,6 +21,7 @@ pub mod hide_internal_errors;
 pub mod pydantic_field_types;
 pub mod resource_dependencies;
 pub mod response_model;
+pub mod service_layer;
 pub mod settings_from_env;
 pub mod split_schemas;
 
@@ -31,6 +32,7 @@ pub static ALL: &[&Transform] = &[
     &response_model::TRANSFORM,
     &split_schemas::TRANSFORM,
     &resource_dependencies::TRANSFORM,
+    &service_layer::TRANSFORM,
     &domain_exceptions::TRANSFORM,
     &hide_internal_errors::TRANSFORM,
     &settings_from_env::TRANSFORM,

@@ -153,9 +153,11 @@
 //! change). One thing changes: FastAPI runs a dependency before it
 //! validates the route's own parameters and body, so a request for a
 //! missing resource with an invalid body or query parameter now gets the
-//! 404 where it got a 422. A route that reads the path parameter after the
-//! guard is reported, not rewritten: the route and the dependency would
-//! both declare it, and an invalid value would be reported twice.
+//! 404 where it got a 422. A route that reads after the guard a request
+//! parameter the guard reads (the path parameter, a body) is reported, not
+//! rewritten: the route and the dependency would both declare it, and an
+//! invalid value would be reported twice. Dependencies they share (the
+//! session) are solved once per request.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -197,7 +199,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
         return;
     };
     write_home(context, plan, module, findings);
-    for route in &context.facts.routes {
+    for route in crate::project::route_code::module_routes(context.facts) {
         let Some(guard) = resource_guard(context.facts, route) else {
             continue;
         };
@@ -239,6 +241,32 @@ fn run(context: &FileContext, findings: &mut Findings) {
                     "`{}` repeats the guard that loads `{}`: take it as `{}`",
                     function.name, guard.resource, planned.name
                 );
+                // A request parameter both declare would be validated twice;
+                // a dependency is solved once per request.
+                let rest = names_read(&function.body[guard.first + count..]);
+                let guard_reads = names_read(&function.body[guard.first..guard.first + count]);
+                let shared = function
+                    .parameters
+                    .iter_non_variadic_params()
+                    .find(|declared| {
+                        let name = declared.parameter.name.as_str();
+                        name != guard.resource
+                            && guard_reads.contains(&name)
+                            && rest.contains(&name)
+                            && !is_dependency_parameter(context, declared)
+                    });
+                if let Some(shared) = shared {
+                    findings.push(
+                        &TRANSFORM,
+                        range,
+                        format!(
+                            "`{}` repeats the guard that loads `{}`, but reads `{}` after it: with `{}` FastAPI would validate `{}` twice",
+                            function.name, guard.resource, shared.parameter.name, planned.name, shared.parameter.name
+                        ),
+                        None,
+                    );
+                    continue;
+                }
                 let fix = route_fix(context, function, &guard, planned, *owned);
                 findings.push(&TRANSFORM, range, message, fix);
             }
@@ -329,6 +357,7 @@ fn route_fix(
     dropped.retain(|name| !used.contains(name));
 
     // The imports: the dependency, its type, `Annotated` and `Depends`.
+    // The class by a name the router binds to it, or imported from its own module.
     let class = match project_reference(
         &context.project.index,
         context.facts,
@@ -350,15 +379,13 @@ fn route_fix(
         {
             (name, None)
         }
-        Some(ProjectReference::Bound(_)) => {
+        _ => {
             let (module, name) = planned.resource_type.rsplit_once('.')?;
             (
                 String::new(),
                 Some(Symbol::owned(context.module_spelling(module), name)),
             )
         }
-        Some(ProjectReference::Import(symbol)) => (String::new(), Some(symbol)),
-        None => return None,
     };
     let mut symbols = vec![
         Symbol::new(context.typing_module(), "Annotated"),
@@ -492,6 +519,32 @@ fn parameter_list(
     }
     list.push_str(&format!("{indent})"));
     Some(list)
+}
+
+/// Whether FastAPI provides the parameter through a dependency (solved
+/// once per request, however many declare it): `Depends(…)`/`Security(…)`
+/// as its default or in its `Annotated`, or a project alias of one.
+fn is_dependency_parameter(context: &FileContext, parameter: &ast::ParameterWithDefault) -> bool {
+    let facts = context.facts;
+    if parameter
+        .default
+        .as_deref()
+        .and_then(|default| facts.param_call(default))
+        .is_some_and(|(function, _)| function.is_dependency())
+    {
+        return true;
+    }
+    let Some(annotation) = parameter.parameter.annotation.as_deref() else {
+        return false;
+    };
+    if crate::project::index::annotated_dependency(facts, annotation).is_some() {
+        return true;
+    }
+    let index = &context.project.index;
+    context.module_name.is_some_and(|module| {
+        crate::python::fastapi::qualified_in(facts, module, context.is_package, annotation)
+            .is_some_and(|qualified| index.alias_type(&index.canonical(&qualified)).is_some())
+    })
 }
 
 /// The names read in some statements.

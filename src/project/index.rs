@@ -243,6 +243,8 @@ pub struct ModuleSummary {
     /// Its routes' opening guards: load by a path parameter, raise when
     /// missing (`project::route_code`).
     pub resource_guards: Vec<crate::project::route_code::GuardSummary>,
+    /// Its routes' own persistence work (`project::route_code`).
+    pub route_work: Vec<crate::project::route_code::WorkSummary>,
     /// Whether its code clears an app's `dependency_overrides`
     /// (`.clear()`, `= {}`, `.pop(…)`, `del …[…]`), as a test fixture's
     /// teardown does.
@@ -1132,6 +1134,10 @@ pub fn summarize_with_facts(
             is_package,
             &summary.imports,
         );
+    }
+    if !facts.routes.is_empty() && memchr::memmem::find(text.as_bytes(), b"Session").is_some() {
+        summary.route_work =
+            crate::project::route_code::route_work(facts, tokens, text, &summary.imports);
     }
     if memchr::memmem::find(text.as_bytes(), b"dependency_overrides").is_some() {
         summary.clears_dependency_overrides = clears_dependency_overrides(text);

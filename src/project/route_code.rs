@@ -67,6 +67,27 @@ impl GuardSummary {
     }
 }
 
+/// The routes a plan can name: module-level functions, each defined once
+/// (a route built inside a factory function, or a name defined twice, is
+/// not one the plan could tell from another).
+pub fn module_routes<'r, 'a>(
+    facts: &'r FastApiFacts<'a>,
+) -> impl Iterator<Item = &'r crate::python::fastapi::Route<'a>> + 'r {
+    facts.routes.iter().filter(move |route| {
+        let name = route.function.name.as_str();
+        facts
+            .module_functions
+            .get(name)
+            .is_some_and(|function| std::ptr::eq(*function, route.function))
+            && facts
+                .functions
+                .iter()
+                .filter(|function| function.name.as_str() == name)
+                .count()
+                == 1
+    })
+}
+
 /// The guards of a module's routes.
 pub fn guards(
     facts: &FastApiFacts,
@@ -77,7 +98,7 @@ pub fn guards(
     imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
 ) -> Vec<GuardSummary> {
     let mut found = Vec::new();
-    for route in &facts.routes {
+    for route in module_routes(facts) {
         let Some(guard) = resource_guard(facts, route) else {
             continue;
         };
@@ -187,6 +208,7 @@ fn extract(
         };
         declarations.push((parameter.parameter.name.as_str().into(), one_line));
     }
+    let range = crate::python::extraction::with_trailing_comment(text, range);
     let code = reindented(text, tokens, range, "", "\n").ok_or(
         "its text cannot be re-indented (a string spans lines, or a line is indented less)",
     )?;
@@ -225,6 +247,151 @@ fn loaded(
     qualified(&guard.loader.func).map(|callee| Loaded::Call(callee.into()))
 }
 
+/// A route's persistence work ([`crate::python::persistence`]), as a
+/// service function would take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkSummary {
+    pub route: CompactString,
+    /// Whether the work awaits.
+    pub awaited: bool,
+    /// Whether the work returns (so the route returns what the service does).
+    pub returns: bool,
+    /// The work, its parameters declared by type alone (`db: Session`,
+    /// `item: ItemCreate`; locals bound before it bare), and its imports;
+    /// or why a service cannot take it.
+    pub work: Result<Extracted, String>,
+}
+
+/// The persistence work of a module's routes.
+pub fn route_work(
+    facts: &FastApiFacts,
+    tokens: &Tokens,
+    text: &str,
+    imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
+) -> Vec<WorkSummary> {
+    let mut found = Vec::new();
+    for route in module_routes(facts) {
+        let Some(work) = crate::python::persistence::route_work(facts, route) else {
+            continue;
+        };
+        let function = route.function;
+        let statements = &function.body[work.first..];
+        let code = match work.refusal {
+            Some(reason) => Err(reason),
+            None => service_code(facts, tokens, text, function, statements, imports),
+        };
+        found.push(WorkSummary {
+            route: function.name.as_str().into(),
+            awaited: statements
+                .iter()
+                .any(|stmt| crate::python::extraction::awaits(stmt)),
+            returns: !crate::python::flow::return_statements(statements).is_empty(),
+            work: code,
+        });
+    }
+    found
+}
+
+fn service_code(
+    facts: &FastApiFacts,
+    tokens: &Tokens,
+    text: &str,
+    function: &ast::StmtFunctionDef,
+    statements: &[Stmt],
+    imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
+) -> Result<Extracted, String> {
+    let found = needs(facts, function, statements, &[], true)?;
+    let all: Vec<&ast::ParameterWithDefault> =
+        function.parameters.iter_non_variadic_params().collect();
+    let mut declarations = Vec::new();
+    let mut types: Vec<&Expr> = Vec::new();
+    for parameter in &all {
+        let name = parameter.parameter.name.as_str();
+        if !found.parameters.iter().any(|used| used == name) {
+            continue;
+        }
+        // The type without FastAPI's metadata: `Annotated[T, Depends(f)]` is `T`.
+        let annotation =
+            parameter
+                .parameter
+                .annotation
+                .as_deref()
+                .map(|annotation| match annotation {
+                    // An alias of this module: `SessionDep = Annotated[Session, …]`.
+                    Expr::Name(name) => match facts
+                        .module_values
+                        .get(name.id.as_str())
+                        .and_then(|value| value.value)
+                    {
+                        Some(alias @ Expr::Subscript(subscript)) if facts.is_annotated(alias) => {
+                            match subscript.slice.as_ref() {
+                                Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(annotation),
+                                _ => annotation,
+                            }
+                        }
+                        _ => annotation,
+                    },
+                    Expr::Subscript(subscript) if facts.is_annotated(annotation) => {
+                        match subscript.slice.as_ref() {
+                            Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(annotation),
+                            _ => annotation,
+                        }
+                    }
+                    _ => annotation,
+                });
+        let declaration = match annotation {
+            Some(annotation) => {
+                types.push(annotation);
+                let written = &text[annotation.range()];
+                let written = if written.contains('\n') {
+                    crate::python::syntax::join_lines(written)
+                        .ok_or("a parameter it reads is annotated over lines with a comment")?
+                } else {
+                    written.to_string()
+                };
+                format!("{name}: {written}")
+            }
+            None => name.to_string(),
+        };
+        declarations.push((CompactString::from(name), declaration));
+    }
+    if let Some(missing) = found
+        .parameters
+        .iter()
+        .find(|used| !declarations.iter().any(|(name, _)| name == used.as_str()))
+    {
+        return Err(format!("it uses `*{missing}`"));
+    }
+    for local in &found.locals {
+        declarations.push((local.as_str().into(), local.clone()));
+    }
+    let typed = needs(facts, function, &[], &types, false)?;
+    let range = TextRange::new(
+        statements[0].start(),
+        statements[statements.len() - 1].end(),
+    );
+    let range = crate::python::extraction::with_trailing_comment(text, range);
+    let code = reindented(text, tokens, range, "", "\n").ok_or(
+        "its text cannot be re-indented (a string spans lines, or a line is indented less)",
+    )?;
+    let mut used: Vec<(CompactString, CompactString)> = Vec::new();
+    for (local, _) in found.imports.iter().chain(&typed.imports) {
+        if used.iter().any(|(known, _)| known == local) {
+            continue;
+        }
+        let qualified = imports
+            .get(local.as_str())
+            .cloned()
+            .unwrap_or_else(|| local.as_str().into());
+        used.push((local.as_str().into(), qualified));
+    }
+    Ok(Extracted {
+        text: code,
+        parameters: declarations,
+        imports: used,
+    })
+}
+
 /// The imports a module that takes in moved code needs, as symbols, one
 /// per local name: a name two meanings would bind is refused, and a name
 /// the home defines itself needs no import.
@@ -244,6 +411,10 @@ impl HomeImports {
         qualified: &str,
     ) -> Option<()> {
         use crate::python::imports::Symbol;
+        // The home bound to a name of its own: `deps.get_db` inside `deps`.
+        if qualified == home {
+            return None;
+        }
         if qualified
             .rsplit_once('.')
             .is_some_and(|(module, name)| module == home && name == local)

@@ -198,6 +198,54 @@ pub fn needs(
     Ok(needs)
 }
 
+/// Whether a statement awaits in its own scope (nested functions aside).
+pub fn awaits(stmt: &Stmt) -> bool {
+    #[derive(Default)]
+    struct Finder(bool);
+    impl<'a> Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {}
+                _ => {
+                    self.0 |= matches!(stmt, Stmt::With(with) if with.is_async)
+                        || matches!(stmt, Stmt::For(each) if each.is_async);
+                    visitor::walk_stmt(self, stmt);
+                }
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Await(_) => self.0 = true,
+                Expr::Lambda(_) => return,
+                _ => {}
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder::default();
+    finder.visit_stmt(stmt);
+    finder.0
+}
+
+/// `range` with the comment that ends its last line, when one does: code
+/// moved elsewhere takes it along.
+pub fn with_trailing_comment(text: &str, range: TextRange) -> TextRange {
+    let end = usize::from(range.end());
+    let line_end = text[end..]
+        .find(['\n', '\r'])
+        .map_or(text.len(), |at| end + at);
+    let rest = &text[end..line_end];
+    if rest.trim_start().starts_with('#') {
+        let content_end = end + rest.trim_end().len();
+        TextRange::new(
+            range.start(),
+            ruff_text_size::TextSize::try_from(content_end).unwrap_or(range.end()),
+        )
+    } else {
+        range
+    }
+}
+
 /// The source of `range`, which starts a line's code, re-indented: its
 /// first line's indentation replaced by `indent` on every line, lines
 /// joined with `ending`. `None` when a line is indented less than the first

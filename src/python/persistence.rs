@@ -81,11 +81,20 @@ pub fn route_work<'a>(facts: &FastApiFacts, route: &Route<'a>) -> Option<RouteWo
 /// or SQLModel's `Session`/`AsyncSession` (maybe inside `Annotated`), or
 /// named `db`/`session` and provided by a dependency.
 fn is_session_parameter(facts: &FastApiFacts, parameter: &ast::Parameter) -> bool {
-    let Some(annotation) = parameter.annotation.as_deref() else {
+    let Some(mut annotation) = parameter.annotation.as_deref() else {
         return false;
     };
+    // An alias of this module: `SessionDep = Annotated[Session, Depends(get_db)]`.
+    if let Expr::Name(name) = annotation
+        && let Some(value) = facts
+            .module_values
+            .get(name.id.as_str())
+            .and_then(|value| value.value)
+    {
+        annotation = value;
+    }
     let annotation = match annotation {
-        Expr::Subscript(subscript) if facts.is_annotated(&subscript.value) => {
+        Expr::Subscript(subscript) if facts.is_annotated(annotation) => {
             match subscript.slice.as_ref() {
                 Expr::Tuple(tuple) => tuple.elts.first().unwrap_or(annotation),
                 _ => annotation,
@@ -186,8 +195,16 @@ fn http_concern(
             }
             if let Expr::Name(name) = expr {
                 let qualified = self.facts.imports.qualified_name(expr).unwrap_or_default();
-                if qualified.ends_with(".HTTPException") {
-                    self.found = Some("it raises `HTTPException` inside the work: raise a domain exception there (`domain-exceptions`), or take the guard as a dependency (`resource-dependencies`)".into());
+                if qualified.starts_with("fastapi.responses.")
+                    || qualified.starts_with("starlette.responses.")
+                    || qualified == "fastapi.Response"
+                {
+                    self.found = Some(format!(
+                        "it builds `{}`, an HTTP response, inside the work",
+                        name.id
+                    ));
+                } else if qualified.ends_with(".HTTPException") {
+                    self.found = Some("it raises `HTTPException` inside the work: raise a domain exception there, or take the guard as a dependency, first".into());
                 } else if self.concerns.contains(&name.id.as_str()) {
                     self.found = Some(format!(
                         "it uses `{}`, an HTTP object, inside the work",

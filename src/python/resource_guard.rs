@@ -175,9 +175,16 @@ pub fn queried_model(call: &ast::ExprCall) -> Option<&Expr> {
                         return Some(model);
                     }
                     ("query", Some(model)) if one && looks_like_class(model) => return Some(model),
-                    ("exec" | "execute" | "scalar" | "scalars", Some(Expr::Call(select)))
+                    ("exec" | "execute" | "scalar" | "scalars", Some(Expr::Call(statement)))
                         if one || attribute.attr.as_str() == "scalar" =>
                     {
+                        // `select(Post).where(…).limit(1)`: the `select` under the steps.
+                        let mut select = statement;
+                        while let Expr::Attribute(step) = select.func.as_ref()
+                            && let Expr::Call(inner) = step.value.as_ref()
+                        {
+                            select = inner;
+                        }
                         let is_select = matches!(select.func.as_ref(), Expr::Name(name) if name.id.as_str() == "select")
                             || matches!(select.func.as_ref(), Expr::Attribute(attribute) if attribute.attr.as_str() == "select");
                         return match select.arguments.args.as_ref() {

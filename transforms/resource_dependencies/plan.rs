@@ -465,6 +465,8 @@ fn resource_type(index: &ProjectIndex, guard: &GuardSummary) -> Option<String> {
             }
             // A method of a module-level instance: `crud.post.get`.
             let (instance, method) = callee.rsplit_once('.')?;
+            // The instance where it is made, through re-exports (`crud.item`).
+            let instance = index.canonical(instance);
             let (module, name) = instance.rsplit_once('.')?;
             let class = index.module(module)?.instances.get(name)?;
             let shape = method_returns(index, &index.canonical(class), method)?;
