@@ -222,25 +222,39 @@ fn delegation(
         .home
         .rsplit_once('.')
         .unwrap_or(("", planned.home.as_str()));
-    let mut symbol = Symbol::owned(context.module_spelling(package), module);
     if package.is_empty() {
         return None;
     }
-    if let Some(alias) = &planned.alias {
-        symbol.alias = Some(alias.clone().into());
-    }
-    // The name must not be a parameter or local of the route.
-    let local = symbol.local().to_string();
-    let shadowed = crate::python::extraction::locals_before(function, function.end())
-        .iter()
-        .any(|name| *name == local)
-        || function
-            .parameters
+    // The module by its own name or the plan's alias, else another alias:
+    // never through its package (`services.items` needs the submodule
+    // imported), never a name the route binds.
+    let base = planned.alias.clone().unwrap_or_else(|| module.to_string());
+    let candidates = [
+        planned.alias.clone(),
+        Some(format!("{base}_module")),
+        Some(format!(
+            "{}_{base}",
+            package.rsplit('.').next().unwrap_or(package)
+        )),
+    ];
+    let bound_in_route = |local: &str| {
+        crate::python::extraction::locals_before(function, function.end())
             .iter()
-            .any(|parameter| parameter.name().as_str() == local);
-    if shadowed {
-        return None;
-    }
+            .any(|name| name == local)
+            || function
+                .parameters
+                .iter()
+                .any(|parameter| parameter.name().as_str() == local)
+    };
+    let (symbol, imported) = candidates.into_iter().find_map(|alias| {
+        let mut symbol = Symbol::owned(context.module_spelling(package), module);
+        symbol.alias = alias.map(Into::into);
+        if bound_in_route(symbol.local()) {
+            return None;
+        }
+        let imported = context.importer().import(std::slice::from_ref(&symbol));
+        (imported.references[0] == symbol.local()).then_some((symbol, imported))
+    })?;
     let source = context.source;
     let body = &function.body;
     let end = crate::python::extraction::with_trailing_comment(
@@ -259,8 +273,7 @@ fn delegation(
     if current != planned.code {
         return None;
     }
-    let imported = context.importer().import(std::slice::from_ref(&symbol));
-    let reference = &imported.references[0];
+    let reference = symbol.local();
     let arguments: Vec<String> = planned
         .arguments
         .iter()

@@ -1137,7 +1137,7 @@ pub fn summarize_with_facts(
     }
     if !facts.routes.is_empty() && memchr::memmem::find(text.as_bytes(), b"Session").is_some() {
         summary.route_work =
-            crate::project::route_code::route_work(facts, tokens, text, &summary.imports);
+            crate::project::route_code::route_work(facts, tokens, text, &summary.imports, &ignored);
     }
     if memchr::memmem::find(text.as_bytes(), b"dependency_overrides").is_some() {
         summary.clears_dependency_overrides = clears_dependency_overrides(text);

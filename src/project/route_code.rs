@@ -260,6 +260,11 @@ pub struct WorkSummary {
     /// `item: ItemCreate`; locals bound before it bare), and its imports;
     /// or why a service cannot take it.
     pub work: Result<Extracted, String>,
+    /// Every name the route binds (parameters, locals), which the name it
+    /// calls the service module by must not be.
+    pub bound: Vec<CompactString>,
+    /// The suppression comments on the route's header and work.
+    pub ignored: Option<crate::python::suppression::LineSuppression>,
 }
 
 /// The persistence work of a module's routes.
@@ -268,6 +273,7 @@ pub fn route_work(
     tokens: &Tokens,
     text: &str,
     imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
+    ignored: &dyn Fn([TextRange; 2]) -> Option<crate::python::suppression::LineSuppression>,
 ) -> Vec<WorkSummary> {
     let mut found = Vec::new();
     for route in module_routes(facts) {
@@ -280,7 +286,26 @@ pub fn route_work(
             Some(reason) => Err(reason),
             None => service_code(facts, tokens, text, function, statements, imports),
         };
+        let mut bound: Vec<CompactString> =
+            crate::python::extraction::locals_before(function, function.end())
+                .into_iter()
+                .map(CompactString::from)
+                .collect();
+        bound.extend(
+            function
+                .parameters
+                .iter()
+                .map(|parameter| CompactString::from(parameter.name().as_str())),
+        );
+        let header_start = function
+            .decorator_list
+            .first()
+            .map_or(function.start(), Ranged::start);
+        let header = TextRange::new(header_start, function.name.end());
+        let work_range = TextRange::new(statements[0].start(), function.end());
         found.push(WorkSummary {
+            bound,
+            ignored: ignored([header, work_range]),
             route: function.name.as_str().into(),
             awaited: statements
                 .iter()

@@ -116,6 +116,82 @@ pub fn locals_before(function: &StmtFunctionDef, before: ruff_text_size::TextSiz
     locals
 }
 
+/// `global` or `nonlocal` anywhere in the function's own scope.
+fn function_escapes(function: &StmtFunctionDef) -> Option<&'static str> {
+    let mut names = Names::default();
+    for stmt in &function.body {
+        names.visit_stmt(stmt);
+    }
+    names
+        .scope_escapes
+        .into_iter()
+        .find(|escape| *escape != "`yield`")
+}
+
+/// The names import statements inside the function bind.
+fn imports_inside(function: &StmtFunctionDef) -> Vec<&str> {
+    #[derive(Default)]
+    struct Imports<'a>(Vec<&'a str>);
+    impl<'a> Visitor<'a> for Imports<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        self.0
+                            .push(bound.as_str().split('.').next().unwrap_or_default());
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    for alias in &import.names {
+                        self.0
+                            .push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    }
+                }
+                Stmt::FunctionDef(_) | Stmt::ClassDef(_) => return,
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut imports = Imports::default();
+    for stmt in &function.body {
+        imports.visit_stmt(stmt);
+    }
+    imports.0
+}
+
+/// Whether a top-level statement of the function before `before` binds
+/// `name` on every path: an assignment, not a branch.
+fn bound_unconditionally(
+    function: &StmtFunctionDef,
+    name: &str,
+    before: ruff_text_size::TextSize,
+) -> bool {
+    function
+        .body
+        .iter()
+        .take_while(|stmt| stmt.end() <= before)
+        .any(|stmt| {
+            let targets: Vec<&Expr> = match stmt {
+                Stmt::Assign(assign) => assign.targets.iter().collect(),
+                Stmt::AnnAssign(assign) if assign.value.is_some() => vec![assign.target.as_ref()],
+                Stmt::AugAssign(assign) => vec![assign.target.as_ref()],
+                Stmt::With(with) => with
+                    .items
+                    .iter()
+                    .filter_map(|item| item.optional_vars.as_deref())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let mut names = Names::default();
+            for target in targets {
+                names.visit_expr(target);
+            }
+            names.stores.contains(&name)
+        })
+}
+
 /// What `statements` (and `expressions` that travel with them: the
 /// annotations and defaults of parameters they declare) need, judged in
 /// `function`.
@@ -148,14 +224,31 @@ pub fn needs(
         .first()
         .map_or(function.body[0].start(), Ranged::start);
     let earlier = locals_before(function, start);
+    if let Some(escape) = function_escapes(function) {
+        return Err(format!("the function uses {escape}"));
+    }
+    let imported_inside = imports_inside(function);
     let mut needs = Needs::default();
     for name in names.loads {
-        if names.stores.contains(&name) {
+        // A parameter or an earlier local the code reads is passed in, even
+        // when the code binds the name too.
+        let passed = parameters.contains(&name) || earlier.iter().any(|local| local == name);
+        if names.stores.contains(&name) && !passed {
             // Bound by the code itself (maybe only on some paths, which
             // its own function would see the same way).
-            if !earlier.iter().any(|local| local == name) {
-                continue;
+            continue;
+        }
+        // Imported inside the function: the new home imports it too.
+        if imported_inside.contains(&name)
+            && !parameters.contains(&name)
+            && let Some(qualified) = facts.imports.target_of(name)
+        {
+            if !needs.imports.iter().any(|(known, _)| known == name) {
+                needs
+                    .imports
+                    .push((name.to_string(), qualified.to_string()));
             }
+            continue;
         }
         if parameters.contains(&name) {
             if !needs.parameters.iter().any(|known| known == name) {
@@ -166,6 +259,11 @@ pub fn needs(
         if earlier.iter().any(|local| local == name) {
             if !locals_allowed {
                 return Err(format!("it uses `{name}`, bound earlier in the function"));
+            }
+            if !bound_unconditionally(function, name, start) {
+                return Err(format!(
+                    "it uses `{name}`, which is bound before it only on some paths"
+                ));
             }
             if !needs.locals.iter().any(|known| known == name) {
                 needs.locals.push(name.to_string());

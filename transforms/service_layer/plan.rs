@@ -72,6 +72,13 @@ impl ServicePlan {
         for module in modules {
             let (home, alias) = home_of(index, &domains, module);
             for work in &module.route_work {
+                if work
+                    .ignored
+                    .as_ref()
+                    .is_some_and(|ignored| ignored.covers(super::TRANSFORM.name, None))
+                {
+                    continue;
+                }
                 let place = (module.name.clone(), work.route.to_string());
                 match plan.service_for(context, module, &home, alias.as_deref(), work, &mut taken) {
                     Ok(index) => {
@@ -98,6 +105,12 @@ impl ServicePlan {
     ) -> Result<usize, String> {
         let index = context.index;
         let code = work.work.as_ref().map_err(Clone::clone)?;
+        if !home.contains('.') {
+            return Err(
+                "the route's module is not in a package: a service module needs one beside it"
+                    .into(),
+            );
+        }
         if home == router.name {
             return Err("the route's module is its own service module".into());
         }
@@ -109,6 +122,23 @@ impl ServicePlan {
             ));
         }
         let name = work.route.to_string();
+        if crate::python::naming::is_builtin(&name) {
+            return Err(format!(
+                "`{name}` would shadow Python's own `{name}` in `{home}`"
+            ));
+        }
+        if let Some(builtin) = existing.and_then(|module| {
+            module.bound_names.iter().find(|bound| {
+                crate::python::naming::is_builtin(bound)
+                    && crate::python::naming::mentions_identifier(&code.text, bound)
+            })
+        }) {
+            return Err(format!(
+                "`{home}` binds `{builtin}`, which the work means as Python's own"
+            ));
+        }
+        let alias = module_alias(index, router, home, alias, work)
+            .ok_or("every name for the service module is taken in the route")?;
         let bound = existing.is_some_and(|module| module.bound_names.contains(name.as_str()))
             || taken.get(home).is_some_and(|names| names.contains(&name));
         if bound {
@@ -187,7 +217,7 @@ impl ServicePlan {
             imports: imports.symbols,
             definition,
             code: code.text.clone(),
-            alias: alias.map(str::to_string),
+            alias,
         });
         Ok(self.services.len() - 1)
     }
@@ -212,6 +242,38 @@ impl ServicePlan {
             })
             .map(|(_, planned)| planned)
     }
+}
+
+/// The name the router calls the home by: its own or the plan's alias,
+/// else another, never one the route or its module binds to something
+/// else. `Some(None)` for the module's own name.
+fn module_alias(
+    index: &ProjectIndex,
+    router: &ModuleSummary,
+    home: &str,
+    alias: Option<&str>,
+    work: &WorkSummary,
+) -> Option<Option<String>> {
+    let (package, module) = home.rsplit_once('.')?;
+    let base = alias.unwrap_or(module).to_string();
+    let candidates = [
+        alias.map(str::to_string),
+        Some(format!("{base}_module")),
+        Some(format!(
+            "{}_{base}",
+            package.rsplit('.').next().unwrap_or(package)
+        )),
+    ];
+    candidates.into_iter().find(|candidate| {
+        let local = candidate.as_deref().unwrap_or(module);
+        let taken_in_route = work.bound.iter().any(|bound| bound == local);
+        let taken_in_module = router.bound_names.contains(local)
+            && router
+                .imports
+                .get(local)
+                .is_none_or(|qualified| index.canonical(qualified) != home);
+        !taken_in_route && !taken_in_module
+    })
 }
 
 /// Where a router's services live: its domain's `service.py` (or
@@ -260,6 +322,13 @@ fn home_of(
     } else {
         format!("{app}.services")
     };
+    // A `services.py` module: the functions go there.
+    if index
+        .module(&services)
+        .is_some_and(|module| !module.is_package)
+    {
+        return (services, None);
+    }
     (
         format!("{services}.{stem}"),
         Some(format!("{stem}_service")),
