@@ -52,6 +52,34 @@ for method, url in [
 print(json.dumps(client.get("/openapi.json").json(), sort_keys=True))
 "#;
 
+/// Pyflakes finds nothing the run added, and a second run of `select`
+/// changes nothing.
+fn clean_and_settled(
+    python: &Path,
+    directory: &Path,
+    flakes_before: &common::Diagnostics,
+    select: &str,
+) {
+    let flakes_after = common::pyflakes(python, directory);
+    for (key, count) in &flakes_after {
+        assert!(
+            flakes_before.get(key).is_some_and(|before| before >= count),
+            "new {key:?}"
+        );
+    }
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .args(["diff", "--unsafe", "--exit-code", "--select", select, "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+}
+
 fn fixture(transform: &str, name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -119,31 +147,11 @@ fn guards_become_dependencies_and_every_response_stays() {
         Some("404"),
         "the dependency runs before the route's own parameters are validated"
     );
-    // Nothing new for pyflakes, and a second run changes nothing.
-    let flakes_after = common::pyflakes(&python, directory.path());
-    for (key, count) in &flakes_after {
-        assert!(
-            flakes_before.get(key).is_some_and(|before| before >= count),
-            "new {key:?}"
-        );
-    }
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args([
-            "diff",
-            "--unsafe",
-            "--exit-code",
-            "--select",
-            "resource-dependencies",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
+    clean_and_settled(
+        &python,
+        directory.path(),
+        &flakes_before,
+        "resource-dependencies",
     );
 }
 
@@ -212,13 +220,12 @@ fn patched_dependencies_become_overrides_the_routes_see() {
         assert!(before.contains(&test(name, "PASSED")), "{before:?}");
         assert!(after.contains(&test(name, "PASSED")), "{after:?}");
     }
-    let flakes_after = common::pyflakes(&python, directory.path());
-    for (key, count) in &flakes_after {
-        assert!(
-            flakes_before.get(key).is_some_and(|before| before >= count),
-            "new {key:?}"
-        );
-    }
+    clean_and_settled(
+        &python,
+        directory.path(),
+        &flakes_before,
+        "dependency-overrides",
+    );
 }
 
 const SHOP_PROBE: &str = r#"
@@ -276,29 +283,5 @@ fn route_work_moves_into_a_service_and_every_response_stays() {
     );
     // The same responses, the same database effects (a duplicate name fails as before).
     assert_eq!(before, probe(directory.path()));
-    let flakes_after = common::pyflakes(&python, directory.path());
-    for (key, count) in &flakes_after {
-        assert!(
-            flakes_before.get(key).is_some_and(|before| before >= count),
-            "new {key:?}"
-        );
-    }
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args([
-            "diff",
-            "--unsafe",
-            "--exit-code",
-            "--select",
-            "service-layer",
-            ".",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
+    clean_and_settled(&python, directory.path(), &flakes_before, "service-layer");
 }

@@ -176,6 +176,7 @@ fn plan(context: &PlanContext) -> Box<dyn Plan> {
 impl Plan for OverridePlan {
     fn concerns(&self, file: &PlanFile) -> bool {
         file.module_name.is_some_and(is_test_module)
+            && file.summary.is_none_or(|summary| summary.uses_test_doubles)
     }
 }
 

@@ -164,7 +164,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::references::{ProjectReference, project_reference};
-use crate::project::route_code::appended_definitions;
+use crate::project::route_code::{MovedDefinition, define_in_home};
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::imports::Symbol;
 use crate::python::resource_guard::{ResourceGuard, resource_guard};
@@ -277,54 +277,20 @@ fn run(context: &FileContext, findings: &mut Findings) {
 /// Defines the planned dependencies of this module, when it is their home
 /// and exists.
 fn write_home(context: &FileContext, plan: &GuardPlan, module: &str, findings: &mut Findings) {
-    let planned: Vec<&PlannedDependency> = plan
+    let planned: Vec<MovedDefinition> = plan
         .written_in(module)
-        .filter(|planned| !context.facts.module_functions.contains_key(&planned.name))
+        .map(|planned| MovedDefinition {
+            name: &planned.name,
+            imports: &planned.imports,
+            definition: &planned.definition,
+        })
         .collect();
-    if planned.is_empty() {
-        return;
-    }
-    let mut symbols: Vec<Symbol> = Vec::new();
-    for dependency in &planned {
-        for symbol in &dependency.imports {
-            if !symbols.contains(symbol) {
-                symbols.push(symbol.clone());
-            }
-        }
-    }
-    let at = TextRange::empty(context.source.text_len());
-    let definitions: Vec<&str> = planned
-        .iter()
-        .map(|planned| planned.definition.as_str())
-        .collect();
-    let edits = match appended_definitions(context, &symbols, &definitions) {
-        Ok(edits) => edits,
-        Err(reason) => {
-            findings.push(
-                &TRANSFORM,
-                at,
-                format!("`{}` cannot be defined here: {reason}", planned[0].name),
-                None,
-            );
-            return;
-        }
-    };
-    let names: Vec<&str> = planned
-        .iter()
-        .map(|planned| planned.name.as_str())
-        .collect();
-    findings.push(
+    define_in_home(
+        context,
         &TRANSFORM,
-        at,
-        format!(
-            "defines `{}` for the routes that repeat its guard",
-            names.join("`, `")
-        ),
-        Some(Fix::new(
-            format!("Define `{}`", names.join("`, `")),
-            edits,
-            Safety::Unsafe,
-        )),
+        &planned,
+        "for the routes that repeat its guard",
+        findings,
     );
 }
 

@@ -11,9 +11,11 @@
 //! after the route, which takes what the work reads (the session, the body,
 //! the current user, locals bound before it) as parameters named as the
 //! route names them and typed as the route declares them (FastAPI's
-//! `Annotated` metadata and `Depends` defaults left behind), and returns
-//! what the route returned. The route keeps its parameters, its docstring
-//! and the checks before the work, and delegates:
+//! `Annotated` metadata, `Depends` defaults and this module's own
+//! `SessionDep = Annotated[Session, …]` aliases left behind; an alias
+//! imported from another module is kept, which still types the value),
+//! and returns what the route returned. The route keeps its parameters,
+//! its docstring and the checks before the work, and delegates:
 //! `return service.create_item(db=db, item=item)`. The service is
 //! `async def` only when the work awaits, and the route awaits it then.
 //!
@@ -98,7 +100,7 @@
 
 use ruff_text_size::{Ranged, TextRange};
 
-use crate::project::route_code::appended_definitions;
+use crate::project::route_code::{MovedDefinition, define_in_home};
 use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::imports::Symbol;
 use crate::python::persistence::route_work;
@@ -164,51 +166,21 @@ fn run(context: &FileContext, findings: &mut Findings) {
 
 /// Defines the planned services of this module, when it is their home and exists.
 fn write_home(context: &FileContext, plan: &ServicePlan, module: &str, findings: &mut Findings) {
-    let planned: Vec<&PlannedService> = plan
+    let planned: Vec<MovedDefinition> = plan
         .written_in(module)
-        .filter(|planned| !context.facts.module_functions.contains_key(&planned.name))
+        .map(|planned| MovedDefinition {
+            name: &planned.name,
+            imports: &planned.imports,
+            definition: &planned.definition,
+        })
         .collect();
-    if planned.is_empty() {
-        return;
-    }
-    let mut symbols: Vec<Symbol> = Vec::new();
-    for service in &planned {
-        for symbol in &service.imports {
-            if !symbols.contains(symbol) {
-                symbols.push(symbol.clone());
-            }
-        }
-    }
-    let at = TextRange::empty(context.source.text_len());
-    let definitions: Vec<&str> = planned
-        .iter()
-        .map(|planned| planned.definition.as_str())
-        .collect();
-    let names: Vec<&str> = planned
-        .iter()
-        .map(|planned| planned.name.as_str())
-        .collect();
-    match appended_definitions(context, &symbols, &definitions) {
-        Ok(edits) => findings.push(
-            &TRANSFORM,
-            at,
-            format!(
-                "defines `{}` for the routes whose work moves here",
-                names.join("`, `")
-            ),
-            Some(Fix::new(
-                format!("Define `{}`", names.join("`, `")),
-                edits,
-                Safety::Unsafe,
-            )),
-        ),
-        Err(reason) => findings.push(
-            &TRANSFORM,
-            at,
-            format!("`{}` cannot be defined here: {reason}", names[0]),
-            None,
-        ),
-    }
+    define_in_home(
+        context,
+        &TRANSFORM,
+        &planned,
+        "for the routes whose work moves here",
+        findings,
+    );
 }
 
 /// The route's fix: its work, from `first` on, becomes a call of the service.

@@ -249,6 +249,10 @@ pub struct ModuleSummary {
     /// (`.clear()`, `= {}`, `.pop(…)`, `del …[…]`), as a test fixture's
     /// teardown does.
     pub clears_dependency_overrides: bool,
+    /// Whether its text patches or overrides anything (`patch`,
+    /// `setattr`, `dependency_overrides`): the tests a plan about test
+    /// doubles must look at.
+    pub uses_test_doubles: bool,
 }
 
 /// A path as code writes it: a literal, or an expression (`settings.API_V1_STR`).
@@ -1141,7 +1145,10 @@ pub fn summarize_with_facts(
     }
     if memchr::memmem::find(text.as_bytes(), b"dependency_overrides").is_some() {
         summary.clears_dependency_overrides = clears_dependency_overrides(text);
+        summary.uses_test_doubles = true;
     }
+    summary.uses_test_doubles |= memchr::memmem::find(text.as_bytes(), b"patch").is_some()
+        || memchr::memmem::find(text.as_bytes(), b"setattr").is_some();
     collect_settings_facts(facts, module, tokens, text, &mut summary);
     summary
 }

@@ -584,3 +584,80 @@ pub fn appended_definitions(
     edits.push(Edit::insertion(added, context.source.text_len()));
     Ok(edits)
 }
+
+/// A definition a plan moves into a home module: its name, the imports
+/// it needs there, and its text at column 0.
+#[derive(Debug, Clone, Copy)]
+pub struct MovedDefinition<'p> {
+    pub name: &'p str,
+    pub imports: &'p [crate::python::imports::Symbol],
+    pub definition: &'p str,
+}
+
+/// The imports every definition needs, each once, in order.
+fn merged_imports(definitions: &[MovedDefinition]) -> Vec<crate::python::imports::Symbol> {
+    let mut symbols = Vec::new();
+    for moved in definitions {
+        for symbol in moved.imports {
+            if !symbols.contains(symbol) {
+                symbols.push(symbol.clone());
+            }
+        }
+    }
+    symbols
+}
+
+/// The text of a new home module holding `definitions`.
+pub fn new_home_text(home: &str, definitions: &[MovedDefinition]) -> String {
+    let first_party = home.split('.').next().unwrap_or(home);
+    let mut text = crate::python::imports::import_block(&merged_imports(definitions), first_party);
+    for moved in definitions {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(moved.definition);
+        text.push('\n');
+    }
+    text
+}
+
+/// In an existing home's own run: the finding that defines `definitions`
+/// at its end (`why` says for whom), or says why they cannot be.
+pub fn define_in_home(
+    context: &crate::project::transform::FileContext,
+    transform: &crate::project::transform::Transform,
+    definitions: &[MovedDefinition],
+    why: &str,
+    findings: &mut crate::project::transform::Findings,
+) {
+    use crate::text::edit::{Fix, Safety};
+    let definitions: Vec<MovedDefinition> = definitions
+        .iter()
+        .filter(|moved| !context.facts.module_functions.contains_key(moved.name))
+        .copied()
+        .collect();
+    let Some(first) = definitions.first() else {
+        return;
+    };
+    let at = TextRange::empty(context.source.text_len());
+    let texts: Vec<&str> = definitions.iter().map(|moved| moved.definition).collect();
+    let names: Vec<&str> = definitions.iter().map(|moved| moved.name).collect();
+    match appended_definitions(context, &merged_imports(&definitions), &texts) {
+        Ok(edits) => findings.push(
+            transform,
+            at,
+            format!("defines `{}` {why}", names.join("`, `")),
+            Some(Fix::new(
+                format!("Define `{}`", names.join("`, `")),
+                edits,
+                Safety::Unsafe,
+            )),
+        ),
+        Err(reason) => findings.push(
+            transform,
+            at,
+            format!("`{}` cannot be defined here: {reason}", first.name),
+            None,
+        ),
+    }
+}

@@ -11,8 +11,10 @@ use crate::project::index::{ModuleSummary, ProjectIndex};
 use crate::project::layout::{Domains, is_test_module};
 use crate::project::models::method_returns;
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
-use crate::project::route_code::{Extracted, GuardSummary, HomeImports, Loaded, new_module_path};
-use crate::python::imports::{Symbol, import_block};
+use crate::project::route_code::{
+    Extracted, GuardSummary, HomeImports, Loaded, MovedDefinition, new_home_text, new_module_path,
+};
+use crate::python::imports::Symbol;
 use crate::python::types::TypeShape;
 use crate::text::files::FileChange;
 
@@ -586,24 +588,15 @@ fn has_default(declaration: &str) -> bool {
 
 /// A new `dependencies.py`.
 fn new_home(home: &str, dependencies: &[&PlannedDependency]) -> String {
-    let mut symbols: Vec<Symbol> = Vec::new();
-    for planned in dependencies {
-        for symbol in &planned.imports {
-            if !symbols.contains(symbol) {
-                symbols.push(symbol.clone());
-            }
-        }
-    }
-    let first_party = home.split('.').next().unwrap_or(home);
-    let mut text = import_block(&symbols, first_party);
-    for planned in dependencies {
-        if !text.is_empty() {
-            text.push_str("\n\n");
-        }
-        text.push_str(&planned.definition);
-        text.push('\n');
-    }
-    text
+    let moved: Vec<MovedDefinition> = dependencies
+        .iter()
+        .map(|planned| MovedDefinition {
+            name: &planned.name,
+            imports: &planned.imports,
+            definition: &planned.definition,
+        })
+        .collect();
+    new_home_text(home, &moved)
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::project::index::{ModuleSummary, ProjectIndex};
 use crate::project::layout::{Domains, is_test_module};
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
-use crate::project::route_code::{HomeImports, WorkSummary, new_module_path};
-use crate::python::imports::{Symbol, import_block};
+use crate::project::route_code::{
+    HomeImports, MovedDefinition, WorkSummary, new_home_text, new_module_path,
+};
+use crate::python::imports::Symbol;
 use crate::text::files::FileChange;
 
 pub fn plan(context: &PlanContext) -> Box<dyn Plan> {
@@ -405,23 +407,15 @@ impl Plan for ServicePlan {
                         .map(|(package, _)| package.to_string()),
                 });
             }
-            let mut symbols: Vec<Symbol> = Vec::new();
-            for planned in &services {
-                for symbol in &planned.imports {
-                    if !symbols.contains(symbol) {
-                        symbols.push(symbol.clone());
-                    }
-                }
-            }
-            let first_party = home.split('.').next().unwrap_or(home);
-            let mut text = import_block(&symbols, first_party);
-            for planned in &services {
-                if !text.is_empty() {
-                    text.push_str("\n\n");
-                }
-                text.push_str(&planned.definition);
-                text.push('\n');
-            }
+            let moved: Vec<MovedDefinition> = services
+                .iter()
+                .map(|planned| MovedDefinition {
+                    name: &planned.name,
+                    imports: &planned.imports,
+                    definition: &planned.definition,
+                })
+                .collect();
+            let text = new_home_text(home, &moved);
             changes.push(FileChange::Create {
                 path: path.clone(),
                 contents: text,
