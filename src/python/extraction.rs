@@ -381,6 +381,10 @@ pub fn reindented(
             continue;
         }
         let rest = line.strip_prefix(own)?;
+        // Tabs that indent become four spaces each, the unit new code is
+        // written in (and turned into the home's own unit there).
+        let tabs = rest.len() - rest.trim_start_matches('\t').len();
+        let rest = format!("{}{}", "    ".repeat(tabs), &rest[tabs..]);
         lines.push(format!("{indent}{rest}"));
     }
     Some(lines.join(ending))
@@ -449,6 +453,15 @@ mod tests {
         assert_eq!(
             reindented(source, parsed.tokens(), function.body[1].range(), "", "\n"),
             None
+        );
+        let tabbed = "def f():\n\tif x:\n\t\ty = 1\n";
+        let parsed = parse_module(tabbed).unwrap();
+        let Stmt::FunctionDef(function) = &parsed.syntax().body[0] else {
+            unreachable!()
+        };
+        assert_eq!(
+            reindented(tabbed, parsed.tokens(), function.body[0].range(), "", "\n").unwrap(),
+            "if x:\n    y = 1"
         );
     }
 }
