@@ -124,6 +124,7 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::project::layout::is_test_module;
 use crate::project::plan::{Plan, PlanContext, PlanFile};
 use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::extraction::names_read;
 use crate::python::fastapi::qualified_in;
 use crate::python::imports::Symbol;
 use crate::text::edit::{Edit, Fix, Safety};
@@ -895,23 +896,4 @@ fn module_overrides(context: &FileContext, group: &[OverrideSite], findings: &mu
         Safety::Unsafe,
     );
     findings.push(&TRANSFORM, range, message, Some(fix));
-}
-
-/// The names read in some statements.
-fn names_read(statements: &[Stmt]) -> Vec<&str> {
-    #[derive(Default)]
-    struct Reads<'a>(Vec<&'a str>);
-    impl<'a> Visitor<'a> for Reads<'a> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(name) = expr {
-                self.0.push(name.id.as_str());
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut reads = Reads::default();
-    for stmt in statements {
-        reads.visit_stmt(stmt);
-    }
-    reads.0
 }

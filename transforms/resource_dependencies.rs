@@ -159,13 +159,13 @@
 //! invalid value would be reported twice. Dependencies they share (the
 //! session) are solved once per request.
 
-use ruff_python_ast::visitor::{self, Visitor};
-use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_python_ast as ast;
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::project::references::{ProjectReference, project_reference};
 use crate::project::route_code::{MovedDefinition, define_in_home};
 use crate::project::transform::{FileContext, Findings, Transform};
+use crate::python::extraction::names_read;
 use crate::python::imports::Symbol;
 use crate::python::resource_guard::{ResourceGuard, resource_guard};
 use crate::python::syntax::tokens_within;
@@ -511,25 +511,4 @@ fn is_dependency_parameter(context: &FileContext, parameter: &ast::ParameterWith
         crate::python::fastapi::qualified_in(facts, module, context.is_package, annotation)
             .is_some_and(|qualified| index.alias_type(&index.canonical(&qualified)).is_some())
     })
-}
-
-/// The names read in some statements.
-fn names_read(statements: &[Stmt]) -> Vec<&str> {
-    #[derive(Default)]
-    struct Reads<'a>(Vec<&'a str>);
-    impl<'a> Visitor<'a> for Reads<'a> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(name) = expr
-                && !self.0.contains(&name.id.as_str())
-            {
-                self.0.push(name.id.as_str());
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut reads = Reads::default();
-    for stmt in statements {
-        reads.visit_stmt(stmt);
-    }
-    reads.0
 }

@@ -212,12 +212,23 @@ fn extract(
     let code = reindented(text, tokens, range, "", "\n").ok_or(
         "its text cannot be re-indented (a string spans lines, or a line is indented less)",
     )?;
-    let mut used = Vec::new();
-    for (local, _) in found.imports.iter().chain(&declared.imports) {
-        if used
-            .iter()
-            .any(|(known, _): &(CompactString, CompactString)| known == local)
-        {
+    Ok(Extracted {
+        text: code,
+        parameters: declarations,
+        imports: absolute_imports(&found, &declared, imports),
+    })
+}
+
+/// The imports code and its declarations use, each once, qualified as
+/// the module's summary has them (absolute).
+fn absolute_imports(
+    code: &crate::python::extraction::Needs,
+    declarations: &crate::python::extraction::Needs,
+    imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
+) -> Vec<(CompactString, CompactString)> {
+    let mut used: Vec<(CompactString, CompactString)> = Vec::new();
+    for (local, _) in code.imports.iter().chain(&declarations.imports) {
+        if used.iter().any(|(known, _)| known == local) {
             continue;
         }
         let qualified = imports
@@ -226,11 +237,7 @@ fn extract(
             .unwrap_or_else(|| local.as_str().into());
         used.push((local.as_str().into(), qualified));
     }
-    Ok(Extracted {
-        text: code,
-        parameters: declarations,
-        imports: used,
-    })
+    used
 }
 
 /// What the loader gives, from the call alone.
@@ -399,21 +406,10 @@ fn service_code(
     let code = reindented(text, tokens, range, "", "\n").ok_or(
         "its text cannot be re-indented (a string spans lines, or a line is indented less)",
     )?;
-    let mut used: Vec<(CompactString, CompactString)> = Vec::new();
-    for (local, _) in found.imports.iter().chain(&typed.imports) {
-        if used.iter().any(|(known, _)| known == local) {
-            continue;
-        }
-        let qualified = imports
-            .get(local.as_str())
-            .cloned()
-            .unwrap_or_else(|| local.as_str().into());
-        used.push((local.as_str().into(), qualified));
-    }
     Ok(Extracted {
         text: code,
         parameters: declarations,
-        imports: used,
+        imports: absolute_imports(&found, &typed, imports),
     })
 }
 

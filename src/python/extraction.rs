@@ -116,6 +116,28 @@ pub fn locals_before(function: &StmtFunctionDef, before: ruff_text_size::TextSiz
     locals
 }
 
+/// The names some statements read, each once, in order of first use.
+pub fn names_read(statements: &[Stmt]) -> Vec<&str> {
+    let mut names = Names::default();
+    for stmt in statements {
+        names.visit_stmt(stmt);
+    }
+    let mut read: Vec<&str> = Vec::new();
+    for name in names.loads {
+        if !read.contains(&name) {
+            read.push(name);
+        }
+    }
+    read
+}
+
+/// The names an expression reads.
+pub fn names_in(expr: &Expr) -> Vec<&str> {
+    let mut names = Names::default();
+    names.visit_expr(expr);
+    names.loads
+}
+
 /// `global` or `nonlocal` anywhere in the function's own scope.
 fn function_escapes(function: &StmtFunctionDef) -> Option<&'static str> {
     let mut names = Names::default();

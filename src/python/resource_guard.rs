@@ -79,13 +79,14 @@ pub fn resource_guard<'a>(facts: &FastApiFacts, route: &Route<'a>) -> Option<Res
         },
         _ => return None,
     };
-    let awaited = awaits(&load.value);
+    let awaited = crate::python::extraction::awaits(&body[first]);
     let resource = target.id.as_str();
     let parameters: Vec<&'a ast::ParameterWithDefault> =
         function.parameters.iter_non_variadic_params().collect();
     let parameter = *parameters.iter().find(|parameter| {
         let name = parameter.parameter.name.as_str();
-        path.iter().any(|path_name| path_name == name) && mentions(loader, name)
+        path.iter().any(|path_name| path_name == name)
+            && crate::python::extraction::names_in(&load.value).contains(&name)
     })?;
     if parameters
         .iter()
@@ -209,22 +210,6 @@ fn looks_like_class(expr: &Expr) -> bool {
     }
 }
 
-/// Whether an `await` is anywhere in `expr`.
-fn awaits(expr: &Expr) -> bool {
-    use ruff_python_ast::visitor::{self, Visitor};
-    #[derive(Default)]
-    struct Finder(bool);
-    impl<'a> Visitor<'a> for Finder {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            self.0 |= matches!(expr, Expr::Await(_));
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut finder = Finder::default();
-    finder.visit_expr(expr);
-    finder.0
-}
-
 fn is_docstring(stmt: &Stmt) -> bool {
     matches!(stmt, Stmt::Expr(expr) if expr.value.is_string_literal_expr())
 }
@@ -281,27 +266,6 @@ fn root_name(expr: &Expr) -> Option<&str> {
 
 fn is_name(expr: &Expr, name: &str) -> bool {
     matches!(expr, Expr::Name(found) if found.id.as_str() == name)
-}
-
-/// Whether `name` is read anywhere inside `call`.
-fn mentions(call: &ast::ExprCall, name: &str) -> bool {
-    use ruff_python_ast::visitor::{self, Visitor};
-    struct Finder<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if matches!(expr, Expr::Name(found) if found.id.as_str() == self.name) {
-                self.found = true;
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut finder = Finder { name, found: false };
-    finder.visit_expr(&call.func);
-    finder.visit_arguments(&call.arguments);
-    finder.found
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use crate::python::http_errors::{
     Detail, ErrorShape, HTTP_EXCEPTIONS, fstring_literal, status_constant, status_phrase,
     string_literal,
 };
+use crate::python::imports::{Symbol, import_block};
 use crate::text::files::FileChange;
 use crate::text::source::Quote;
 
@@ -1072,35 +1073,16 @@ fn new_module(home: &str, classes: &[&PlannedError]) -> String {
             .or_default()
             .insert("status".to_string());
     }
-    let first_party = home.split('.').next().unwrap_or(home);
-    let (third, first): (Vec<_>, Vec<_>) = imports
+    let symbols: Vec<Symbol> = imports
         .iter()
-        .partition(|(module, _)| module.split('.').next() != Some(first_party));
-    let mut text = String::new();
-    for section in [third, first] {
-        if section.is_empty() {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        for (module, names) in section {
-            // isort's order: constants, classes, then functions.
-            let mut names: Vec<&String> = names.iter().collect();
-            names.sort_by_key(|name| {
-                let kind = if name.chars().all(|c| c.is_uppercase() || c == '_') {
-                    0
-                } else if name.starts_with(|c: char| c.is_uppercase()) {
-                    1
-                } else {
-                    2
-                };
-                (kind, name.to_string())
-            });
-            let names: Vec<&str> = names.iter().map(|name| name.as_str()).collect();
-            text.push_str(&format!("from {module} import {}\n", names.join(", ")));
-        }
-    }
+        .flat_map(|(module, names)| {
+            names
+                .iter()
+                .map(|name| Symbol::owned(module.clone(), name.clone()))
+        })
+        .collect();
+    let first_party = home.split('.').next().unwrap_or(home);
+    let mut text = import_block(&symbols, first_party);
     let domains: BTreeSet<&str> = classes
         .iter()
         .map(|planned| planned.domain.as_str())
