@@ -12,6 +12,10 @@
 //!   a duplicate that fails in the database, listings, a restock) the same,
 //!   its work now in `services/products.py`.
 //!
+//! - every transform at once (`apply --unsafe`): the articles app, whose
+//!   new dependencies take the aliases `dependency-aliases` defines, answers
+//!   every request as before, and a second run changes nothing.
+//!
 //! It needs Python with `fastapi`, `sqlalchemy`, `pytest` and
 //! `pytest-mock`; see `common::python_with_fastapi`.
 
@@ -284,4 +288,94 @@ fn route_work_moves_into_a_service_and_every_response_stays() {
     // The same responses, the same database effects (a duplicate name fails as before).
     assert_eq!(before, probe(directory.path()));
     clean_and_settled(&python, directory.path(), &flakes_before, "service-layer");
+}
+
+const ARTICLES_PROBE: &str = r#"
+import json
+import sys
+
+from fastapi.testclient import TestClient
+
+sys.path.insert(0, sys.argv[1])
+from app.main import app
+
+client = TestClient(app, raise_server_exceptions=False)
+for method, url, body in [
+    ("GET", "/articles/1", None),
+    ("GET", "/articles/999", None),
+    ("GET", "/articles/0", None),
+    ("GET", "/articles/abc", None),
+    ("PUT", "/articles/2", {"title": "Stolen"}),
+    ("PUT", "/articles/999", {"title": "Nowhere"}),
+    ("PUT", "/articles/1", {"name": "no title"}),
+    ("PUT", "/articles/1", {"title": "Renamed"}),
+    ("GET", "/articles/1", None),
+    ("POST", "/articles/1/publish", None),
+    ("POST", "/articles/999/publish", None),
+    ("POST", "/articles/0/star", None),
+    ("POST", "/articles/2/star", None),
+    ("DELETE", "/articles/2", None),
+    ("DELETE", "/articles/999", None),
+    ("DELETE", "/articles/1", None),
+    ("GET", "/articles/1", None),
+    ("GET", "/comments/1", None),
+    ("GET", "/comments/1/link", None),
+    ("GET", "/comments/9", None),
+]:
+    response = client.request(method, url, json=body)
+    print(method, url, response.status_code, response.content)
+print(json.dumps(client.get("/openapi.json").json(), sort_keys=True))
+"#;
+
+#[test]
+fn with_every_transform_the_new_dependencies_take_aliases_and_every_response_stays() {
+    let python = common::python_with_fastapi();
+    let directory = tempfile::tempdir().unwrap();
+    common::copy_tree(
+        &fixture("resource-dependencies", "with_aliases"),
+        directory.path(),
+    );
+    let probe = |directory: &Path| {
+        common::run_script(&python, directory, ARTICLES_PROBE, &[directory.as_os_str()])
+    };
+    let before = probe(directory.path());
+    let flakes_before = common::pyflakes(&python, directory.path());
+    common::apply_to(directory.path(), &["--unsafe"], ".");
+    let dependencies =
+        std::fs::read_to_string(directory.path().join("app/articles/dependencies.py")).unwrap();
+    for expected in [
+        "    db: SessionDep,\n",
+        "ValidArticleId = Annotated[Article, Depends(valid_article_id)]",
+        "def valid_owned_article(\n    article: ValidArticleId,\n    user: CurrentUser,\n)",
+        "ValidOwnedArticle = Annotated[Article, Depends(valid_owned_article)]",
+    ] {
+        assert!(
+            dependencies.contains(expected),
+            "{expected}\n{dependencies}"
+        );
+    }
+    let router = std::fs::read_to_string(directory.path().join("app/articles/router.py")).unwrap();
+    assert!(
+        router.contains("    article: ValidOwnedArticle,\n"),
+        "{router}"
+    );
+    assert_eq!(before, probe(directory.path()));
+    let flakes_after = common::pyflakes(&python, directory.path());
+    for (key, count) in &flakes_after {
+        assert!(
+            flakes_before.get(key).is_some_and(|before| before >= count),
+            "new {key:?}"
+        );
+    }
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory.path())
+        .args(["diff", "--unsafe", "--exit-code", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
 }

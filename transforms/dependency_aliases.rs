@@ -105,7 +105,7 @@ use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::imports::Symbol;
 use crate::text::edit::{Edit, Fix, Safety};
 
-mod plan;
+pub mod plan;
 
 pub use plan::{AliasDefinition, AliasOptions, AliasPlan, PlannedAlias, alias_name};
 

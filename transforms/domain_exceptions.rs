@@ -149,8 +149,30 @@ fn run(context: &FileContext, findings: &mut Findings) {
     let text = context.source.text();
     let is_error_class = |class: &str| error_base(index, class).is_some();
 
+    // The work of a route that `service-layer` moves is rewritten where it
+    // lands, in the service: the route delegates only while its work reads
+    // as the index saw it.
+    let moved_work: Vec<TextRange> = context
+        .plan::<crate::transforms::service_layer::plan::ServicePlan>()
+        .map(|services| {
+            crate::project::route_code::module_routes(context.facts)
+                .filter(|route| services.delegates(module_name, route.function.name.as_str()))
+                .filter_map(|route| {
+                    let work = crate::python::persistence::route_work(context.facts, route)?;
+                    let first = route.function.body.get(work.first)?;
+                    Some(TextRange::new(first.start(), route.function.end()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut rewrites: Vec<Rewrite> = Vec::new();
     for raise in raise_statements(&context.module.body) {
+        if moved_work
+            .iter()
+            .any(|work| work.contains_range(raise.range()))
+        {
+            continue;
+        }
         let Some(raised) = raised_error(
             context.facts,
             module_name,

@@ -18,6 +18,12 @@
 //! in the dependency. The dependency is `async def` only when the load
 //! awaits.
 //!
+//! When `dependency-aliases` runs too, a dependency that enough
+//! parameters take (its `min-uses`) gets the alias it would name, right
+//! after it: `ValidPostId = Annotated[Post, Depends(valid_post_id)]`. The
+//! routes take `post: ValidPostId` then, and a second run has nothing to
+//! do.
+//!
 //! An ownership check right after the guard (`if post.author_id !=
 //! user.id: raise …`) becomes a second dependency chained on the first,
 //! `valid_owned_post(post: Annotated[Post, Depends(valid_post_id)], user:
@@ -34,8 +40,10 @@
 //! module-level instance (`crud.post.get`), or the ORM model a session
 //! query loads.
 //!
-//! Left alone, with the reason in `check`: a loader whose return type is
-//! not known, a guard that uses a name its module defines (the dependency
+//! Left alone, with the reason in `check`: a route that reads after the
+//! guard a request parameter the guard reads (see below), or whose
+//! signature has comments (not counted: a dependency is made only for two
+//! routes that take it), a loader whose return type is not known, a guard that uses a name its module defines (the dependency
 //! would import the router back), a guard written once, and a name taken
 //! in the home module. Tests are not looked at.
 //!
@@ -168,7 +176,6 @@ use crate::project::transform::{FileContext, Findings, Transform};
 use crate::python::extraction::names_read;
 use crate::python::imports::Symbol;
 use crate::python::resource_guard::{ResourceGuard, resource_guard};
-use crate::python::syntax::tokens_within;
 use crate::text::edit::{Edit, Fix, Safety};
 
 pub mod plan;
@@ -221,52 +228,12 @@ fn run(context: &FileContext, findings: &mut Findings) {
             ),
             Some(RouteGuard::Takes { dependency, owned }) => {
                 let planned = &plan.dependencies[*dependency];
-                let count = 2 + usize::from(*owned);
-                let parameter = guard.parameter.parameter.name.as_str();
-                if names_read(&function.body[guard.first + count..]).contains(&parameter) {
-                    // Declared by both the route and the dependency, an
-                    // invalid value would be reported twice.
-                    findings.push(
-                        &TRANSFORM,
-                        range,
-                        format!(
-                            "`{}` repeats the guard that loads `{}`, but reads `{parameter}` after it: with `{}` FastAPI would validate `{parameter}` twice (use `{}.id`, then take the dependency)",
-                            function.name, guard.resource, planned.name, guard.resource
-                        ),
-                        None,
-                    );
-                    continue;
-                }
                 let message = format!(
                     "`{}` repeats the guard that loads `{}`: take it as `{}`",
-                    function.name, guard.resource, planned.name
+                    function.name,
+                    guard.resource,
+                    planned.alias.as_ref().unwrap_or(&planned.name)
                 );
-                // A request parameter both declare would be validated twice;
-                // a dependency is solved once per request.
-                let rest = names_read(&function.body[guard.first + count..]);
-                let guard_reads = names_read(&function.body[guard.first..guard.first + count]);
-                let shared = function
-                    .parameters
-                    .iter_non_variadic_params()
-                    .find(|declared| {
-                        let name = declared.parameter.name.as_str();
-                        name != guard.resource
-                            && guard_reads.contains(&name)
-                            && rest.contains(&name)
-                            && !is_dependency_parameter(context, declared)
-                    });
-                if let Some(shared) = shared {
-                    findings.push(
-                        &TRANSFORM,
-                        range,
-                        format!(
-                            "`{}` repeats the guard that loads `{}`, but reads `{}` after it: with `{}` FastAPI would validate `{}` twice",
-                            function.name, guard.resource, shared.parameter.name, planned.name, shared.parameter.name
-                        ),
-                        None,
-                    );
-                    continue;
-                }
                 let fix = route_fix(context, function, &guard, planned, *owned);
                 findings.push(&TRANSFORM, range, message, fix);
             }
@@ -304,13 +271,6 @@ fn route_fix(
     owned: bool,
 ) -> Option<Fix> {
     let parameters = &function.parameters;
-    if !parameters.posonlyargs.is_empty()
-        || tokens_within(context.tokens, parameters.range())
-            .iter()
-            .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment)
-    {
-        return None;
-    }
     let count = 2 + usize::from(owned);
     let removed_statements = &function.body[guard.first..guard.first + count];
     let rest = &function.body[guard.first + count..];
@@ -322,7 +282,40 @@ fn route_fix(
     dropped.extend(guard_reads);
     dropped.retain(|name| !used.contains(name));
 
-    // The imports: the dependency, its type, `Annotated` and `Depends`.
+    let (new_parameter, imported_edits) = match &planned.alias {
+        // The alias alone.
+        Some(alias) => {
+            let symbol = Symbol::owned(context.module_spelling(&planned.home), alias.clone());
+            let imported = context.importer().import(&[symbol]);
+            (
+                format!("{}: {}", guard.resource, imported.references[0]),
+                imported.edits,
+            )
+        }
+        None => annotated_parameter(context, guard, planned)?,
+    };
+    let list = parameter_list(context, function, guard, &dropped, &new_parameter)?;
+
+    let source = context.source;
+    let first = source.line_start(removed_statements[0].start());
+    let last = source.full_line_end(removed_statements[count - 1].end());
+    let mut edits = imported_edits;
+    edits.push(Edit::replacement(list, parameters.range()));
+    edits.push(Edit::deletion(TextRange::new(first, last)));
+    Some(Fix::new(
+        format!("Take `{}` as `{}`", guard.resource, planned.name),
+        edits,
+        Safety::Unsafe,
+    ))
+}
+
+/// `post: Annotated[Post, Depends(valid_post_id)]`, and the imports it
+/// needs: the dependency, its type, `Annotated` and `Depends`.
+fn annotated_parameter(
+    context: &FileContext,
+    guard: &ResourceGuard,
+    planned: &PlannedDependency,
+) -> Option<(String, Vec<Edit>)> {
     // The class by a name the router binds to it, or imported from its own module.
     let class = match project_reference(
         &context.project.index,
@@ -369,23 +362,11 @@ fn route_fix(
         .1
         .as_ref()
         .map_or(class.0.as_str(), |_| imported.references[3].as_str());
-    let new_parameter = format!(
+    let parameter = format!(
         "{}: {annotated}[{class_name}, {depends}({dependency})]",
         guard.resource
     );
-    let list = parameter_list(context, function, guard, &dropped, &new_parameter)?;
-
-    let source = context.source;
-    let first = source.line_start(removed_statements[0].start());
-    let last = source.full_line_end(removed_statements[count - 1].end());
-    let mut edits = imported.edits;
-    edits.push(Edit::replacement(list, parameters.range()));
-    edits.push(Edit::deletion(TextRange::new(first, last)));
-    Some(Fix::new(
-        format!("Take `{}` as `{}`", guard.resource, planned.name),
-        edits,
-        Safety::Unsafe,
-    ))
+    Some((parameter, imported.edits))
 }
 
 /// The parameter list `(…)` with `dropped` removed and the new parameter
@@ -485,30 +466,4 @@ fn parameter_list(
     }
     list.push_str(&format!("{indent})"));
     Some(list)
-}
-
-/// Whether FastAPI provides the parameter through a dependency (solved
-/// once per request, however many declare it): `Depends(…)`/`Security(…)`
-/// as its default or in its `Annotated`, or a project alias of one.
-fn is_dependency_parameter(context: &FileContext, parameter: &ast::ParameterWithDefault) -> bool {
-    let facts = context.facts;
-    if parameter
-        .default
-        .as_deref()
-        .and_then(|default| facts.param_call(default))
-        .is_some_and(|(function, _)| function.is_dependency())
-    {
-        return true;
-    }
-    let Some(annotation) = parameter.parameter.annotation.as_deref() else {
-        return false;
-    };
-    if crate::project::index::annotated_dependency(facts, annotation).is_some() {
-        return true;
-    }
-    let index = &context.project.index;
-    context.module_name.is_some_and(|module| {
-        crate::python::fastapi::qualified_in(facts, module, context.is_package, annotation)
-            .is_some_and(|qualified| index.alias_type(&index.canonical(&qualified)).is_some())
-    })
 }

@@ -25,8 +25,12 @@
 //! `app/services/items.py`), imported as `items_service`. The module (and
 //! its package) is created when missing and appended to when present.
 //!
-//! Reported, not rewritten: work that raises `HTTPException` (an HTTP
-//! concern: raise a domain exception there, or take the guard as a
+//! Work that raises `HTTPException` moves only when `domain-exceptions`
+//! runs too and turns each of those raises into a domain exception, which
+//! the service then raises (the raises are rewritten where they land).
+//!
+//! Reported, not rewritten: work that raises `HTTPException` otherwise (an
+//! HTTP concern: raise a domain exception there, or take the guard as a
 //! dependency, first), that uses the route's `Request`, `Response`,
 //! `BackgroundTasks` or `WebSocket`, that yields, or that uses a name its
 //! module defines (the service would import the router back); and a name

@@ -1134,14 +1134,20 @@ pub fn summarize_with_facts(
             facts,
             tokens,
             text,
-            name,
-            is_package,
+            (name, is_package),
             &summary.imports,
+            &ignored,
         );
     }
     if !facts.routes.is_empty() && memchr::memmem::find(text.as_bytes(), b"Session").is_some() {
-        summary.route_work =
-            crate::project::route_code::route_work(facts, tokens, text, &summary.imports, &ignored);
+        summary.route_work = crate::project::route_code::route_work(
+            facts,
+            tokens,
+            text,
+            (name, is_package),
+            &summary.imports,
+            &ignored,
+        );
     }
     if memchr::memmem::find(text.as_bytes(), b"dependency_overrides").is_some() {
         summary.clears_dependency_overrides = clears_dependency_overrides(text);

@@ -51,6 +51,27 @@ pub struct GuardSummary {
     /// The ownership check and the parameter it compares with, when the
     /// guard has one that can be taken out.
     pub ownership: Option<(CompactString, Extracted)>,
+    /// What the route reads after the guard, and after the guard with its
+    /// ownership check (when it has one that can be taken out).
+    pub after_guard: ReadAfter,
+    pub after_ownership: Option<ReadAfter>,
+    /// Why the route's signature cannot be rewritten, when it cannot.
+    pub signature: Result<(), String>,
+    /// The suppression comments on the route's header and its load.
+    pub ignored: Option<crate::python::suppression::LineSuppression>,
+}
+
+/// The request parameters a guard reads that the rest of its route reads
+/// too: the route and the dependency would both declare them, and FastAPI
+/// would validate each twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadAfter {
+    /// The path parameter the guard loads by.
+    pub path_parameter: bool,
+    /// The others (the session is not one: `Depends` is solved once per
+    /// request), each with its annotation's qualified name when that may
+    /// be a project's alias of a dependency, which only the index tells.
+    pub shared: Vec<(CompactString, Option<CompactString>)>,
 }
 
 impl GuardSummary {
@@ -93,9 +114,9 @@ pub fn guards(
     facts: &FastApiFacts,
     tokens: &Tokens,
     text: &str,
-    module: &str,
-    is_package: bool,
+    (module, is_package): (&str, bool),
     imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
+    ignored: &dyn Fn([TextRange; 2]) -> Option<crate::python::suppression::LineSuppression>,
 ) -> Vec<GuardSummary> {
     let mut found = Vec::new();
     for route in module_routes(facts) {
@@ -133,6 +154,14 @@ pub fn guards(
             // The check reads the resource and its owner, nothing else of the route.
             (code.parameters.len() == 1).then(|| (owner.parameter.name.as_str().into(), code))
         });
+        let after_ownership = ownership
+            .is_some()
+            .then(|| read_after(facts, module, is_package, function, &guard, 3));
+        let header_start = function
+            .decorator_list
+            .first()
+            .map_or(function.start(), Ranged::start);
+        let header = TextRange::new(header_start, function.name.end());
         found.push(GuardSummary {
             route: function.name.as_str().into(),
             resource: guard.resource.into(),
@@ -141,9 +170,78 @@ pub fn guards(
             awaited: guard.awaited,
             guard: extracted,
             ownership,
+            after_guard: read_after(facts, module, is_package, function, &guard, 2),
+            after_ownership,
+            signature: rewritable_signature(tokens, function),
+            ignored: ignored([header, guard.load.range()]),
         });
     }
     found
+}
+
+/// What the route reads after the first `count` statements of its guard.
+fn read_after(
+    facts: &FastApiFacts,
+    module: &str,
+    is_package: bool,
+    function: &ast::StmtFunctionDef,
+    guard: &ResourceGuard,
+    count: usize,
+) -> ReadAfter {
+    use crate::python::extraction::names_read;
+    let rest = names_read(&function.body[guard.first + count..]);
+    let guard_reads = names_read(&function.body[guard.first..guard.first + count]);
+    let path_parameter = guard.parameter.parameter.name.as_str();
+    let shared = function
+        .parameters
+        .iter_non_variadic_params()
+        .filter(|declared| {
+            let name = declared.parameter.name.as_str();
+            name != guard.resource
+                && name != path_parameter
+                && guard_reads.contains(&name)
+                && rest.contains(&name)
+        })
+        .filter_map(|declared| {
+            let is_dependency = declared
+                .default
+                .as_deref()
+                .and_then(|default| facts.param_call(default))
+                .is_some_and(|(function, _)| function.is_dependency());
+            let annotation = declared.parameter.annotation.as_deref();
+            if is_dependency
+                || annotation.is_some_and(|annotation| {
+                    crate::project::index::annotated_dependency(facts, annotation).is_some()
+                })
+            {
+                return None;
+            }
+            let alias = annotation
+                .and_then(|annotation| qualified_in(facts, module, is_package, annotation))
+                .map(CompactString::from);
+            Some((declared.parameter.name.as_str().into(), alias))
+        })
+        .collect();
+    ReadAfter {
+        path_parameter: rest.contains(&path_parameter),
+        shared,
+    }
+}
+
+/// Whether a route's parameter list can be laid out again: no comments in
+/// it, no positional-only parameters.
+fn rewritable_signature(tokens: &Tokens, function: &ast::StmtFunctionDef) -> Result<(), String> {
+    let parameters = &function.parameters;
+    if !parameters.posonlyargs.is_empty() {
+        return Err("its signature has positional-only parameters".into());
+    }
+    if crate::python::syntax::tokens_within(tokens, parameters.range())
+        .iter()
+        .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment)
+    {
+        return Err("its signature has comments, which a new layout would lose".into());
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -272,6 +370,9 @@ pub struct WorkSummary {
     pub bound: Vec<CompactString>,
     /// The suppression comments on the route's header and work.
     pub ignored: Option<crate::python::suppression::LineSuppression>,
+    /// What each `raise HTTPException(…)` in the work raises (its class,
+    /// qualified, and what it sends), or why that cannot be rewritten.
+    pub http_raises: Vec<Result<(CompactString, crate::python::http_errors::ErrorShape), String>>,
 }
 
 /// The persistence work of a module's routes.
@@ -279,6 +380,7 @@ pub fn route_work(
     facts: &FastApiFacts,
     tokens: &Tokens,
     text: &str,
+    (module, is_package): (&str, bool),
     imports: &rustc_hash::FxHashMap<CompactString, CompactString>,
     ignored: &dyn Fn([TextRange; 2]) -> Option<crate::python::suppression::LineSuppression>,
 ) -> Vec<WorkSummary> {
@@ -310,7 +412,32 @@ pub fn route_work(
             .map_or(function.start(), Ranged::start);
         let header = TextRange::new(header_start, function.name.end());
         let work_range = TextRange::new(statements[0].start(), function.end());
+        let http_raises = work
+            .http_raises
+            .iter()
+            .map(|raise| {
+                let raised = crate::python::http_errors::raised_error(
+                    facts,
+                    module,
+                    is_package,
+                    text,
+                    raise,
+                    &|_| true,
+                )
+                .ok_or("what it raises is not known")?;
+                let commented =
+                    crate::python::syntax::tokens_within(tokens, raised.call.arguments.range())
+                        .iter()
+                        .any(|token| token.kind() == ruff_python_ast::token::TokenKind::Comment);
+                if commented {
+                    return Err("a comment inside the call".to_string());
+                }
+                let shape = raised.shape.map_err(str::to_string)?;
+                Ok((CompactString::from(raised.class), shape))
+            })
+            .collect();
         found.push(WorkSummary {
+            http_raises,
             bound,
             ignored: ignored([header, work_range]),
             route: function.name.as_str().into(),

@@ -198,6 +198,10 @@ pub struct ChangeOutcome {
     pub after: Option<String>,
     /// Why the change cannot be made.
     pub error: Option<String>,
+    /// For a created module that the selected transforms fixed: the
+    /// modules its text imports at module level (absolute), whose
+    /// promises it may rely on.
+    pub imports: Vec<String>,
 }
 
 /// Runs a whole project: the index pass, the plans, then every file, in
@@ -431,7 +435,7 @@ fn run(
         .enumerate()
         .map(|(position, file)| (file.path.as_path(), position))
         .collect();
-    let mut changes = make_changes(&project, workspace, unsafe_fixes, &by_path);
+    let mut changes = make_changes(&project, workspace, unsafe_fixes, files, &by_path);
     loop {
         // The longest first, each taken by the next free thread: no thread
         // is left alone with a large file at the end.
@@ -532,7 +536,7 @@ fn run(
             .into_iter()
             .filter(|made| made.error.is_some())
             .collect();
-        changes = make_changes(&project, workspace, unsafe_fixes, &by_path);
+        changes = make_changes(&project, workspace, unsafe_fixes, files, &by_path);
         for made in refused {
             if !changes
                 .iter()
@@ -737,6 +741,46 @@ fn landing_units(
         }
         homes.extend(step_homes);
     }
+    // A created module that other transforms fixed relies on the promises
+    // of the modules it imports whose names its text uses (an alias
+    // another plan defines).
+    for (index, made) in changes.iter().enumerate() {
+        let (
+            FileChange::Create {
+                module: Some(created),
+                ..
+            },
+            Some(text),
+        ) = (&made.change, &made.after)
+        else {
+            continue;
+        };
+        for step in steps {
+            for promise in step.plan.promises() {
+                let Promise::Defines { module, name } = &promise else {
+                    continue;
+                };
+                if module == created
+                    || !made.imports.contains(module)
+                    || !mentions_identifier(text, name)
+                {
+                    continue;
+                }
+                let home = match positions.get(module.as_str()) {
+                    Some(&position) => changed(position).map(|_| position),
+                    None => changes
+                        .iter()
+                        .position(|other| {
+                            matches!(&other.change, FileChange::Create { module: Some(other), .. } if other == module)
+                        })
+                        .map(change_node),
+                };
+                if let Some(home) = home {
+                    units.join(change_node(index), home);
+                }
+            }
+        }
+    }
     let path_of = |node: usize| -> &Path {
         if node < files.len() {
             &files[node].path
@@ -787,10 +831,17 @@ fn landing_units(
 /// A module of the project that moves, or is removed, is read from the
 /// workspace as the run's other files are; a move that takes the text its
 /// run makes is completed by [`settle_moves`] once that run is done.
+///
+/// A module a plan creates goes through the selected transforms like any
+/// module of the project (with the selection of the files nearest to it):
+/// the code a plan moves there from other modules comes out as the other
+/// transforms write the rest of the project, and a second run finds
+/// nothing to do.
 fn make_changes(
     project: &Project,
     workspace: &dyn Workspace,
     unsafe_fixes: bool,
+    files: &[ProjectFile],
     by_path: &std::collections::HashMap<&Path, usize>,
 ) -> Vec<ChangeOutcome> {
     let mut made: Vec<ChangeOutcome> = Vec::new();
@@ -810,13 +861,25 @@ fn make_changes(
                 before: None,
                 after: None,
                 error: None,
+                imports: Vec::new(),
             };
             let made_so_far: &[ChangeOutcome] = &made;
+            let mut imports = Vec::new();
             let result: Result<(Option<String>, Option<String>), String> = (|| {
                 if let Some(reason) = workspace.refusal(&outcome.change) {
                     return Err(reason);
                 }
                 match &outcome.change {
+                    FileChange::Create {
+                        path,
+                        contents,
+                        module: Some(module),
+                    } => {
+                        let (text, imported) =
+                            created_module(project, files, path, module, contents);
+                        imports = imported;
+                        Ok((None, Some(text)))
+                    }
                     FileChange::Create { contents, .. } => Ok((None, Some(contents.clone()))),
                     FileChange::Move {
                         from,
@@ -867,6 +930,7 @@ fn make_changes(
                     }
                     outcome.before = before;
                     outcome.after = after;
+                    outcome.imports = imports;
                 }
                 Err(message) => outcome.error = Some(message),
             }
@@ -874,6 +938,48 @@ fn make_changes(
         }
     }
     made
+}
+
+/// A created module's contents once the selected transforms have run over
+/// them (as planned when they fix nothing, or fail), and, when they fixed
+/// something, the modules the new text imports.
+fn created_module(
+    project: &Project,
+    files: &[ProjectFile],
+    path: &Path,
+    module: &str,
+    contents: &str,
+) -> (String, Vec<String>) {
+    let planned = || (contents.to_string(), Vec::new());
+    if path.extension().is_none_or(|extension| extension != "py") {
+        return planned();
+    }
+    // The selection of the file sharing the most of the new one's directory.
+    let shared = |file: &&ProjectFile| {
+        file.path
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .zip(path.parent().into_iter().flat_map(Path::components))
+            .take_while(|(a, b)| a == b)
+            .count()
+    };
+    let Some(nearest) = files.iter().max_by_key(shared) else {
+        return planned();
+    };
+    let is_package = path.file_name().is_some_and(|name| name == "__init__.py");
+    let outcome = process_module(
+        contents,
+        nearest.selection,
+        Mode::Fix,
+        project,
+        Some(module),
+        is_package,
+    );
+    match (outcome.error, outcome.fixed) {
+        (None, Some(fixed)) => (fixed, outcome.imports),
+        _ => planned(),
+    }
 }
 
 /// Completes the moves of project modules that take what their run makes:

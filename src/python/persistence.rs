@@ -38,6 +38,9 @@ pub struct RouteWork<'a> {
     pub session: &'a str,
     /// Why a service cannot take the work over, when it cannot.
     pub refusal: Option<String>,
+    /// The `raise HTTPException(…)` statements of the work: a service can
+    /// take them once they raise domain exceptions instead.
+    pub http_raises: Vec<&'a ast::StmtRaise>,
 }
 
 /// The route's work, if its body does persistence itself.
@@ -74,6 +77,7 @@ pub fn route_work<'a>(facts: &FastApiFacts, route: &Route<'a>) -> Option<RouteWo
         first,
         session,
         refusal,
+        http_raises: http_raises(facts, work),
     })
 }
 
@@ -187,8 +191,21 @@ fn http_concern(
         facts: &'f FastApiFacts<'f>,
         concerns: &'c [&'c str],
         found: Option<String>,
+        /// Within the class of a `raise HTTPException(…)`, which the plans
+        /// judge (see [`http_raises`]).
+        raising: bool,
     }
     impl<'a> Visitor<'a> for Finder<'_, '_> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if let Some(call) = raised_http_exception(self.facts, stmt) {
+                self.raising = true;
+                self.visit_expr(&call.func);
+                self.raising = false;
+                self.visit_arguments(&call.arguments);
+                return;
+            }
+            visitor::walk_stmt(self, stmt);
+        }
         fn visit_expr(&mut self, expr: &'a Expr) {
             if self.found.is_some() {
                 return;
@@ -203,8 +220,8 @@ fn http_concern(
                         "it builds `{}`, an HTTP response, inside the work",
                         name.id
                     ));
-                } else if qualified.ends_with(".HTTPException") {
-                    self.found = Some("it raises `HTTPException` inside the work: raise a domain exception there, or take the guard as a dependency, first".into());
+                } else if qualified.ends_with(".HTTPException") && !self.raising {
+                    self.found = Some("it names `HTTPException` inside the work".into());
                 } else if self.concerns.contains(&name.id.as_str()) {
                     self.found = Some(format!(
                         "it uses `{}`, an HTTP object, inside the work",
@@ -219,11 +236,42 @@ fn http_concern(
         facts,
         concerns: &concerns,
         found: None,
+        raising: false,
     };
     for stmt in statements {
         finder.visit_stmt(stmt);
     }
     finder.found
+}
+
+/// The call of `raise HTTPException(…)` (FastAPI's or Starlette's).
+fn raised_http_exception<'a>(facts: &FastApiFacts, stmt: &'a Stmt) -> Option<&'a ast::ExprCall> {
+    let Stmt::Raise(raise) = stmt else {
+        return None;
+    };
+    let Some(Expr::Call(call)) = raise.exc.as_deref() else {
+        return None;
+    };
+    facts
+        .imports
+        .qualified_name(&call.func)
+        .is_some_and(|qualified| qualified.ends_with(".HTTPException"))
+        .then_some(call)
+}
+
+/// The work's `raise HTTPException(…)` statements, at any depth.
+fn http_raises<'a>(facts: &FastApiFacts, work: &'a [Stmt]) -> Vec<&'a ast::StmtRaise> {
+    crate::python::http_errors::raise_statements(work)
+        .into_iter()
+        .filter(|raise| {
+            raise
+                .exc
+                .as_deref()
+                .and_then(|exc| exc.as_call_expr())
+                .and_then(|call| facts.imports.qualified_name(&call.func))
+                .is_some_and(|qualified| qualified.ends_with(".HTTPException"))
+        })
+        .collect()
 }
 
 /// Why the work must stay in the route, if it must.

@@ -377,7 +377,7 @@ fn camel_case(snake: &str) -> String {
 
 /// `base`, or `baseDep`, `base2`, … : the first not bound in the home module
 /// or in any module that will import it, and not planned there already.
-fn distinct_name<'m>(
+pub fn distinct_name<'m>(
     index: &ProjectIndex,
     home: &str,
     users: impl Iterator<Item = &'m str>,

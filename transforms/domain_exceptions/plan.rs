@@ -99,7 +99,7 @@ pub struct ErrorPlan {
 }
 
 impl ErrorPlan {
-    fn new(context: &PlanContext) -> Self {
+    pub fn new(context: &PlanContext) -> Self {
         let index = context.index;
         let mut modules: Vec<&ModuleSummary> = index.modules().collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
@@ -347,7 +347,22 @@ impl ErrorPlan {
         if let Some(refusal) = self.refused_modules.get(module) {
             return Some(Err(refusal.clone()));
         }
-        let Some((home, domain)) = self.homes.get(module) else {
+        let Some((home, domain)) = self.homes.get(module).or_else(|| {
+            // A module another plan creates or writes code into (a
+            // domain's `dependencies.py` or `service.py`, holding code taken
+            // from its routes) raises as the modules of its package do.
+            if index
+                .module(module)
+                .is_some_and(|summary| !summary.http_errors.is_empty())
+            {
+                return None;
+            }
+            let package = module.rsplit_once('.')?.0;
+            self.homes
+                .iter()
+                .find(|(raiser, _)| raiser.rsplit_once('.').is_some_and(|(of, _)| of == package))
+                .map(|(_, home)| home)
+        }) else {
             return self
                 .classes
                 .get(&(String::new(), key, module.to_string()))

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::project::index::{ModuleSummary, ProjectIndex};
+use crate::project::index::{DependencyKey, ModuleSummary, ProjectIndex, UNINFORMATIVE_TYPES};
 use crate::project::layout::{Domains, is_test_module};
 use crate::project::models::method_returns;
 use crate::project::plan::{Plan, PlanContext, PlanFile, Promise};
@@ -31,9 +31,12 @@ pub struct PlannedDependency {
     /// The resource's class, qualified.
     pub resource_type: String,
     /// Its imports in the home, and its definition at column 0 (lines
-    /// joined with `\n`, indented with four spaces).
+    /// joined with `\n`, indented with four spaces), followed by its alias's.
     pub imports: Vec<Symbol>,
     pub definition: String,
+    /// The alias defined right after it, which routes take instead: the
+    /// one `dependency-aliases` would name, when it runs.
+    pub alias: Option<String>,
     /// The file the plan creates for its home, when the home is new.
     pub creates: Option<PathBuf>,
 }
@@ -88,194 +91,313 @@ impl GuardPlan {
         }
         // Names taken in each home, by this plan or already.
         let mut taken: HashMap<String, Vec<String>> = HashMap::default();
+        let aliases = AliasNaming::of(context);
         for ((home, _), members) in groups {
-            let stays = |plan: &mut GuardPlan, reason: String| {
-                for (module, guard) in &members {
-                    plan.routes.insert(
-                        (module.name.clone(), guard.route.to_string()),
-                        RouteGuard::Stays(reason.clone()),
-                    );
-                }
-            };
-            if members.len() < 2 {
-                continue;
-            }
-            let (first_module, first) = members[0];
-            let Some(resource_type) = resource_type(index, first) else {
-                stays(
-                    &mut plan,
-                    "what the loader returns is not known: annotate its return type".into(),
-                );
-                continue;
-            };
-            if let Some(router) = members
-                .iter()
-                .find(|(module, _)| module.name == home || index.reaches(&home, &module.name))
-            {
-                stays(
-                    &mut plan,
-                    format!(
-                        "`{home}` imports `{}`, which would import it back",
-                        router.0.name
-                    ),
-                );
-                continue;
-            }
-            let existing = index.module(&home);
-            let creates = match existing {
-                Some(_) => None,
-                None => match new_module_path(context.paths, first_module, &home) {
-                    Some(path) => Some(path),
-                    None => {
-                        stays(&mut plan, format!("no place for `{home}` is known"));
-                        continue;
-                    }
-                },
-            };
-            let name = dependency_name(first);
-            let bound = |taken: &HashMap<String, Vec<String>>, name: &str| {
-                existing.is_some_and(|module| module.bound_names.contains(name))
-                    || taken
-                        .get(&home)
-                        .is_some_and(|names| names.iter().any(|known| known == name))
-            };
-            if bound(&taken, &name) {
-                stays(&mut plan, format!("`{name}` is taken in `{home}`"));
-                continue;
-            }
-            let guard = first.guard.as_ref().expect("keyed guards were extracted");
-            let Some((imports, resource)) =
-                home_imports(index, &home, first_module, guard, &resource_type, false)
-            else {
-                stays(
-                    &mut plan,
-                    format!("the names it uses would clash in `{home}`"),
-                );
-                continue;
-            };
-            let back = members.iter().find_map(|(router, _)| {
-                HomeImports {
-                    symbols: imports.clone(),
-                }
-                .imports_back(index, &router.name)
-            });
-            if let Some(module) = back {
-                stays(
-                    &mut plan,
-                    format!("`{home}` would import `{module}`, which imports it"),
-                );
-                continue;
-            }
-            let text = definition(
-                &name,
-                &guard.parameters,
-                first.awaited,
-                &guard.text,
-                &resource,
-                &first.resource,
-            );
-            let base = plan.dependencies.len();
-            plan.dependencies.push(PlannedDependency {
-                home: home.clone(),
-                name: name.clone(),
-                resource_type: resource_type.clone(),
-                imports,
-                definition: text,
-                creates,
-            });
-            taken.entry(home.clone()).or_default().push(name.clone());
-            // The ownership checks they share, each one chained dependency.
-            let mut owned: BTreeMap<String, usize> = BTreeMap::new();
-            for (module, summary) in &members {
-                let place = (module.name.clone(), summary.route.to_string());
-                let Some((owner, check)) = &summary.ownership else {
-                    plan.routes.insert(
-                        place,
-                        RouteGuard::Takes {
-                            dependency: base,
-                            owned: false,
-                        },
-                    );
-                    continue;
-                };
-                let key = format!(
-                    "{}|{}",
-                    check.text.split_whitespace().collect::<Vec<_>>().join(" "),
-                    check.parameters[0].1
-                );
-                if let Some(&index) = owned.get(&key) {
-                    plan.routes.insert(
-                        place,
-                        RouteGuard::Takes {
-                            dependency: index,
-                            owned: true,
-                        },
-                    );
-                    continue;
-                }
-                let owned_name = format!("valid_owned_{}", resource_stem(&summary.resource));
-                if bound(&taken, &owned_name)
-                    || plan
-                        .dependencies
-                        .iter()
-                        .any(|planned| planned.home == home && planned.name == owned_name)
-                {
-                    plan.routes.insert(
-                        place,
-                        RouteGuard::Takes {
-                            dependency: base,
-                            owned: false,
-                        },
-                    );
-                    continue;
-                }
-                let Some((imports, resource)) =
-                    home_imports(index, &home, module, check, &resource_type, true)
-                else {
-                    plan.routes.insert(
-                        place,
-                        RouteGuard::Takes {
-                            dependency: base,
-                            owned: false,
-                        },
-                    );
-                    continue;
-                };
-                let annotated = format!(
-                    "{}: Annotated[{resource}, Depends({name})]",
-                    summary.resource
-                );
-                let mut parameters = vec![(summary.resource.clone(), annotated)];
-                parameters.push((owner.clone(), check.parameters[0].1.clone()));
-                let text = definition(
-                    &owned_name,
-                    &parameters,
-                    first.awaited,
-                    &check.text,
-                    &resource,
-                    &summary.resource,
-                );
-                owned.insert(key, plan.dependencies.len());
-                plan.routes.insert(
-                    place,
-                    RouteGuard::Takes {
-                        dependency: plan.dependencies.len(),
-                        owned: true,
-                    },
-                );
-                plan.dependencies.push(PlannedDependency {
-                    home: home.clone(),
-                    name: owned_name.clone(),
-                    resource_type: resource_type.clone(),
-                    imports,
-                    definition: text,
-                    creates: None,
-                });
-                taken.entry(home.clone()).or_default().push(owned_name);
-            }
+            plan.plan_group(context, &home, members, &mut taken, aliases.as_ref());
         }
         plan.withdrawn = vec![false; plan.dependencies.len()];
         plan
+    }
+
+    /// Plans one group of routes sharing a guard, homed in `home`: the
+    /// dependency, the chained ownership dependencies, their aliases, and
+    /// each route's decision. Nothing is planned for fewer than two routes.
+    fn plan_group(
+        &mut self,
+        context: &PlanContext,
+        home: &str,
+        mut members: Vec<(&ModuleSummary, &GuardSummary)>,
+        taken: &mut HashMap<String, Vec<String>>,
+        aliases: Option<&AliasNaming>,
+    ) {
+        let index = context.index;
+        let place = |module: &ModuleSummary, guard: &GuardSummary| {
+            (module.name.clone(), guard.route.to_string())
+        };
+        members.retain(|(_, guard)| {
+            !guard
+                .ignored
+                .as_ref()
+                .is_some_and(|ignored| ignored.covers(super::TRANSFORM.name, None))
+        });
+        let Some(&(_, first)) = members.first() else {
+            return;
+        };
+        let name = dependency_name(first);
+        // Routes that could not take it at all stay, with the reason.
+        let mut refused = Vec::new();
+        members.retain(|(module, guard)| {
+            let plain = route_refusal(index, guard, false, &name);
+            let owned = guard
+                .ownership
+                .as_ref()
+                .and_then(|_| route_refusal(index, guard, true, &name));
+            match (plain, guard.ownership.is_some(), owned) {
+                (None, _, _) | (Some(_), true, None) => true,
+                (Some(reason), _, _) => {
+                    refused.push((place(module, guard), reason));
+                    false
+                }
+            }
+        });
+        let stays =
+            |plan: &mut GuardPlan, members: &[(&ModuleSummary, &GuardSummary)], reason: &str| {
+                for (module, guard) in members {
+                    plan.routes
+                        .insert(place(module, guard), RouteGuard::Stays(reason.to_string()));
+                }
+            };
+        for (place, reason) in refused {
+            self.routes.insert(place, RouteGuard::Stays(reason));
+        }
+        if members.len() < 2 {
+            return;
+        }
+        let (first_module, first) = members[0];
+        let Some(resource_type) = resource_type(index, first) else {
+            stays(
+                self,
+                &members,
+                "what the loader returns is not known: annotate its return type",
+            );
+            return;
+        };
+        if let Some(router) = members
+            .iter()
+            .find(|(module, _)| module.name == home || index.reaches(home, &module.name))
+        {
+            let reason = format!(
+                "`{home}` imports `{}`, which would import it back",
+                router.0.name
+            );
+            stays(self, &members, &reason);
+            return;
+        }
+        let existing = index.module(home);
+        let creates = match existing {
+            Some(_) => None,
+            None => match new_module_path(context.paths, first_module, home) {
+                Some(path) => Some(path),
+                None => {
+                    stays(self, &members, &format!("no place for `{home}` is known"));
+                    return;
+                }
+            },
+        };
+        let bound = |taken: &HashMap<String, Vec<String>>, name: &str| {
+            existing.is_some_and(|module| module.bound_names.contains(name))
+                || taken
+                    .get(home)
+                    .is_some_and(|names| names.iter().any(|known| known == name))
+        };
+        if bound(taken, &name) {
+            stays(self, &members, &format!("`{name}` is taken in `{home}`"));
+            return;
+        }
+        let guard = first.guard.as_ref().expect("keyed guards were extracted");
+        let Some((imports, resource)) =
+            home_imports(index, home, first_module, guard, &resource_type, false)
+        else {
+            stays(
+                self,
+                &members,
+                &format!("the names it uses would clash in `{home}`"),
+            );
+            return;
+        };
+        let back = members.iter().find_map(|(router, _)| {
+            HomeImports {
+                symbols: imports.clone(),
+            }
+            .imports_back(index, &router.name)
+        });
+        if let Some(module) = back {
+            stays(
+                self,
+                &members,
+                &format!("`{home}` would import `{module}`, which imports it"),
+            );
+            return;
+        }
+
+        // Which routes take the chained ownership dependency, one per
+        // check they share, and which the plain one.
+        struct Owned<'s> {
+            name: String,
+            imports: Vec<Symbol>,
+            check: &'s Extracted,
+            owner: &'s str,
+            routes: Vec<(String, String)>,
+        }
+        let mut owned: Vec<Owned> = Vec::new();
+        let mut plain: Vec<&str> = Vec::new();
+        let mut plain_routes: Vec<(String, String)> = Vec::new();
+        for (module, summary) in &members {
+            let route = place(module, summary);
+            let ownership = summary
+                .ownership
+                .as_ref()
+                .filter(|_| route_refusal(index, summary, true, &name).is_none());
+            if let Some((owner, check)) = ownership {
+                let owned_name = format!("valid_owned_{}", resource_stem(&summary.resource));
+                if let Some(known) = owned.iter_mut().find(|known| {
+                    same_code(known.check, check)
+                        && known.check.parameters[0].1 == check.parameters[0].1
+                }) {
+                    known.routes.push(route);
+                    continue;
+                }
+                let free = !bound(taken, &owned_name)
+                    && !owned.iter().any(|known| known.name == owned_name);
+                let imports = free
+                    .then(|| home_imports(index, home, module, check, &resource_type, true))
+                    .flatten();
+                if let Some((imports, _)) = imports {
+                    owned.push(Owned {
+                        name: owned_name,
+                        imports,
+                        check,
+                        owner,
+                        routes: vec![route],
+                    });
+                    continue;
+                }
+            }
+            match route_refusal(index, summary, false, &name) {
+                None => {
+                    plain.push(module.name.as_str());
+                    plain_routes.push(route);
+                }
+                Some(reason) => {
+                    self.routes.insert(route, RouteGuard::Stays(reason));
+                }
+            }
+        }
+        let routes =
+            plain_routes.len() + owned.iter().map(|known| known.routes.len()).sum::<usize>();
+        if routes < 2 {
+            return;
+        }
+
+        // The aliases `dependency-aliases` would define on the next run:
+        // for a dependency with enough uses (a chained dependency uses the
+        // plain one), named as it names them.
+        let mut alias_for = |dependency: &str, uses: usize, users: &[&str]| {
+            let naming = aliases?;
+            let alias = naming.name(
+                index,
+                home,
+                dependency,
+                &resource_type,
+                &first.resource,
+                uses,
+                users,
+                taken,
+            )?;
+            taken
+                .entry(home.to_string())
+                .or_default()
+                .push(alias.clone());
+            Some(alias)
+        };
+        // The alias needs `Annotated` and `Depends` in the home too.
+        let annotating = home_imports(index, home, first_module, guard, &resource_type, true);
+        let alias = match &annotating {
+            Some(_) => alias_for(&name, plain_routes.len() + owned.len(), &plain),
+            None => None,
+        };
+        let imports = match (&alias, annotating) {
+            (Some(_), Some((annotating, _))) => annotating,
+            _ => imports,
+        };
+        let owned_aliases: Vec<Option<String>> = owned
+            .iter()
+            .map(|known| {
+                let users: Vec<&str> = known
+                    .routes
+                    .iter()
+                    .map(|(module, _)| module.as_str())
+                    .collect();
+                alias_for(&known.name, known.routes.len(), &users)
+            })
+            .collect();
+
+        let base = self.dependencies.len();
+        self.dependencies.push(PlannedDependency {
+            home: home.to_string(),
+            name: name.clone(),
+            resource_type: resource_type.clone(),
+            imports,
+            definition: with_alias(
+                definition(
+                    &name,
+                    &guard.parameters,
+                    first.awaited,
+                    &guard.text,
+                    &resource,
+                    &first.resource,
+                ),
+                alias.as_deref(),
+                &resource,
+                &name,
+            ),
+            alias: alias.clone(),
+            creates,
+        });
+        taken
+            .entry(home.to_string())
+            .or_default()
+            .push(name.clone());
+        for route in plain_routes {
+            self.routes.insert(
+                route,
+                RouteGuard::Takes {
+                    dependency: base,
+                    owned: false,
+                },
+            );
+        }
+        for (known, owned_alias) in owned.into_iter().zip(owned_aliases) {
+            let taken_as = match &alias {
+                Some(alias) => alias.clone(),
+                None => format!("Annotated[{resource}, Depends({name})]"),
+            };
+            let parameters = vec![
+                (
+                    first.resource.clone(),
+                    format!("{}: {taken_as}", first.resource),
+                ),
+                (known.owner.into(), known.check.parameters[0].1.clone()),
+            ];
+            let text = definition(
+                &known.name,
+                &parameters,
+                first.awaited,
+                &known.check.text,
+                &resource,
+                &first.resource,
+            );
+            let dependency = self.dependencies.len();
+            for route in known.routes {
+                self.routes.insert(
+                    route,
+                    RouteGuard::Takes {
+                        dependency,
+                        owned: true,
+                    },
+                );
+            }
+            self.dependencies.push(PlannedDependency {
+                home: home.to_string(),
+                name: known.name.clone(),
+                resource_type: resource_type.clone(),
+                imports: known.imports,
+                definition: with_alias(text, owned_alias.as_deref(), &resource, &known.name),
+                alias: owned_alias,
+                creates: None,
+            });
+            taken.entry(home.to_string()).or_default().push(known.name);
+        }
     }
 
     /// What the route `route` of `module` does with its guard.
@@ -337,9 +459,13 @@ impl Plan for GuardPlan {
             .iter()
             .enumerate()
             .filter(|(index, _)| !self.withdrawn[*index])
-            .map(|(_, planned)| Promise::Defines {
-                module: planned.home.clone(),
-                name: planned.name.clone(),
+            .flat_map(|(_, planned)| {
+                std::iter::once(&planned.name)
+                    .chain(&planned.alias)
+                    .map(|name| Promise::Defines {
+                        module: planned.home.clone(),
+                        name: name.clone(),
+                    })
             })
             .collect()
     }
@@ -347,7 +473,7 @@ impl Plan for GuardPlan {
     fn withdraw(&mut self, broken: &[Promise]) {
         for (index, planned) in self.dependencies.iter().enumerate() {
             if broken.iter().any(|promise| {
-                matches!(promise, Promise::Defines { module, name } if *module == planned.home && *name == planned.name)
+                matches!(promise, Promise::Defines { module, name } if *module == planned.home && (*name == planned.name || planned.alias.as_ref() == Some(name)))
             }) {
                 self.withdrawn[index] = true;
             }
@@ -429,6 +555,125 @@ fn home_of(index: &ProjectIndex, domains: &Domains, module: &ModuleSummary) -> S
     }
 }
 
+/// Why a route cannot take its guard as the dependency `dependency`
+/// (chained on, with its ownership check, when `owned`), if it cannot.
+fn route_refusal(
+    index: &ProjectIndex,
+    guard: &GuardSummary,
+    owned: bool,
+    dependency: &str,
+) -> Option<String> {
+    if let Err(reason) = &guard.signature {
+        return Some(reason.clone());
+    }
+    let after = if owned {
+        guard.after_ownership.as_ref()?
+    } else {
+        &guard.after_guard
+    };
+    if after.path_parameter {
+        let parameter = &guard.parameter;
+        return Some(format!(
+            "it reads `{parameter}` after the guard, and `{dependency}` would declare `{parameter}` too: FastAPI would validate it twice (read `{}.id` instead)",
+            guard.resource
+        ));
+    }
+    // A project alias of a dependency is solved once per request too.
+    let shared = after.shared.iter().find(|(_, annotation)| {
+        !annotation
+            .as_deref()
+            .is_some_and(|annotation| index.alias_type(&index.canonical(annotation)).is_some())
+    });
+    shared.map(|(name, _)| {
+        format!(
+            "it reads `{name}` after the guard, and `{dependency}` would declare `{name}` too: FastAPI would validate it twice"
+        )
+    })
+}
+
+/// Whether two pieces of code are the same, spaces aside.
+fn same_code(a: &Extracted, b: &Extracted) -> bool {
+    a.text.split_whitespace().eq(b.text.split_whitespace())
+}
+
+/// How `dependency-aliases` names the aliases of new dependencies, when it
+/// runs: what it would define for them on the next run.
+pub struct AliasNaming {
+    min_uses: usize,
+}
+
+impl AliasNaming {
+    pub fn of(context: &PlanContext) -> Option<Self> {
+        use crate::transforms::dependency_aliases;
+        if !context.runs(dependency_aliases::TRANSFORM.name) {
+            return None;
+        }
+        let default = dependency_aliases::plan::AliasOptions::default();
+        let options = context
+            .settings
+            .get::<dependency_aliases::plan::AliasOptions>()
+            .unwrap_or(&default);
+        Some(AliasNaming {
+            min_uses: options.min_uses,
+        })
+    }
+
+    /// The alias of `home.dependency`, giving a `resource_type` taken by
+    /// `uses` parameters in `users`, or `None` when it would get none.
+    #[allow(clippy::too_many_arguments)]
+    fn name(
+        &self,
+        index: &ProjectIndex,
+        home: &str,
+        dependency: &str,
+        resource_type: &str,
+        parameter: &str,
+        uses: usize,
+        users: &[&str],
+        taken: &HashMap<String, Vec<String>>,
+    ) -> Option<String> {
+        use crate::transforms::dependency_aliases::plan::{alias_name, distinct_name};
+        if uses < self.min_uses || UNINFORMATIVE_TYPES.contains(&resource_type) {
+            return None;
+        }
+        let key = DependencyKey {
+            function: "Depends",
+            dependency: format!("{home}.{dependency}"),
+            arguments: String::new(),
+            type_name: resource_type.to_string(),
+        };
+        let taken: rustc_hash::FxHashSet<(String, String)> = taken
+            .get(home)
+            .into_iter()
+            .flatten()
+            .map(|name| (home.to_string(), name.clone()))
+            .collect();
+        distinct_name(
+            index,
+            home,
+            users.iter().copied(),
+            &alias_name(&key, parameter),
+            &taken,
+        )
+    }
+}
+
+/// A definition followed by its alias, when it has one:
+/// `ValidPostId = Annotated[Post, Depends(valid_post_id)]`, wrapped as
+/// black wraps a subscript past the line length.
+fn with_alias(definition: String, alias: Option<&str>, resource_class: &str, name: &str) -> String {
+    let Some(alias) = alias else {
+        return definition;
+    };
+    let line = format!("{alias} = Annotated[{resource_class}, Depends({name})]");
+    let line = if line.chars().count() <= 88 {
+        line
+    } else {
+        format!("{alias} = Annotated[\n    {resource_class}, Depends({name})\n]")
+    };
+    format!("{definition}\n\n\n{line}")
+}
+
 /// `valid_post_id` for `post_id`; `valid_post_slug` for `slug`.
 fn dependency_name(guard: &GuardSummary) -> String {
     let resource = resource_stem(&guard.resource);
@@ -506,10 +751,11 @@ fn home_imports(
         .iter()
         .find(|(_, qualified)| index.canonical(qualified) == resource_type)
         .map(|(local, qualified)| (local.to_string(), qualified.to_string()));
-    // Or through a module the router imports: `models.Item`.
+    // Or through its own module, when the router imports that: `models.Item`
+    // (not through a module that happens to import it).
     let through_module = router.imports.iter().find(|(_, qualified)| {
         index.module(qualified).is_some()
-            && index.canonical(&format!("{qualified}.{class_name}")) == resource_type
+            && resource_type.strip_prefix(qualified.as_str()) == Some(&format!(".{class_name}"))
     });
     if let (None, Some((local, qualified))) = (&by_router, through_module) {
         push(local, qualified)?;

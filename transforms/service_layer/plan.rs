@@ -71,6 +71,16 @@ impl ServicePlan {
             .collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         let mut taken: HashMap<String, Vec<String>> = HashMap::default();
+        // What `domain-exceptions` makes of the `HTTPException`s the work
+        // raises, when it runs: the same plan it makes itself.
+        let errors = (context.runs(crate::transforms::domain_exceptions::TRANSFORM.name)
+            && modules.iter().any(|module| {
+                module
+                    .route_work
+                    .iter()
+                    .any(|work| !work.http_raises.is_empty())
+            }))
+        .then(|| crate::transforms::domain_exceptions::plan::ErrorPlan::new(context));
         for module in modules {
             let (home, alias) = home_of(index, &domains, module);
             for work in &module.route_work {
@@ -82,6 +92,10 @@ impl ServicePlan {
                     continue;
                 }
                 let place = (module.name.clone(), work.route.to_string());
+                if let Err(reason) = raises_domain_errors(index, errors.as_ref(), module, work) {
+                    plan.routes.insert(place, RouteService::Stays(reason));
+                    continue;
+                }
                 match plan.service_for(context, module, &home, alias.as_deref(), work, &mut taken) {
                     Ok(index) => {
                         plan.routes.insert(place, RouteService::Delegates(index));
@@ -230,6 +244,11 @@ impl ServicePlan {
             RouteService::Delegates(index) if self.withdrawn[*index] => None,
             decision => Some(decision),
         }
+    }
+
+    /// Whether the route's work moves into a service.
+    pub fn delegates(&self, module: &str, route: &str) -> bool {
+        matches!(self.route(module, route), Some(RouteService::Delegates(_)))
     }
 
     /// The services an existing module's own run writes, in plan order.
@@ -424,4 +443,42 @@ impl Plan for ServicePlan {
         }
         changes
     }
+}
+
+/// Whether every `HTTPException` the work raises becomes a domain
+/// exception, which a service may raise: each one that `domain-exceptions`
+/// (running, and planning as `errors`) rewrites, which it leaves to the
+/// service's module to do.
+fn raises_domain_errors(
+    index: &ProjectIndex,
+    errors: Option<&crate::transforms::domain_exceptions::plan::ErrorPlan>,
+    router: &ModuleSummary,
+    work: &WorkSummary,
+) -> Result<(), String> {
+    if work.http_raises.is_empty() {
+        return Ok(());
+    }
+    let stays = |why: &str| {
+        Err(format!(
+            "it raises `HTTPException` inside the work{why}: raise a domain exception there (`domain-exceptions`), or take the guard as a dependency, first"
+        ))
+    };
+    let Some(errors) = errors else {
+        return stays("");
+    };
+    for raised in &work.http_raises {
+        let (class, shape) = match raised {
+            Ok(raised) => raised,
+            Err(reason) => return stays(&format!(" ({reason})")),
+        };
+        if !(400..500).contains(&shape.status) {
+            return stays(&format!(", with status {}", shape.status));
+        }
+        match errors.error_for(index, &router.name, class, shape) {
+            Some(Ok(_)) => {}
+            Some(Err(refusal)) => return stays(&format!(" that stays one ({refusal})")),
+            None => return stays(""),
+        }
+    }
+    Ok(())
 }
