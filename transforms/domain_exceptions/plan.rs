@@ -357,10 +357,25 @@ impl ErrorPlan {
             {
                 return None;
             }
-            let package = module.rsplit_once('.')?.0;
+            // The nearest: the most packages in common, then the same
+            // last name (`app.services.items` from `app.routers.items`).
+            let parts: Vec<&str> = module.split('.').collect();
+            let (package, last) = parts.split_at(parts.len() - 1);
             self.homes
                 .iter()
-                .find(|(raiser, _)| raiser.rsplit_once('.').is_some_and(|(of, _)| of == package))
+                .map(|(raiser, home)| {
+                    let theirs: Vec<&str> = raiser.split('.').collect();
+                    let (their_package, their_last) = theirs.split_at(theirs.len() - 1);
+                    let shared = package
+                        .iter()
+                        .zip(their_package)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    ((shared, last == their_last), home)
+                })
+                .filter(|((shared, _), _)| *shared > 0)
+                .rev()
+                .max_by_key(|(score, _)| *score)
                 .map(|(_, home)| home)
         }) else {
             return self
