@@ -1095,11 +1095,7 @@ pub fn summarize_with_facts(
             }))
         };
     for function in &facts.functions {
-        let header_start = function
-            .decorator_list
-            .first()
-            .map_or(function.start(), Ranged::start);
-        let header = ruff_text_size::TextRange::new(header_start, function.name.end());
+        let header = crate::project::route_code::header_range(function);
         for parameter in function.parameters.iter_non_variadic_params() {
             if let Some(mut dependency_use) = dependency_use(facts, &summary, parameter, text) {
                 dependency_use.ignored = ignored([header, parameter.range()]);

@@ -109,6 +109,16 @@ pub fn module_routes<'r, 'a>(
     })
 }
 
+/// A function's header, from its first decorator to its name: where the
+/// comments that suppress a transform for the whole function are.
+pub fn header_range(function: &ast::StmtFunctionDef) -> TextRange {
+    let start = function
+        .decorator_list
+        .first()
+        .map_or(function.start(), Ranged::start);
+    TextRange::new(start, function.name.end())
+}
+
 /// The guards of a module's routes.
 pub fn guards(
     facts: &FastApiFacts,
@@ -157,11 +167,7 @@ pub fn guards(
         let after_ownership = ownership
             .is_some()
             .then(|| read_after(facts, module, is_package, function, &guard, 3));
-        let header_start = function
-            .decorator_list
-            .first()
-            .map_or(function.start(), Ranged::start);
-        let header = TextRange::new(header_start, function.name.end());
+        let header = header_range(function);
         found.push(GuardSummary {
             route: function.name.as_str().into(),
             resource: guard.resource.into(),
@@ -406,11 +412,7 @@ pub fn route_work(
                 .iter()
                 .map(|parameter| CompactString::from(parameter.name().as_str())),
         );
-        let header_start = function
-            .decorator_list
-            .first()
-            .map_or(function.start(), Ranged::start);
-        let header = TextRange::new(header_start, function.name.end());
+        let header = header_range(function);
         let work_range = TextRange::new(statements[0].start(), function.end());
         let http_raises = work
             .http_raises
