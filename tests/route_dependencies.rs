@@ -64,11 +64,10 @@ fn clean_and_settled(
     flakes_before: &common::Diagnostics,
     select: &str,
 ) {
-    let selection: &[&str] = if select.is_empty() {
-        &[]
-    } else {
-        &["--select", select]
-    };
+    let mut arguments = vec!["--unsafe"];
+    if !select.is_empty() {
+        arguments.extend(["--select", select]);
+    }
     let flakes_after = common::pyflakes(python, directory);
     for (key, count) in &flakes_after {
         assert!(
@@ -76,19 +75,7 @@ fn clean_and_settled(
             "new {key:?}"
         );
     }
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory)
-        .args(["diff", "--unsafe", "--exit-code"])
-        .args(selection)
-        .arg(".")
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
+    common::diff_is_empty(directory, &arguments, ".");
 }
 
 fn fixture(transform: &str, name: &str) -> std::path::PathBuf {

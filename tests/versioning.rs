@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 /// Prints the app's OpenAPI paths and the docs' token URL, one per line.
 const OPENAPI: &str = r#"
@@ -72,17 +71,7 @@ fn routers_move_under_a_version_and_the_tests_follow() {
     );
 
     std::fs::remove_file(directory.path().join("probe.py")).unwrap();
-    let again = Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
-        .current_dir(directory.path())
-        .args(["diff", "--select", "api-version-prefix", "."])
-        .output()
-        .unwrap();
-    assert_eq!(
-        again.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&again.stdout)
-    );
+    common::diff_is_empty(directory.path(), &["--select", "api-version-prefix"], ".");
 }
 
 #[test]

@@ -246,11 +246,7 @@ fn run(context: &FileContext, findings: &mut Findings) {
 fn write_home(context: &FileContext, plan: &GuardPlan, module: &str, findings: &mut Findings) {
     let planned: Vec<MovedDefinition> = plan
         .written_in(module)
-        .map(|planned| MovedDefinition {
-            name: &planned.name,
-            imports: &planned.imports,
-            definition: &planned.definition,
-        })
+        .map(PlannedDependency::moved)
         .collect();
     define_in_home(
         context,

@@ -170,14 +170,8 @@ fn run(context: &FileContext, findings: &mut Findings) {
 
 /// Defines the planned services of this module, when it is their home and exists.
 fn write_home(context: &FileContext, plan: &ServicePlan, module: &str, findings: &mut Findings) {
-    let planned: Vec<MovedDefinition> = plan
-        .written_in(module)
-        .map(|planned| MovedDefinition {
-            name: &planned.name,
-            imports: &planned.imports,
-            definition: &planned.definition,
-        })
-        .collect();
+    let planned: Vec<MovedDefinition> =
+        plan.written_in(module).map(PlannedService::moved).collect();
     define_in_home(
         context,
         &TRANSFORM,

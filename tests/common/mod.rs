@@ -417,6 +417,25 @@ pub fn apply_to_src(directory: &std::path::Path, arguments: &[&str]) {
 
 /// Runs `fastapi-codemod apply --allow-dirty ARGS… ROOT` in `directory`
 /// and checks that it succeeds.
+/// A second `diff` of `root` in `directory` with `arguments` shows nothing
+/// to change.
+pub fn diff_is_empty(directory: &std::path::Path, arguments: &[&str], root: &str) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
+        .current_dir(directory)
+        .arg("diff")
+        .arg("--exit-code")
+        .args(arguments)
+        .arg(root)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 pub fn apply_to(directory: &std::path::Path, arguments: &[&str], root: &str) {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_fastapi-codemod"))
         .current_dir(directory)

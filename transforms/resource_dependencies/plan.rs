@@ -41,6 +41,17 @@ pub struct PlannedDependency {
     pub creates: Option<PathBuf>,
 }
 
+impl PlannedDependency {
+    /// How the home module takes it in.
+    pub fn moved(&self) -> MovedDefinition<'_> {
+        MovedDefinition {
+            name: &self.name,
+            imports: &self.imports,
+            definition: &self.definition,
+        }
+    }
+}
+
 /// What a route's guard becomes.
 #[derive(Debug, Clone)]
 pub enum RouteGuard {
@@ -834,14 +845,7 @@ fn has_default(declaration: &str) -> bool {
 
 /// A new `dependencies.py`.
 fn new_home(home: &str, dependencies: &[&PlannedDependency]) -> String {
-    let moved: Vec<MovedDefinition> = dependencies
-        .iter()
-        .map(|planned| MovedDefinition {
-            name: &planned.name,
-            imports: &planned.imports,
-            definition: &planned.definition,
-        })
-        .collect();
+    let moved: Vec<MovedDefinition> = dependencies.iter().map(|planned| planned.moved()).collect();
     new_home_text(home, &moved)
 }
 

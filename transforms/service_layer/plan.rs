@@ -40,6 +40,17 @@ pub struct PlannedService {
     pub alias: Option<String>,
 }
 
+impl PlannedService {
+    /// How the home module takes it in.
+    pub fn moved(&self) -> MovedDefinition<'_> {
+        MovedDefinition {
+            name: &self.name,
+            imports: &self.imports,
+            definition: &self.definition,
+        }
+    }
+}
+
 /// What a route's work becomes.
 #[derive(Debug, Clone)]
 pub enum RouteService {
@@ -426,14 +437,8 @@ impl Plan for ServicePlan {
                         .map(|(package, _)| package.to_string()),
                 });
             }
-            let moved: Vec<MovedDefinition> = services
-                .iter()
-                .map(|planned| MovedDefinition {
-                    name: &planned.name,
-                    imports: &planned.imports,
-                    definition: &planned.definition,
-                })
-                .collect();
+            let moved: Vec<MovedDefinition> =
+                services.iter().map(|planned| planned.moved()).collect();
             let text = new_home_text(home, &moved);
             changes.push(FileChange::Create {
                 path: path.clone(),
