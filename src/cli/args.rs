@@ -56,6 +56,10 @@ pub enum Command {
         /// The transform's name, as `list` prints it.
         name: String,
     },
+    /// Run as a language server over standard input and output: findings
+    /// as you type and their fixes as code actions, in any editor with an
+    /// LSP client.
+    Server,
 }
 
 /// Options shared by `diff`, `apply` and `check`.

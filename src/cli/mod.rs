@@ -14,6 +14,7 @@ mod projects;
 mod report;
 mod review;
 mod sarif;
+mod server;
 mod shard;
 pub mod walk;
 mod write;
@@ -125,6 +126,7 @@ pub fn run(
             }
             None => bail!("unknown transform `{name}`; `fastapi-codemod list` shows them all"),
         },
+        Command::Server => server::serve(catalogue),
     }
 }
 
@@ -237,6 +239,82 @@ struct RunFile {
     selection: usize,
 }
 
+/// The files a walk found, each with its selection (files with one
+/// configuration share one), and those that cannot run, with why, or that
+/// the configuration leaves out.
+struct RunFiles {
+    files: Vec<RunFile>,
+    selections: Vec<Selection>,
+    /// A walk position, its path and why it cannot run.
+    errors: Vec<(usize, PathBuf, String)>,
+    skipped: Vec<usize>,
+}
+
+/// Resolves each walked file's configuration and selection, in order, so
+/// that workers share nothing mutable.
+fn run_files(
+    catalogue: Catalogue,
+    run: &RunArgs,
+    items: Vec<WalkItem>,
+    resolver: &mut ConfigResolver,
+) -> RunFiles {
+    let mut errors: Vec<(usize, PathBuf, String)> = Vec::new();
+    let mut skipped: Vec<usize> = Vec::new();
+    let mut selections: Vec<Selection> = Vec::new();
+    let mut selection_of_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
+    let mut files: Vec<RunFile> = Vec::new();
+    for (position, item) in items.into_iter().enumerate() {
+        match item {
+            WalkItem::Error { path, message } => errors.push((position, path, message)),
+            WalkItem::File { path, explicit } => {
+                let config = match resolver.for_file(&path) {
+                    Some(Ok(config)) => Some(config),
+                    Some(Err(message)) => {
+                        errors.push((position, path, format!("configuration error: {message}")));
+                        continue;
+                    }
+                    None => None,
+                };
+                if (!explicit || run.force_exclude)
+                    && config
+                        .as_ref()
+                        .is_some_and(|config| config.is_excluded(&path))
+                {
+                    skipped.push(position);
+                    continue;
+                }
+                let root = config.as_ref().map(|config| config.root.clone());
+                let selection = match selection_of_root.get(&root) {
+                    Some(&selection) => selection,
+                    None => match selection_for(catalogue, run, config.as_deref()) {
+                        Ok(selection) => {
+                            selections.push(selection);
+                            selection_of_root.insert(root, selections.len() - 1);
+                            selections.len() - 1
+                        }
+                        Err(error) => {
+                            errors.push((position, path, format!("{error:#}")));
+                            continue;
+                        }
+                    },
+                };
+                files.push(RunFile {
+                    position,
+                    path,
+                    selection,
+                });
+            }
+        }
+    }
+
+    RunFiles {
+        files,
+        selections,
+        errors,
+        skipped,
+    }
+}
+
 fn execute_paths(
     catalogue: Catalogue,
     run: &RunArgs,
@@ -263,55 +341,17 @@ fn execute_paths(
         file.package = Some(projects::label(roots.of(path).as_deref(), path));
         file
     };
-    let mut selections: Vec<Selection> = Vec::new();
-    let mut selection_of_root: HashMap<Option<PathBuf>, usize> = HashMap::new();
-    let mut files: Vec<RunFile> = Vec::new();
-    for (position, item) in items.into_iter().enumerate() {
-        match item {
-            WalkItem::Error { path, message } => {
-                report.add(position, error_report(&path, message, &mut roots))
-            }
-            WalkItem::File { path, explicit } => {
-                let config = match resolver.for_file(&path) {
-                    Some(Ok(config)) => Some(config),
-                    Some(Err(message)) => {
-                        let message = format!("configuration error: {message}");
-                        report.add(position, error_report(&path, message, &mut roots));
-                        continue;
-                    }
-                    None => None,
-                };
-                if (!explicit || run.force_exclude)
-                    && config
-                        .as_ref()
-                        .is_some_and(|config| config.is_excluded(&path))
-                {
-                    report.skip(position);
-                    continue;
-                }
-                let root = config.as_ref().map(|config| config.root.clone());
-                let selection = match selection_of_root.get(&root) {
-                    Some(&selection) => selection,
-                    None => match selection_for(catalogue, run, config.as_deref()) {
-                        Ok(selection) => {
-                            selections.push(selection);
-                            selection_of_root.insert(root, selections.len() - 1);
-                            selections.len() - 1
-                        }
-                        Err(error) => {
-                            let message = format!("{error:#}");
-                            report.add(position, error_report(&path, message, &mut roots));
-                            continue;
-                        }
-                    },
-                };
-                files.push(RunFile {
-                    position,
-                    path,
-                    selection,
-                });
-            }
-        }
+    let RunFiles {
+        files,
+        mut selections,
+        errors,
+        skipped,
+    } = run_files(catalogue, run, items, &mut resolver);
+    for (position, path, message) in errors {
+        report.add(position, error_report(&path, message, &mut roots));
+    }
+    for position in skipped {
+        report.skip(position);
     }
 
     let mode = if action == Action::Check {
@@ -320,8 +360,7 @@ fn execute_paths(
         Mode::Fix
     };
     // One project at a time, so that memory follows the largest project.
-    let mut namer = modules::ModuleNamer::default();
-    let mut outer_namer = modules::ModuleNamer::default().keeping_outer_directories(true);
+    let mut namers = modules::ProjectNamers::default();
     let git = std::sync::Mutex::new(write::GitGuard::default());
     let guarded = matches!(
         action,
@@ -352,30 +391,29 @@ fn execute_paths(
         report.set_progress(progress.bar());
     }
     for project in projects::group(files, &mut roots) {
-        let mut project_files: Vec<ProjectFile> = Vec::with_capacity(project.files.len());
-        let mut refusals: Vec<Option<String>> = Vec::with_capacity(project.files.len());
-        for file in &project.files {
-            let module = namer.module_name(&file.path);
-            let outer_module = outer_namer
-                .module_name(&file.path)
-                .filter(|outer| Some(outer) != module.as_ref());
-            let refusal = if guarded {
-                git.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .refusal(&file.path)
-            } else {
-                None
-            };
-            project_files.push(ProjectFile {
-                path: file.path.clone(),
-                module_name: module.as_ref().map(|(name, _)| name.clone()),
-                outer_module_name: outer_module.map(|(name, _)| name),
-                is_package: module.as_ref().is_some_and(|(_, package)| *package),
-                selection: &selections[file.selection],
-                writable: refusal.is_none(),
-            });
-            refusals.push(refusal);
-        }
+        let refusals: Vec<Option<String>> = project
+            .files
+            .iter()
+            .map(|file| {
+                guarded
+                    .then(|| {
+                        git.lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .refusal(&file.path)
+                    })
+                    .flatten()
+            })
+            .collect();
+        let project_files: Vec<ProjectFile> = project
+            .files
+            .iter()
+            .zip(&refusals)
+            .map(|(file, refusal)| {
+                let mut project_file = namers.project_file(&file.path, &selections[file.selection]);
+                project_file.writable = refusal.is_none();
+                project_file
+            })
+            .collect();
         // The project's directory as its files' paths spell it, so that
         // `.env` shows beside them (relative when they are).
         let root = project.root.as_deref().map(|root| {

@@ -166,6 +166,47 @@ impl ModuleNamer {
 /// Whether a directory is a package Python can import: it holds an
 /// `__init__.py` and its name is an identifier (a checkout named
 /// `fastapi-mongo` with a stray `__init__.py` is where the app runs from,
+
+/// The names a run gives its files: the module name, and the name from
+/// the project root when that differs.
+pub struct ProjectNamers {
+    namer: ModuleNamer,
+    outer: ModuleNamer,
+}
+
+impl Default for ProjectNamers {
+    fn default() -> Self {
+        ProjectNamers {
+            namer: ModuleNamer::default(),
+            outer: ModuleNamer::default().keeping_outer_directories(true),
+        }
+    }
+}
+
+impl ProjectNamers {
+    /// A file of a project run, writable, named as its package layout
+    /// says.
+    pub fn project_file<'s>(
+        &mut self,
+        path: &Path,
+        selection: &'s crate::project::pipeline::Selection,
+    ) -> crate::project::run::ProjectFile<'s> {
+        let module = self.namer.module_name(path);
+        let outer_module = self
+            .outer
+            .module_name(path)
+            .filter(|outer| Some(outer) != module.as_ref());
+        crate::project::run::ProjectFile {
+            path: path.to_path_buf(),
+            module_name: module.as_ref().map(|(name, _)| name.clone()),
+            outer_module_name: outer_module.map(|(name, _)| name),
+            is_package: module.as_ref().is_some_and(|(_, package)| *package),
+            selection,
+            writable: true,
+        }
+    }
+}
+
 /// not a package of it).
 pub fn is_package_directory(directory: &Path) -> bool {
     let named = directory

@@ -311,35 +311,7 @@ impl Review {
         files: &'r [ProjectFile],
         in_shard: &dyn Fn(&std::path::Path) -> bool,
     ) -> Vec<Item<'r>> {
-        let home_in_shard = |unit: Option<&usize>| {
-            unit.and_then(|unit| run.units.home.get(*unit))
-                .is_none_or(|home| in_shard(home))
-        };
-        let mut items: Vec<Item> = Vec::new();
-        for (position, (file, outcome)) in files.iter().zip(&run.files).enumerate() {
-            if !file.writable
-                || outcome.error.is_some()
-                || outcome.fixed.is_none()
-                || !home_in_shard(run.units.of_file.get(position))
-            {
-                continue;
-            }
-            items.extend(outcome.reviewed.iter().map(|fix| Item::Fix {
-                path: &file.path,
-                fix,
-            }));
-        }
-        items.extend(
-            run.changes
-                .iter()
-                .enumerate()
-                .filter(|(index, made)| {
-                    made.error.is_none()
-                        && made.after.is_some()
-                        && home_in_shard(run.units.of_change.get(*index))
-                })
-                .map(|(_, made)| Item::Change(made)),
-        );
+        let mut items = items(run, files, in_shard);
         items.retain(|item| !self.decided(item));
         items
     }
@@ -468,6 +440,98 @@ impl Review {
             text.to_string()
         }
     }
+}
+
+/// The fixes and whole-file changes a run makes, in path order, of the
+/// writable files and units whose home `in_shard` holds.
+fn items<'r>(
+    run: &'r ProjectRun,
+    files: &'r [ProjectFile],
+    in_shard: &dyn Fn(&std::path::Path) -> bool,
+) -> Vec<Item<'r>> {
+    let home_in_shard = |unit: Option<&usize>| {
+        unit.and_then(|unit| run.units.home.get(*unit))
+            .is_none_or(|home| in_shard(home))
+    };
+    let mut items: Vec<Item> = Vec::new();
+    for (position, (file, outcome)) in files.iter().zip(&run.files).enumerate() {
+        if !file.writable
+            || outcome.error.is_some()
+            || outcome.fixed.is_none()
+            || !home_in_shard(run.units.of_file.get(position))
+        {
+            continue;
+        }
+        items.extend(outcome.reviewed.iter().map(|fix| Item::Fix {
+            path: &file.path,
+            fix,
+        }));
+    }
+    items.extend(
+        run.changes
+            .iter()
+            .enumerate()
+            .filter(|(index, made)| {
+                made.error.is_none()
+                    && made.after.is_some()
+                    && home_in_shard(run.units.of_change.get(*index))
+            })
+            .map(|(_, made)| Item::Change(made)),
+    );
+    items
+}
+
+/// What must land with the fixes `wanted` picks, as `apply --interactive`
+/// would ask it together (see [`groups`]): the keys of those fixes and of
+/// the fixes grouped with them, and the whole-file changes (path and
+/// transform) of their groups. `run` must have been made with a review
+/// that admits every fix, so that each fix is recorded. A fix found on text
+/// that fixes of earlier passes made brings those of its file too.
+pub(super) fn land_together(
+    run: &ProjectRun,
+    files: &[ProjectFile],
+    wanted: &dyn Fn(&std::path::Path, &ReviewedFix) -> bool,
+) -> (HashSet<FixKey>, Vec<(PathBuf, &'static str)>) {
+    let items = items(run, files, &|_| true);
+    let mut chosen: HashSet<usize> = HashSet::new();
+    for (index, item) in items.iter().enumerate() {
+        let Item::Fix { path, fix } = item else {
+            continue;
+        };
+        if !wanted(path, fix) {
+            continue;
+        }
+        chosen.insert(index);
+        for (earlier, other) in items.iter().enumerate() {
+            if let Item::Fix {
+                path: other_path,
+                fix: other_fix,
+            } = other
+                && other_path == path
+                && other_fix.pass < fix.pass
+            {
+                chosen.insert(earlier);
+            }
+        }
+    }
+    let mut keys = HashSet::new();
+    let mut changes = Vec::new();
+    for group in groups(&items, run, files) {
+        if !group.iter().any(|member| chosen.contains(member)) {
+            continue;
+        }
+        for member in group {
+            match &items[member] {
+                Item::Fix { fix, .. } => {
+                    keys.insert(fix.key.clone());
+                }
+                Item::Change(made) => {
+                    changes.push((made.change.path().to_path_buf(), made.made_by));
+                }
+            }
+        }
+    }
+    (keys, changes)
 }
 
 /// The items that must land together, as groups: fixes that write or use

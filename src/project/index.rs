@@ -775,6 +775,213 @@ impl ProjectIndex {
         }
     }
 
+    /// Puts a module's new summary, as [`summarize`] made it, in the place of
+    /// its old one (or adds it), as an editor's server does when a file
+    /// changes: the maps are mended for what the module held before and
+    /// holds now, not built again from every module. The uses of every
+    /// module whose resolution may go through it (a dependency it defines,
+    /// a name it re-exports) are resolved again from `unresolved`, each
+    /// module's summary as it was made; the others are left as they are.
+    pub fn replace_module<'u>(
+        &mut self,
+        summary: ModuleSummary,
+        unresolved: &dyn Fn(&str) -> Option<&'u ModuleSummary>,
+    ) {
+        let name = summary.name.clone();
+        let old = self.modules.insert(name.clone(), summary);
+        let new = &self.modules[&name];
+        // Classes by name: the old module's out, the new one's in.
+        let mut touched: Vec<String> = Vec::new();
+        if let Some(old) = &old {
+            for class in &old.class_summaries {
+                let qualified = format!("{name}.{}", class.name);
+                if let Some(known) = self.classes_by_name.get_mut(class.name.as_str()) {
+                    known.retain(|other| *other != qualified);
+                    if known.is_empty() {
+                        self.classes_by_name.remove(class.name.as_str());
+                    }
+                }
+            }
+        }
+        for class in &new.class_summaries {
+            let qualified = format!("{name}.{}", class.name);
+            let known = self
+                .classes_by_name
+                .entry(class.name.to_string())
+                .or_default();
+            if !known.contains(&qualified) {
+                known.push(qualified);
+                touched.push(class.name.to_string());
+            }
+        }
+        for class in touched {
+            if let Some(known) = self.classes_by_name.get_mut(&class) {
+                known.sort();
+            }
+        }
+        // Importers: a name it no longer imports may have another importer
+        // the two kept did not show.
+        let targets = |summary: &ModuleSummary| -> HashSet<CompactString> {
+            summary
+                .imports
+                .values()
+                .chain(&summary.patched)
+                .cloned()
+                .collect()
+        };
+        let new_targets = targets(new);
+        let old_targets = old.as_ref().map(targets).unwrap_or_default();
+        for gone in old_targets.difference(&new_targets) {
+            let Some(known) = self.importers.get_mut(gone.as_str()) else {
+                continue;
+            };
+            if !known.contains(&name) {
+                continue;
+            }
+            let others: Vec<String> = self
+                .modules
+                .values()
+                .filter(|summary| {
+                    summary
+                        .imports
+                        .values()
+                        .chain(&summary.patched)
+                        .any(|target| target == gone)
+                })
+                .map(|summary| summary.name.clone())
+                .take(2)
+                .collect();
+            if others.is_empty() {
+                self.importers.remove(gone.as_str());
+            } else {
+                self.importers.insert(gone.to_string(), others);
+            }
+        }
+        for target in new_targets.difference(&old_targets) {
+            let known = self.importers.entry(target.to_string()).or_default();
+            if known.len() < 2 && !known.contains(&name) {
+                known.push(name.clone());
+            }
+        }
+        // The import graph: a new module may be what others' imports run.
+        if old.is_none() {
+            let (_, edges) = dependencies_and_edges(&self.modules);
+            self.import_edges = edges;
+        } else {
+            let mut edges: Vec<CompactString> = Vec::new();
+            for imported in &new.imported_modules {
+                let prefixes = imported
+                    .match_indices('.')
+                    .map(|(dot, _)| &imported[..dot])
+                    .chain([imported.as_str()]);
+                for prefix in prefixes {
+                    if self.modules.contains_key(prefix) {
+                        edges.push(CompactString::from(prefix));
+                    }
+                }
+            }
+            edges.sort_unstable();
+            edges.dedup();
+            self.import_edges.insert(name.clone(), edges);
+        }
+        // Uses and aliases resolved again where the module may be on their
+        // way: its own, and those of modules naming a dependency or type in
+        // it, or in a module that imports from it, directly or through others
+        // (re-exports are followed through imports).
+        let mut through: HashSet<&str> = HashSet::default();
+        through.insert(name.as_str());
+        loop {
+            let more: Vec<&str> = self
+                .modules
+                .values()
+                .filter(|summary| !through.contains(summary.name.as_str()))
+                .filter(|summary| {
+                    summary.imports.values().any(|target| {
+                        target
+                            .rsplit_once('.')
+                            .is_some_and(|(module, _)| through.contains(module))
+                    })
+                })
+                .map(|summary| summary.name.as_str())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            through.extend(more);
+        }
+        let passes_through = |qualified: &str| {
+            through.iter().any(|module| {
+                qualified
+                    .strip_prefix(module)
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+        };
+        let again: Vec<(String, Vec<DependencyKey>)> = self
+            .modules
+            .keys()
+            .filter_map(|module| {
+                let original = unresolved(module)?;
+                let keys: Vec<&DependencyKey> = original
+                    .aliases
+                    .iter()
+                    .map(|alias| &alias.key)
+                    .chain(original.dependency_uses.iter().map(|used| &used.key))
+                    .collect();
+                let affected = *module == name
+                    || keys.iter().any(|key| {
+                        passes_through(&key.dependency)
+                            || passes_through(
+                                key.type_name
+                                    .strip_prefix(INFERRED_TYPE)
+                                    .unwrap_or(&key.type_name),
+                            )
+                    });
+                affected.then(|| {
+                    let resolved = keys.into_iter().map(|key| self.resolved_key(key)).collect();
+                    (module.clone(), resolved)
+                })
+            })
+            .collect();
+        for (module, keys) in again {
+            let Some(summary) = self.modules.get_mut(&module) else {
+                continue;
+            };
+            let slots = summary
+                .aliases
+                .iter_mut()
+                .map(|alias| &mut alias.key)
+                .chain(summary.dependency_uses.iter_mut().map(|used| &mut used.key));
+            for (slot, key) in slots.zip(keys) {
+                *slot = key;
+            }
+        }
+        self.dependencies.clear();
+        for summary in self.modules.values() {
+            for dependency_use in &summary.dependency_uses {
+                if !self.dependencies.contains(dependency_use.key.dependency.as_str()) {
+                    self.dependencies
+                        .insert(dependency_use.key.dependency.clone());
+                }
+            }
+        }
+        self.callers = std::sync::OnceLock::new();
+        self.reachable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// A key as [`ProjectIndex::resolve_uses`] resolves it.
+    fn resolved_key(&self, key: &DependencyKey) -> DependencyKey {
+        let mut key = key.clone();
+        if let Some(dependency) = key.type_name.strip_prefix(INFERRED_TYPE) {
+            key.type_name = self.inferred_type(dependency);
+        }
+        key.dependency = self.canonical(&key.dependency);
+        key.type_name = self.canonical(&key.type_name);
+        key
+    }
+
     /// Resolves every dependency and type in uses and aliases through re-exports.
     fn resolve_uses(&mut self) {
         let inferred: HashMap<String, String> = self

@@ -7,6 +7,7 @@ pub mod app_settings;
 pub mod dependencies;
 pub mod index;
 pub mod layout;
+pub mod live;
 pub mod models;
 pub mod partition;
 pub mod pipeline;

@@ -98,6 +98,8 @@ pub enum Mode {
 pub struct LocatedFinding {
     pub line: usize,
     pub column: usize,
+    /// Where what it found ends (exclusive), the same way.
+    pub end: (usize, usize),
     pub transform: &'static str,
     pub message: String,
     /// Whether a fix would be applied with the current options.
@@ -875,6 +877,7 @@ fn locate(source: &SourceFile, findings: &[Finding], selection: &Selection) -> V
             LocatedFinding {
                 line,
                 column,
+                end: source.line_column(finding.range.end()),
                 transform: finding.transform,
                 message: finding.message.clone(),
                 fixable: fix.is_some(),

@@ -247,102 +247,15 @@ fn run(
 ) -> ProjectRun {
     use rayon::prelude::*;
 
-    // The project's settings and transforms: the first configuration that
-    // sets a kind of setting wins; every transform some file runs.
-    let mut settings = Settings::default();
-    let mut selected: Vec<&'static Transform> = Vec::new();
-    for file in files {
-        settings.fill_from(&file.selection.options.settings);
-        for transform in &file.selection.transforms {
-            if !selected
-                .iter()
-                .any(|known| std::ptr::eq(*known, *transform))
-            {
-                selected.push(transform);
-            }
-        }
-    }
+    let (settings, selected) = settings_and_transforms(files);
     let secret_fields = settings
         .get::<SecretFields>()
         .map(|fields| fields.0.clone())
         .unwrap_or_default();
-
-    // The index pass: each file read and parsed once, summarized, and
-    // looked at by its transforms against a recording index.
-    let mut names: Vec<Option<String>> =
-        files.iter().map(|file| file.module_name.clone()).collect();
-    // The top names modules would have from the project root (`src`,
-    // a namespace package's `api`), where they differ.
-    let outer_top = |file: &ProjectFile| -> Option<String> {
-        let outer = file.outer_module_name.as_deref()?;
-        let top = outer.split('.').next()?;
-        let inner = file
-            .module_name
-            .as_deref()
-            .and_then(|name| name.split('.').next());
-        (Some(top) != inner).then(|| top.to_string())
-    };
-    let mut outer_tops: Vec<String> = files.iter().filter_map(outer_top).collect();
-    outer_tops.sort();
-    outer_tops.dedup();
-    let mut first: Vec<IndexPass> = files
-        .par_iter()
-        .enumerate()
-        .map(|(position, file)| {
-            let pass = index_pass(
-                file,
-                names[position].as_deref(),
-                workspace,
-                position,
-                &secret_fields,
-                &outer_tops,
-            );
-            progress.indexed();
-            pass
-        })
-        .collect();
-    // A project that imports `src.…` (or `api.v1.…` through a namespace
-    // package) names its modules from the project root: the files whose
-    // names that changes are looked at again.
-    let imported_tops: Vec<&str> = first
-        .iter()
-        .flat_map(|pass| {
-            pass.imports_outer
-                .iter()
-                .map(|&top| outer_tops[top].as_str())
-        })
-        .collect();
-    if !imported_tops.is_empty() {
-        let renamed: Vec<usize> = (0..files.len())
-            .filter(|&position| {
-                files[position]
-                    .outer_module_name
-                    .as_deref()
-                    .and_then(|outer| outer.split('.').next())
-                    .is_some_and(|top| imported_tops.contains(&top))
-            })
-            .collect();
-        for &position in &renamed {
-            names[position].clone_from(&files[position].outer_module_name);
-        }
-        let again: Vec<(usize, IndexPass)> = renamed
-            .par_iter()
-            .map(|&position| {
-                let pass = index_pass(
-                    &files[position],
-                    names[position].as_deref(),
-                    workspace,
-                    position,
-                    &secret_fields,
-                    &[],
-                );
-                (position, pass)
-            })
-            .collect();
-        for (position, pass) in again {
-            first[position] = pass;
-        }
-    }
+    let IndexedFiles {
+        passes: first,
+        names,
+    } = index_files(files, workspace, &secret_fields, progress);
     let mut summaries = Vec::with_capacity(first.len());
     let mut looks = Vec::with_capacity(first.len());
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(first.len());
@@ -604,6 +517,124 @@ fn run(
         changes,
         units,
         kept,
+    }
+}
+
+/// The settings of a project and the transforms it runs: the first
+/// configuration that sets a kind of setting wins; every transform some
+/// file runs.
+pub(super) fn settings_and_transforms(files: &[ProjectFile]) -> (Settings, Vec<&'static Transform>) {
+    let mut settings = Settings::default();
+    let mut selected: Vec<&'static Transform> = Vec::new();
+    for file in files {
+        settings.fill_from(&file.selection.options.settings);
+        for transform in &file.selection.transforms {
+            if !selected
+                .iter()
+                .any(|known| std::ptr::eq(*known, *transform))
+            {
+                selected.push(transform);
+            }
+        }
+    }
+    (settings, selected)
+}
+
+/// Every file's index pass, and the module names the project knows them by.
+pub(super) struct IndexedFiles {
+    pub(super) passes: Vec<IndexPass>,
+    pub(super) names: Vec<Option<String>>,
+}
+
+/// The index pass: each file read and parsed once, summarized, and looked
+/// at by its transforms against a recording index; a project that imports
+/// its modules by their names from the project root (`src.app.main`) has
+/// those files summarized again under those names.
+pub(super) fn index_files(
+    files: &[ProjectFile],
+    workspace: &dyn Workspace,
+    secret_fields: &[String],
+    progress: &dyn Progress,
+) -> IndexedFiles {
+    use rayon::prelude::*;
+
+    let mut names: Vec<Option<String>> =
+        files.iter().map(|file| file.module_name.clone()).collect();
+    // The top names modules would have from the project root (`src`,
+    // a namespace package's `api`), where they differ.
+    let outer_top = |file: &ProjectFile| -> Option<String> {
+        let outer = file.outer_module_name.as_deref()?;
+        let top = outer.split('.').next()?;
+        let inner = file
+            .module_name
+            .as_deref()
+            .and_then(|name| name.split('.').next());
+        (Some(top) != inner).then(|| top.to_string())
+    };
+    let mut outer_tops: Vec<String> = files.iter().filter_map(outer_top).collect();
+    outer_tops.sort();
+    outer_tops.dedup();
+    let mut first: Vec<IndexPass> = files
+        .par_iter()
+        .enumerate()
+        .map(|(position, file)| {
+            let pass = index_pass(
+                file,
+                names[position].as_deref(),
+                workspace,
+                position,
+                secret_fields,
+                &outer_tops,
+            );
+            progress.indexed();
+            pass
+        })
+        .collect();
+    // A project that imports `src.…` (or `api.v1.…` through a namespace
+    // package) names its modules from the project root: the files whose
+    // names that changes are looked at again.
+    let imported_tops: Vec<&str> = first
+        .iter()
+        .flat_map(|pass| {
+            pass.imports_outer
+                .iter()
+                .map(|&top| outer_tops[top].as_str())
+        })
+        .collect();
+    if !imported_tops.is_empty() {
+        let renamed: Vec<usize> = (0..files.len())
+            .filter(|&position| {
+                files[position]
+                    .outer_module_name
+                    .as_deref()
+                    .and_then(|outer| outer.split('.').next())
+                    .is_some_and(|top| imported_tops.contains(&top))
+            })
+            .collect();
+        for &position in &renamed {
+            names[position].clone_from(&files[position].outer_module_name);
+        }
+        let again: Vec<(usize, IndexPass)> = renamed
+            .par_iter()
+            .map(|&position| {
+                let pass = index_pass(
+                    &files[position],
+                    names[position].as_deref(),
+                    workspace,
+                    position,
+                    secret_fields,
+                    &[],
+                );
+                (position, pass)
+            })
+            .collect();
+        for (position, pass) in again {
+            first[position] = pass;
+        }
+    }
+    IndexedFiles {
+        passes: first,
+        names,
     }
 }
 
@@ -1133,11 +1164,11 @@ fn write_ranks(
 }
 
 /// What the index pass learns of one file.
-struct IndexPass {
-    summary: Option<ModuleSummary>,
+pub(super) struct IndexPass {
+    pub(super) summary: Option<ModuleSummary>,
     look: Option<Look>,
     /// Why the file cannot be processed at all.
-    error: Option<FileError>,
+    pub(super) error: Option<FileError>,
     /// Which of the outer top names (`src`, `api`) the file imports from.
     imports_outer: Vec<usize>,
     /// The length of its text, which is about what running it again costs.

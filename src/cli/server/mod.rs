@@ -1,0 +1,824 @@
+//! `fastapi-codemod server`: a language server over standard input and
+//! output. It finds the projects under the editor's workspace folders as
+//! the command line would, indexes them once in the background (reporting
+//! `$/progress`), then keeps each index current file by file
+//! ([`crate::project::live`]): a change re-summarizes that module only,
+//! and the file is checked against the rest of the project with its
+//! buffer as it is. Findings are published as diagnostics; each fixable
+//! one has a quick fix, and `source.fixAll.fastapi-codemod` makes every
+//! safe fix of a file, each with a `WorkspaceEdit` over every file the fix
+//! touches (computed on `codeAction/resolve` when the client can). Hover
+//! on a finding shows what `explain` prints.
+//!
+//! Nothing the client sends ends the server but `exit`: a frame that is
+//! not a message gets an error response ([`transport`]), an unknown
+//! method `MethodNotFound`, bad parameters `InvalidParams`, a handler that
+//! panics `InternalError`, a file that does not parse no diagnostics.
+
+mod documents;
+mod edits;
+mod transport;
+mod workspace;
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use anyhow::Result;
+use crossbeam_channel::{Receiver, Sender};
+use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Diagnostic,
+    DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
+    DidOpenTextDocumentParams, DidSaveTextDocumentParams, Hover, HoverContents, HoverParams,
+    InitializeParams, MarkupContent, MarkupKind, NumberOrString, Position, PublishDiagnosticsParams,
+    Range,
+};
+use serde_json::{Value, json};
+
+use super::Catalogue;
+use crate::project::pipeline::{self, LocatedFinding, Mode};
+use crate::text::edit::Safety;
+use documents::{Document, Encoding, uri_to_path};
+use edits::EditSupport;
+use transport::{Incoming, error_response, read_frame, write_frame};
+use workspace::{EditorProject, Options};
+
+/// The code action kind of "fix everything safe in this file".
+const FIX_ALL_KIND: &str = "source.fixAll.fastapi-codemod";
+
+/// Where each transform's documentation is published.
+const DOCUMENTATION: &str = "https://github.com/fastapi-codemod/fastapi-codemod/blob/main/docs/transforms";
+
+/// Stack size for the threads that run the engine, as the command line's.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Serves the Language Server Protocol on standard input and output until
+/// `exit`; the exit status is 0 after `shutdown`, 1 without it.
+pub fn serve(catalogue: Catalogue) -> Result<ExitCode> {
+    // The engine's parallel work runs on threads with room for deep code.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(STACK_BYTES)
+        .build_global();
+    let (frames, incoming) = crossbeam_channel::unbounded::<Incoming>();
+    std::thread::Builder::new()
+        .name("lsp-reader".into())
+        .spawn(move || {
+            let mut input = std::io::stdin().lock();
+            // A read error is the end of the input too.
+            while let Ok(Some(frame)) = read_frame(&mut input) {
+                if frames.send(frame).is_err() {
+                    break;
+                }
+            }
+        })?;
+    let (outgoing, to_write) = crossbeam_channel::unbounded::<Value>();
+    let writer = std::thread::Builder::new()
+        .name("lsp-writer".into())
+        .spawn(move || {
+            let mut output = std::io::stdout().lock();
+            for value in to_write {
+                if write_frame(&mut output, &value).is_err() {
+                    break;
+                }
+            }
+        })?;
+    let main = std::thread::Builder::new()
+        .name("lsp-main".into())
+        .stack_size(STACK_BYTES)
+        .spawn(move || Server::new(catalogue, outgoing).run(&incoming))?;
+    let code = main.join().unwrap_or(1);
+    let _ = writer.join();
+    Ok(ExitCode::from(code))
+}
+
+/// What the client can take.
+#[derive(Debug, Clone, Copy, Default)]
+struct ClientSupport {
+    /// Code actions whose edit is filled in on `codeAction/resolve`.
+    resolve_edit: bool,
+    edits: EditSupport,
+    progress: bool,
+    markdown: bool,
+}
+
+/// Where the server is in the protocol's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Uninitialized,
+    Running,
+    ShutDown,
+}
+
+/// The projects once the background indexing has made them.
+enum Projects {
+    Indexing(Receiver<Vec<EditorProject>>),
+    Ready(Vec<EditorProject>),
+}
+
+struct Server {
+    catalogue: Catalogue,
+    out: Sender<Value>,
+    phase: Phase,
+    encoding: Encoding,
+    support: ClientSupport,
+    folders: Vec<PathBuf>,
+    options: Options,
+    /// Open documents by URI.
+    documents: HashMap<String, Document>,
+    projects: Option<Projects>,
+    next_id: i32,
+}
+
+impl Server {
+    fn new(catalogue: Catalogue, out: Sender<Value>) -> Self {
+        Server {
+            catalogue,
+            out,
+            phase: Phase::Uninitialized,
+            encoding: Encoding::Utf16,
+            support: ClientSupport::default(),
+            folders: Vec::new(),
+            options: Options::default(),
+            documents: HashMap::new(),
+            projects: None,
+            next_id: 0,
+        }
+    }
+
+    fn run(mut self, incoming: &Receiver<Incoming>) -> u8 {
+        loop {
+            let indexed = match &self.projects {
+                Some(Projects::Indexing(receiver)) => Some(receiver.clone()),
+                _ => None,
+            };
+            let frame = match indexed {
+                Some(indexed) => crossbeam_channel::select! {
+                    recv(incoming) -> frame => frame.ok(),
+                    recv(indexed) -> projects => {
+                        self.indexed(projects.unwrap_or_default());
+                        continue;
+                    }
+                },
+                None => incoming.recv().ok(),
+            };
+            // The client went away without `exit`.
+            let Some(frame) = frame else { return 1 };
+            match frame {
+                Incoming::Malformed { id, code, message } => {
+                    self.log(&format!("ignored a frame: {message}"));
+                    self.send(error_response(id, code, &message));
+                }
+                Incoming::Message(Message::Request(request)) => self.request(request),
+                Incoming::Message(Message::Notification(notification)) => {
+                    if notification.method == "exit" {
+                        return if self.phase == Phase::ShutDown { 0 } else { 1 };
+                    }
+                    self.notification(notification);
+                }
+                // Answers to our own requests (progress tokens) need nothing.
+                Incoming::Message(Message::Response(_)) => {}
+            }
+        }
+    }
+
+    fn send(&self, value: Value) {
+        let _ = self.out.send(value);
+    }
+
+    fn send_message(&self, message: Message) {
+        if let Ok(value) = serde_json::to_value(message) {
+            self.send(value);
+        }
+    }
+
+    fn notify(&self, method: &str, params: impl serde::Serialize) {
+        self.send_message(Message::Notification(Notification::new(method.to_string(), params)));
+    }
+
+    fn log(&self, message: &str) {
+        self.notify("window/logMessage", json!({ "type": 4, "message": message }));
+    }
+
+    fn respond(&self, id: RequestId, result: Result<Value, (ErrorCode, String)>) {
+        let response = match result {
+            Ok(value) => Response::new_ok(id, value),
+            Err((code, message)) => Response::new_err(id, code as i32, message),
+        };
+        self.send_message(Message::Response(response));
+    }
+
+    fn request(&mut self, request: Request) {
+        let Request { id, method, params } = request;
+        let result = match (self.phase, method.as_str()) {
+            (Phase::Uninitialized, "initialize") => self.initialize(params),
+            (Phase::Uninitialized, _) => Err((
+                ErrorCode::ServerNotInitialized,
+                format!("`{method}` before `initialize`"),
+            )),
+            (_, "initialize") => Err((ErrorCode::InvalidRequest, "initialized already".to_string())),
+            (Phase::ShutDown, _) => Err((
+                ErrorCode::InvalidRequest,
+                format!("`{method}` after `shutdown`"),
+            )),
+            (Phase::Running, "shutdown") => {
+                self.phase = Phase::ShutDown;
+                Ok(Value::Null)
+            }
+            (Phase::Running, _) => {
+                match catch_unwind(AssertUnwindSafe(|| self.running_request(&method, params))) {
+                    Ok(result) => result,
+                    Err(payload) => Err((
+                        ErrorCode::InternalError,
+                        format!("internal error: {}", pipeline::panic_message(&*payload)),
+                    )),
+                }
+            }
+        };
+        self.respond(id, result);
+    }
+
+    fn running_request(&mut self, method: &str, params: Value) -> Result<Value, (ErrorCode, String)> {
+        match method {
+            "textDocument/codeAction" => {
+                let params: CodeActionParams = parse(params)?;
+                Ok(serde_json::to_value(self.code_actions(params)).unwrap_or_default())
+            }
+            "codeAction/resolve" => {
+                let action: CodeAction = parse(params)?;
+                Ok(serde_json::to_value(self.resolve(action)).unwrap_or_default())
+            }
+            "textDocument/hover" => {
+                let params: HoverParams = parse(params)?;
+                Ok(serde_json::to_value(self.hover(params)).unwrap_or_default())
+            }
+            _ => Err((ErrorCode::MethodNotFound, format!("unknown method `{method}`"))),
+        }
+    }
+
+    fn notification(&mut self, notification: Notification) {
+        if self.phase == Phase::Uninitialized {
+            return;
+        }
+        let Notification { method, params } = notification;
+        let handled = catch_unwind(AssertUnwindSafe(|| match method.as_str() {
+            "initialized" => {
+                self.start_indexing();
+                Ok(())
+            }
+            "textDocument/didOpen" => parse(params).map(|params| self.did_open(params)),
+            "textDocument/didChange" => parse(params).map(|params| self.did_change(params)),
+            "textDocument/didSave" => parse(params).map(|params| self.did_save(params)),
+            "textDocument/didClose" => parse(params).map(|params| self.did_close(params)),
+            _ => Ok(()),
+        }));
+        match handled {
+            Ok(Ok(())) => {}
+            Ok(Err((_, message))) => self.log(&format!("`{method}`: {message}")),
+            Err(payload) => self.log(&format!(
+                "`{method}`: internal error: {}",
+                pipeline::panic_message(&*payload)
+            )),
+        }
+    }
+
+    fn initialize(&mut self, params: Value) -> Result<Value, (ErrorCode, String)> {
+        let options = params.get("initializationOptions").cloned();
+        let params: InitializeParams = parse(params)?;
+        self.options = Options::from_json(options, self.catalogue)
+            .map_err(|message| (ErrorCode::InvalidParams, message))?;
+        let capabilities = &params.capabilities;
+        self.encoding = Encoding::negotiate(
+            capabilities
+                .general
+                .as_ref()
+                .and_then(|general| general.position_encodings.as_deref()),
+        );
+        let text = capabilities.text_document.as_ref();
+        let code_action = text.and_then(|text| text.code_action.as_ref());
+        let workspace_edit = capabilities
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.workspace_edit.as_ref());
+        let operations = workspace_edit
+            .and_then(|edit| edit.resource_operations.clone())
+            .unwrap_or_default();
+        self.support = ClientSupport {
+            resolve_edit: code_action
+                .and_then(|action| action.resolve_support.as_ref())
+                .is_some_and(|support| support.properties.iter().any(|property| property == "edit")),
+            edits: EditSupport {
+                document_changes: workspace_edit.and_then(|edit| edit.document_changes).unwrap_or(false),
+                create: operations.contains(&lsp_types::ResourceOperationKind::Create),
+                rename: operations.contains(&lsp_types::ResourceOperationKind::Rename),
+                delete: operations.contains(&lsp_types::ResourceOperationKind::Delete),
+            },
+            progress: capabilities
+                .window
+                .as_ref()
+                .and_then(|window| window.work_done_progress)
+                .unwrap_or(false),
+            markdown: text
+                .and_then(|text| text.hover.as_ref())
+                .and_then(|hover| hover.content_format.as_ref())
+                .is_some_and(|formats| formats.contains(&MarkupKind::Markdown)),
+        };
+        #[allow(deprecated)]
+        let folders: Vec<PathBuf> = match (&params.workspace_folders, &params.root_uri, &params.root_path) {
+            (Some(folders), _, _) if !folders.is_empty() => {
+                folders.iter().filter_map(|folder| uri_to_path(&folder.uri)).collect()
+            }
+            (_, Some(root), _) => uri_to_path(root).into_iter().collect(),
+            (_, _, Some(root)) => vec![PathBuf::from(root)],
+            _ => Vec::new(),
+        };
+        self.folders = folders;
+        self.phase = Phase::Running;
+        Ok(json!({
+            "capabilities": {
+                "positionEncoding": self.encoding.kind(),
+                "textDocumentSync": {
+                    "openClose": true,
+                    "change": 2,
+                    "save": { "includeText": false },
+                },
+                "codeActionProvider": {
+                    "codeActionKinds": ["quickfix", FIX_ALL_KIND],
+                    "resolveProvider": true,
+                },
+                "hoverProvider": true,
+            },
+            "serverInfo": { "name": "fastapi-codemod", "version": env!("CARGO_PKG_VERSION") },
+        }))
+    }
+
+    /// Finds and indexes the projects on a thread of its own; the loop
+    /// takes them when they are ready.
+    fn start_indexing(&mut self) {
+        if self.projects.is_some() {
+            return;
+        }
+        let (done, indexed) = crossbeam_channel::bounded(1);
+        self.projects = Some(Projects::Indexing(indexed));
+        let catalogue = self.catalogue;
+        let options = self.options.clone();
+        let folders = self.folders.clone();
+        let open = self.open_texts();
+        let out = self.out.clone();
+        let token = self.progress_token();
+        let spawned = std::thread::Builder::new()
+            .name("lsp-index".into())
+            .stack_size(STACK_BYTES)
+            .spawn(move || {
+                let started = Instant::now();
+                let (found, errors) = workspace::find_projects(catalogue, &options, &folders);
+                let total: usize = found.iter().map(|project| project.files.len()).sum();
+                let progress = IndexProgress::new(out.clone(), token, total);
+                let projects: Vec<EditorProject> = found
+                    .into_iter()
+                    .map(|project| EditorProject::index(project, &open, &progress))
+                    .collect();
+                progress.end(&format!(
+                    "{total} files in {} projects, {} ms",
+                    projects.len(),
+                    started.elapsed().as_millis()
+                ));
+                for (path, message) in errors {
+                    let note = json!({ "type": 3, "message": format!("{}: {message}", path.display()) });
+                    let _ = out.send(json!({ "jsonrpc": "2.0", "method": "window/logMessage", "params": note }));
+                }
+                let _ = done.send(projects);
+            });
+        if spawned.is_err() {
+            self.projects = Some(Projects::Ready(Vec::new()));
+        }
+    }
+
+    /// A token for `$/progress`, created with the client first; `None`
+    /// when the client takes no progress.
+    fn progress_token(&mut self) -> Option<String> {
+        if !self.support.progress {
+            return None;
+        }
+        self.next_id += 1;
+        let token = format!("fastapi-codemod/index/{}", self.next_id);
+        let request = Request::new(
+            RequestId::from(format!("fastapi-codemod-{}", self.next_id)),
+            "window/workDoneProgress/create".to_string(),
+            json!({ "token": token }),
+        );
+        self.send_message(Message::Request(request));
+        Some(token)
+    }
+
+    fn indexed(&mut self, projects: Vec<EditorProject>) {
+        self.projects = Some(Projects::Ready(projects));
+        // The buffers may have changed while the projects were indexed.
+        let uris: Vec<String> = self.documents.keys().cloned().collect();
+        for uri in &uris {
+            self.take_in(uri);
+        }
+        for uri in &uris {
+            self.publish(uri);
+        }
+    }
+
+    fn open_texts(&self) -> HashMap<PathBuf, String> {
+        self.documents
+            .values()
+            .map(|document| (document.path.clone(), document.text.clone()))
+            .collect()
+    }
+
+    fn ready_projects(&self) -> &[EditorProject] {
+        match &self.projects {
+            Some(Projects::Ready(projects)) => projects,
+            _ => &[],
+        }
+    }
+
+    /// The project holding `path`, and the file's position in it.
+    fn locate(&self, path: &Path) -> Option<(usize, usize)> {
+        self.ready_projects()
+            .iter()
+            .enumerate()
+            .find_map(|(index, project)| Some((index, project.live.position(path)?)))
+    }
+
+    fn did_open(&mut self, params: DidOpenTextDocumentParams) {
+        let item = params.text_document;
+        let Some(path) = uri_to_path(&item.uri).filter(|path| is_python(path)) else {
+            return;
+        };
+        let key = item.uri.as_str().to_string();
+        self.documents.insert(key.clone(), Document::new(item.uri, path, item.version, item.text));
+        if self.take_in(&key) {
+            self.publish_others(&key);
+        }
+        self.publish(&key);
+    }
+
+    fn did_change(&mut self, params: DidChangeTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        let encoding = self.encoding;
+        let Some(document) = self.documents.get_mut(&key) else {
+            return;
+        };
+        document.change(params.text_document.version, params.content_changes, encoding);
+        let changed = self.take_in(&key);
+        self.publish(&key);
+        if changed {
+            self.publish_others(&key);
+        }
+    }
+
+    fn did_save(&mut self, params: DidSaveTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        if self.documents.contains_key(&key) {
+            self.publish(&key);
+        }
+    }
+
+    fn did_close(&mut self, params: DidCloseTextDocumentParams) {
+        let key = params.text_document.uri.as_str().to_string();
+        let Some(document) = self.documents.remove(&key) else {
+            return;
+        };
+        // The file is what is on disk again.
+        if let Some((project, position)) = self.locate(&document.path)
+            && let Ok(text) = std::fs::read_to_string(&document.path)
+        {
+            let open = self.open_texts();
+            let Some(Projects::Ready(projects)) = &mut self.projects else {
+                return;
+            };
+            if projects[project].update(position, &text, &open) {
+                self.publish_all();
+            }
+        }
+        self.notify(
+            "textDocument/publishDiagnostics",
+            PublishDiagnosticsParams::new(document.uri, Vec::new(), None),
+        );
+    }
+
+    /// Puts an open document's text into its project's index; whether the
+    /// index changed.
+    fn take_in(&mut self, key: &str) -> bool {
+        let Some(document) = self.documents.get(key) else {
+            return false;
+        };
+        let Some((project, position)) = self.locate(&document.path) else {
+            return false;
+        };
+        let text = document.text.clone();
+        let open = self.open_texts();
+        let Some(Projects::Ready(projects)) = &mut self.projects else {
+            return false;
+        };
+        projects[project].update(position, &text, &open)
+    }
+
+    /// What the engine finds in an open document, with its project.
+    fn check(&self, document: &Document) -> Vec<LocatedFinding> {
+        let outcome = match self.locate(&document.path) {
+            Some((project, position)) => self.ready_projects()[project].live.check(position, &document.text),
+            None if matches!(self.projects, Some(Projects::Ready(_))) => {
+                match workspace::lone_selection(self.catalogue, &self.options, &document.path) {
+                    Ok(selection) => pipeline::process(&document.text, &selection, Mode::Check),
+                    Err(message) => {
+                        self.log(&format!("{}: {message}", document.path.display()));
+                        return Vec::new();
+                    }
+                }
+            }
+            // Nothing is published before the projects are indexed.
+            None => return Vec::new(),
+        };
+        if let Some(error) = &outcome.error
+            && !matches!(error, pipeline::FileError::Syntax { .. })
+        {
+            self.log(&format!("{}: {error}", document.path.display()));
+        }
+        outcome.findings
+    }
+
+    fn publish(&mut self, key: &str) {
+        if !matches!(self.projects, Some(Projects::Ready(_))) {
+            return;
+        }
+        let Some(document) = self.documents.get(key) else {
+            return;
+        };
+        let findings = self.check(document);
+        let diagnostics: Vec<Diagnostic> = findings
+            .iter()
+            .map(|finding| self.diagnostic(document, finding))
+            .collect();
+        let params = PublishDiagnosticsParams::new(document.uri.clone(), diagnostics, Some(document.version));
+        if let Some(document) = self.documents.get_mut(key) {
+            document.findings = findings;
+        }
+        self.notify("textDocument/publishDiagnostics", params);
+    }
+
+    /// Publishes again every open document but `key`: the index changed,
+    /// and what they depend on with it.
+    fn publish_others(&mut self, key: &str) {
+        let others: Vec<String> = self.documents.keys().filter(|other| *other != key).cloned().collect();
+        for other in others {
+            self.publish(&other);
+        }
+    }
+
+    fn publish_all(&mut self) {
+        let keys: Vec<String> = self.documents.keys().cloned().collect();
+        for key in keys {
+            self.publish(&key);
+        }
+    }
+
+    fn diagnostic(&self, document: &Document, finding: &LocatedFinding) -> Diagnostic {
+        Diagnostic {
+            range: document.range_of(finding, self.encoding),
+            severity: Some(DiagnosticSeverity::WARNING),
+            code: Some(NumberOrString::String(finding.transform.to_string())),
+            code_description: format!("{DOCUMENTATION}/{}.md", finding.transform)
+                .parse()
+                .ok()
+                .map(|href| lsp_types::CodeDescription { href }),
+            source: Some("fastapi-codemod".to_string()),
+            message: finding.message.clone(),
+            related_information: None,
+            tags: None,
+            data: finding.fix.as_ref().map(|fix| json!({ "fix": fix.title })),
+        }
+    }
+
+    fn code_actions(&self, params: CodeActionParams) -> Vec<CodeActionOrCommand> {
+        let key = params.text_document.uri.as_str();
+        let Some(document) = self.documents.get(key) else {
+            return Vec::new();
+        };
+        let wants = |kind: &str| {
+            params.context.only.as_ref().is_none_or(|only| {
+                only.iter().any(|wanted| {
+                    let wanted = wanted.as_str();
+                    kind == wanted || kind.starts_with(&format!("{wanted}."))
+                })
+            })
+        };
+        let mut actions = Vec::new();
+        if wants("quickfix") {
+            for finding in &document.findings {
+                let Some(fix) = &finding.fix else { continue };
+                let range = document.range_of(finding, self.encoding);
+                if !overlaps(range, params.range) {
+                    continue;
+                }
+                let data = json!({
+                    "uri": key,
+                    "version": document.version,
+                    "transform": finding.transform,
+                    "title": fix.title,
+                });
+                let action = CodeAction {
+                    title: fix.title.clone(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![self.diagnostic(document, finding)]),
+                    is_preferred: Some(true),
+                    data: Some(data),
+                    ..CodeAction::default()
+                };
+                actions.push(action);
+            }
+        }
+        let safe_fixes = document
+            .findings
+            .iter()
+            .filter(|finding| finding.fix.is_some() && self.is_safe(finding.transform))
+            .count();
+        if safe_fixes > 0 && wants(FIX_ALL_KIND) {
+            actions.push(CodeAction {
+                title: "Fix all safe findings (fastapi-codemod)".to_string(),
+                kind: Some(CodeActionKind::new(FIX_ALL_KIND)),
+                data: Some(json!({ "uri": key, "version": document.version, "fix_all": true })),
+                ..CodeAction::default()
+            });
+        }
+        if !self.support.resolve_edit {
+            actions = actions.into_iter().map(|action| self.resolve(action)).collect();
+        }
+        actions.into_iter().map(CodeActionOrCommand::CodeAction).collect()
+    }
+
+    fn is_safe(&self, transform: &str) -> bool {
+        self.catalogue
+            .by_name(transform)
+            .is_some_and(|transform| transform.safety == Safety::Safe)
+    }
+
+    /// Fills in a code action's edit: what `apply` makes of its fix (and
+    /// of what must land with it) in every file it touches.
+    fn resolve(&self, mut action: CodeAction) -> CodeAction {
+        let Some(data) = action.data.clone() else {
+            return action;
+        };
+        let Some(document) = data
+            .get("uri")
+            .and_then(Value::as_str)
+            .and_then(|uri| self.documents.get(uri))
+        else {
+            return action;
+        };
+        let Some((project, _)) = self.locate(&document.path) else {
+            return action;
+        };
+        let project = &self.ready_projects()[project];
+        let path = document.path.clone();
+        let fix_all = data.get("fix_all").and_then(Value::as_bool).unwrap_or(false);
+        let transform = data.get("transform").and_then(Value::as_str).unwrap_or_default().to_string();
+        let title = data.get("title").and_then(Value::as_str).unwrap_or_default().to_string();
+        let wanted = |file: &Path, fix: &pipeline::ReviewedFix| {
+            file == path
+                && if fix_all {
+                    self.is_safe(fix.key.transform)
+                } else {
+                    fix.key.transform == transform && fix.key.title == title
+                }
+        };
+        let open = self.open_texts();
+        let Some((run, changes)) = edits::run_fixes(project, &open, &wanted) else {
+            return action;
+        };
+        let versions: HashMap<PathBuf, i32> = self
+            .documents
+            .values()
+            .map(|document| (document.path.clone(), document.version))
+            .collect();
+        action.edit = Some(edits::workspace_edit(
+            project,
+            &run,
+            &changes,
+            &open,
+            &versions,
+            self.encoding,
+            self.support.edits,
+        ));
+        action
+    }
+
+    fn hover(&self, params: HoverParams) -> Option<Hover> {
+        let place = params.text_document_position_params;
+        let document = self.documents.get(place.text_document.uri.as_str())?;
+        let mut shown: Vec<&'static str> = Vec::new();
+        let mut range = None;
+        for finding in &document.findings {
+            let found = document.range_of(finding, self.encoding);
+            if contains(found, place.position) && !shown.contains(&finding.transform) {
+                shown.push(finding.transform);
+                range.get_or_insert(found);
+            }
+        }
+        if shown.is_empty() {
+            return None;
+        }
+        let text: Vec<String> = shown
+            .iter()
+            .filter_map(|name| self.catalogue.by_name(name))
+            .map(|transform| transform.documentation())
+            .collect();
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: if self.support.markdown {
+                    MarkupKind::Markdown
+                } else {
+                    MarkupKind::PlainText
+                },
+                value: text.join("\n---\n\n"),
+            }),
+            range,
+        })
+    }
+}
+
+/// Reports the index pass's progress, a few times a second at most.
+struct IndexProgress {
+    out: Sender<Value>,
+    token: Option<String>,
+    total: usize,
+    done: AtomicUsize,
+    last: std::sync::Mutex<Instant>,
+}
+
+impl IndexProgress {
+    fn new(out: Sender<Value>, token: Option<String>, total: usize) -> Self {
+        let progress = IndexProgress {
+            out,
+            token,
+            total,
+            done: AtomicUsize::new(0),
+            last: std::sync::Mutex::new(Instant::now()),
+        };
+        progress.send(json!({
+            "kind": "begin",
+            "title": "fastapi-codemod",
+            "message": format!("indexing {total} files"),
+            "percentage": 0,
+            "cancellable": false,
+        }));
+        progress
+    }
+
+    fn send(&self, value: Value) {
+        let Some(token) = &self.token else { return };
+        let _ = self.out.send(json!({
+            "jsonrpc": "2.0",
+            "method": "$/progress",
+            "params": { "token": token, "value": value },
+        }));
+    }
+
+    fn end(&self, message: &str) {
+        self.send(json!({ "kind": "end", "message": message }));
+    }
+}
+
+impl crate::project::run::Progress for IndexProgress {
+    fn indexed(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.elapsed().as_millis() < 200 {
+            return;
+        }
+        *last = Instant::now();
+        let percentage = (done * 100 / self.total.max(1)).min(100);
+        self.send(json!({
+            "kind": "report",
+            "message": format!("indexing {done}/{} files", self.total),
+            "percentage": percentage,
+        }));
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {
+    serde_json::from_value(params).map_err(|error| (ErrorCode::InvalidParams, format!("invalid parameters: {error}")))
+}
+
+fn is_python(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|extension| extension == "py" || extension == "pyi")
+}
+
+fn overlaps(a: Range, b: Range) -> bool {
+    let before = |x: Position, y: Position| (x.line, x.character) < (y.line, y.character);
+    !(before(a.end, b.start) || before(b.end, a.start))
+}
+
+fn contains(range: Range, position: Position) -> bool {
+    let key = |x: Position| (x.line, x.character);
+    key(range.start) <= key(position) && key(position) <= key(range.end)
+}
