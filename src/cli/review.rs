@@ -485,8 +485,7 @@ fn items<'r>(
 /// would ask it together (see [`groups`]): the keys of those fixes and of
 /// the fixes grouped with them, and the whole-file changes (path and
 /// transform) of their groups. `run` must have been made with a review
-/// that admits every fix, so that each fix is recorded. A fix found on text
-/// that fixes of earlier passes made brings those of its file too.
+/// that admits every fix, so that each fix is recorded.
 pub(super) fn land_together(
     run: &ProjectRun,
     files: &[ProjectFile],
@@ -502,17 +501,6 @@ pub(super) fn land_together(
             continue;
         }
         chosen.insert(index);
-        for (earlier, other) in items.iter().enumerate() {
-            if let Item::Fix {
-                path: other_path,
-                fix: other_fix,
-            } = other
-                && other_path == path
-                && other_fix.pass < fix.pass
-            {
-                chosen.insert(earlier);
-            }
-        }
     }
     let mut keys = HashSet::new();
     let mut changes = Vec::new();

@@ -958,7 +958,10 @@ impl ProjectIndex {
         self.dependencies.clear();
         for summary in self.modules.values() {
             for dependency_use in &summary.dependency_uses {
-                if !self.dependencies.contains(dependency_use.key.dependency.as_str()) {
+                if !self
+                    .dependencies
+                    .contains(dependency_use.key.dependency.as_str())
+                {
                     self.dependencies
                         .insert(dependency_use.key.dependency.clone());
                 }

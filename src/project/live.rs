@@ -123,6 +123,11 @@ impl LiveProject {
         self.files.iter().position(|file| file.path == path)
     }
 
+    /// The module name of the file at `position`, as the index knows it.
+    pub fn module_name(&self, position: usize) -> Option<&str> {
+        self.names[position].as_deref()
+    }
+
     /// The selection of the file at `position`.
     pub fn selection(&self, position: usize) -> &Selection {
         &self.selections[self.files[position].selection]

@@ -523,7 +523,9 @@ fn run(
 /// The settings of a project and the transforms it runs: the first
 /// configuration that sets a kind of setting wins; every transform some
 /// file runs.
-pub(super) fn settings_and_transforms(files: &[ProjectFile]) -> (Settings, Vec<&'static Transform>) {
+pub(super) fn settings_and_transforms(
+    files: &[ProjectFile],
+) -> (Settings, Vec<&'static Transform>) {
     let mut settings = Settings::default();
     let mut selected: Vec<&'static Transform> = Vec::new();
     for file in files {

@@ -96,7 +96,12 @@ impl Lines {
     }
 
     /// The protocol position of the engine's one-based line and character.
-    pub fn position(&self, text: &str, (line, column): (usize, usize), encoding: Encoding) -> Position {
+    pub fn position(
+        &self,
+        text: &str,
+        (line, column): (usize, usize),
+        encoding: Encoding,
+    ) -> Position {
         let line = line.saturating_sub(1);
         let Some(&start) = self.starts.get(line) else {
             let last = self.starts.len().saturating_sub(1);
@@ -121,7 +126,13 @@ impl Lines {
         self.position_of_offset(text, line, offset, encoding)
     }
 
-    fn position_of_offset(&self, text: &str, line: usize, offset: usize, encoding: Encoding) -> Position {
+    fn position_of_offset(
+        &self,
+        text: &str,
+        line: usize,
+        offset: usize,
+        encoding: Encoding,
+    ) -> Position {
         let start = self.starts[line];
         let units: usize = text[start..offset]
             .chars()
@@ -157,12 +168,20 @@ impl Document {
 
     /// Applies the client's changes, in order: a change with a range
     /// replaces that range, one without replaces the whole text.
-    pub fn change(&mut self, version: i32, changes: Vec<TextDocumentContentChangeEvent>, encoding: Encoding) {
+    pub fn change(
+        &mut self,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+        encoding: Encoding,
+    ) {
         for change in changes {
             match change.range {
                 Some(range) => {
                     let start = self.lines.offset(&self.text, range.start, encoding);
-                    let end = self.lines.offset(&self.text, range.end, encoding).max(start);
+                    let end = self
+                        .lines
+                        .offset(&self.text, range.end, encoding)
+                        .max(start);
                     self.text.replace_range(start..end, &change.text);
                 }
                 None => self.text = change.text,
@@ -174,7 +193,9 @@ impl Document {
 
     /// The protocol range of a finding.
     pub fn range_of(&self, finding: &LocatedFinding, encoding: Encoding) -> Range {
-        let start = self.lines.position(&self.text, (finding.line, finding.column), encoding);
+        let start = self
+            .lines
+            .position(&self.text, (finding.line, finding.column), encoding);
         let end = self.lines.position(&self.text, finding.end, encoding);
         Range::new(start, end.max(start))
     }
@@ -235,12 +256,24 @@ mod tests {
         let lines = Lines::of(text);
         // `c` is the 14th character of line 2 (one-based), after é (1
         // UTF-16 unit, 2 bytes) and 😀 (2 units, 4 bytes).
-        assert_eq!(lines.position(text, (2, 13), Encoding::Utf32), Position::new(1, 12));
-        assert_eq!(lines.position(text, (2, 13), Encoding::Utf16), Position::new(1, 13));
-        assert_eq!(lines.position(text, (2, 13), Encoding::Utf8), Position::new(1, 16));
+        assert_eq!(
+            lines.position(text, (2, 13), Encoding::Utf32),
+            Position::new(1, 12)
+        );
+        assert_eq!(
+            lines.position(text, (2, 13), Encoding::Utf16),
+            Position::new(1, 13)
+        );
+        assert_eq!(
+            lines.position(text, (2, 13), Encoding::Utf8),
+            Position::new(1, 16)
+        );
         let offset = lines.offset(text, Position::new(1, 13), Encoding::Utf16);
         assert_eq!(&text[offset..offset + 1], "c");
-        assert_eq!(lines.position_at(text, offset, Encoding::Utf16), Position::new(1, 13));
+        assert_eq!(
+            lines.position_at(text, offset, Encoding::Utf16),
+            Position::new(1, 13)
+        );
         // Past the end of a line is its end, before the CRLF.
         assert_eq!(lines.offset(text, Position::new(0, 99), Encoding::Utf16), 5);
     }
@@ -248,15 +281,27 @@ mod tests {
     #[test]
     fn incremental_changes_apply_in_order() {
         let uri: Uri = "file:///project/app/main.py".parse().unwrap();
-        let mut document = Document::new(uri, "/project/app/main.py".into(), 1, "x = 1\ny = 2\n".into());
-        let change = |start: (u32, u32), end: (u32, u32), text: &str| TextDocumentContentChangeEvent {
-            range: Some(Range::new(Position::new(start.0, start.1), Position::new(end.0, end.1))),
-            range_length: None,
-            text: text.to_string(),
-        };
+        let mut document = Document::new(
+            uri,
+            "/project/app/main.py".into(),
+            1,
+            "x = 1\ny = 2\n".into(),
+        );
+        let change =
+            |start: (u32, u32), end: (u32, u32), text: &str| TextDocumentContentChangeEvent {
+                range: Some(Range::new(
+                    Position::new(start.0, start.1),
+                    Position::new(end.0, end.1),
+                )),
+                range_length: None,
+                text: text.to_string(),
+            };
         document.change(
             2,
-            vec![change((1, 4), (1, 5), "20"), change((0, 0), (0, 0), "# top\n")],
+            vec![
+                change((1, 4), (1, 5), "20"),
+                change((0, 0), (0, 0), "# top\n"),
+            ],
             Encoding::Utf16,
         );
         assert_eq!(document.text, "# top\nx = 1\ny = 20\n");
@@ -267,7 +312,10 @@ mod tests {
     fn file_uris_and_paths_round_trip() {
         let path = Path::new("/home/me/my project/app/ünï.py");
         let uri = path_to_uri(path).unwrap();
-        assert_eq!(uri.as_str(), "file:///home/me/my%20project/app/%C3%BC%C3%B1%C3%AF.py");
+        assert_eq!(
+            uri.as_str(),
+            "file:///home/me/my%20project/app/%C3%BC%C3%B1%C3%AF.py"
+        );
         assert_eq!(uri_to_path(&uri).unwrap(), path);
         let localhost: Uri = "file://localhost/srv/app.py".parse().unwrap();
         assert_eq!(uri_to_path(&localhost).unwrap(), Path::new("/srv/app.py"));

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lsp_types::{
-    CreateFile, CreateFileOptions, DeleteFile, DocumentChangeOperation, DocumentChanges,
-    OneOf, OptionalVersionedTextDocumentIdentifier, Range, RenameFile, ResourceOp,
-    TextDocumentEdit, TextEdit, Uri, WorkspaceEdit,
+    CreateFile, CreateFileOptions, DeleteFile, DocumentChangeOperation, DocumentChanges, OneOf,
+    OptionalVersionedTextDocumentIdentifier, Range, RenameFile, ResourceOp, TextDocumentEdit,
+    TextEdit, Uri, WorkspaceEdit,
 };
 
 use super::super::review::land_together;
@@ -32,13 +32,45 @@ impl FixReview for EveryFix {
     }
 }
 
-/// Admits the fixes of one group.
+/// The fixes a code action makes: in one module, those `pick` takes by
+/// transform and title.
+pub struct Wanted {
+    pub path: PathBuf,
+    pub module: String,
+    pub pick: Box<dyn Fn(&'static str, &str) -> bool + Send + Sync>,
+}
+
+impl Wanted {
+    fn takes(&self, key: &FixKey) -> bool {
+        key.module == self.module && (self.pick)(key.transform, &key.title)
+    }
+}
+
+impl std::fmt::Debug for Wanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Wanted({})", self.path.display())
+    }
+}
+
+/// Admits the wanted fixes and the fixes of their groups, known by module,
+/// transform, title and occurrence, however the text around them reads: a
+/// fix that came in a later pass, after another fix that is not made now,
+/// comes in an earlier one, its import edit shaped by other imports.
 #[derive(Debug)]
-struct TheseFixes(HashSet<FixKey>);
+struct TheseFixes {
+    wanted: Wanted,
+    group: HashSet<(String, &'static str, String, usize)>,
+}
 
 impl FixReview for TheseFixes {
     fn admits(&self, key: &FixKey) -> bool {
-        self.0.contains(key)
+        self.wanted.takes(key)
+            || self.group.contains(&(
+                key.module.clone(),
+                key.transform,
+                key.title.clone(),
+                key.occurrence,
+            ))
     }
 }
 
@@ -59,18 +91,25 @@ pub struct EditSupport {
 pub fn run_fixes(
     project: &EditorProject,
     open: &HashMap<PathBuf, String>,
-    wanted: &dyn Fn(&Path, &ReviewedFix) -> bool,
+    wanted: Wanted,
 ) -> Option<(ProjectRun, Vec<(PathBuf, &'static str)>)> {
     let files = project.files(open);
     let every = project.live.run_selections(Some(Arc::new(EveryFix)));
     let run_files = project.live.run_files(&every);
     let explored = process_project(&run_files, &files, Mode::Fix);
-    let (keys, changes) = land_together(&explored, &run_files, wanted);
+    let picked = |path: &Path, fix: &ReviewedFix| path == wanted.path && wanted.takes(&fix.key);
+    let (group, changes) = land_together(&explored, &run_files, &picked);
     drop(explored);
-    if keys.is_empty() {
+    if group.is_empty() {
         return None;
     }
-    let only = project.live.run_selections(Some(Arc::new(TheseFixes(keys))));
+    let group = group
+        .into_iter()
+        .map(|key| (key.module, key.transform, key.title, key.occurrence))
+        .collect();
+    let only = project
+        .live
+        .run_selections(Some(Arc::new(TheseFixes { wanted, group })));
     let run_files = project.live.run_files(&only);
     let run = process_project(&run_files, &files, Mode::Fix);
     Some((run, changes))
@@ -89,24 +128,25 @@ pub fn workspace_edit(
 ) -> WorkspaceEdit {
     let mut operations: Vec<DocumentChangeOperation> = Vec::new();
     let mut by_uri: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
-    let mut edit_file = |path: &Path, before: &str, after: &str, operations: &mut Vec<DocumentChangeOperation>| {
-        let Some(uri) = path_to_uri(path) else { return };
-        let edits = line_edits(before, after, encoding);
-        if edits.is_empty() {
-            return;
-        }
-        if support.document_changes {
-            operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
-                text_document: OptionalVersionedTextDocumentIdentifier {
-                    uri,
-                    version: versions.get(path).copied(),
-                },
-                edits: edits.into_iter().map(OneOf::Left).collect(),
-            }));
-        } else {
-            by_uri.entry(uri).or_default().extend(edits);
-        }
-    };
+    let mut edit_file =
+        |path: &Path, before: &str, after: &str, operations: &mut Vec<DocumentChangeOperation>| {
+            let Some(uri) = path_to_uri(path) else { return };
+            let edits = line_edits(before, after, encoding);
+            if edits.is_empty() {
+                return;
+            }
+            if support.document_changes {
+                operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier {
+                        uri,
+                        version: versions.get(path).copied(),
+                    },
+                    edits: edits.into_iter().map(OneOf::Left).collect(),
+                }));
+            } else {
+                by_uri.entry(uri).or_default().extend(edits);
+            }
+        };
     // Whole-file changes first: what the files' edits rely on.
     for made in &run.changes {
         let ours = changes
@@ -117,16 +157,20 @@ pub fn workspace_edit(
         }
         match (&made.change, &made.after) {
             (FileChange::Create { path, .. }, Some(after)) => {
-                let Some(uri) = path_to_uri(path) else { continue };
+                let Some(uri) = path_to_uri(path) else {
+                    continue;
+                };
                 if support.document_changes && support.create {
-                    operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
-                        uri,
-                        options: Some(CreateFileOptions {
-                            overwrite: Some(false),
-                            ignore_if_exists: Some(false),
-                        }),
-                        annotation_id: None,
-                    })));
+                    operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                        CreateFile {
+                            uri,
+                            options: Some(CreateFileOptions {
+                                overwrite: Some(false),
+                                ignore_if_exists: Some(false),
+                            }),
+                            annotation_id: None,
+                        },
+                    )));
                 }
                 edit_file(path, "", strip_bom(after), &mut operations);
             }
@@ -134,11 +178,13 @@ pub fn workspace_edit(
                 let before = made.before.as_deref().unwrap_or_default();
                 if made.before.is_none() && support.document_changes && support.create {
                     if let Some(uri) = path_to_uri(path) {
-                        operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
-                            uri,
-                            options: None,
-                            annotation_id: None,
-                        })));
+                        operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                            CreateFile {
+                                uri,
+                                options: None,
+                                annotation_id: None,
+                            },
+                        )));
                     }
                 }
                 edit_file(path, strip_bom(before), strip_bom(after), &mut operations);
@@ -150,12 +196,14 @@ pub fn workspace_edit(
                 let (Some(old_uri), Some(new_uri)) = (path_to_uri(from), path_to_uri(to)) else {
                     continue;
                 };
-                operations.push(DocumentChangeOperation::Op(ResourceOp::Rename(RenameFile {
-                    old_uri,
-                    new_uri,
-                    options: None,
-                    annotation_id: None,
-                })));
+                operations.push(DocumentChangeOperation::Op(ResourceOp::Rename(
+                    RenameFile {
+                        old_uri,
+                        new_uri,
+                        options: None,
+                        annotation_id: None,
+                    },
+                )));
                 if let (Some(before), Some(after)) = (&made.before, after) {
                     edit_file(to, strip_bom(before), strip_bom(after), &mut operations);
                 }
@@ -164,11 +212,12 @@ pub fn workspace_edit(
                 if !(support.document_changes && support.delete) {
                     continue;
                 }
-                let Some(uri) = path_to_uri(path) else { continue };
-                operations.push(DocumentChangeOperation::Op(ResourceOp::Delete(DeleteFile {
-                    uri,
-                    options: None,
-                })));
+                let Some(uri) = path_to_uri(path) else {
+                    continue;
+                };
+                operations.push(DocumentChangeOperation::Op(ResourceOp::Delete(
+                    DeleteFile { uri, options: None },
+                )));
             }
             _ => {}
         }
@@ -184,7 +233,12 @@ pub fn workspace_edit(
                 None => continue,
             },
         };
-        edit_file(&file.path, strip_bom(&before), strip_bom(after), &mut operations);
+        edit_file(
+            &file.path,
+            strip_bom(&before),
+            strip_bom(after),
+            &mut operations,
+        );
     }
     if support.document_changes {
         WorkspaceEdit {
@@ -248,7 +302,9 @@ mod tests {
         let lines = Lines::of(text);
         let mut result = text.to_string();
         let mut sorted: Vec<&TextEdit> = edits.iter().collect();
-        sorted.sort_by_key(|edit| std::cmp::Reverse((edit.range.start.line, edit.range.start.character)));
+        sorted.sort_by_key(|edit| {
+            std::cmp::Reverse((edit.range.start.line, edit.range.start.character))
+        });
         for edit in sorted {
             let start = lines.offset(text, edit.range.start, Encoding::Utf16);
             let end = lines.offset(text, edit.range.end, Encoding::Utf16);
@@ -261,7 +317,10 @@ mod tests {
     fn line_edits_rebuild_the_new_text() {
         let cases = [
             ("a\nb\nc\n", "a\nB\nc\nd\n"),
-            ("x = 1\r\ny = 2\r\n", "from typing import Annotated\r\n\r\nx = 1\r\ny = 3\r\n"),
+            (
+                "x = 1\r\ny = 2\r\n",
+                "from typing import Annotated\r\n\r\nx = 1\r\ny = 3\r\n",
+            ),
             ("no newline", "no newline at all"),
             ("", "created = True\n"),
             ("é = '😀'\nkeep\n", "keep\n"),

@@ -34,8 +34,8 @@ use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Diagnostic,
     DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
     DidOpenTextDocumentParams, DidSaveTextDocumentParams, Hover, HoverContents, HoverParams,
-    InitializeParams, MarkupContent, MarkupKind, NumberOrString, Position, PublishDiagnosticsParams,
-    Range,
+    InitializeParams, MarkupContent, MarkupKind, NumberOrString, Position,
+    PublishDiagnosticsParams, Range,
 };
 use serde_json::{Value, json};
 
@@ -51,7 +51,8 @@ use workspace::{EditorProject, Options};
 const FIX_ALL_KIND: &str = "source.fixAll.fastapi-codemod";
 
 /// Where each transform's documentation is published.
-const DOCUMENTATION: &str = "https://github.com/fastapi-codemod/fastapi-codemod/blob/main/docs/transforms";
+const DOCUMENTATION: &str =
+    "https://github.com/fastapi-codemod/fastapi-codemod/blob/main/docs/transforms";
 
 /// Stack size for the threads that run the engine, as the command line's.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
@@ -196,11 +197,17 @@ impl Server {
     }
 
     fn notify(&self, method: &str, params: impl serde::Serialize) {
-        self.send_message(Message::Notification(Notification::new(method.to_string(), params)));
+        self.send_message(Message::Notification(Notification::new(
+            method.to_string(),
+            params,
+        )));
     }
 
     fn log(&self, message: &str) {
-        self.notify("window/logMessage", json!({ "type": 4, "message": message }));
+        self.notify(
+            "window/logMessage",
+            json!({ "type": 4, "message": message }),
+        );
     }
 
     fn respond(&self, id: RequestId, result: Result<Value, (ErrorCode, String)>) {
@@ -219,7 +226,9 @@ impl Server {
                 ErrorCode::ServerNotInitialized,
                 format!("`{method}` before `initialize`"),
             )),
-            (_, "initialize") => Err((ErrorCode::InvalidRequest, "initialized already".to_string())),
+            (_, "initialize") => {
+                Err((ErrorCode::InvalidRequest, "initialized already".to_string()))
+            }
             (Phase::ShutDown, _) => Err((
                 ErrorCode::InvalidRequest,
                 format!("`{method}` after `shutdown`"),
@@ -241,7 +250,11 @@ impl Server {
         self.respond(id, result);
     }
 
-    fn running_request(&mut self, method: &str, params: Value) -> Result<Value, (ErrorCode, String)> {
+    fn running_request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, (ErrorCode, String)> {
         match method {
             "textDocument/codeAction" => {
                 let params: CodeActionParams = parse(params)?;
@@ -255,7 +268,10 @@ impl Server {
                 let params: HoverParams = parse(params)?;
                 Ok(serde_json::to_value(self.hover(params)).unwrap_or_default())
             }
-            _ => Err((ErrorCode::MethodNotFound, format!("unknown method `{method}`"))),
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("unknown method `{method}`"),
+            )),
         }
     }
 
@@ -309,9 +325,13 @@ impl Server {
         self.support = ClientSupport {
             resolve_edit: code_action
                 .and_then(|action| action.resolve_support.as_ref())
-                .is_some_and(|support| support.properties.iter().any(|property| property == "edit")),
+                .is_some_and(|support| {
+                    support.properties.iter().any(|property| property == "edit")
+                }),
             edits: EditSupport {
-                document_changes: workspace_edit.and_then(|edit| edit.document_changes).unwrap_or(false),
+                document_changes: workspace_edit
+                    .and_then(|edit| edit.document_changes)
+                    .unwrap_or(false),
                 create: operations.contains(&lsp_types::ResourceOperationKind::Create),
                 rename: operations.contains(&lsp_types::ResourceOperationKind::Rename),
                 delete: operations.contains(&lsp_types::ResourceOperationKind::Delete),
@@ -327,10 +347,15 @@ impl Server {
                 .is_some_and(|formats| formats.contains(&MarkupKind::Markdown)),
         };
         #[allow(deprecated)]
-        let folders: Vec<PathBuf> = match (&params.workspace_folders, &params.root_uri, &params.root_path) {
-            (Some(folders), _, _) if !folders.is_empty() => {
-                folders.iter().filter_map(|folder| uri_to_path(&folder.uri)).collect()
-            }
+        let folders: Vec<PathBuf> = match (
+            &params.workspace_folders,
+            &params.root_uri,
+            &params.root_path,
+        ) {
+            (Some(folders), _, _) if !folders.is_empty() => folders
+                .iter()
+                .filter_map(|folder| uri_to_path(&folder.uri))
+                .collect(),
             (_, Some(root), _) => uri_to_path(root).into_iter().collect(),
             (_, _, Some(root)) => vec![PathBuf::from(root)],
             _ => Vec::new(),
@@ -387,8 +412,11 @@ impl Server {
                     started.elapsed().as_millis()
                 ));
                 for (path, message) in errors {
-                    let note = json!({ "type": 3, "message": format!("{}: {message}", path.display()) });
-                    let _ = out.send(json!({ "jsonrpc": "2.0", "method": "window/logMessage", "params": note }));
+                    let note =
+                        json!({ "type": 3, "message": format!("{}: {message}", path.display()) });
+                    let _ = out.send(
+                        json!({ "jsonrpc": "2.0", "method": "window/logMessage", "params": note }),
+                    );
                 }
                 let _ = done.send(projects);
             });
@@ -454,7 +482,10 @@ impl Server {
             return;
         };
         let key = item.uri.as_str().to_string();
-        self.documents.insert(key.clone(), Document::new(item.uri, path, item.version, item.text));
+        self.documents.insert(
+            key.clone(),
+            Document::new(item.uri, path, item.version, item.text),
+        );
         if self.take_in(&key) {
             self.publish_others(&key);
         }
@@ -467,7 +498,11 @@ impl Server {
         let Some(document) = self.documents.get_mut(&key) else {
             return;
         };
-        document.change(params.text_document.version, params.content_changes, encoding);
+        document.change(
+            params.text_document.version,
+            params.content_changes,
+            encoding,
+        );
         let changed = self.take_in(&key);
         self.publish(&key);
         if changed {
@@ -525,7 +560,9 @@ impl Server {
     /// What the engine finds in an open document, with its project.
     fn check(&self, document: &Document) -> Vec<LocatedFinding> {
         let outcome = match self.locate(&document.path) {
-            Some((project, position)) => self.ready_projects()[project].live.check(position, &document.text),
+            Some((project, position)) => self.ready_projects()[project]
+                .live
+                .check(position, &document.text),
             None if matches!(self.projects, Some(Projects::Ready(_))) => {
                 match workspace::lone_selection(self.catalogue, &self.options, &document.path) {
                     Ok(selection) => pipeline::process(&document.text, &selection, Mode::Check),
@@ -558,7 +595,11 @@ impl Server {
             .iter()
             .map(|finding| self.diagnostic(document, finding))
             .collect();
-        let params = PublishDiagnosticsParams::new(document.uri.clone(), diagnostics, Some(document.version));
+        let params = PublishDiagnosticsParams::new(
+            document.uri.clone(),
+            diagnostics,
+            Some(document.version),
+        );
         if let Some(document) = self.documents.get_mut(key) {
             document.findings = findings;
         }
@@ -568,7 +609,12 @@ impl Server {
     /// Publishes again every open document but `key`: the index changed,
     /// and what they depend on with it.
     fn publish_others(&mut self, key: &str) {
-        let others: Vec<String> = self.documents.keys().filter(|other| *other != key).cloned().collect();
+        let others: Vec<String> = self
+            .documents
+            .keys()
+            .filter(|other| *other != key)
+            .cloned()
+            .collect();
         for other in others {
             self.publish(&other);
         }
@@ -650,15 +696,19 @@ impl Server {
             });
         }
         if !self.support.resolve_edit {
-            actions = actions.into_iter().map(|action| self.resolve(action)).collect();
+            actions = actions
+                .into_iter()
+                .map(|action| self.resolve(action))
+                .collect();
         }
-        actions.into_iter().map(CodeActionOrCommand::CodeAction).collect()
+        actions
+            .into_iter()
+            .map(CodeActionOrCommand::CodeAction)
+            .collect()
     }
 
     fn is_safe(&self, transform: &str) -> bool {
-        self.catalogue
-            .by_name(transform)
-            .is_some_and(|transform| transform.safety == Safety::Safe)
+        is_safe(self.catalogue, transform)
     }
 
     /// Fills in a code action's edit: what `apply` makes of its fix (and
@@ -674,24 +724,41 @@ impl Server {
         else {
             return action;
         };
-        let Some((project, _)) = self.locate(&document.path) else {
+        let Some((project, position)) = self.locate(&document.path) else {
             return action;
         };
         let project = &self.ready_projects()[project];
-        let path = document.path.clone();
-        let fix_all = data.get("fix_all").and_then(Value::as_bool).unwrap_or(false);
-        let transform = data.get("transform").and_then(Value::as_str).unwrap_or_default().to_string();
-        let title = data.get("title").and_then(Value::as_str).unwrap_or_default().to_string();
-        let wanted = |file: &Path, fix: &pipeline::ReviewedFix| {
-            file == path
-                && if fix_all {
-                    self.is_safe(fix.key.transform)
-                } else {
-                    fix.key.transform == transform && fix.key.title == title
-                }
+        let fix_all = data
+            .get("fix_all")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let transform = data
+            .get("transform")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let title = data
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let catalogue = self.catalogue;
+        let pick: Box<dyn Fn(&'static str, &str) -> bool + Send + Sync> = if fix_all {
+            Box::new(move |name, _| is_safe(catalogue, name))
+        } else {
+            Box::new(move |name, fix| name == transform && fix == title)
+        };
+        let wanted = edits::Wanted {
+            path: document.path.clone(),
+            module: project
+                .live
+                .module_name(position)
+                .unwrap_or_default()
+                .to_string(),
+            pick,
         };
         let open = self.open_texts();
-        let Some((run, changes)) = edits::run_fixes(project, &open, &wanted) else {
+        let Some((run, changes)) = edits::run_fixes(project, &open, wanted) else {
             return action;
         };
         let versions: HashMap<PathBuf, i32> = self
@@ -790,7 +857,10 @@ impl IndexProgress {
 impl crate::project::run::Progress for IndexProgress {
     fn indexed(&self) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if last.elapsed().as_millis() < 200 {
             return;
         }
@@ -804,8 +874,19 @@ impl crate::project::run::Progress for IndexProgress {
     }
 }
 
+fn is_safe(catalogue: Catalogue, transform: &str) -> bool {
+    catalogue
+        .by_name(transform)
+        .is_some_and(|transform| transform.safety == Safety::Safe)
+}
+
 fn parse<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, (ErrorCode, String)> {
-    serde_json::from_value(params).map_err(|error| (ErrorCode::InvalidParams, format!("invalid parameters: {error}")))
+    serde_json::from_value(params).map_err(|error| {
+        (
+            ErrorCode::InvalidParams,
+            format!("invalid parameters: {error}"),
+        )
+    })
 }
 
 fn is_python(path: &Path) -> bool {

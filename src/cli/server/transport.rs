@@ -97,7 +97,9 @@ pub fn read_frame(input: &mut impl BufRead) -> io::Result<Option<Incoming>> {
     let id = value
         .get("id")
         .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
-    let is_message = value.get("method").is_some_and(serde_json::Value::is_string)
+    let is_message = value
+        .get("method")
+        .is_some_and(serde_json::Value::is_string)
         || value.get("result").is_some()
         || value.get("error").is_some();
     if !is_message {
@@ -151,9 +153,15 @@ mod tests {
         let mut seen = Vec::new();
         while let Some(frame) = read_frame(&mut reader).unwrap() {
             seen.push(match frame {
-                Incoming::Message(Message::Request(request)) => format!("request {}", request.method),
-                Incoming::Message(Message::Notification(note)) => format!("notification {}", note.method),
-                Incoming::Message(Message::Response(response)) => format!("response {}", response.id),
+                Incoming::Message(Message::Request(request)) => {
+                    format!("request {}", request.method)
+                }
+                Incoming::Message(Message::Notification(note)) => {
+                    format!("notification {}", note.method)
+                }
+                Incoming::Message(Message::Response(response)) => {
+                    format!("response {}", response.id)
+                }
                 Incoming::Malformed { id, code, .. } => format!("malformed {id:?} {}", code as i32),
             });
         }

@@ -32,10 +32,14 @@ pub struct Options {
 impl Options {
     /// The options of `value` (none when it is absent or `null`), with
     /// every transform name checked.
-    pub fn from_json(value: Option<serde_json::Value>, catalogue: Catalogue) -> Result<Options, String> {
+    pub fn from_json(
+        value: Option<serde_json::Value>,
+        catalogue: Catalogue,
+    ) -> Result<Options, String> {
         let options: Options = match value {
             None | Some(serde_json::Value::Null) => Options::default(),
-            Some(value) => serde_json::from_value(value).map_err(|error| format!("initializationOptions: {error}"))?,
+            Some(value) => serde_json::from_value(value)
+                .map_err(|error| format!("initializationOptions: {error}"))?,
         };
         for name in options.select.iter().flatten().chain(&options.ignore) {
             if name != "ALL" && catalogue.by_name(name).is_none() {
@@ -124,7 +128,11 @@ pub fn find_projects(
 
 /// The selection of a file outside every project the server indexed (a
 /// new file, one outside the workspace): its own configuration's.
-pub fn lone_selection(catalogue: Catalogue, options: &Options, path: &Path) -> Result<Selection, String> {
+pub fn lone_selection(
+    catalogue: Catalogue,
+    options: &Options,
+    path: &Path,
+) -> Result<Selection, String> {
     let arguments = options.arguments(vec![path.to_path_buf()]);
     let mut resolver = ConfigResolver::new(None, catalogue.0);
     let config = resolver.for_file(path).transpose()?;
@@ -140,7 +148,11 @@ pub struct EditorProject {
 
 impl EditorProject {
     /// Indexes a found project, reading `open` buffers as they are.
-    pub fn index(found: FoundProject, open: &HashMap<PathBuf, String>, progress: &dyn Progress) -> EditorProject {
+    pub fn index(
+        found: FoundProject,
+        open: &HashMap<PathBuf, String>,
+        progress: &dyn Progress,
+    ) -> EditorProject {
         let paths: Vec<PathBuf> = found.files.iter().map(|file| file.path.clone()).collect();
         let root = found.root.clone();
         let live = {
