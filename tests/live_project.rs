@@ -1,0 +1,239 @@
+//! The language server's live index: after any sequence of edits, each
+//! taken in by re-summarizing that module only, every file's findings are
+//! those of an index built from scratch on the edited files.
+
+use std::path::{Path, PathBuf};
+
+use fastapi_codemod::project::live::{LiveFile, LiveProject};
+use fastapi_codemod::project::pipeline::{LocatedFinding, Selection};
+use fastapi_codemod::project::run::Unwatched;
+use fastapi_codemod::project::transform::TransformOptions;
+use fastapi_codemod::text::edit::Safety;
+use fastapi_codemod::transforms;
+use proptest::prelude::*;
+
+/// The blog example's Python files, in path order, with their texts.
+fn example() -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/blog_api");
+    let mut files = Vec::new();
+    let mut pending = vec![root.clone()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|extension| extension == "py") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                files.push((path.strip_prefix(&root).unwrap().to_path_buf(), text));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn live_file(path: &Path) -> LiveFile {
+    let is_package = path.ends_with("__init__.py");
+    let parts: Vec<String> = path
+        .with_extension("")
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let parts = if is_package {
+        &parts[..parts.len() - 1]
+    } else {
+        &parts[..]
+    };
+    LiveFile {
+        path: path.to_path_buf(),
+        module_name: Some(parts.join(".")),
+        outer_module_name: None,
+        is_package,
+        selection: 0,
+    }
+}
+
+fn selection() -> Selection {
+    Selection {
+        transforms: transforms::ALL
+            .iter()
+            .copied()
+            .filter(|transform| transform.safety != Safety::OptIn)
+            .collect(),
+        unsafe_fixes: true,
+        options: TransformOptions::default(),
+        review: None,
+    }
+}
+
+fn indexed(files: &[(PathBuf, String)]) -> LiveProject {
+    let texts: Vec<String> = files.iter().map(|(_, text)| text.clone()).collect();
+    LiveProject::index(
+        files.iter().map(|(path, _)| live_file(path)).collect(),
+        vec![selection()],
+        &texts,
+        &Unwatched,
+    )
+}
+
+fn findings(project: &LiveProject, files: &[(PathBuf, String)]) -> Vec<Vec<LocatedFinding>> {
+    files
+        .iter()
+        .enumerate()
+        .map(|(position, (_, text))| project.check(position, text).findings)
+        .collect()
+}
+
+/// The files whose findings in `files` differ between the live index and
+/// one built fresh from `indexed_files` (each file's last text that
+/// parsed: text that does not leaves the index as it was), with the
+/// findings only one of them has.
+fn differences(
+    live: &LiveProject,
+    indexed_files: &[(PathBuf, String)],
+    files: &[(PathBuf, String)],
+) -> Vec<String> {
+    let fresh = indexed(indexed_files);
+    let (ours, theirs) = (findings(live, files), findings(&fresh, files));
+    let mut differences = Vec::new();
+    for (position, (ours, theirs)) in ours.iter().zip(&theirs).enumerate() {
+        let only = |a: &[LocatedFinding], b: &[LocatedFinding]| -> Vec<String> {
+            a.iter()
+                .filter(|finding| !b.contains(finding))
+                .map(|finding| {
+                    format!(
+                        "{}:{} {} {} (fix {:?})",
+                        finding.line,
+                        finding.column,
+                        finding.transform,
+                        finding.message,
+                        finding.fix.as_ref().map(|fix| &fix.title)
+                    )
+                })
+                .collect()
+        };
+        let (live_only, fresh_only) = (only(ours, theirs), only(theirs, ours));
+        if !live_only.is_empty() || !fresh_only.is_empty() {
+            differences.push(format!(
+                "{}: live only {live_only:#?}, fresh only {fresh_only:#?}",
+                files[position].0.display()
+            ));
+        }
+    }
+    differences
+}
+
+/// Edits that change what other modules learn from a module: a
+/// dependency's type, a re-export, a class, a raise, an alias, a router.
+const EDITS: &[(&str, &str, &str)] = &[
+    (
+        "app/api/deps.py",
+        "def get_current_user(",
+        "def get_current_user_renamed(",
+    ),
+    ("app/api/deps.py", "-> models.User", "-> dict"),
+    (
+        "app/api/deps.py",
+        "from app.database import get_db",
+        "from app.database import get_db as get_db",
+    ),
+    ("app/models/__init__.py", "from", "# from"),
+    ("app/schemas/__init__.py", "from", "# from"),
+    ("app/database.py", "def get_db(", "def get_database("),
+    (
+        "app/api/routers/posts.py",
+        "db: Session = D(get_db)",
+        "db: Session = D(get_current_active_user)",
+    ),
+    ("app/api/routers/users.py", "HTTPException(", "ValueError("),
+    ("app/schemas/user.py", "password", "passphrase"),
+    (
+        "app/api/routers/items.py",
+        "router = f.APIRouter()",
+        "router = object()",
+    ),
+    ("app/api/routers/posts.py", "def ", "def  broken ("),
+];
+
+fn parses(text: &str) -> bool {
+    ruff_python_parser::parse_module(text).is_ok()
+}
+
+fn edited(files: &[(PathBuf, String)], edit: usize) -> Option<(usize, String)> {
+    let (path, from, to) = EDITS[edit];
+    let position = files.iter().position(|(file, _)| file == Path::new(path))?;
+    let text = &files[position].1;
+    text.contains(from)
+        .then(|| (position, text.replacen(from, to, 1)))
+}
+
+#[test]
+fn every_edit_alone_gives_the_findings_of_a_fresh_index() {
+    let files = example();
+    for edit in 0..EDITS.len() {
+        let mut live = indexed(&files);
+        let (position, text) =
+            edited(&files, edit).unwrap_or_else(|| panic!("edit {edit} applies"));
+        let mut now = files.clone();
+        now[position].1 = text.clone();
+        let texts: Vec<String> = now.iter().map(|(_, text)| text.clone()).collect();
+        live.update(position, &text, &texts);
+        let index_texts = if parses(&text) {
+            now.clone()
+        } else {
+            files.clone()
+        };
+        assert_eq!(
+            differences(&live, &index_texts, &now),
+            Vec::<String>::new(),
+            "edit {edit}: {:?}",
+            EDITS[edit]
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Any sequence of edits, undoing some, leaves the live index giving
+    /// what a fresh one gives.
+    #[test]
+    fn any_sequence_of_edits_gives_the_findings_of_a_fresh_index(
+        steps in prop::collection::vec((0..EDITS.len(), any::<bool>()), 1..6)
+    ) {
+        let original = example();
+        let mut now = original.clone();
+        let mut live = indexed(&now);
+        let mut index_texts = now.clone();
+        for (edit, undo) in steps {
+            let Some((position, text)) = edited(&now, edit) else { continue };
+            let text = if undo { original[position].1.clone() } else { text };
+            now[position].1 = text.clone();
+            if parses(&text) {
+                index_texts[position].1 = text.clone();
+            }
+            let texts: Vec<String> = now.iter().map(|(_, text)| text.clone()).collect();
+            live.update(position, &text, &texts);
+        }
+        prop_assert_eq!(differences(&live, &index_texts, &now), Vec::<String>::new());
+    }
+}
+
+/// A change inside a function body that tells the index nothing new
+/// leaves it as it is, and a change to what a module provides does not.
+#[test]
+fn only_changes_the_index_sees_make_it_change() {
+    let files = example();
+    let mut live = indexed(&files);
+    let texts: Vec<String> = files.iter().map(|(_, text)| text.clone()).collect();
+    let position = files
+        .iter()
+        .position(|(path, _)| path.ends_with("app/api/deps.py"))
+        .unwrap();
+    let comment = files[position].1.replacen("\n\n", "\n\n# a note\n", 1);
+    assert!(!live.update(position, &comment, &texts));
+    let (_, renamed) = edited(&files, 0).unwrap();
+    assert!(live.update(position, &renamed, &texts));
+    // Text that does not parse leaves the index as it was.
+    assert!(!live.update(position, "def (:\n", &texts));
+}
