@@ -170,7 +170,7 @@ pub struct BodyFlow {
 }
 
 /// Everything the index knows about one module.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModuleSummary {
     pub name: String,
     pub is_package: bool,
@@ -398,6 +398,9 @@ pub struct ProjectIndex {
     reachable: std::sync::Mutex<HashMap<String, std::sync::Arc<HashSet<String>>>>,
     /// Field names the project's configuration adds to the secret ones.
     extra_secret_fields: Vec<String>,
+    /// Module → the modules that import names from it; made by the first
+    /// [`ProjectIndex::replace_module`], for the ones after it.
+    importers_of: Option<HashMap<String, HashSet<String>>>,
     /// Set on an index that stands for a project not indexed yet: every
     /// question asked of it, so that its answers can be checked later
     /// against the real index (see [`ProjectIndex::recording`]).
@@ -888,33 +891,55 @@ impl ProjectIndex {
         // way: its own, and those of modules naming a dependency or type in
         // it, or in a module that imports from it, directly or through others
         // (re-exports are followed through imports).
+        // Which modules import names from which, kept from one change to
+        // the next: made on the first, then mended for the module changed.
+        let old_from = old.as_ref().map(modules_imported_from).unwrap_or_default();
+        let new_from = modules_imported_from(&self.modules[&name]);
+        match &mut self.importers_of {
+            Some(importers_of) => {
+                for gone in old_from.difference(&new_from) {
+                    if let Some(importers) = importers_of.get_mut(gone.as_str()) {
+                        importers.remove(name.as_str());
+                    }
+                }
+                for added in new_from.difference(&old_from) {
+                    importers_of
+                        .entry(added.clone())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
+            None => {
+                let mut importers_of: HashMap<String, HashSet<String>> = HashMap::default();
+                for summary in self.modules.values() {
+                    for module in modules_imported_from(summary) {
+                        importers_of
+                            .entry(module)
+                            .or_default()
+                            .insert(summary.name.clone());
+                    }
+                }
+                self.importers_of = Some(importers_of);
+            }
+        }
+        let importers_of = self.importers_of.as_ref().expect("made above");
         let mut through: HashSet<&str> = HashSet::default();
         through.insert(name.as_str());
-        loop {
-            let more: Vec<&str> = self
-                .modules
-                .values()
-                .filter(|summary| !through.contains(summary.name.as_str()))
-                .filter(|summary| {
-                    summary.imports.values().any(|target| {
-                        target
-                            .rsplit_once('.')
-                            .is_some_and(|(module, _)| through.contains(module))
-                    })
-                })
-                .map(|summary| summary.name.as_str())
-                .collect();
-            if more.is_empty() {
-                break;
+        let mut pending: Vec<&str> = vec![name.as_str()];
+        while let Some(module) = pending.pop() {
+            for importer in importers_of.get(module).into_iter().flatten() {
+                let importer = importer.as_str();
+                if through.insert(importer) {
+                    pending.push(importer);
+                }
             }
-            through.extend(more);
         }
+        // Whether a qualified name is in one of those modules: each of its
+        // dotted prefixes looked up.
         let passes_through = |qualified: &str| {
-            through.iter().any(|module| {
-                qualified
-                    .strip_prefix(module)
-                    .is_some_and(|rest| rest.starts_with('.'))
-            })
+            qualified
+                .match_indices('.')
+                .any(|(dot, _)| through.contains(&qualified[..dot]))
         };
         let again: Vec<(String, Vec<DependencyKey>)> = self
             .modules
@@ -942,6 +967,17 @@ impl ProjectIndex {
                 })
             })
             .collect();
+        // The keys that changed: the module's own, and any resolved anew.
+        let mut keys_changed = old.as_ref().is_none_or(|old| {
+            let keys = |summary: &ModuleSummary| -> Vec<DependencyKey> {
+                summary
+                    .dependency_uses
+                    .iter()
+                    .map(|used| used.key.clone())
+                    .collect()
+            };
+            keys(old) != keys(&self.modules[&name])
+        });
         for (module, keys) in again {
             let Some(summary) = self.modules.get_mut(&module) else {
                 continue;
@@ -952,26 +988,49 @@ impl ProjectIndex {
                 .map(|alias| &mut alias.key)
                 .chain(summary.dependency_uses.iter_mut().map(|used| &mut used.key));
             for (slot, key) in slots.zip(keys) {
-                *slot = key;
-            }
-        }
-        self.dependencies.clear();
-        for summary in self.modules.values() {
-            for dependency_use in &summary.dependency_uses {
-                if !self
-                    .dependencies
-                    .contains(dependency_use.key.dependency.as_str())
-                {
-                    self.dependencies
-                        .insert(dependency_use.key.dependency.clone());
+                if *slot != key {
+                    keys_changed = true;
+                    *slot = key;
                 }
             }
         }
-        self.callers = std::sync::OnceLock::new();
-        self.reachable
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+        if keys_changed {
+            self.dependencies.clear();
+            for summary in self.modules.values() {
+                for dependency_use in &summary.dependency_uses {
+                    if !self
+                        .dependencies
+                        .contains(dependency_use.key.dependency.as_str())
+                    {
+                        self.dependencies
+                            .insert(dependency_use.key.dependency.clone());
+                    }
+                }
+            }
+        }
+        // What was worked out on the first question stays while what it was
+        // worked out from does: the calls, and the import graph.
+        let new = &self.modules[&name];
+        if old
+            .as_ref()
+            .is_none_or(|old| old.called != new.called || old.imports != new.imports)
+        {
+            self.callers = std::sync::OnceLock::new();
+        }
+        if old
+            .as_ref()
+            .is_none_or(|old| old.imported_modules != new.imported_modules)
+        {
+            self.reachable
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clear();
+        }
+        // The old summary is dropped on another thread: a large module's
+        // takes a while.
+        if let Some(old) = old {
+            rayon::spawn(move || drop(old));
+        }
     }
 
     /// A key as [`ProjectIndex::resolve_uses`] resolves it.
@@ -1033,6 +1092,15 @@ impl ProjectIndex {
             }
         }
     }
+}
+
+/// The modules a module imports names from.
+fn modules_imported_from(summary: &ModuleSummary) -> HashSet<String> {
+    summary
+        .imports
+        .values()
+        .filter_map(|target| Some(target.rsplit_once('.')?.0.to_string()))
+        .collect()
 }
 
 /// Class name → the qualified names of the classes with that name, sorted.

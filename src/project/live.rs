@@ -50,6 +50,8 @@ pub struct LiveProject {
     settings: Settings,
     selected: Vec<&'static Transform>,
     paths: std::collections::HashMap<String, PathBuf>,
+    /// Whether the index changed since the plans were made.
+    stale_plans: bool,
 }
 
 impl LiveProject {
@@ -94,6 +96,7 @@ impl LiveProject {
             settings,
             selected,
             paths,
+            stale_plans: false,
         };
         live.plan(index, workspace);
         live
@@ -174,11 +177,24 @@ impl LiveProject {
         }
     }
 
-    /// Takes in the file at `position` reading `text`: its module is
-    /// summarized again and, when its summary changed, replaces the old one
-    /// in the index, and the plans are made again. Text that does not parse
-    /// leaves the index as it was. Whether the index changed.
+    /// Takes in the file at `position` reading `text`, index and plans:
+    /// [`LiveProject::take_in`], then [`LiveProject::replan`] when the index
+    /// changed. Whether it did.
     pub fn update(&mut self, position: usize, text: &str, workspace: &dyn Workspace) -> bool {
+        let changed = self.take_in(position, text);
+        if changed {
+            self.replan(workspace);
+        }
+        changed
+    }
+
+    /// Takes the file at `position` reading `text` into the index: its
+    /// module is summarized again and, when its summary changed, replaces
+    /// the old one. Text that does not parse leaves the index as it was.
+    /// The plans stay as they were made until [`LiveProject::replan`]:
+    /// checking a file in between sees the module's new summary with the
+    /// plans of before. Whether the index changed.
+    pub fn take_in(&mut self, position: usize, text: &str) -> bool {
         let Some(name) = self.names[position].clone() else {
             return false;
         };
@@ -204,24 +220,33 @@ impl LiveProject {
         };
         let unchanged = self.unresolved[position]
             .as_ref()
-            .is_some_and(|old| format!("{old:?}") == format!("{summary:?}"));
+            .is_some_and(|old| *old == summary);
         if unchanged {
             return false;
         }
         self.unresolved[position] = Some(summary.clone());
-        let mut index = std::mem::take(&mut self.project.index);
-        {
-            let owners = &self.owners;
-            let unresolved = &self.unresolved;
-            let of = move |module: &str| {
-                owners
-                    .get(module)
-                    .and_then(|&owner| unresolved[owner].as_ref())
-            };
-            index.replace_module(summary, &of);
-        }
-        self.plan(index, workspace);
+        let owners = &self.owners;
+        let unresolved = &self.unresolved;
+        let of = move |module: &str| {
+            owners
+                .get(module)
+                .and_then(|&owner| unresolved[owner].as_ref())
+        };
+        self.project.index.replace_module(summary, &of);
+        self.stale_plans = true;
         true
+    }
+
+    /// Whether the index changed since the plans were made.
+    pub fn plans_are_stale(&self) -> bool {
+        self.stale_plans
+    }
+
+    /// Makes the plans again from the index as it stands.
+    pub fn replan(&mut self, workspace: &dyn Workspace) {
+        let index = std::mem::take(&mut self.project.index);
+        self.plan(index, workspace);
+        self.stale_plans = false;
     }
 
     /// The index as it stands, for tests that compare it with one built

@@ -908,7 +908,7 @@ fn run_transforms_with(
     first_look: bool,
 ) -> Vec<Finding> {
     let suppressions = Suppressions::from_tokens(parsed.tokens(), source);
-    let context = FileContext {
+    let context = || FileContext {
         source,
         module: parsed.syntax(),
         tokens: parsed.tokens(),
@@ -923,20 +923,39 @@ fn run_transforms_with(
         types: crate::python::blocking::RememberedTypes::new(&place.project.index),
         first_look,
     };
-    let mut findings = Findings::new(selection.unsafe_fixes);
-    for transform in &selection.transforms {
-        (transform.run)(&context, &mut findings);
-        // A first look with a fix to make is thrown away: no need to go on.
-        if first_look && findings.has_applicable_fix() {
-            break;
+    // The transforms in order, into findings and the plans they consulted.
+    let run = |transforms: &[&'static Transform]| {
+        let context = context();
+        let mut findings = Findings::new(selection.unsafe_fixes);
+        for transform in transforms {
+            (transform.run)(&context, &mut findings);
+            // A first look with a fix to make is thrown away: no need to go on.
+            if first_look && findings.has_applicable_fix() {
+                break;
+            }
         }
-    }
-    for kind in context.consulted.into_inner() {
+        (findings.into_vec(), context.consulted.into_inner())
+    };
+    // A first look stops at its first fix, in order; a file run against the
+    // project has the transforms' two halves run side by side (an editor
+    // waits for one file), their findings kept in the transforms' order.
+    let (mut findings, kinds) = if first_look {
+        run(&selection.transforms)
+    } else {
+        let (first, second) = selection
+            .transforms
+            .split_at(selection.transforms.len() / 2);
+        let ((mut findings, mut kinds), (more, more_kinds)) =
+            rayon::join(|| run(first), || run(second));
+        findings.extend(more);
+        kinds.extend(more_kinds);
+        (findings, kinds)
+    };
+    for kind in kinds {
         if !consulted.contains(&kind) {
             consulted.push(kind);
         }
     }
-    let mut findings = findings.into_vec();
     // A transform whose output the project's pinned dependencies could not
     // run reports without fixing.
     for finding in &mut findings {

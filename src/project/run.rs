@@ -43,8 +43,10 @@ pub fn plan_project(
         list,
         whole_project,
     };
+    // Each plan is made from the index alone: on threads of their own.
+    use rayon::prelude::*;
     let plans = selected
-        .iter()
+        .par_iter()
         .filter_map(|transform| {
             let plan = (transform.plan?)(&context);
             Some(PlannedStep {

@@ -112,6 +112,13 @@ pub fn text_annotation(annotation: &str) -> Option<bool> {
     }
 }
 
+/// Whether a name says "password", in any case.
+fn mentions_password(name: &str) -> bool {
+    name.as_bytes()
+        .windows("password".len())
+        .any(|window| window.eq_ignore_ascii_case(b"password"))
+}
+
 /// Whether a default written in a base class can be written again in a
 /// subclass as it is: nothing, `None`, `...`, a string or number literal.
 fn is_plain_default(default: Option<&str>) -> bool {
@@ -174,6 +181,8 @@ impl FieldTypesPlan {
         // A function of the project that checks passwords itself
         // (`check_invalid_password`, `validate_password_strength`).
         let mut password_check: Option<String> = None;
+        // A call builds a class through a class's name (CapWords, maybe an
+        // alias of a re-export): calls of functions are not followed.
         let mut modules: Vec<_> = index.modules().collect();
         modules.sort_by(|a, b| a.name.cmp(&b.name));
         for module in &modules {
@@ -181,6 +190,10 @@ impl FieldTypesPlan {
                 continue;
             }
             for callee in &module.called {
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                if !last.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    continue;
+                }
                 let class = index.canonical(callee);
                 if schemas.is_input(&class) {
                     built_by.entry(class).or_insert_with(|| module.name.clone());
@@ -192,11 +205,12 @@ impl FieldTypesPlan {
                     .iter()
                     .map(|function| function.name.as_str())
                     .find(|name| {
-                        let name = name.to_ascii_lowercase();
-                        name.contains("password")
-                            && ["valid", "check", "strength", "policy", "strong"]
+                        mentions_password(name) && {
+                            let name = name.to_ascii_lowercase();
+                            ["valid", "check", "strength", "policy", "strong"]
                                 .iter()
                                 .any(|word| name.contains(word))
+                        }
                     })
                     .map(|name| format!("{}.{name}", module.name));
             }

@@ -54,6 +54,10 @@ const FIX_ALL_KIND: &str = "source.fixAll.fastapi-codemod";
 const DOCUMENTATION: &str =
     "https://github.com/fastapi-codemod/fastapi-codemod/blob/main/docs/transforms";
 
+/// How long the client must pause before the plans are made again after a
+/// change to the index.
+const REPLAN_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
+
 /// Stack size for the threads that run the engine, as the command line's.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
 
@@ -76,7 +80,7 @@ pub fn serve(catalogue: Catalogue) -> Result<ExitCode> {
                 }
             }
         })?;
-    let (outgoing, to_write) = crossbeam_channel::unbounded::<Value>();
+    let (outgoing, to_write) = crossbeam_channel::unbounded::<String>();
     let writer = std::thread::Builder::new()
         .name("lsp-writer".into())
         .spawn(move || {
@@ -122,7 +126,7 @@ enum Projects {
 
 struct Server {
     catalogue: Catalogue,
-    out: Sender<Value>,
+    out: Sender<String>,
     phase: Phase,
     encoding: Encoding,
     support: ClientSupport,
@@ -134,8 +138,13 @@ struct Server {
     next_id: i32,
 }
 
+/// How long making the plans again took, for the log.
+fn elapsed_ms(started: Instant) -> String {
+    format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0)
+}
+
 impl Server {
-    fn new(catalogue: Catalogue, out: Sender<Value>) -> Self {
+    fn new(catalogue: Catalogue, out: Sender<String>) -> Self {
         Server {
             catalogue,
             out,
@@ -164,6 +173,17 @@ impl Server {
                         continue;
                     }
                 },
+                // Plans are made again once the client pauses, not on every
+                // keystroke of a burst, nor while the diagnostics just
+                // published are on their way.
+                None if self.plans_are_stale() => match incoming.recv_timeout(REPLAN_AFTER) {
+                    Ok(frame) => Some(frame),
+                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                        self.replan();
+                        continue;
+                    }
+                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
+                },
                 None => incoming.recv().ok(),
             };
             // The client went away without `exit`.
@@ -187,20 +207,32 @@ impl Server {
     }
 
     fn send(&self, value: Value) {
-        let _ = self.out.send(value);
+        let _ = self.out.send(value.to_string());
     }
 
     fn send_message(&self, message: Message) {
-        if let Ok(value) = serde_json::to_value(message) {
-            self.send(value);
+        if let Ok(body) = serde_json::to_string(&message) {
+            let _ = self.out.send(body);
         }
     }
 
+    /// Sends a notification, its parameters serialized once, straight to
+    /// the frame's text (a file's diagnostics can be many).
     fn notify(&self, method: &str, params: impl serde::Serialize) {
-        self.send_message(Message::Notification(Notification::new(
-            method.to_string(),
+        #[derive(serde::Serialize)]
+        struct Outgoing<'m, P> {
+            jsonrpc: &'static str,
+            method: &'m str,
+            params: P,
+        }
+        let outgoing = Outgoing {
+            jsonrpc: "2.0",
+            method,
             params,
-        )));
+        };
+        if let Ok(body) = serde_json::to_string(&outgoing) {
+            let _ = self.out.send(body);
+        }
     }
 
     fn log(&self, message: &str) {
@@ -415,7 +447,8 @@ impl Server {
                     let note =
                         json!({ "type": 3, "message": format!("{}: {message}", path.display()) });
                     let _ = out.send(
-                        json!({ "jsonrpc": "2.0", "method": "window/logMessage", "params": note }),
+                        json!({ "jsonrpc": "2.0", "method": "window/logMessage", "params": note })
+                            .to_string(),
                     );
                 }
                 let _ = done.send(projects);
@@ -448,6 +481,14 @@ impl Server {
         let uris: Vec<String> = self.documents.keys().cloned().collect();
         for uri in &uris {
             self.take_in(uri);
+        }
+        if self.plans_are_stale() {
+            let open = self.open_texts();
+            if let Some(Projects::Ready(projects)) = &mut self.projects {
+                for project in projects.iter_mut() {
+                    project.replan(&open);
+                }
+            }
         }
         for uri in &uris {
             self.publish(uri);
@@ -486,9 +527,7 @@ impl Server {
             key.clone(),
             Document::new(item.uri, path, item.version, item.text),
         );
-        if self.take_in(&key) {
-            self.publish_others(&key);
-        }
+        self.take_in(&key);
         self.publish(&key);
     }
 
@@ -503,11 +542,11 @@ impl Server {
             params.content_changes,
             encoding,
         );
-        let changed = self.take_in(&key);
+        // The module's new summary is in the index at once; the plans follow
+        // when the client pauses (see `run`), and every open document whose
+        // findings that changes is published again then.
+        self.take_in(&key);
         self.publish(&key);
-        if changed {
-            self.publish_others(&key);
-        }
     }
 
     fn did_save(&mut self, params: DidSaveTextDocumentParams) {
@@ -525,14 +564,9 @@ impl Server {
         // The file is what is on disk again.
         if let Some((project, position)) = self.locate(&document.path)
             && let Ok(text) = std::fs::read_to_string(&document.path)
+            && let Some(Projects::Ready(projects)) = &mut self.projects
         {
-            let open = self.open_texts();
-            let Some(Projects::Ready(projects)) = &mut self.projects else {
-                return;
-            };
-            if projects[project].update(position, &text, &open) {
-                self.publish_all();
-            }
+            projects[project].live.take_in(position, &text);
         }
         self.notify(
             "textDocument/publishDiagnostics",
@@ -550,11 +584,43 @@ impl Server {
             return false;
         };
         let text = document.text.clone();
-        let open = self.open_texts();
         let Some(Projects::Ready(projects)) = &mut self.projects else {
             return false;
         };
-        projects[project].update(position, &text, &open)
+        projects[project].live.take_in(position, &text)
+    }
+
+    fn plans_are_stale(&self) -> bool {
+        self.ready_projects()
+            .iter()
+            .any(|project| project.live.plans_are_stale())
+    }
+
+    /// Makes the plans of every project whose index changed again, and
+    /// publishes again each open document whose findings that changes.
+    fn replan(&mut self) {
+        let started = Instant::now();
+        let open = self.open_texts();
+        if let Some(Projects::Ready(projects)) = &mut self.projects {
+            for project in projects
+                .iter_mut()
+                .filter(|project| project.live.plans_are_stale())
+            {
+                project.replan(&open);
+            }
+        }
+        let planned = elapsed_ms(started);
+        let keys: Vec<String> = self.documents.keys().cloned().collect();
+        let mut published = 0;
+        for key in keys {
+            if self.publish_if_changed(&key) {
+                published += 1;
+            }
+        }
+        self.log(&format!(
+            "plans made again in {planned}; {published} documents published again ({} in all)",
+            elapsed_ms(started)
+        ));
     }
 
     /// What the engine finds in an open document, with its project.
@@ -606,25 +672,17 @@ impl Server {
         self.notify("textDocument/publishDiagnostics", params);
     }
 
-    /// Publishes again every open document but `key`: the index changed,
-    /// and what they depend on with it.
-    fn publish_others(&mut self, key: &str) {
-        let others: Vec<String> = self
-            .documents
-            .keys()
-            .filter(|other| *other != key)
-            .cloned()
-            .collect();
-        for other in others {
-            self.publish(&other);
+    /// Publishes an open document again when its findings changed since it
+    /// was last published; whether they did.
+    fn publish_if_changed(&mut self, key: &str) -> bool {
+        let Some(document) = self.documents.get(key) else {
+            return false;
+        };
+        if self.check(document) == document.findings {
+            return false;
         }
-    }
-
-    fn publish_all(&mut self) {
-        let keys: Vec<String> = self.documents.keys().cloned().collect();
-        for key in keys {
-            self.publish(&key);
-        }
+        self.publish(key);
+        true
     }
 
     fn diagnostic(&self, document: &Document, finding: &LocatedFinding) -> Diagnostic {
@@ -814,7 +872,7 @@ impl Server {
 
 /// Reports the index pass's progress, a few times a second at most.
 struct IndexProgress {
-    out: Sender<Value>,
+    out: Sender<String>,
     token: Option<String>,
     total: usize,
     done: AtomicUsize,
@@ -822,7 +880,7 @@ struct IndexProgress {
 }
 
 impl IndexProgress {
-    fn new(out: Sender<Value>, token: Option<String>, total: usize) -> Self {
+    fn new(out: Sender<String>, token: Option<String>, total: usize) -> Self {
         let progress = IndexProgress {
             out,
             token,
@@ -842,11 +900,14 @@ impl IndexProgress {
 
     fn send(&self, value: Value) {
         let Some(token) = &self.token else { return };
-        let _ = self.out.send(json!({
-            "jsonrpc": "2.0",
-            "method": "$/progress",
-            "params": { "token": token, "value": value },
-        }));
+        let _ = self.out.send(
+            json!({
+                "jsonrpc": "2.0",
+                "method": "$/progress",
+                "params": { "token": token, "value": value },
+            })
+            .to_string(),
+        );
     }
 
     fn end(&self, message: &str) {

@@ -127,9 +127,8 @@ fn malformed(id: Option<RequestId>, message: &str) -> Incoming {
     }
 }
 
-/// Writes one frame holding `value`.
-pub fn write_frame(output: &mut impl Write, value: &serde_json::Value) -> io::Result<()> {
-    let body = serde_json::to_string(value)?;
+/// Writes one frame holding `body`, a JSON text.
+pub fn write_frame(output: &mut impl Write, body: &str) -> io::Result<()> {
     write!(output, "Content-Length: {}\r\n\r\n{body}", body.len())?;
     output.flush()
 }

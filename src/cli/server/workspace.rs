@@ -162,11 +162,11 @@ impl EditorProject {
         EditorProject { root, live, paths }
     }
 
-    /// Takes in the file at `position` reading `text` (see
-    /// [`LiveProject::update`]); whether the index changed.
-    pub fn update(&mut self, position: usize, text: &str, open: &HashMap<PathBuf, String>) -> bool {
+    /// Makes the plans again from the index, with `open` buffers as they
+    /// are (see [`LiveProject::replan`]).
+    pub fn replan(&mut self, open: &HashMap<PathBuf, String>) {
         let files = EditorFiles::new(&self.paths, self.root.as_deref(), open);
-        self.live.update(position, text, &files)
+        self.live.replan(&files);
     }
 
     /// The files as a run reads them, with `open` buffers as they are.
