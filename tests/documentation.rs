@@ -145,3 +145,33 @@ fn example_files(block: &str) -> Vec<(String, bool, String)> {
     }
     files
 }
+
+/// `docs/transforms/NAME.md` is what `explain NAME` prints, for every
+/// transform: the page the server's diagnostics link to. Run with
+/// `FASTAPI_CODEMOD_WRITE_DOCS=1` to write them after changing a
+/// transform's documentation.
+#[test]
+fn documentation_pages_are_what_explain_prints() {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/transforms");
+    let write = std::env::var_os("FASTAPI_CODEMOD_WRITE_DOCS").is_some();
+    let mut stale = Vec::new();
+    for transform in transforms::ALL {
+        let path = directory.join(format!("{}.md", transform.name));
+        let documentation = transform.documentation();
+        if write {
+            std::fs::write(&path, &documentation).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(documentation.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    let pages = std::fs::read_dir(&directory).unwrap().count();
+    assert_eq!(
+        pages,
+        transforms::ALL.len(),
+        "one page per transform, no other"
+    );
+    assert!(
+        stale.is_empty(),
+        "out of date (FASTAPI_CODEMOD_WRITE_DOCS=1 cargo test --test documentation writes them): {stale:?}"
+    );
+}

@@ -110,6 +110,7 @@ impl Lines {
         let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
         let characters = column.saturating_sub(1);
         let units: usize = text[start..end]
+            .trim_end_matches(['\n', '\r'])
             .chars()
             .take(characters)
             .map(|character| encoding.width(character))
@@ -254,24 +255,29 @@ mod tests {
     fn positions_count_the_agreed_units() {
         let text = "a = 1\r\nb = \"é😀\" + c\nlast";
         let lines = Lines::of(text);
-        // `c` is the 14th character of line 2 (one-based), after é (1
+        // `c` is the 12th character of line 2 (one-based), after é (1
         // UTF-16 unit, 2 bytes) and 😀 (2 units, 4 bytes).
         assert_eq!(
-            lines.position(text, (2, 13), Encoding::Utf32),
+            lines.position(text, (2, 12), Encoding::Utf32),
+            Position::new(1, 11)
+        );
+        assert_eq!(
+            lines.position(text, (2, 12), Encoding::Utf16),
             Position::new(1, 12)
         );
         assert_eq!(
-            lines.position(text, (2, 13), Encoding::Utf16),
-            Position::new(1, 13)
+            lines.position(text, (2, 12), Encoding::Utf8),
+            Position::new(1, 15)
         );
-        assert_eq!(
-            lines.position(text, (2, 13), Encoding::Utf8),
-            Position::new(1, 16)
-        );
-        let offset = lines.offset(text, Position::new(1, 13), Encoding::Utf16);
+        let offset = lines.offset(text, Position::new(1, 12), Encoding::Utf16);
         assert_eq!(&text[offset..offset + 1], "c");
         assert_eq!(
             lines.position_at(text, offset, Encoding::Utf16),
+            Position::new(1, 12)
+        );
+        // A column past the end of its line stops at the line's end.
+        assert_eq!(
+            lines.position(text, (2, 99), Encoding::Utf16),
             Position::new(1, 13)
         );
         // Past the end of a line is its end, before the CRLF.
@@ -314,7 +320,7 @@ mod tests {
         let uri = path_to_uri(path).unwrap();
         assert_eq!(
             uri.as_str(),
-            "file:///home/me/my%20project/app/%C3%BC%C3%B1%C3%AF.py"
+            "file:///home/me/my%20project/app/%C3%BCn%C3%AF.py"
         );
         assert_eq!(uri_to_path(&uri).unwrap(), path);
         let localhost: Uri = "file://localhost/srv/app.py".parse().unwrap();
