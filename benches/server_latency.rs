@@ -14,7 +14,7 @@
 //! (the release binary; PROJECT_DIR is copied, never changed).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
@@ -115,6 +115,83 @@ fn main() {
             );
         }
     }
+
+    // A quick fix: listing the actions at a finding, then resolving one
+    // into its edit (two project runs: the fix's group, then the group).
+    let diagnostics = server.diagnostics_now(&uri);
+    let mut listings = Vec::new();
+    let mut resolutions = Vec::new();
+    for diagnostic in diagnostics.iter().filter(|d| d["data"].is_object()).take(5) {
+        let sent = Instant::now();
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic], "only": ["quickfix"] },
+            }),
+        );
+        listings.push(sent.elapsed());
+        let Some(action) = actions["result"]
+            .as_array()
+            .and_then(|actions| actions.first())
+        else {
+            continue;
+        };
+        let sent = Instant::now();
+        let resolved = server.request("codeAction/resolve", action.clone());
+        resolutions.push(sent.elapsed());
+        assert!(resolved["result"]["edit"].is_object(), "{resolved}");
+    }
+    // Typing goes on while a fix is resolved: the change is served first.
+    let mut during = Vec::new();
+    if let Some(diagnostic) = diagnostics.iter().find(|d| d["data"].is_object()) {
+        let actions = server.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": diagnostic["range"],
+                "context": { "diagnostics": [diagnostic], "only": ["quickfix"] },
+            }),
+        );
+        for round in 0..5 {
+            let action = actions["result"][0].clone();
+            let asked = server.ask("codeAction/resolve", action);
+            let change = body_edit(&text, round);
+            text = change.apply(&text);
+            version += 1;
+            let sent = Instant::now();
+            server.notify(
+                "textDocument/didChange",
+                json!({
+                    "textDocument": { "uri": uri, "version": version },
+                    "contentChanges": [{ "range": change.range(), "text": change.text }],
+                }),
+            );
+            server.diagnostics(&uri, version);
+            during.push(sent.elapsed());
+            server.wait(|message| message["id"] == asked && message.get("method").is_none());
+        }
+    }
+    for (what, mut times) in [
+        (
+            "didChange → publishDiagnostics while a fix is resolved",
+            during,
+        ),
+        ("codeAction (the quick fixes at a finding)", listings),
+        ("codeAction/resolve (one quick fix's edit)", resolutions),
+    ] {
+        times.sort();
+        if let (Some(first), Some(last)) = (times.first(), times.last()) {
+            println!(
+                "{what}, {} requests: median {:.2} ms, min {:.2} ms, max {:.2} ms",
+                times.len(),
+                millis(times[times.len() / 2]),
+                millis(*first),
+                millis(*last),
+            );
+        }
+    }
     server.request("shutdown", Value::Null);
     server.notify("exit", Value::Null);
 }
@@ -192,7 +269,7 @@ fn body_edit(text: &str, round: usize) -> Change {
 /// Adds a query parameter to a route's signature, or takes it out again.
 fn signature_edit(text: &str, round: usize) -> Change {
     let route = round / 2 % 15;
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         let (line, column) = find(text, "    limit: int = Query(20, le=100),", route);
         Change {
             start: (line, column),
@@ -360,7 +437,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(root: &PathBuf) -> Server {
+    fn start(root: &Path) -> Server {
         let mut child = Command::new(BINARY)
             .arg("server")
             .stdin(Stdio::piped())
@@ -404,7 +481,13 @@ impl Server {
             "initialize",
             json!({
                 "rootUri": uri(root),
-                "capabilities": { "window": { "workDoneProgress": true } },
+                "capabilities": {
+                    "window": { "workDoneProgress": true },
+                    "textDocument": { "codeAction": {
+                        "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix", "source"] } },
+                        "resolveSupport": { "properties": ["edit"] },
+                    } },
+                },
             }),
         );
         server.notify("initialized", json!({}));
@@ -423,10 +506,16 @@ impl Server {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.ask(method, params);
+        self.wait(|message| message["id"] == id && message.get("method").is_none())
+    }
+
+    /// Sends a request without waiting for its answer: its id.
+    fn ask(&mut self, method: &str, params: Value) -> i64 {
         self.next_id += 1;
         let id = self.next_id;
         self.send(json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
-        self.wait(|message| message["id"] == id && message.get("method").is_none())
+        id
     }
 
     fn wait(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
@@ -452,6 +541,23 @@ impl Server {
                 return message;
             }
         }
+    }
+
+    /// The diagnostics of `uri` as last published, once the plans are made
+    /// again: a fresh open of the same text.
+    fn diagnostics_now(&mut self, uri: &str) -> Vec<Value> {
+        std::thread::sleep(PAUSE);
+        self.notify(
+            "textDocument/didSave",
+            json!({ "textDocument": { "uri": uri } }),
+        );
+        self.wait(|message| {
+            message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri
+        })["params"]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     fn diagnostics(&mut self, uri: &str, version: i32) -> Vec<Value> {

@@ -510,7 +510,7 @@ fn an_editor_session_on_the_example_project() {
     );
     let resolved = client.resolve(action);
     let touched = apply_workspace_edit(&resolved["edit"]);
-    assert_eq!(touched, [router.clone()]);
+    assert_eq!(touched, std::slice::from_ref(&router));
     let fixed = std::fs::read_to_string(&router).unwrap();
     assert_ne!(fixed, text);
     let diagnostics = client.change(&router, 2, &fixed);
@@ -528,6 +528,46 @@ fn an_editor_session_on_the_example_project() {
             .iter()
             .any(|diagnostic| diagnostic["code"] != "annotated-params")
     );
+    assert!(client.shut_down().success());
+}
+
+#[test]
+fn a_fix_resolved_while_typing_goes_on_is_the_fix_of_the_text_it_was_asked_for() {
+    let (_directory, root) = {
+        let directory = tempfile::tempdir().unwrap();
+        let root = directory.path().canonicalize().unwrap().join("blog_api");
+        copy_dir(&fixture("examples/blog_api"), &root);
+        (directory, root)
+    };
+    let mut client = Client::start(&root, full_capabilities(), Value::Null);
+    let router = root.join("app/api/routers/items.py");
+    let text = std::fs::read_to_string(&router).unwrap();
+    let diagnostics = client.open(&router);
+    let db = find(&diagnostics, "annotated-params", "for `db`");
+    let actions = client.actions_at(&router, db, Some("quickfix"));
+    let action = quick_fix(&actions, db["data"]["fix"].as_str().unwrap()).clone();
+    // The resolve is asked, then the user types before it is answered: the
+    // change is served (the run goes on away from the loop), and the edit
+    // that comes is for version 1, which the client would drop.
+    client.next_id += 1;
+    let id = client.next_id;
+    client.send(
+        &json!({ "jsonrpc": "2.0", "id": id, "method": "codeAction/resolve", "params": action }),
+    );
+    let typed = format!("# typed while the fix was resolved\n{text}");
+    let diagnostics = client.change(&router, 2, &typed);
+    assert!(!diagnostics.is_empty());
+    let resolved = client.wait_for(|message| message.get("id") == Some(&json!(id)));
+    let changes = resolved["result"]["edit"]["documentChanges"]
+        .as_array()
+        .unwrap();
+    assert_eq!(changes.len(), 1, "{changes:#?}");
+    assert_eq!(changes[0]["textDocument"]["uri"], uri(&router));
+    assert_eq!(changes[0]["textDocument"]["version"], 1);
+    // Applied to the text it was made for, it makes the fix.
+    let edits = changes[0]["edits"].as_array().unwrap();
+    let fixed = apply_text_edits(&text, edits);
+    assert!(fixed.contains("db: Annotated["), "{fixed}");
     assert!(client.shut_down().success());
 }
 

@@ -5,7 +5,7 @@
 //! through it), and the plans are made again from the index. A file is
 //! checked against it without running any other file. What fixes would
 //! make across files is asked of a whole run ([`super::run`]) over the
-//! same files, which is what `apply` would do.
+//! same files ([`RunInputs`]), which is what `apply` would do.
 
 use std::path::{Path, PathBuf};
 
@@ -136,25 +136,13 @@ impl LiveProject {
         &self.selections[self.files[position].selection]
     }
 
-    /// The files as a whole run takes them, each with its selection and
-    /// `review` deciding which fixes apply.
-    pub fn run_selections(
-        &self,
-        review: Option<std::sync::Arc<dyn crate::project::pipeline::FixReview>>,
-    ) -> Vec<Selection> {
-        self.selections
-            .iter()
-            .map(|selection| Selection {
-                review: review.clone(),
-                ..selection.clone()
-            })
-            .collect()
-    }
-
-    /// The files of a whole run with `selections` (see
-    /// [`LiveProject::run_selections`]).
-    pub fn run_files<'s>(&self, selections: &'s [Selection]) -> Vec<ProjectFile<'s>> {
-        project_files(&self.files, selections)
+    /// The files and selections a whole run over the project takes, owned,
+    /// so that the run can go on while the project keeps changing.
+    pub fn run_inputs(&self) -> RunInputs {
+        RunInputs {
+            files: self.files.clone(),
+            selections: self.selections.clone(),
+        }
     }
 
     /// What the selected transforms find in the file at `position` when it
@@ -253,6 +241,40 @@ impl LiveProject {
     /// from scratch.
     pub fn project(&self) -> &Project {
         &self.project
+    }
+}
+
+/// What a whole run over a live project's files takes: the files, each
+/// naming one of the selections. A run reads the files afresh and indexes
+/// them itself, as `apply` would.
+#[derive(Debug, Clone)]
+pub struct RunInputs {
+    files: Vec<LiveFile>,
+    selections: Vec<Selection>,
+}
+
+impl RunInputs {
+    pub fn files(&self) -> &[LiveFile] {
+        &self.files
+    }
+
+    /// The selections, each with `review` deciding which fixes apply.
+    pub fn selections(
+        &self,
+        review: Option<std::sync::Arc<dyn crate::project::pipeline::FixReview>>,
+    ) -> Vec<Selection> {
+        self.selections
+            .iter()
+            .map(|selection| Selection {
+                review: review.clone(),
+                ..selection.clone()
+            })
+            .collect()
+    }
+
+    /// The files of a run with `selections` (see [`RunInputs::selections`]).
+    pub fn run_files<'s>(&self, selections: &'s [Selection]) -> Vec<ProjectFile<'s>> {
+        project_files(&self.files, selections)
     }
 }
 

@@ -17,7 +17,7 @@ use lsp_types::{
 
 use super::super::review::land_together;
 use super::documents::{Encoding, Lines, path_to_uri};
-use super::workspace::EditorProject;
+use super::workspace::ProjectSnapshot;
 use crate::project::pipeline::{FixKey, FixReview, Mode, ReviewedFix};
 use crate::project::run::{ProjectRun, process_project};
 use crate::text::files::FileChange;
@@ -32,12 +32,15 @@ impl FixReview for EveryFix {
     }
 }
 
+/// Whether a fix, by its transform and title, is one a code action makes.
+pub type Pick = Box<dyn Fn(&'static str, &str) -> bool + Send + Sync>;
+
 /// The fixes a code action makes: in one module, those `pick` takes by
 /// transform and title.
 pub struct Wanted {
     pub path: PathBuf,
     pub module: String,
-    pub pick: Box<dyn Fn(&'static str, &str) -> bool + Send + Sync>,
+    pub pick: Pick,
 }
 
 impl Wanted {
@@ -89,13 +92,12 @@ pub struct EditSupport {
 /// with them, and which whole-file changes of it belong to them; `None`
 /// when no such fix applies.
 pub fn run_fixes(
-    project: &EditorProject,
-    open: &HashMap<PathBuf, String>,
+    project: &ProjectSnapshot,
     wanted: Wanted,
 ) -> Option<(ProjectRun, Vec<(PathBuf, &'static str)>)> {
-    let files = project.files(open);
-    let every = project.live.run_selections(Some(Arc::new(EveryFix)));
-    let run_files = project.live.run_files(&every);
+    let files = project.files();
+    let every = project.inputs.selections(Some(Arc::new(EveryFix)));
+    let run_files = project.inputs.run_files(&every);
     let explored = process_project(&run_files, &files, Mode::Fix);
     let picked = |path: &Path, fix: &ReviewedFix| path == wanted.path && wanted.takes(&fix.key);
     let (group, changes) = land_together(&explored, &run_files, &picked);
@@ -108,9 +110,9 @@ pub fn run_fixes(
         .map(|key| (key.module, key.transform, key.title, key.occurrence))
         .collect();
     let only = project
-        .live
-        .run_selections(Some(Arc::new(TheseFixes { wanted, group })));
-    let run_files = project.live.run_files(&only);
+        .inputs
+        .selections(Some(Arc::new(TheseFixes { wanted, group })));
+    let run_files = project.inputs.run_files(&only);
     let run = process_project(&run_files, &files, Mode::Fix);
     Some((run, changes))
 }
@@ -118,15 +120,17 @@ pub fn run_fixes(
 /// The edit that turns each file into what `run` made of it: the Python
 /// files it changed, and the whole-file changes in `changes`.
 pub fn workspace_edit(
-    project: &EditorProject,
+    project: &ProjectSnapshot,
     run: &ProjectRun,
     changes: &[(PathBuf, &'static str)],
-    open: &HashMap<PathBuf, String>,
     versions: &HashMap<PathBuf, i32>,
     encoding: Encoding,
     support: EditSupport,
 ) -> WorkspaceEdit {
     let mut operations: Vec<DocumentChangeOperation> = Vec::new();
+    // `Uri` caches its parts, which clippy takes for a mutable key; its
+    // hash and equality are its text's.
+    #[allow(clippy::mutable_key_type)]
     let mut by_uri: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     let mut edit_file =
         |path: &Path, before: &str, after: &str, operations: &mut Vec<DocumentChangeOperation>| {
@@ -176,16 +180,18 @@ pub fn workspace_edit(
             }
             (FileChange::Edit { path, .. }, Some(after)) => {
                 let before = made.before.as_deref().unwrap_or_default();
-                if made.before.is_none() && support.document_changes && support.create {
-                    if let Some(uri) = path_to_uri(path) {
-                        operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
-                            CreateFile {
-                                uri,
-                                options: None,
-                                annotation_id: None,
-                            },
-                        )));
-                    }
+                if made.before.is_none()
+                    && support.document_changes
+                    && support.create
+                    && let Some(uri) = path_to_uri(path)
+                {
+                    operations.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                        CreateFile {
+                            uri,
+                            options: None,
+                            annotation_id: None,
+                        },
+                    )));
                 }
                 edit_file(path, strip_bom(before), strip_bom(after), &mut operations);
             }
@@ -222,7 +228,8 @@ pub fn workspace_edit(
             _ => {}
         }
     }
-    for (file, outcome) in project.live.files().iter().zip(&run.files) {
+    let open = &project.open;
+    for (file, outcome) in project.inputs.files().iter().zip(&run.files) {
         let (Some(after), None) = (&outcome.fixed, &outcome.error) else {
             continue;
         };

@@ -7,8 +7,9 @@
 //! buffer as it is. Findings are published as diagnostics; each fixable
 //! one has a quick fix, and `source.fixAll.fastapi-codemod` makes every
 //! safe fix of a file, each with a `WorkspaceEdit` over every file the fix
-//! touches (computed on `codeAction/resolve` when the client can). Hover
-//! on a finding shows what `explain` prints.
+//! touches (computed on `codeAction/resolve` when the client can, away
+//! from the loop, which goes on serving changes meanwhile). Hover on a
+//! finding shows what `explain` prints.
 //!
 //! Nothing the client sends ends the server but `exit`: a frame that is
 //! not a message gets an error response ([`transport`]), an unknown
@@ -243,11 +244,7 @@ impl Server {
     }
 
     fn respond(&self, id: RequestId, result: Result<Value, (ErrorCode, String)>) {
-        let response = match result {
-            Ok(value) => Response::new_ok(id, value),
-            Err((code, message)) => Response::new_err(id, code as i32, message),
-        };
-        self.send_message(Message::Response(response));
+        send_response(&self.out, id, result);
     }
 
     fn request(&mut self, request: Request) {
@@ -271,39 +268,61 @@ impl Server {
             }
             (Phase::Running, _) => {
                 match catch_unwind(AssertUnwindSafe(|| self.running_request(&method, params))) {
-                    Ok(result) => result,
-                    Err(payload) => Err((
-                        ErrorCode::InternalError,
-                        format!("internal error: {}", pipeline::panic_message(&*payload)),
-                    )),
+                    Ok(Reply::Now(result)) => result,
+                    Ok(Reply::Later(jobs)) => {
+                        self.answer_later(id, jobs);
+                        return;
+                    }
+                    Err(payload) => Err(internal_error(&*payload)),
                 }
             }
         };
         self.respond(id, result);
     }
 
-    fn running_request(
-        &mut self,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, (ErrorCode, String)> {
+    /// Answers request `id` from a worker thread, once it has resolved the
+    /// code actions of `jobs` (each a whole run over the project, which
+    /// takes long on a large one): the loop goes on serving changes and
+    /// diagnostics meanwhile. The answer is a list when the client asked
+    /// for one (`textDocument/codeAction`), else the one action.
+    fn answer_later(&self, id: RequestId, jobs: ResolveJobs) {
+        let pool = match fix_pool() {
+            Ok(pool) => pool,
+            Err(message) => {
+                let message = format!("could not start the threads that resolve fixes: {message}");
+                self.respond(id, Err((ErrorCode::InternalError, message)));
+                return;
+            }
+        };
+        let out = self.out.clone();
+        pool.spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| jobs.resolve()))
+                .map_err(|payload| internal_error(&*payload));
+            send_response(&out, id, result);
+        });
+    }
+
+    fn running_request(&mut self, method: &str, params: Value) -> Reply {
         match method {
-            "textDocument/codeAction" => {
-                let params: CodeActionParams = parse(params)?;
-                Ok(serde_json::to_value(self.code_actions(params)).unwrap_or_default())
-            }
-            "codeAction/resolve" => {
-                let action: CodeAction = parse(params)?;
-                Ok(serde_json::to_value(self.resolve(action)).unwrap_or_default())
-            }
-            "textDocument/hover" => {
-                let params: HoverParams = parse(params)?;
-                Ok(serde_json::to_value(self.hover(params)).unwrap_or_default())
-            }
-            _ => Err((
+            "textDocument/codeAction" => match parse::<CodeActionParams>(params) {
+                Ok(params) => self.code_actions(params),
+                Err(error) => Reply::Now(Err(error)),
+            },
+            "codeAction/resolve" => match parse::<CodeAction>(params) {
+                Ok(action) => match self.resolve_job(action) {
+                    ResolveJob { action, run: None } => Reply::Now(Ok(to_value(action))),
+                    job => Reply::Later(ResolveJobs::One(Box::new(job))),
+                },
+                Err(error) => Reply::Now(Err(error)),
+            },
+            "textDocument/hover" => match parse::<HoverParams>(params) {
+                Ok(params) => Reply::Now(Ok(to_value(self.hover(params)))),
+                Err(error) => Reply::Now(Err(error)),
+            },
+            _ => Reply::Now(Err((
                 ErrorCode::MethodNotFound,
                 format!("unknown method `{method}`"),
-            )),
+            ))),
         }
     }
 
@@ -702,10 +721,13 @@ impl Server {
         }
     }
 
-    fn code_actions(&self, params: CodeActionParams) -> Vec<CodeActionOrCommand> {
+    /// The code actions at a place: listed at once, their edits resolved
+    /// later (`codeAction/resolve`), or on a worker before the answer when
+    /// the client cannot resolve.
+    fn code_actions(&self, params: CodeActionParams) -> Reply {
         let key = params.text_document.uri.as_str();
         let Some(document) = self.documents.get(key) else {
-            return Vec::new();
+            return Reply::Now(Ok(json!([])));
         };
         let wants = |kind: &str| {
             params.context.only.as_ref().is_none_or(|only| {
@@ -753,37 +775,39 @@ impl Server {
                 ..CodeAction::default()
             });
         }
-        if !self.support.resolve_edit {
-            actions = actions
+        if !self.support.resolve_edit && !actions.is_empty() {
+            let jobs = actions
                 .into_iter()
-                .map(|action| self.resolve(action))
+                .map(|action| self.resolve_job(action))
                 .collect();
+            return Reply::Later(ResolveJobs::List(jobs));
         }
-        actions
+        let actions: Vec<CodeActionOrCommand> = actions
             .into_iter()
             .map(CodeActionOrCommand::CodeAction)
-            .collect()
+            .collect();
+        Reply::Now(Ok(to_value(actions)))
     }
 
     fn is_safe(&self, transform: &str) -> bool {
         is_safe(self.catalogue, transform)
     }
 
-    /// Fills in a code action's edit: what `apply` makes of its fix (and
-    /// of what must land with it) in every file it touches.
-    fn resolve(&self, mut action: CodeAction) -> CodeAction {
+    /// A code action with what filling in its edit takes, from the project
+    /// as it is now (nothing, when there is no edit to fill in).
+    fn resolve_job(&self, action: CodeAction) -> ResolveJob {
         let Some(data) = action.data.clone() else {
-            return action;
+            return ResolveJob { action, run: None };
         };
         let Some(document) = data
             .get("uri")
             .and_then(Value::as_str)
             .and_then(|uri| self.documents.get(uri))
         else {
-            return action;
+            return ResolveJob { action, run: None };
         };
         let Some((project, position)) = self.locate(&document.path) else {
-            return action;
+            return ResolveJob { action, run: None };
         };
         let project = &self.ready_projects()[project];
         let fix_all = data
@@ -801,7 +825,7 @@ impl Server {
             .unwrap_or_default()
             .to_string();
         let catalogue = self.catalogue;
-        let pick: Box<dyn Fn(&'static str, &str) -> bool + Send + Sync> = if fix_all {
+        let pick: edits::Pick = if fix_all {
             Box::new(move |name, _| is_safe(catalogue, name))
         } else {
             Box::new(move |name, fix| name == transform && fix == title)
@@ -815,25 +839,21 @@ impl Server {
                 .to_string(),
             pick,
         };
-        let open = self.open_texts();
-        let Some((run, changes)) = edits::run_fixes(project, &open, wanted) else {
-            return action;
-        };
         let versions: HashMap<PathBuf, i32> = self
             .documents
             .values()
             .map(|document| (document.path.clone(), document.version))
             .collect();
-        action.edit = Some(edits::workspace_edit(
-            project,
-            &run,
-            &changes,
-            &open,
-            &versions,
-            self.encoding,
-            self.support.edits,
-        ));
-        action
+        ResolveJob {
+            action,
+            run: Some(FixRun {
+                wanted,
+                project: project.snapshot(self.open_texts()),
+                versions,
+                encoding: self.encoding,
+                support: self.support.edits,
+            }),
+        }
     }
 
     fn hover(&self, params: HoverParams) -> Option<Hover> {
@@ -963,4 +983,123 @@ fn overlaps(a: Range, b: Range) -> bool {
 fn contains(range: Range, position: Position) -> bool {
     let key = |x: Position| (x.line, x.character);
     key(range.start) <= key(position) && key(position) <= key(range.end)
+}
+
+/// The threads that resolve code actions: a pool of their own, so that the
+/// runs of a resolve never hold the threads a keystroke's check needs, and
+/// running at a lower priority, so that on a busy machine the check gets
+/// the processor first.
+fn fix_pool() -> Result<&'static rayon::ThreadPool, String> {
+    static POOL: std::sync::OnceLock<Result<rayon::ThreadPool, String>> =
+        std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|index| format!("lsp-fix-{index}"))
+            .stack_size(STACK_BYTES)
+            .start_handler(|_| yield_to_other_threads())
+            .build()
+            .map_err(|error| error.to_string())
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
+/// Lowers the calling thread's scheduling priority (Linux keeps a nice
+/// value per thread); elsewhere, nothing.
+fn yield_to_other_threads() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `setpriority` takes no pointers; `0` is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
+/// How a request is answered: now, or by a worker once its code actions
+/// are resolved ([`Server::answer_later`]).
+enum Reply {
+    Now(Result<Value, (ErrorCode, String)>),
+    Later(ResolveJobs),
+}
+
+/// A code action, with what filling in its edit takes when it has one.
+struct ResolveJob {
+    action: CodeAction,
+    run: Option<FixRun>,
+}
+
+/// What filling in a code action's edit takes: the fixes it makes, the
+/// project's files and the editor's buffers as they were when asked (an
+/// edit carries their versions, so a client drops one made stale by later
+/// typing).
+struct FixRun {
+    wanted: edits::Wanted,
+    project: workspace::ProjectSnapshot,
+    versions: HashMap<PathBuf, i32>,
+    encoding: Encoding,
+    support: EditSupport,
+}
+
+impl ResolveJob {
+    /// The action with its edit: what `apply` makes of its fix (and of
+    /// what must land with it) in every file it touches.
+    fn resolve(self) -> CodeAction {
+        let ResolveJob { mut action, run } = self;
+        if let Some(FixRun {
+            wanted,
+            project,
+            versions,
+            encoding,
+            support,
+        }) = run
+            && let Some((run, changes)) = edits::run_fixes(&project, wanted)
+        {
+            action.edit = Some(edits::workspace_edit(
+                &project, &run, &changes, &versions, encoding, support,
+            ));
+        }
+        action
+    }
+}
+
+/// The code actions a worker resolves: the one of `codeAction/resolve`, or
+/// the list of `textDocument/codeAction` (some with nothing to fill in).
+enum ResolveJobs {
+    One(Box<ResolveJob>),
+    List(Vec<ResolveJob>),
+}
+
+impl ResolveJobs {
+    fn resolve(self) -> Value {
+        match self {
+            ResolveJobs::One(job) => to_value(job.resolve()),
+            ResolveJobs::List(jobs) => {
+                let actions: Vec<CodeActionOrCommand> = jobs
+                    .into_iter()
+                    .map(|job| CodeActionOrCommand::CodeAction(job.resolve()))
+                    .collect();
+                to_value(actions)
+            }
+        }
+    }
+}
+
+fn to_value(value: impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+fn internal_error(payload: &(dyn std::any::Any + Send)) -> (ErrorCode, String) {
+    (
+        ErrorCode::InternalError,
+        format!("internal error: {}", pipeline::panic_message(payload)),
+    )
+}
+
+fn send_response(out: &Sender<String>, id: RequestId, result: Result<Value, (ErrorCode, String)>) {
+    let response = match result {
+        Ok(value) => Response::new_ok(id, value),
+        Err((code, message)) => Response::new_err(id, code as i32, message),
+    };
+    if let Ok(body) = serde_json::to_string(&Message::Response(response)) {
+        let _ = out.send(body);
+    }
 }

@@ -13,7 +13,7 @@ use super::super::disk::DiskFiles;
 use super::super::modules::ProjectNamers;
 use super::super::walk::collect_files;
 use super::super::{Catalogue, RunArgs, RunFiles, projects, run_files, selection_for};
-use crate::project::live::{LiveFile, LiveProject};
+use crate::project::live::{LiveFile, LiveProject, RunInputs};
 use crate::project::pipeline::Selection;
 use crate::project::run::{Progress, Workspace};
 use crate::text::files::FileChange;
@@ -169,9 +169,34 @@ impl EditorProject {
         self.live.replan(&files);
     }
 
-    /// The files as a run reads them, with `open` buffers as they are.
-    pub fn files<'w>(&'w self, open: &'w HashMap<PathBuf, String>) -> EditorFiles<'w> {
-        EditorFiles::new(&self.paths, self.root.as_deref(), open)
+    /// What a whole run over the project needs, owned, with `open` buffers
+    /// as they are now: a run on another thread sees the project as it was
+    /// when asked, whatever the editor sends meanwhile.
+    pub fn snapshot(&self, open: HashMap<PathBuf, String>) -> ProjectSnapshot {
+        ProjectSnapshot {
+            root: self.root.clone(),
+            paths: self.paths.clone(),
+            inputs: self.live.run_inputs(),
+            open,
+        }
+    }
+}
+
+/// A project's files and the editor's buffers at one moment, for a whole
+/// run away from the server's loop (see [`EditorProject::snapshot`]).
+#[derive(Debug, Clone)]
+pub struct ProjectSnapshot {
+    root: Option<PathBuf>,
+    paths: Vec<PathBuf>,
+    pub inputs: RunInputs,
+    pub open: HashMap<PathBuf, String>,
+}
+
+impl ProjectSnapshot {
+    /// The files as a run reads them: the buffers as they were, the rest
+    /// from disk.
+    pub fn files(&self) -> EditorFiles<'_> {
+        EditorFiles::new(&self.paths, self.root.as_deref(), &self.open)
     }
 }
 
