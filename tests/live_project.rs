@@ -1,12 +1,14 @@
 //! The language server's live index: after any sequence of edits, each
 //! taken in by re-summarizing that module only, every file's findings are
-//! those of an index built from scratch on the edited files.
+//! those of an index built from scratch on the edited files; and a whole
+//! run over the edited files, taking the index passes of the files that
+//! read as they did, is the run made from scratch.
 
 use std::path::{Path, PathBuf};
 
 use fastapi_codemod::project::live::{LiveFile, LiveProject};
-use fastapi_codemod::project::pipeline::{LocatedFinding, Selection};
-use fastapi_codemod::project::run::Unwatched;
+use fastapi_codemod::project::pipeline::{LocatedFinding, Mode, Selection};
+use fastapi_codemod::project::run::{Unwatched, process_project};
 use fastapi_codemod::project::transform::TransformOptions;
 use fastapi_codemod::text::edit::Safety;
 use fastapi_codemod::transforms;
@@ -32,7 +34,10 @@ fn example() -> Vec<(PathBuf, String)> {
     files
 }
 
-fn live_file(path: &Path) -> LiveFile {
+/// The file at `path` of the example; `nested` puts the example one level
+/// down a project, in `blog/`, so that its modules have outer names
+/// (`blog.app.main`) the project takes when a module imports by them.
+fn live_file_in(path: &Path, nested: bool) -> LiveFile {
     let is_package = path.ends_with("__init__.py");
     let parts: Vec<String> = path
         .with_extension("")
@@ -47,10 +52,14 @@ fn live_file(path: &Path) -> LiveFile {
     LiveFile {
         path: path.to_path_buf(),
         module_name: Some(parts.join(".")),
-        outer_module_name: None,
+        outer_module_name: nested.then(|| format!("blog.{}", parts.join("."))),
         is_package,
         selection: 0,
     }
+}
+
+fn live_file(path: &Path) -> LiveFile {
+    live_file_in(path, false)
 }
 
 fn selection() -> Selection {
@@ -153,6 +162,11 @@ const EDITS: &[(&str, &str, &str)] = &[
         "router = object()",
     ),
     ("app/api/routers/posts.py", "def ", "def  broken ("),
+    (
+        "app/api/routers/items.py",
+        "from app.api import deps",
+        "from blog.app.api import deps",
+    ),
 ];
 
 fn parses(text: &str) -> bool {
@@ -236,4 +250,87 @@ fn only_changes_the_index_sees_make_it_change() {
     assert!(live.update(position, &renamed, &texts));
     // Text that does not parse leaves the index as it was.
     assert!(!live.update(position, "def (:\n", &texts));
+}
+
+/// A whole run over the live project's files as they now read, as a code
+/// action asks it, and the same run made from scratch, side by side.
+fn runs_after(live: &LiveProject, now: &[(PathBuf, String)]) -> (String, String) {
+    let inputs = live.run_inputs();
+    let selections = inputs.selections(None);
+    let files = inputs.run_files(&selections);
+    let texts: Vec<String> = now.iter().map(|(_, text)| text.clone()).collect();
+    let known = inputs.run(&files, &texts, Mode::Fix);
+    let fresh = process_project(&files, &texts, Mode::Fix);
+    (format!("{known:#?}"), format!("{fresh:#?}"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// After any sequence of edits, in a project whose modules may take
+    /// the outer names, a run that takes the index passes of the files
+    /// that read as they did when the project was indexed is the run made
+    /// from scratch.
+    #[test]
+    fn a_run_knowing_the_first_passes_is_the_run_from_scratch(
+        nested in any::<bool>(),
+        steps in prop::collection::vec((0..EDITS.len(), any::<bool>()), 0..5)
+    ) {
+        let original = example();
+        let texts: Vec<String> = original.iter().map(|(_, text)| text.clone()).collect();
+        let mut live = LiveProject::index(
+            original.iter().map(|(path, _)| live_file_in(path, nested)).collect(),
+            vec![selection()],
+            &texts,
+            &Unwatched,
+        );
+        let mut now = original.clone();
+        for (edit, undo) in steps {
+            let Some((position, text)) = edited(&now, edit) else { continue };
+            let text = if undo { original[position].1.clone() } else { text };
+            now[position].1 = text.clone();
+            let texts: Vec<String> = now.iter().map(|(_, text)| text.clone()).collect();
+            live.update(position, &text, &texts);
+        }
+        let (known, fresh) = runs_after(&live, &now);
+        prop_assert!(known == fresh, "{}", first_difference(&known, &fresh));
+    }
+}
+
+/// A file that comes to import the project by its outer names renames
+/// every module, and one that stops names them back: the known passes,
+/// made under the other names, are made again.
+#[test]
+fn a_run_knowing_the_first_passes_follows_the_names_imports_give() {
+    let original = example();
+    let (position, importing_outer) = edited(&original, EDITS.len() - 1).unwrap();
+    let mut with_outer_import = original.clone();
+    with_outer_import[position].1 = importing_outer;
+    for (indexed, now, outer_names) in [
+        (&original, &with_outer_import, true),
+        (&with_outer_import, &original, false),
+    ] {
+        let texts: Vec<String> = indexed.iter().map(|(_, text)| text.clone()).collect();
+        let live = LiveProject::index(
+            indexed
+                .iter()
+                .map(|(path, _)| live_file_in(path, true))
+                .collect(),
+            vec![selection()],
+            &texts,
+            &Unwatched,
+        );
+        let (known, fresh) = runs_after(&live, now);
+        assert_eq!(known.contains("\"blog.app.api.deps\""), outer_names);
+        assert!(known == fresh, "{}", first_difference(&known, &fresh));
+    }
+}
+
+fn first_difference(ours: &str, theirs: &str) -> String {
+    ours.lines()
+        .zip(theirs.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map(|(line, (a, b))| format!("line {line}: known `{a}`, fresh `{b}`"))
+        .unwrap_or_else(|| "one is longer".to_string())
 }

@@ -11,6 +11,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::project::run::Workspace;
 use crate::text::files::FileChange;
+use crate::text::source::Fingerprint;
 
 use super::write::GitGuard;
 
@@ -18,35 +19,6 @@ use super::walk::io_message;
 
 /// Files larger than this are refused rather than parsed.
 pub const MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-
-/// What a file held when it was first read, to tell whether it changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint {
-    pub len: usize,
-    pub hash: u64,
-}
-
-impl Fingerprint {
-    /// A fast hash over eight bytes at a time: it tells an edit, not an attack.
-    pub fn of(bytes: &[u8]) -> Self {
-        const MULTIPLIER: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut hash: u64 = bytes.len() as u64;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            hash = (hash ^ word).wrapping_mul(MULTIPLIER).rotate_left(29);
-        }
-        for &byte in chunks.remainder() {
-            hash = (hash ^ u64::from(byte))
-                .wrapping_mul(MULTIPLIER)
-                .rotate_left(29);
-        }
-        Fingerprint {
-            len: bytes.len(),
-            hash,
-        }
-    }
-}
 
 /// The files of one project on disk, by position.
 pub struct DiskFiles<'g> {

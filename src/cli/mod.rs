@@ -677,7 +677,11 @@ pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
 /// Makes a whole-file change on disk, but for what it removes: a move's
 /// old place is removed once every file is written. `read` is the
 /// fingerprint of the file as the run read it, where it did.
-fn write_change(made: &ChangeOutcome, after: &str, read: Option<disk::Fingerprint>) -> Result<()> {
+fn write_change(
+    made: &ChangeOutcome,
+    after: &str,
+    read: Option<crate::text::source::Fingerprint>,
+) -> Result<()> {
     match &made.change {
         FileChange::Create { path, .. } => write::create_new(path, after),
         FileChange::Move { from, to, .. } => {

@@ -9,7 +9,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use super::config::absolute;
-use super::disk::Fingerprint;
+use crate::text::source::Fingerprint;
 
 /// Answers "could the user get this file back from git?", asking git once per repository.
 #[derive(Debug, Default)]

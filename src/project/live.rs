@@ -5,9 +5,11 @@
 //! through it), and the plans are made again from the index. A file is
 //! checked against it without running any other file. What fixes would
 //! make across files is asked of a whole run ([`super::run`]) over the
-//! same files ([`RunInputs`]), which is what `apply` would do.
+//! same files ([`RunInputs`]), which is what `apply` would do; it takes
+//! the index pass made here of every file that still reads the same.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -15,8 +17,8 @@ use crate::project::Project;
 use crate::project::index::{ModuleSummary, ProjectIndex, summarize_with_facts};
 use crate::project::pipeline::{FileOutcome, Mode, Selection, parse_file, process_parsed};
 use crate::project::run::{
-    IndexedFiles, Progress, ProjectFile, Workspace, index_files, plan_project,
-    settings_and_transforms,
+    IndexPass, IndexedFiles, Progress, ProjectFile, ProjectRun, Workspace, index_files,
+    plan_project, process_project_knowing, settings_and_transforms,
 };
 use crate::project::settings::Settings;
 use crate::project::transform::Transform;
@@ -42,7 +44,9 @@ pub struct LiveProject {
     names: Vec<Option<String>>,
     /// Each file's summary as it was made, before the index resolved its
     /// uses through other modules: what they are resolved again from.
-    unresolved: Vec<Option<ModuleSummary>>,
+    unresolved: Vec<Option<Arc<ModuleSummary>>>,
+    /// Each file's index pass when the project was indexed.
+    first_passes: Arc<[IndexPass]>,
     /// The file whose summary the index holds for each module name (the
     /// first, when two files have one name).
     owners: HashMap<String, usize>,
@@ -70,17 +74,22 @@ impl LiveProject {
             .map(|fields| fields.0.clone())
             .unwrap_or_default();
         let IndexedFiles { passes, names } =
-            index_files(&project_files, workspace, &secret_fields, progress);
+            index_files(&project_files, workspace, &secret_fields, progress, &[]);
         drop(project_files);
-        let unresolved: Vec<Option<ModuleSummary>> =
-            passes.into_iter().map(|pass| pass.summary).collect();
+        let unresolved: Vec<Option<Arc<ModuleSummary>>> =
+            passes.iter().map(|pass| pass.summary().cloned()).collect();
         let mut owners: HashMap<String, usize> = HashMap::default();
         for (position, summary) in unresolved.iter().enumerate() {
             if let Some(summary) = summary {
                 owners.entry(summary.name.clone()).or_insert(position);
             }
         }
-        let index = ProjectIndex::new(unresolved.iter().flatten().cloned());
+        let index = ProjectIndex::new(
+            unresolved
+                .iter()
+                .flatten()
+                .map(|summary| (**summary).clone()),
+        );
         let paths = names
             .iter()
             .zip(&files)
@@ -91,6 +100,7 @@ impl LiveProject {
             selections,
             names,
             unresolved,
+            first_passes: passes.into(),
             owners,
             project: Project::default(),
             settings,
@@ -142,6 +152,7 @@ impl LiveProject {
         RunInputs {
             files: self.files.clone(),
             selections: self.selections.clone(),
+            first_passes: Arc::clone(&self.first_passes),
         }
     }
 
@@ -208,17 +219,17 @@ impl LiveProject {
         };
         let unchanged = self.unresolved[position]
             .as_ref()
-            .is_some_and(|old| *old == summary);
+            .is_some_and(|old| **old == summary);
         if unchanged {
             return false;
         }
-        self.unresolved[position] = Some(summary.clone());
+        self.unresolved[position] = Some(Arc::new(summary.clone()));
         let owners = &self.owners;
         let unresolved = &self.unresolved;
         let of = move |module: &str| {
             owners
                 .get(module)
-                .and_then(|&owner| unresolved[owner].as_ref())
+                .and_then(|&owner| unresolved[owner].as_deref())
         };
         self.project.index.replace_module(summary, &of);
         self.stale_plans = true;
@@ -245,12 +256,14 @@ impl LiveProject {
 }
 
 /// What a whole run over a live project's files takes: the files, each
-/// naming one of the selections. A run reads the files afresh and indexes
-/// them itself, as `apply` would.
+/// naming one of the selections, and the index pass each had when the
+/// project was indexed. A run reads the files afresh, as `apply` would, and
+/// parses again those that changed since.
 #[derive(Debug, Clone)]
 pub struct RunInputs {
     files: Vec<LiveFile>,
     selections: Vec<Selection>,
+    first_passes: Arc<[IndexPass]>,
 }
 
 impl RunInputs {
@@ -275,6 +288,12 @@ impl RunInputs {
     /// The files of a run with `selections` (see [`RunInputs::selections`]).
     pub fn run_files<'s>(&self, selections: &'s [Selection]) -> Vec<ProjectFile<'s>> {
         project_files(&self.files, selections)
+    }
+
+    /// The whole run over `files` (from [`RunInputs::run_files`]) that
+    /// [`super::run::process_project`] makes.
+    pub fn run(&self, files: &[ProjectFile], workspace: &dyn Workspace, mode: Mode) -> ProjectRun {
+        process_project_knowing(files, workspace, mode, &self.first_passes)
     }
 }
 

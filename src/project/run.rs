@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::project::Project;
 use crate::project::index::{IndexQuery, ModuleSummary, ProjectIndex, summarize_with_facts};
@@ -17,6 +18,7 @@ use crate::project::transform::Transform;
 use crate::python::fastapi::FastApiFacts;
 use crate::python::naming::{SecretFields, mentions_identifier};
 use crate::text::files::FileChange;
+use crate::text::source::Fingerprint;
 
 /// The index, and the plan of every transform in `selected` that makes one.
 pub fn plan_project(
@@ -217,7 +219,20 @@ pub struct ChangeOutcome {
 /// look the real index would not change is finished there, on that one
 /// parse; only the others are read and parsed again once the plans are made.
 pub fn process_project(files: &[ProjectFile], workspace: &dyn Workspace, mode: Mode) -> ProjectRun {
-    run(files, workspace, mode, true, &Unwatched)
+    run(files, workspace, mode, true, &Unwatched, &[])
+}
+
+/// [`process_project`] taking the index pass of an earlier run where a file
+/// still reads as it did then (`known`, by position, as [`IndexPass::of`]
+/// gives them): only the other files are parsed in the index pass. The
+/// outcome is the same as without them.
+pub fn process_project_knowing(
+    files: &[ProjectFile],
+    workspace: &dyn Workspace,
+    mode: Mode,
+    known: &[IndexPass],
+) -> ProjectRun {
+    run(files, workspace, mode, true, &Unwatched, known)
 }
 
 /// [`process_project`], telling `progress` how it goes.
@@ -227,7 +242,7 @@ pub fn process_project_watched(
     mode: Mode,
     progress: &dyn Progress,
 ) -> ProjectRun {
-    run(files, workspace, mode, true, progress)
+    run(files, workspace, mode, true, progress, &[])
 }
 
 /// [`process_project`] without keeping any first look: every file runs
@@ -237,7 +252,7 @@ pub fn process_project_in_full(
     workspace: &dyn Workspace,
     mode: Mode,
 ) -> ProjectRun {
-    run(files, workspace, mode, false, &Unwatched)
+    run(files, workspace, mode, false, &Unwatched, &[])
 }
 
 fn run(
@@ -246,6 +261,7 @@ fn run(
     mode: Mode,
     keep_first_looks: bool,
     progress: &dyn Progress,
+    known: &[IndexPass],
 ) -> ProjectRun {
     use rayon::prelude::*;
 
@@ -257,7 +273,7 @@ fn run(
     let IndexedFiles {
         passes: first,
         names,
-    } = index_files(files, workspace, &secret_fields, progress);
+    } = index_files(files, workspace, &secret_fields, progress, known);
     let mut summaries = Vec::with_capacity(first.len());
     let mut looks = Vec::with_capacity(first.len());
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(first.len());
@@ -271,7 +287,7 @@ fn run(
             ..FileOutcome::default()
         }));
     }
-    let index = ProjectIndex::new(summaries.into_iter().flatten());
+    let index = ProjectIndex::new(summaries.into_iter().flatten().map(Arc::unwrap_or_clone));
     let paths: std::collections::HashMap<String, PathBuf> = names
         .iter()
         .zip(files)
@@ -328,9 +344,12 @@ fn run(
             continue;
         };
         if stands {
+            // A look an earlier run keeps too is copied.
+            let first =
+                Arc::try_unwrap(look).map_or_else(|look| look.first.clone(), |look| look.first);
             outcomes[position] = Some(FileOutcome {
-                findings: look.first.findings,
-                consulted: look.first.consulted,
+                findings: first.findings,
+                consulted: first.consulted,
                 ..FileOutcome::default()
             });
         } else {
@@ -553,12 +572,15 @@ pub(super) struct IndexedFiles {
 /// The index pass: each file read and parsed once, summarized, and looked
 /// at by its transforms against a recording index; a project that imports
 /// its modules by their names from the project root (`src.app.main`) has
-/// those files summarized again under those names.
+/// those files summarized again under those names. A file that reads as it
+/// did in an earlier pass `known` holds for it (by position), and that was
+/// made under the name it has now, keeps that pass.
 pub(super) fn index_files(
     files: &[ProjectFile],
     workspace: &dyn Workspace,
     secret_fields: &[String],
     progress: &dyn Progress,
+    known: &[IndexPass],
 ) -> IndexedFiles {
     use rayon::prelude::*;
 
@@ -578,25 +600,36 @@ pub(super) fn index_files(
     let mut outer_tops: Vec<String> = files.iter().filter_map(outer_top).collect();
     outer_tops.sort();
     outer_tops.dedup();
-    let mut first: Vec<IndexPass> = files
-        .par_iter()
-        .enumerate()
-        .map(|(position, file)| {
-            let pass = index_pass(
-                file,
-                names[position].as_deref(),
-                workspace,
-                position,
-                secret_fields,
-                &outer_tops,
-            );
+    let pass_of = |position: usize, module_name: Option<&str>| {
+        index_pass(
+            &files[position],
+            module_name,
+            workspace,
+            position,
+            secret_fields,
+            &outer_tops,
+        )
+    };
+    // A known pass stands here whatever name it was made under: what the
+    // file imports is read from its text. Its name is checked below.
+    let mut first: Vec<IndexPass> = (0..files.len())
+        .into_par_iter()
+        .map(|position| {
+            let still = known.get(position).filter(|pass| {
+                workspace
+                    .text(position)
+                    .is_ok_and(|text| Some(Fingerprint::of(text.as_bytes())) == pass.text)
+            });
+            let pass = match still {
+                Some(pass) => pass.clone(),
+                None => pass_of(position, names[position].as_deref()),
+            };
             progress.indexed();
             pass
         })
         .collect();
     // A project that imports `src.…` (or `api.v1.…` through a namespace
-    // package) names its modules from the project root: the files whose
-    // names that changes are looked at again.
+    // package) names its modules from the project root.
     let imported_tops: Vec<&str> = first
         .iter()
         .flat_map(|pass| {
@@ -606,35 +639,25 @@ pub(super) fn index_files(
         })
         .collect();
     if !imported_tops.is_empty() {
-        let renamed: Vec<usize> = (0..files.len())
-            .filter(|&position| {
-                files[position]
-                    .outer_module_name
-                    .as_deref()
-                    .and_then(|outer| outer.split('.').next())
-                    .is_some_and(|top| imported_tops.contains(&top))
-            })
-            .collect();
-        for &position in &renamed {
-            names[position].clone_from(&files[position].outer_module_name);
+        for (position, file) in files.iter().enumerate() {
+            let renamed = file
+                .outer_module_name
+                .as_deref()
+                .and_then(|outer| outer.split('.').next())
+                .is_some_and(|top| imported_tops.contains(&top));
+            if renamed {
+                names[position].clone_from(&file.outer_module_name);
+            }
         }
-        let again: Vec<(usize, IndexPass)> = renamed
-            .par_iter()
-            .map(|&position| {
-                let pass = index_pass(
-                    &files[position],
-                    names[position].as_deref(),
-                    workspace,
-                    position,
-                    secret_fields,
-                    &[],
-                );
-                (position, pass)
-            })
-            .collect();
-        for (position, pass) in again {
-            first[position] = pass;
-        }
+    }
+    // The files whose pass was made under another name are looked at again.
+    let again: Vec<(usize, IndexPass)> = (0..files.len())
+        .into_par_iter()
+        .filter(|&position| first[position].module_name != names[position])
+        .map(|position| (position, pass_of(position, names[position].as_deref())))
+        .collect();
+    for (position, pass) in again {
+        first[position] = pass;
     }
     IndexedFiles {
         passes: first,
@@ -1167,20 +1190,35 @@ fn write_ranks(
     ranks
 }
 
-/// What the index pass learns of one file.
-pub(super) struct IndexPass {
-    pub(super) summary: Option<ModuleSummary>,
-    look: Option<Look>,
+/// What the index pass learns of one file. A later run over the same
+/// files may take it for a file that still reads the same
+/// ([`process_project_knowing`]); it is cheap to copy.
+#[derive(Debug, Clone)]
+pub struct IndexPass {
+    pub(super) summary: Option<Arc<ModuleSummary>>,
+    pub(super) look: Option<Arc<Look>>,
     /// Why the file cannot be processed at all.
     pub(super) error: Option<FileError>,
     /// Which of the outer top names (`src`, `api`) the file imports from.
     imports_outer: Vec<usize>,
     /// The length of its text, which is about what running it again costs.
-    length: usize,
+    pub(super) length: usize,
+    /// The name the file was summarized and looked at under.
+    module_name: Option<String>,
+    /// What its text was, when it could be read.
+    text: Option<Fingerprint>,
+}
+
+impl IndexPass {
+    /// The summary of the module, when the file could be summarized.
+    pub fn summary(&self) -> Option<&Arc<ModuleSummary>> {
+        self.summary.as_ref()
+    }
 }
 
 /// A file's first look, with the questions it asked of the index.
-struct Look {
+#[derive(Debug)]
+pub(super) struct Look {
     first: FirstLook,
     queries: Vec<IndexQuery>,
 }
@@ -1196,18 +1234,21 @@ fn index_pass(
     secret_fields: &[String],
     outer_tops: &[String],
 ) -> IndexPass {
-    let failed = |error, length| IndexPass {
+    let failed = |error, length, text| IndexPass {
         summary: None,
         look: None,
         error: Some(error),
         imports_outer: Vec::new(),
         length,
+        module_name: module_name.map(str::to_string),
+        text,
     };
     let text = match workspace.text(position) {
         Ok(text) => text,
-        Err(message) => return failed(FileError::Unreadable { message }, 0),
+        Err(message) => return failed(FileError::Unreadable { message }, 0, None),
     };
     let length = text.len();
+    let fingerprint = Some(Fingerprint::of(text.as_bytes()));
     let imports_outer: Vec<usize> = outer_tops
         .iter()
         .enumerate()
@@ -1225,7 +1266,7 @@ fn index_pass(
         .collect();
     let parsed = match parse_file(text) {
         Ok(parsed) => parsed,
-        Err(error) => return failed(error, length),
+        Err(error) => return failed(error, length, fingerprint),
     };
     let facts = catch_unwind(AssertUnwindSafe(|| {
         FastApiFacts::new(parsed.parsed.syntax())
@@ -1238,6 +1279,8 @@ fn index_pass(
             error: None,
             imports_outer,
             length,
+            module_name: module_name.map(str::to_string),
+            text: fingerprint,
         };
     };
     let summary = module_name.and_then(|name| {
@@ -1272,11 +1315,13 @@ fn index_pass(
         queries: recording.index.take_log(),
     });
     IndexPass {
-        summary,
-        look,
+        summary: summary.map(Arc::new),
+        look: look.map(Arc::new),
         error: None,
         imports_outer,
         length,
+        module_name: module_name.map(str::to_string),
+        text: fingerprint,
     }
 }
 

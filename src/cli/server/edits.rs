@@ -19,7 +19,7 @@ use super::super::review::land_together;
 use super::documents::{Encoding, Lines, path_to_uri};
 use super::workspace::ProjectSnapshot;
 use crate::project::pipeline::{FixKey, FixReview, Mode, ReviewedFix};
-use crate::project::run::{ProjectRun, process_project};
+use crate::project::run::ProjectRun;
 use crate::text::files::FileChange;
 
 /// Admits every fix, so that a run records each.
@@ -98,7 +98,7 @@ pub fn run_fixes(
     let files = project.files();
     let every = project.inputs.selections(Some(Arc::new(EveryFix)));
     let run_files = project.inputs.run_files(&every);
-    let explored = process_project(&run_files, &files, Mode::Fix);
+    let explored = project.inputs.run(&run_files, &files, Mode::Fix);
     let picked = |path: &Path, fix: &ReviewedFix| path == wanted.path && wanted.takes(&fix.key);
     let (group, changes) = land_together(&explored, &run_files, &picked);
     drop(explored);
@@ -113,7 +113,7 @@ pub fn run_fixes(
         .inputs
         .selections(Some(Arc::new(TheseFixes { wanted, group })));
     let run_files = project.inputs.run_files(&only);
-    let run = process_project(&run_files, &files, Mode::Fix);
+    let run = project.inputs.run(&run_files, &files, Mode::Fix);
     Some((run, changes))
 }
 
