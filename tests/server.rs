@@ -743,6 +743,54 @@ fn initialization_options_choose_as_the_command_line_does() {
     );
 }
 
+/// Settings sent after startup choose as the options do: the projects are
+/// indexed again with them, and an open document's findings follow; a
+/// setting the server cannot take is shown, and the options stay.
+#[test]
+fn changed_settings_choose_again() {
+    let (mut client, _directory, root, orders) =
+        shop_session("app/routers/orders.py", full_capabilities(), Value::Null);
+    let path = root.join("app/routers/orders.py");
+    find(&orders, "dependency-aliases", "`DatabaseDep` for `db`");
+    find(&orders, "response-model", "order_item");
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "fastapi-codemod": { "select": ["response-model"] } } }),
+    );
+    let orders = client.diagnostics(&path);
+    assert!(
+        !orders.is_empty()
+            && orders
+                .iter()
+                .all(|diagnostic| diagnostic["code"] == "response-model"),
+        "{orders:#?}"
+    );
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "fastapi-codemod": { "select": ["no-such-thing"] } } }),
+    );
+    let shown = client.wait_for(|message| message["method"] == "window/showMessage");
+    let message = shown["params"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("unknown transform `no-such-thing`"),
+        "{message}"
+    );
+    // The options themselves, as some clients send them, choose too.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({ "settings": { "select": ["dependency-aliases"] } }),
+    );
+    let orders = client.diagnostics(&path);
+    assert!(
+        !orders.is_empty()
+            && orders
+                .iter()
+                .all(|diagnostic| diagnostic["code"] == "dependency-aliases"),
+        "{orders:#?}"
+    );
+    assert!(client.shut_down().success());
+}
+
 /// An unsaved buffer is what the project sees: taking the last use of
 /// `get_db` out of `items.py`, unsaved, leaves one, and `orders.py` loses
 /// its alias finding; putting it back brings it back.
@@ -773,6 +821,70 @@ fn unsaved_buffers_are_the_project_as_it_is() {
     client.change(&items, 3, &text);
     let orders = client.diagnostics(&orders_path);
     find(&orders, "dependency-aliases", "`DatabaseDep` for `db`");
+    assert!(client.shut_down().success());
+}
+
+/// A client that watches files for the server: a router changed on disk
+/// and not open is taken in, one created or deleted has the project
+/// indexed again, and an open document's findings follow each.
+#[test]
+fn files_changed_on_disk_are_the_project_as_it_is() {
+    let mut capabilities = full_capabilities();
+    capabilities["workspace"]["didChangeWatchedFiles"] = json!({ "dynamicRegistration": true });
+    let (mut client, _directory, root, orders) =
+        shop_session("app/routers/orders.py", capabilities, Value::Null);
+    let registration = client.wait_for(|message| message["method"] == "client/registerCapability");
+    let registered = &registration["params"]["registrations"][0];
+    assert_eq!(registered["method"], "workspace/didChangeWatchedFiles");
+    assert!(
+        registered["registerOptions"]["watchers"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "globPattern": "**/*.py" })),
+        "{registration}"
+    );
+    find(&orders, "dependency-aliases", "`DatabaseDep` for `db`");
+    let orders_path = root.join("app/routers/orders.py");
+    let has_alias = |diagnostics: &[Value]| {
+        diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic["code"] == "dependency-aliases")
+    };
+    let mut report = |client: &mut Client, path: &Path, kind: i32| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [{ "uri": uri(path), "type": kind }] }),
+        );
+        client.diagnostics(&orders_path)
+    };
+    // The other use of the database goes, on disk: no alias for one use.
+    let items = root.join("app/routers/items.py");
+    let text = std::fs::read_to_string(&items).unwrap();
+    let without = text.replace(
+        "db: Annotated[Database, Depends(get_db)]",
+        "db: Annotated[Database, Depends(Database)]",
+    );
+    assert_ne!(without, text);
+    std::fs::write(&items, &without).unwrap();
+    let orders = report(&mut client, &items, 2);
+    assert!(!has_alias(&orders), "{orders:#?}");
+    // A new router uses it: two uses again.
+    let refunds = root.join("app/routers/refunds.py");
+    std::fs::write(
+        &refunds,
+        "from typing import Annotated\n\nfrom fastapi import APIRouter, Depends\n\n\
+         from app.deps import Database, get_db\n\nrouter = APIRouter(prefix=\"/refunds\")\n\n\n\
+         @router.post(\"/{order_id}\")\n\
+         def refund(order_id: int, db: Annotated[Database, Depends(get_db)]) -> dict:\n\
+         \x20   return {\"refunded\": db.fetch(order_id)}\n",
+    )
+    .unwrap();
+    let orders = report(&mut client, &refunds, 1);
+    find(&orders, "dependency-aliases", "`DatabaseDep` for `db`");
+    // It is deleted: one use again.
+    std::fs::remove_file(&refunds).unwrap();
+    let orders = report(&mut client, &refunds, 3);
+    assert!(!has_alias(&orders), "{orders:#?}");
     assert!(client.shut_down().success());
 }
 

@@ -236,6 +236,12 @@ impl LiveProject {
         true
     }
 
+    /// Has the plans made again at the next [`LiveProject::replan`]: what
+    /// they read besides the modules (`.env`, `.gitignore`) changed.
+    pub fn mark_plans_stale(&mut self) {
+        self.stale_plans = true;
+    }
+
     /// Whether the index changed since the plans were made.
     pub fn plans_are_stale(&self) -> bool {
         self.stale_plans

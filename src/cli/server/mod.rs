@@ -9,7 +9,11 @@
 //! safe fix of a file, each with a `WorkspaceEdit` over every file the fix
 //! touches (computed on `codeAction/resolve` when the client can, away
 //! from the loop, which goes on serving changes meanwhile). Hover on a
-//! finding shows what `explain` prints.
+//! finding shows what `explain` prints. When the client watches files for
+//! it (`workspace/didChangeWatchedFiles`), a Python file changed on disk
+//! and not open is taken in as a buffer would be, and a file created or
+//! deleted, or a project's configuration changed, has the projects indexed
+//! again in the background while the old index goes on serving.
 //!
 //! Nothing the client sends ends the server but `exit`: a frame that is
 //! not a message gets an error response ([`transport`]), an unknown
@@ -33,10 +37,10 @@ use crossbeam_channel::{Receiver, Sender};
 use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Diagnostic,
-    DiagnosticSeverity, DidChangeTextDocumentParams, DidCloseTextDocumentParams,
-    DidOpenTextDocumentParams, DidSaveTextDocumentParams, Hover, HoverContents, HoverParams,
-    InitializeParams, MarkupContent, MarkupKind, NumberOrString, Position,
-    PublishDiagnosticsParams, Range,
+    DiagnosticSeverity, DidChangeConfigurationParams, DidChangeTextDocumentParams,
+    DidChangeWatchedFilesParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
+    DidSaveTextDocumentParams, FileChangeType, Hover, HoverContents, HoverParams, InitializeParams,
+    MarkupContent, MarkupKind, NumberOrString, Position, PublishDiagnosticsParams, Range,
 };
 use serde_json::{Value, json};
 
@@ -61,6 +65,23 @@ const REPLAN_AFTER: std::time::Duration = std::time::Duration::from_millis(40);
 
 /// Stack size for the threads that run the engine, as the command line's.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// More files than this changed on disk at once (a branch checked out) are
+/// indexed again with the whole project, in the background, rather than
+/// taken in one by one on the loop.
+const MOST_FILES_TAKEN_IN: usize = 32;
+
+/// The files whose changes on disk the server asks the client to report:
+/// Python modules, what decides the projects and their configuration, and
+/// the files plans read and write.
+const WATCHED: &[&str] = &[
+    "**/*.py",
+    "**/pyproject.toml",
+    "**/setup.cfg",
+    "**/requirements.txt",
+    "**/.env*",
+    "**/.gitignore",
+];
 
 /// Serves the Language Server Protocol on standard input and output until
 /// `exit`; the exit status is 0 after `shutdown`, 1 without it.
@@ -109,6 +130,8 @@ struct ClientSupport {
     edits: EditSupport,
     progress: bool,
     markdown: bool,
+    /// The client watches files when the server registers for it.
+    watch_files: bool,
 }
 
 /// Where the server is in the protocol's life.
@@ -136,6 +159,10 @@ struct Server {
     /// Open documents by URI.
     documents: HashMap<String, Document>,
     projects: Option<Projects>,
+    /// The projects being indexed again while the ready ones serve, and
+    /// whether the files changed again meanwhile.
+    reindexing: Option<Receiver<Vec<EditorProject>>>,
+    reindex_again: bool,
     next_id: i32,
 }
 
@@ -156,36 +183,37 @@ impl Server {
             options: Options::default(),
             documents: HashMap::new(),
             projects: None,
+            reindexing: None,
+            reindex_again: false,
             next_id: 0,
         }
     }
 
     fn run(mut self, incoming: &Receiver<Incoming>) -> u8 {
         loop {
-            let indexed = match &self.projects {
-                Some(Projects::Indexing(receiver)) => Some(receiver.clone()),
-                _ => None,
+            let (indexed, first) = match (&self.projects, &self.reindexing) {
+                (Some(Projects::Indexing(receiver)), _) => (receiver.clone(), true),
+                (_, Some(receiver)) => (receiver.clone(), false),
+                _ => (crossbeam_channel::never(), false),
             };
-            let frame = match indexed {
-                Some(indexed) => crossbeam_channel::select! {
-                    recv(incoming) -> frame => frame.ok(),
-                    recv(indexed) -> projects => {
-                        self.indexed(projects.unwrap_or_default());
-                        continue;
-                    }
-                },
-                // Plans are made again once the client pauses, not on every
-                // keystroke of a burst, nor while the diagnostics just
-                // published are on their way.
-                None if self.plans_are_stale() => match incoming.recv_timeout(REPLAN_AFTER) {
-                    Ok(frame) => Some(frame),
-                    Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                        self.replan();
-                        continue;
-                    }
-                    Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
-                },
-                None => incoming.recv().ok(),
+            // Plans are made again once the client pauses, not on every
+            // keystroke of a burst, nor while the diagnostics just
+            // published are on their way.
+            let pause = if self.plans_are_stale() {
+                crossbeam_channel::after(REPLAN_AFTER)
+            } else {
+                crossbeam_channel::never()
+            };
+            let frame = crossbeam_channel::select! {
+                recv(incoming) -> frame => frame.ok(),
+                recv(indexed) -> projects => {
+                    self.indexed(projects.unwrap_or_default(), first);
+                    continue;
+                }
+                recv(pause) -> _ => {
+                    self.replan();
+                    continue;
+                }
             };
             // The client went away without `exit`.
             let Some(frame) = frame else { return 1 };
@@ -201,7 +229,8 @@ impl Server {
                     }
                     self.notification(notification);
                 }
-                // Answers to our own requests (progress tokens) need nothing.
+                // Answers to our own requests (progress tokens, the file
+                // watcher's registration) need nothing.
                 Incoming::Message(Message::Response(_)) => {}
             }
         }
@@ -334,8 +363,14 @@ impl Server {
         let handled = catch_unwind(AssertUnwindSafe(|| match method.as_str() {
             "initialized" => {
                 self.start_indexing();
+                self.watch_files();
                 Ok(())
             }
+            "workspace/didChangeWatchedFiles" => {
+                parse(params).map(|params| self.did_change_watched_files(params))
+            }
+            "workspace/didChangeConfiguration" => parse::<DidChangeConfigurationParams>(params)
+                .map(|params| self.did_change_configuration(params.settings)),
             "textDocument/didOpen" => parse(params).map(|params| self.did_open(params)),
             "textDocument/didChange" => parse(params).map(|params| self.did_change(params)),
             "textDocument/didSave" => parse(params).map(|params| self.did_save(params)),
@@ -355,7 +390,7 @@ impl Server {
     fn initialize(&mut self, params: Value) -> Result<Value, (ErrorCode, String)> {
         let options = params.get("initializationOptions").cloned();
         let params: InitializeParams = parse(params)?;
-        self.options = Options::from_json(options, self.catalogue)
+        self.options = Options::from_json(options, self.catalogue, "initializationOptions")
             .map_err(|message| (ErrorCode::InvalidParams, message))?;
         let capabilities = &params.capabilities;
         self.encoding = Encoding::negotiate(
@@ -396,6 +431,12 @@ impl Server {
                 .and_then(|text| text.hover.as_ref())
                 .and_then(|hover| hover.content_format.as_ref())
                 .is_some_and(|formats| formats.contains(&MarkupKind::Markdown)),
+            watch_files: capabilities
+                .workspace
+                .as_ref()
+                .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+                .and_then(|watched| watched.dynamic_registration)
+                .unwrap_or(false),
         };
         #[allow(deprecated)]
         let folders: Vec<PathBuf> = match (
@@ -437,8 +478,30 @@ impl Server {
         if self.projects.is_some() {
             return;
         }
+        self.projects = Some(match self.spawn_indexing() {
+            Some(indexed) => Projects::Indexing(indexed),
+            None => Projects::Ready(Vec::new()),
+        });
+    }
+
+    /// Finds and indexes the projects again, in the background, the ready
+    /// ones serving meanwhile; once more after that when asked while an
+    /// indexing goes on (it may have read the files before they changed).
+    fn start_reindexing(&mut self) {
+        match self.projects {
+            None => {}
+            Some(Projects::Ready(_)) if self.reindexing.is_none() => {
+                self.reindexing = self.spawn_indexing();
+            }
+            Some(_) => self.reindex_again = true,
+        }
+    }
+
+    /// Starts a thread that finds and indexes the projects under the
+    /// workspace folders, with the open buffers as they are now; what it
+    /// sends when done. `None` when no thread could start.
+    fn spawn_indexing(&mut self) -> Option<Receiver<Vec<EditorProject>>> {
         let (done, indexed) = crossbeam_channel::bounded(1);
-        self.projects = Some(Projects::Indexing(indexed));
         let catalogue = self.catalogue;
         let options = self.options.clone();
         let folders = self.folders.clone();
@@ -472,8 +535,128 @@ impl Server {
                 }
                 let _ = done.send(projects);
             });
-        if spawned.is_err() {
-            self.projects = Some(Projects::Ready(Vec::new()));
+        spawned.ok().map(|_| indexed)
+    }
+
+    /// Takes new options from the client's settings: `{"fastapi-codemod":
+    /// {…}}`, or the options themselves. Options that differ have the
+    /// projects indexed again with them, the old index serving meanwhile;
+    /// options the server cannot take are shown to the user, and the ones
+    /// in force stay. Settings of other servers, or none, change nothing.
+    fn did_change_configuration(&mut self, settings: Value) {
+        let ours = match settings.get("fastapi-codemod") {
+            Some(ours) => ours.clone(),
+            None if settings.as_object().is_some_and(|settings| {
+                !settings.is_empty()
+                    && settings
+                        .keys()
+                        .all(|key| Options::KEYS.contains(&key.as_str()))
+            }) =>
+            {
+                settings
+            }
+            None => return,
+        };
+        match Options::from_json(Some(ours), self.catalogue, "settings") {
+            Ok(options) if options != self.options => {
+                self.options = options;
+                self.start_reindexing();
+            }
+            Ok(_) => {}
+            Err(message) => self.notify(
+                "window/showMessage",
+                json!({ "type": 1, "message": format!("fastapi-codemod: {message}; the options in force stay") }),
+            ),
+        }
+    }
+
+    /// Asks the client to report changes to the files of [`WATCHED`].
+    fn watch_files(&mut self) {
+        if !self.support.watch_files {
+            return;
+        }
+        self.next_id += 1;
+        let watchers: Vec<Value> = WATCHED
+            .iter()
+            .map(|pattern| json!({ "globPattern": pattern }))
+            .collect();
+        let request = Request::new(
+            RequestId::from(format!("fastapi-codemod-{}", self.next_id)),
+            "client/registerCapability".to_string(),
+            json!({ "registrations": [{
+                "id": "fastapi-codemod/watched-files",
+                "method": "workspace/didChangeWatchedFiles",
+                "registerOptions": { "watchers": watchers },
+            }] }),
+        );
+        self.send_message(Message::Request(request));
+    }
+
+    /// Files changed on disk: a Python file of a project that is not open
+    /// is taken in from disk (an open one is its buffer); a file created
+    /// or deleted, a project's configuration changed, or a checkout's
+    /// worth of files has the projects indexed again; another file the
+    /// plans read (`.env`, `.gitignore`) has them made again.
+    fn did_change_watched_files(&mut self, params: DidChangeWatchedFilesParams) {
+        if self.reindexing.is_some() || matches!(self.projects, Some(Projects::Indexing(_))) {
+            // The indexing under way may have read the files before.
+            self.start_reindexing();
+            return;
+        }
+        let open: std::collections::HashSet<PathBuf> = self
+            .documents
+            .values()
+            .map(|document| document.path.clone())
+            .collect();
+        let mut take_in: Vec<(usize, usize, PathBuf)> = Vec::new();
+        let mut reindex = false;
+        let mut replan = false;
+        for change in &params.changes {
+            let Some(path) = uri_to_path(&change.uri) else {
+                continue;
+            };
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or("");
+            if matches!(name, "pyproject.toml" | "setup.cfg" | "requirements.txt") {
+                reindex = true;
+            } else if !is_python(&path) {
+                replan = true;
+            } else if open.contains(&path) {
+                // The buffer is the file, whatever the disk holds.
+            } else {
+                match (self.locate(&path), change.typ) {
+                    (
+                        Some((project, position)),
+                        FileChangeType::CHANGED | FileChangeType::CREATED,
+                    ) => {
+                        take_in.push((project, position, path));
+                    }
+                    (Some(_), _) => reindex = true,
+                    (None, FileChangeType::CREATED) => reindex = true,
+                    (None, _) => {}
+                }
+            }
+        }
+        if take_in.len() > MOST_FILES_TAKEN_IN {
+            reindex = true;
+        }
+        if reindex {
+            self.start_reindexing();
+            return;
+        }
+        if let Some(Projects::Ready(projects)) = &mut self.projects {
+            for (project, position, path) in take_in {
+                if let Ok(text) = std::fs::read_to_string(&path) {
+                    projects[project].live.take_in(position, &text);
+                }
+            }
+            if replan {
+                for project in projects.iter_mut() {
+                    project.live.mark_plans_stale();
+                }
+            }
         }
     }
 
@@ -494,12 +677,16 @@ impl Server {
         Some(token)
     }
 
-    fn indexed(&mut self, projects: Vec<EditorProject>) {
+    /// Takes the projects once indexed (`first`) or indexed again: the open
+    /// buffers go in, since they may have changed meanwhile, and the plans
+    /// are made; then every open document is published, or, indexed again,
+    /// each whose findings that changes.
+    fn indexed(&mut self, projects: Vec<EditorProject>, first: bool) {
+        self.reindexing = None;
         self.projects = Some(Projects::Ready(projects));
-        // The buffers may have changed while the projects were indexed.
-        let uris: Vec<String> = self.documents.keys().cloned().collect();
-        for uri in &uris {
-            self.take_in(uri);
+        let keys: Vec<String> = self.documents.keys().cloned().collect();
+        for key in &keys {
+            self.take_in(key);
         }
         if self.plans_are_stale() {
             let open = self.open_texts();
@@ -509,8 +696,18 @@ impl Server {
                 }
             }
         }
-        for uri in &uris {
-            self.publish(uri);
+        for key in &keys {
+            if first {
+                self.publish(key);
+            } else {
+                self.publish_if_changed(key);
+            }
+        }
+        if !first {
+            self.log("the projects were indexed again");
+        }
+        if std::mem::take(&mut self.reindex_again) {
+            self.start_reindexing();
         }
     }
 

@@ -20,7 +20,7 @@ use crate::text::files::FileChange;
 
 /// What the client's `initializationOptions` choose, as the command line's
 /// `--select`, `--ignore` and `--unsafe` would.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct Options {
     pub select: Option<Vec<String>>,
@@ -30,21 +30,27 @@ pub struct Options {
 }
 
 impl Options {
+    /// The keys of the options' JSON object.
+    pub const KEYS: &[&str] = &["select", "ignore", "unsafe"];
+
     /// The options of `value` (none when it is absent or `null`), with
-    /// every transform name checked.
+    /// every transform name checked; errors name `source`, where the
+    /// client sent them.
     pub fn from_json(
         value: Option<serde_json::Value>,
         catalogue: Catalogue,
+        source: &str,
     ) -> Result<Options, String> {
         let options: Options = match value {
             None | Some(serde_json::Value::Null) => Options::default(),
-            Some(value) => serde_json::from_value(value)
-                .map_err(|error| format!("initializationOptions: {error}"))?,
+            Some(value) => {
+                serde_json::from_value(value).map_err(|error| format!("{source}: {error}"))?
+            }
         };
         for name in options.select.iter().flatten().chain(&options.ignore) {
             if name != "ALL" && catalogue.by_name(name).is_none() {
                 return Err(format!(
-                    "initializationOptions: unknown transform `{name}`; `fastapi-codemod list` shows them all"
+                    "{source}: unknown transform `{name}`; `fastapi-codemod list` shows them all"
                 ));
             }
         }
