@@ -850,7 +850,7 @@ fn files_changed_on_disk_are_the_project_as_it_is() {
             .iter()
             .any(|diagnostic| diagnostic["code"] == "dependency-aliases")
     };
-    let mut report = |client: &mut Client, path: &Path, kind: i32| {
+    let report = |client: &mut Client, path: &Path, kind: i32| {
         client.notify(
             "workspace/didChangeWatchedFiles",
             json!({ "changes": [{ "uri": uri(path), "type": kind }] }),
