@@ -10,6 +10,9 @@
 //! plans again in such a pause, after it has published (its log says how
 //! long that took, and that is reported too).
 //!
+//! Then code actions are listed and resolved, and the projects indexed
+//! again after a file is created on disk, with typing timed during both.
+//!
 //! `cargo bench --bench server_latency -- PROJECT_DIR [EDITS]`
 //! (the release binary; PROJECT_DIR is copied, never changed).
 
@@ -173,11 +176,59 @@ fn main() {
             server.wait(|message| message["id"] == asked && message.get("method").is_none());
         }
     }
+    // Typing goes on while the projects are indexed again, as a file
+    // created on disk has them: the change is served first.
+    let mut during_reindex = Vec::new();
+    let mut reindexes = Vec::new();
+    for round in 0..5 {
+        let created = package.join(format!("created_{round}.py"));
+        std::fs::write(
+            &created,
+            "from fastapi import APIRouter\n\nrouter = APIRouter()\n",
+        )
+        .unwrap();
+        server.reindexed = None;
+        let started = Instant::now();
+        server.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [{ "uri": self::uri(&created), "type": 1 }] }),
+        );
+        // Well into the indexing.
+        std::thread::sleep(Duration::from_millis(50));
+        let change = body_edit(&text, round);
+        text = change.apply(&text);
+        version += 1;
+        let sent = Instant::now();
+        server.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": version },
+                "contentChanges": [{ "range": change.range(), "text": change.text }],
+            }),
+        );
+        server.diagnostics(&uri, version);
+        let served = sent.elapsed();
+        if server.reindexed.is_none() {
+            server.wait(|message| is_reindexed(message));
+        }
+        let reindexed = server.reindexed.expect("indexed again");
+        // A change served after the indexing ended did not wait on it.
+        if sent < reindexed {
+            during_reindex.push(served);
+        }
+        reindexes.push(reindexed - started);
+        std::thread::sleep(PAUSE);
+    }
     for (what, mut times) in [
         (
             "didChange → publishDiagnostics while a fix is resolved",
             during,
         ),
+        (
+            "didChange → publishDiagnostics while the projects are indexed again",
+            during_reindex,
+        ),
+        ("indexed again after a file is created on disk", reindexes),
         ("codeAction (the quick fixes at a finding)", listings),
         ("codeAction/resolve (one quick fix's edit)", resolutions),
     ] {
@@ -194,6 +245,14 @@ fn main() {
     }
     server.request("shutdown", Value::Null);
     server.notify("exit", Value::Null);
+}
+
+/// The server's log line once the projects were indexed again.
+fn is_reindexed(message: &Value) -> bool {
+    message["method"] == "window/logMessage"
+        && message["params"]["message"]
+            .as_str()
+            .is_some_and(|text| text.contains("indexed again"))
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -433,6 +492,8 @@ struct Server {
     next_id: i64,
     /// How long each making of the plans again took, in ms, from the log.
     replans: Vec<f64>,
+    /// When the log last said the projects were indexed again.
+    reindexed: Option<Instant>,
     _child: std::process::Child,
 }
 
@@ -475,6 +536,7 @@ impl Server {
             messages,
             next_id: 0,
             replans: Vec::new(),
+            reindexed: None,
             _child: child,
         };
         server.request(
@@ -529,6 +591,9 @@ impl Server {
             {
                 let id = id.clone();
                 self.send(json!({ "jsonrpc": "2.0", "id": id, "result": null }));
+            }
+            if is_reindexed(&message) {
+                self.reindexed = Some(Instant::now());
             }
             if message["method"] == "window/logMessage"
                 && let Some(text) = message["params"]["message"].as_str()

@@ -315,7 +315,7 @@ impl Server {
     /// diagnostics meanwhile. The answer is a list when the client asked
     /// for one (`textDocument/codeAction`), else the one action.
     fn answer_later(&self, id: RequestId, jobs: ResolveJobs) {
-        let pool = match fix_pool() {
+        let pool = match background_pool() {
             Ok(pool) => pool,
             Err(message) => {
                 let message = format!("could not start the threads that resolve fixes: {message}");
@@ -478,7 +478,7 @@ impl Server {
         if self.projects.is_some() {
             return;
         }
-        self.projects = Some(match self.spawn_indexing() {
+        self.projects = Some(match self.spawn_indexing(false) {
             Some(indexed) => Projects::Indexing(indexed),
             None => Projects::Ready(Vec::new()),
         });
@@ -491,7 +491,7 @@ impl Server {
         match self.projects {
             None => {}
             Some(Projects::Ready(_)) if self.reindexing.is_none() => {
-                self.reindexing = self.spawn_indexing();
+                self.reindexing = self.spawn_indexing(true);
             }
             Some(_) => self.reindex_again = true,
         }
@@ -500,7 +500,10 @@ impl Server {
     /// Starts a thread that finds and indexes the projects under the
     /// workspace folders, with the open buffers as they are now; what it
     /// sends when done. `None` when no thread could start.
-    fn spawn_indexing(&mut self) -> Option<Receiver<Vec<EditorProject>>> {
+    /// Indexed again (`in_background`), the projects are made on the
+    /// low-priority threads that resolve fixes, so that typing meanwhile
+    /// is served at once.
+    fn spawn_indexing(&mut self, in_background: bool) -> Option<Receiver<Vec<EditorProject>>> {
         let (done, indexed) = crossbeam_channel::bounded(1);
         let catalogue = self.catalogue;
         let options = self.options.clone();
@@ -516,10 +519,16 @@ impl Server {
                 let (found, errors) = workspace::find_projects(catalogue, &options, &folders);
                 let total: usize = found.iter().map(|project| project.files.len()).sum();
                 let progress = IndexProgress::new(out.clone(), token, total);
-                let projects: Vec<EditorProject> = found
-                    .into_iter()
-                    .map(|project| EditorProject::index(project, &open, &progress))
-                    .collect();
+                let index = || -> Vec<EditorProject> {
+                    found
+                        .into_iter()
+                        .map(|project| EditorProject::index(project, &open, &progress))
+                        .collect()
+                };
+                let projects = match background_pool() {
+                    Ok(pool) if in_background => pool.install(index),
+                    _ => index(),
+                };
                 progress.end(&format!(
                     "{total} files in {} projects, {} ms",
                     projects.len(),
@@ -1182,16 +1191,17 @@ fn contains(range: Range, position: Position) -> bool {
     key(range.start) <= key(position) && key(position) <= key(range.end)
 }
 
-/// The threads that resolve code actions: a pool of their own, so that the
-/// runs of a resolve never hold the threads a keystroke's check needs, and
+/// The threads that resolve code actions and index the projects again: a
+/// pool of their own, so that that work never holds the threads a
+/// keystroke's check needs, and
 /// running at a lower priority, so that on a busy machine the check gets
 /// the processor first.
-fn fix_pool() -> Result<&'static rayon::ThreadPool, String> {
+fn background_pool() -> Result<&'static rayon::ThreadPool, String> {
     static POOL: std::sync::OnceLock<Result<rayon::ThreadPool, String>> =
         std::sync::OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
-            .thread_name(|index| format!("lsp-fix-{index}"))
+            .thread_name(|index| format!("lsp-background-{index}"))
             .stack_size(STACK_BYTES)
             .start_handler(|_| yield_to_other_threads())
             .build()
