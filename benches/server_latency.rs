@@ -209,7 +209,7 @@ fn main() {
         server.diagnostics(&uri, version);
         let served = sent.elapsed();
         if server.reindexed.is_none() {
-            server.wait(|message| is_reindexed(message));
+            server.wait(is_reindexed);
         }
         let reindexed = server.reindexed.expect("indexed again");
         // A change served after the indexing ended did not wait on it.
