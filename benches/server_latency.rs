@@ -13,7 +13,9 @@
 //! Then code actions are listed and resolved, and the projects indexed
 //! again after a file is created on disk, with typing timed during both.
 //!
-//! `cargo bench --bench server_latency -- PROJECT_DIR [EDITS]`
+//! `cargo bench --bench server_latency -- PROJECT_DIR [EDITS]`; with
+//! `SERVER_BINARY=PATH`, another build is measured (each resolved edit is
+//! printed with a digest, to compare builds by).
 //! (the release binary; PROJECT_DIR is copied, never changed).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -124,7 +126,21 @@ fn main() {
     let diagnostics = server.diagnostics_now(&uri);
     let mut listings = Vec::new();
     let mut resolutions = Vec::new();
-    for diagnostic in diagnostics.iter().filter(|d| d["data"].is_object()).take(5) {
+    // One fixable finding of each transform, up to five.
+    let mut transforms_seen: Vec<&Value> = Vec::new();
+    let fixable: Vec<&Value> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic["data"].is_object())
+        .filter(|diagnostic| {
+            let new = !transforms_seen.contains(&&diagnostic["code"]);
+            if new {
+                transforms_seen.push(&diagnostic["code"]);
+            }
+            new
+        })
+        .take(5)
+        .collect();
+    for diagnostic in fixable {
         let sent = Instant::now();
         let actions = server.request(
             "textDocument/codeAction",
@@ -145,6 +161,14 @@ fn main() {
         let resolved = server.request("codeAction/resolve", action.clone());
         resolutions.push(sent.elapsed());
         assert!(resolved["result"]["edit"].is_object(), "{resolved}");
+        // What the edit is, to compare builds by.
+        let edit = canonical(&resolved["result"]["edit"]).replace(&self::uri(&root), "PROJECT");
+        println!(
+            "  resolved `{}`: {} bytes of edit, digest {:016x}",
+            resolved["result"]["title"].as_str().unwrap_or_default(),
+            edit.len(),
+            digest(&edit)
+        );
     }
     // Typing goes on while a fix is resolved: the change is served first.
     let mut during = Vec::new();
@@ -245,6 +269,34 @@ fn main() {
     }
     server.request("shutdown", Value::Null);
     server.notify("exit", Value::Null);
+}
+
+/// A JSON value as text with every object's keys in order: the edits of
+/// a `changes` map come in any order.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let members: Vec<String> = keys
+                .into_iter()
+                .map(|key| format!("{}:{}", Value::from(key.as_str()), canonical(&map[key])))
+                .collect();
+            format!("{{{}}}", members.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A hash of a text (FNV-1a), the same from one build to the next.
+fn digest(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The server's log line once the projects were indexed again.
@@ -499,7 +551,9 @@ struct Server {
 
 impl Server {
     fn start(root: &Path) -> Server {
-        let mut child = Command::new(BINARY)
+        // Another build (`SERVER_BINARY`), to compare its edits and times.
+        let binary = std::env::var("SERVER_BINARY").unwrap_or_else(|_| BINARY.to_string());
+        let mut child = Command::new(binary)
             .arg("server")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use fastapi_codemod::project::live::{LiveFile, LiveProject};
-use fastapi_codemod::project::pipeline::{LocatedFinding, Mode, Selection};
+use fastapi_codemod::project::pipeline::{FixKey, FixReview, LocatedFinding, Mode, Selection};
 use fastapi_codemod::project::run::{Unwatched, process_project};
 use fastapi_codemod::project::transform::TransformOptions;
 use fastapi_codemod::text::edit::Safety;
@@ -333,4 +333,83 @@ fn first_difference(ours: &str, theirs: &str) -> String {
         .find(|(_, (a, b))| a != b)
         .map(|(line, (a, b))| format!("line {line}: known `{a}`, fresh `{b}`"))
         .unwrap_or_else(|| "one is longer".to_string())
+}
+
+/// Admits the fixes of one module; says so, when `says_so`, so that a run
+/// can leave the other modules' fixes and promises out from the start.
+#[derive(Debug)]
+struct OnlyIn {
+    module: String,
+    says_so: bool,
+}
+
+impl FixReview for OnlyIn {
+    fn admits(&self, key: &FixKey) -> bool {
+        key.module == self.module
+    }
+
+    fn admits_none_in(&self, module: &str) -> bool {
+        self.says_so && module != self.module
+    }
+}
+
+/// A run whose review names the modules it admits no fix in (as a quick
+/// fix's second run does) is the run whose review does not: the promises
+/// homed there are withdrawn before the files run rather than after, and
+/// their files' first looks stand, which changes only the work.
+#[test]
+fn a_review_naming_the_modules_it_admits_nothing_in_changes_only_the_work() {
+    // And a router no plan concerns, whose first look stands but for its fix.
+    let mut files = example();
+    files.push((
+        PathBuf::from("app/api/routers/health.py"),
+        "from fastapi import APIRouter, Query\n\nrouter = APIRouter()\n\n\n\
+         @router.get(\"/ping\")\ndef ping(echo: str = Query(\"pong\")) -> dict[str, str]:\n\
+         \x20   return {\"echo\": echo}\n"
+            .to_string(),
+    ));
+    let texts: Vec<String> = files.iter().map(|(_, text)| text.clone()).collect();
+    let inputs = indexed(&files).run_inputs();
+    let modules: Vec<String> = inputs
+        .files()
+        .iter()
+        .filter_map(|file| file.module_name.clone())
+        .collect();
+    let mut fixed_somewhere = 0;
+    for module in &modules {
+        let run = |says_so: bool| {
+            let review = std::sync::Arc::new(OnlyIn {
+                module: module.clone(),
+                says_so,
+            });
+            let selections = inputs.selections(Some(review));
+            let run_files = inputs.run_files(&selections);
+            process_project(&run_files, &texts, Mode::Fix)
+        };
+        // Which plans an unfixed file looked up tells only what it would
+        // run again for, to the same end; a standing look knows none.
+        let run = |says_so: bool| {
+            let mut made = run(says_so);
+            for outcome in made
+                .files
+                .iter_mut()
+                .filter(|outcome| outcome.fixed.is_none())
+            {
+                outcome.consulted.clear();
+            }
+            made
+        };
+        let (told, untold) = (run(true), run(false));
+        if told.files.iter().any(|outcome| outcome.fixed.is_some()) {
+            fixed_somewhere += 1;
+        }
+        let (told, untold) = (format!("{told:#?}"), format!("{untold:#?}"));
+        assert!(
+            told == untold,
+            "{module}: {}",
+            first_difference(&told, &untold)
+        );
+    }
+    // The routers that use the dependencies `deps.py` is to alias, among others.
+    assert!(fixed_somewhere >= 5, "{fixed_somewhere} modules fixed");
 }

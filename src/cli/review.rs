@@ -529,29 +529,38 @@ pub(super) fn land_together(
 /// earlier ones made), then in the order of their first item.
 fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<usize>> {
     let mut partition = Partition::new(items.len());
+    let mut positions: HashMap<&std::path::Path, usize> = HashMap::new();
+    let mut module_files: HashMap<&str, &std::path::Path> = HashMap::new();
+    for (position, file) in files.iter().enumerate() {
+        positions.entry(file.path.as_path()).or_insert(position);
+        if let Some(module) = file.module_name.as_deref() {
+            module_files.entry(module).or_insert(file.path.as_path());
+        }
+    }
     let original_of = |path: &std::path::Path| {
-        files
-            .iter()
-            .position(|file| file.path == path)
-            .and_then(|position| run.files.get(position))
+        positions
+            .get(path)
+            .and_then(|&position| run.files.get(position))
             .and_then(|outcome| outcome.original.as_deref())
             .unwrap_or_default()
     };
-    let module_file = |module: &str| {
-        files
-            .iter()
-            .find(|file| file.module_name.as_deref() == Some(module))
-            .map(|file| file.path.as_path())
-    };
-    // The names a fix brings into its file.
-    let new_names = |path: &std::path::Path, fix: &ReviewedFix| -> HashSet<String> {
-        let before = original_of(path);
-        fix.texts
-            .iter()
-            .flat_map(|text| identifiers(text))
-            .filter(|name| name.len() > 2 && !mentions_identifier(before, name))
-            .map(str::to_string)
-            .collect()
+    let module_file = |module: &str| module_files.get(module).copied();
+    // The names each fix brings into its file, found once.
+    let brought: Vec<std::cell::OnceCell<HashSet<String>>> =
+        items.iter().map(|_| std::cell::OnceCell::new()).collect();
+    let new_names = |index: usize| -> &HashSet<String> {
+        brought[index].get_or_init(|| {
+            let Item::Fix { path, fix } = &items[index] else {
+                return HashSet::new();
+            };
+            let before = original_of(path);
+            fix.texts
+                .iter()
+                .flat_map(|text| identifiers(text))
+                .filter(|name| name.len() > 2 && !mentions_identifier(before, name))
+                .map(str::to_string)
+                .collect()
+        })
     };
     for (made_by, promise) in &run.kept {
         let Promise::Defines { module, name } = promise else {
@@ -561,11 +570,12 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
         // elsewhere that bring in a name it brings in: a setting's new field
         // and the code that reads it.
         if let Some(home) = module_file(module) {
-            let home_names: HashSet<String> = items
+            let home_names: HashSet<&String> = items
                 .iter()
-                .filter_map(|item| match item {
+                .enumerate()
+                .filter_map(|(index, item)| match item {
                     Item::Fix { path, fix } if *path == home && fix.key.transform == *made_by => {
-                        Some(new_names(path, fix))
+                        Some(new_names(index))
                     }
                     _ => None,
                 })
@@ -574,9 +584,13 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
             let members: Vec<usize> = items
                 .iter()
                 .enumerate()
-                .filter(|(_, item)| match item {
+                .filter(|(index, item)| match item {
                     Item::Fix { path, fix } if fix.key.transform == *made_by => {
-                        *path == home || !new_names(path, fix).is_disjoint(&home_names)
+                        *path == home
+                            || (!home_names.is_empty()
+                                && new_names(*index)
+                                    .iter()
+                                    .any(|name| home_names.contains(name)))
                     }
                     _ => false,
                 })
@@ -610,10 +624,9 @@ fn groups(items: &[Item], run: &ProjectRun, files: &[ProjectFile]) -> Vec<Vec<us
         }
     }
     let unit_of_file = |path: &std::path::Path| {
-        files
-            .iter()
-            .position(|file| file.path == path)
-            .and_then(|position| run.units.of_file.get(position).copied())
+        positions
+            .get(path)
+            .and_then(|&position| run.units.of_file.get(position).copied())
     };
     let unit_of_change = |made: &ChangeOutcome| {
         run.changes

@@ -49,6 +49,12 @@ pub struct Selection {
 pub trait FixReview: Send + Sync + std::fmt::Debug {
     /// Whether the fix `key` names applies.
     fn admits(&self, key: &FixKey) -> bool;
+
+    /// Whether no fix of `module` applies, whatever it is: a run then
+    /// need not fix the module to know it changes nothing.
+    fn admits_none_in(&self, _module: &str) -> bool {
+        false
+    }
 }
 
 /// A fix as a person reviewing it knows it, the same from one run to the

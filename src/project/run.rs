@@ -306,6 +306,36 @@ fn run(
         workspace.covers_project(),
     );
     let unsafe_fixes = files.iter().any(|file| file.selection.unsafe_fixes);
+    let positions: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(position, name)| Some((name.as_deref()?, position)))
+        .collect();
+    // A promise to define a name in a module that takes no fix in this run
+    // cannot be kept: it is withdrawn before any file runs, as a round
+    // would find it broken and withdraw it after running the files.
+    let mut withdrawn: Vec<Promise> = Vec::new();
+    for step in &mut project.plans {
+        let hopeless: Vec<Promise> = step
+            .plan
+            .promises()
+            .into_iter()
+            .filter(|promise| {
+                matches!(promise, Promise::Defines { module, .. }
+                if positions.get(module.as_str()).is_some_and(|&position| {
+                    files[position]
+                        .selection
+                        .review
+                        .as_ref()
+                        .is_some_and(|review| review.admits_none_in(module))
+                }))
+            })
+            .collect();
+        if !hopeless.is_empty() {
+            step.plan.withdraw(&hopeless);
+            withdrawn.extend(hopeless);
+        }
+    }
     let plan_file = |position: usize| PlanFile {
         module_name: names[position].as_deref(),
         summary: names[position]
@@ -322,9 +352,20 @@ fn run(
         .par_iter()
         .enumerate()
         .map(|(position, look)| {
+            // A look with fixes stands too when none of them may apply.
+            let unfixed = |look: &Look| {
+                !look.first.has_fixes
+                    || files[position]
+                        .selection
+                        .review
+                        .as_ref()
+                        .is_some_and(|review| {
+                            review.admits_none_in(names[position].as_deref().unwrap_or_default())
+                        })
+            };
             look.as_ref().is_some_and(|look| {
                 keep_first_looks
-                    && !look.first.has_fixes
+                    && unfixed(look)
                     && !project
                         .plans
                         .iter()
@@ -356,14 +397,8 @@ fn run(
             pending[position] = true;
         }
     }
-    let positions: std::collections::HashMap<&str, usize> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(position, name)| Some((name.as_deref()?, position)))
-        .collect();
     // Each round withdraws at least one promise from finite plans, and a
     // promise broken once is never checked again, so this ends.
-    let mut withdrawn: Vec<Promise> = Vec::new();
     let by_path: std::collections::HashMap<&Path, usize> = files
         .iter()
         .enumerate()

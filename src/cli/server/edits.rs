@@ -63,6 +63,8 @@ impl std::fmt::Debug for Wanted {
 struct TheseFixes {
     wanted: Wanted,
     group: HashSet<(String, &'static str, String, usize)>,
+    /// The modules of the wanted fixes and of their group.
+    modules: HashSet<String>,
 }
 
 impl FixReview for TheseFixes {
@@ -74,6 +76,10 @@ impl FixReview for TheseFixes {
                 key.title.clone(),
                 key.occurrence,
             ))
+    }
+
+    fn admits_none_in(&self, module: &str) -> bool {
+        !self.modules.contains(module)
     }
 }
 
@@ -105,13 +111,20 @@ pub fn run_fixes(
     if group.is_empty() {
         return None;
     }
-    let group = group
+    let group: HashSet<(String, &'static str, String, usize)> = group
         .into_iter()
         .map(|key| (key.module, key.transform, key.title, key.occurrence))
         .collect();
-    let only = project
-        .inputs
-        .selections(Some(Arc::new(TheseFixes { wanted, group })));
+    let modules = group
+        .iter()
+        .map(|(module, ..)| module.clone())
+        .chain([wanted.module.clone()])
+        .collect();
+    let only = project.inputs.selections(Some(Arc::new(TheseFixes {
+        wanted,
+        group,
+        modules,
+    })));
     let run_files = project.inputs.run_files(&only);
     let run = project.inputs.run(&run_files, &files, Mode::Fix);
     Some((run, changes))
