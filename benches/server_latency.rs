@@ -85,18 +85,8 @@ fn main() {
         let mut times = Vec::new();
         for round in 0..edits {
             let change = edit(&text, round);
-            text = change.apply(&text);
-            version += 1;
-            let sent = Instant::now();
-            server.notify(
-                "textDocument/didChange",
-                json!({
-                    "textDocument": { "uri": uri, "version": version },
-                    "contentChanges": [{ "range": change.range(), "text": change.text }],
-                }),
-            );
-            server.diagnostics(&uri, version);
-            times.push(sent.elapsed());
+            let (_, served) = server.edit(&uri, &mut text, &mut version, &change);
+            times.push(served);
             std::thread::sleep(PAUSE);
         }
         times.sort();
@@ -185,18 +175,8 @@ fn main() {
             let action = actions["result"][0].clone();
             let asked = server.ask("codeAction/resolve", action);
             let change = body_edit(&text, round);
-            text = change.apply(&text);
-            version += 1;
-            let sent = Instant::now();
-            server.notify(
-                "textDocument/didChange",
-                json!({
-                    "textDocument": { "uri": uri, "version": version },
-                    "contentChanges": [{ "range": change.range(), "text": change.text }],
-                }),
-            );
-            server.diagnostics(&uri, version);
-            during.push(sent.elapsed());
+            let (_, served) = server.edit(&uri, &mut text, &mut version, &change);
+            during.push(served);
             server.wait(|message| message["id"] == asked && message.get("method").is_none());
         }
     }
@@ -220,18 +200,7 @@ fn main() {
         // Well into the indexing.
         std::thread::sleep(Duration::from_millis(50));
         let change = body_edit(&text, round);
-        text = change.apply(&text);
-        version += 1;
-        let sent = Instant::now();
-        server.notify(
-            "textDocument/didChange",
-            json!({
-                "textDocument": { "uri": uri, "version": version },
-                "contentChanges": [{ "range": change.range(), "text": change.text }],
-            }),
-        );
-        server.diagnostics(&uri, version);
-        let served = sent.elapsed();
+        let (sent, served) = server.edit(&uri, &mut text, &mut version, &change);
         if server.reindexed.is_none() {
             server.wait(is_reindexed);
         }
@@ -677,6 +646,30 @@ impl Server {
             .as_array()
             .unwrap()
             .clone()
+    }
+
+    /// Makes `change` to the open document `uri`, whose `text` and
+    /// `version` it brings up to date, and waits for its diagnostics:
+    /// when it was sent, and how long they took.
+    fn edit(
+        &mut self,
+        uri: &str,
+        text: &mut String,
+        version: &mut i32,
+        change: &Change,
+    ) -> (Instant, Duration) {
+        *text = change.apply(text);
+        *version += 1;
+        let sent = Instant::now();
+        self.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": { "uri": uri, "version": *version },
+                "contentChanges": [{ "range": change.range(), "text": change.text }],
+            }),
+        );
+        self.diagnostics(uri, *version);
+        (sent, sent.elapsed())
     }
 
     fn diagnostics(&mut self, uri: &str, version: i32) -> Vec<Value> {
