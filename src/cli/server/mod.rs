@@ -657,7 +657,7 @@ impl Server {
         }
         if let Some(Projects::Ready(projects)) = &mut self.projects {
             for (project, position, path) in take_in {
-                if let Ok(text) = std::fs::read_to_string(&path) {
+                if let Some(text) = disk_text(&path) {
                     projects[project].live.take_in(position, &text);
                 }
             }
@@ -788,7 +788,7 @@ impl Server {
         };
         // The file is what is on disk again.
         if let Some((project, position)) = self.locate(&document.path)
-            && let Ok(text) = std::fs::read_to_string(&document.path)
+            && let Some(text) = disk_text(&document.path)
             && let Some(Projects::Ready(projects)) = &mut self.projects
         {
             projects[project].live.take_in(position, &text);
@@ -1189,6 +1189,14 @@ fn overlaps(a: Range, b: Range) -> bool {
 fn contains(range: Range, position: Position) -> bool {
     let key = |x: Position| (x.line, x.character);
     key(range.start) <= key(position) && key(position) <= key(range.end)
+}
+
+/// A file's text on disk, read as the index reads it (the size limit, the
+/// encodings it decodes); `None` when it cannot be.
+fn disk_text(path: &Path) -> Option<String> {
+    super::disk::read_limited(path)
+        .and_then(super::disk::decode)
+        .ok()
 }
 
 /// The threads that resolve code actions and index the projects again: a
